@@ -1,0 +1,61 @@
+"""The `cscperf` command line. Each stage contributes its commands from its own `cli` module."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from cscperf import __version__
+from cscperf.errors import UserError
+from cscperf.warehouse import DEFAULT_WAREHOUSE
+
+warehouse_option = click.option(
+    "--warehouse",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_WAREHOUSE,
+    envvar="CSCPERF_WAREHOUSE",
+    show_default=True,
+    help="DuckDB warehouse file.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cscperf")
+def main() -> None:
+    """cscperf: children's social care performance information.
+
+    Ingest case-recording data, store it in a canonical warehouse, compute the indicator
+    catalogue, judge it against targets and benchmarks, and deliver it as a dashboard,
+    a scrutiny report and exports.
+    """
+
+
+def _register_commands() -> None:
+    # Imported here so each stage owns its commands and the group stays small.
+    from cscperf.demo import demo
+    from cscperf.synth.cli import synth
+
+    for command in (demo, synth):
+        main.add_command(command)
+
+
+_register_commands()
+
+
+def run() -> None:
+    """Entry point: user errors become one clear line and a non-zero exit."""
+    try:
+        main(standalone_mode=False)
+    except UserError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

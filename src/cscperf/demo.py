@@ -1,0 +1,37 @@
+"""`cscperf demo`: the main job on the synthetic authority, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cscperf.synth.cli import _default_end_date
+
+
+@click.command()
+@click.option(
+    "--warehouse",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("cscperf.duckdb"),
+    envvar="CSCPERF_WAREHOUSE",
+    show_default=True,
+    help="DuckDB warehouse file (replaced).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Folder for results and reports.",
+)
+@click.option("--seed", default=1, show_default=True, type=int)
+def demo(warehouse: Path, out: Path, seed: int) -> None:
+    """Build the default synthetic authority and show what was made and where."""
+    from cscperf.synth.generator import build_warehouse
+
+    end = _default_end_date()
+    out.mkdir(parents=True, exist_ok=True)
+    click.echo(f"Building the synthetic authority 'peterborough' (5 years to {end}) in {warehouse} ...")
+    summary = build_warehouse(warehouse, profile="peterborough", years=5, seed=seed, end_date=end)
+    click.echo(summary.describe())

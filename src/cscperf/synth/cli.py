@@ -1,0 +1,42 @@
+"""`cscperf synth`: fill a warehouse with a synthetic local authority."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from cscperf.errors import UserError
+
+
+def _default_end_date() -> dt.date:
+    """The last 31 March on or before today: synthetic years run to a collection year end."""
+    today = dt.date.today()
+    year = today.year if (today.month, today.day) >= (3, 31) else today.year - 1
+    return dt.date(year, 3, 31)
+
+
+@click.command()
+@click.option("--profile", default="peterborough", show_default=True, help="peterborough, large or england.")
+@click.option("--years", default=5, show_default=True, type=click.IntRange(1, 20), help="Years of history.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Random seed (same seed, same warehouse).")
+@click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day of data [default: last 31 March].")
+@click.option("--faults", default=0.0, show_default=True, type=click.FloatRange(0, 0.5), help="Share of records given data-quality faults.")
+@click.option(
+    "--warehouse",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("cscperf.duckdb"),
+    envvar="CSCPERF_WAREHOUSE",
+    show_default=True,
+    help="DuckDB warehouse file (replaced).",
+)
+def synth(profile: str, years: int, seed: int, end_date: dt.datetime | None, faults: float, warehouse: Path) -> None:
+    """Build a synthetic local authority: journeys from contact to care leaver."""
+    from cscperf.synth.generator import PROFILES, build_warehouse
+
+    if profile not in PROFILES:
+        raise UserError(f"unknown profile '{profile}': choose one of {', '.join(PROFILES)}")
+    end = end_date.date() if end_date else _default_end_date()
+    summary = build_warehouse(warehouse, profile=profile, years=years, seed=seed, end_date=end, faults=faults)
+    click.echo(summary.describe())

@@ -1,0 +1,593 @@
+"""The canonical model: SSD-shaped tables, declared once.
+
+Every table in the warehouse is created from these declarations (see `store.create_schema`),
+and `docs/data-model.md` documents them. Names follow the Standard Safeguarding Dataset so a
+council's SSD extract loads without mapping. Columns SSD lacks are marked `ext` and carry
+`_ext_` in their name; tables SSD lacks are named `ext_*`. Every table also carries the
+provenance columns in `PROVENANCE`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ID = "VARCHAR"
+TEXT = "VARCHAR"
+FLAG = "VARCHAR"  # 'Y' / 'N'
+DATE = "DATE"
+NUM = "DOUBLE"
+INT = "INTEGER"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    ext: bool = False
+    required: bool = False
+    pk: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    foreign_keys: dict[str, str] = field(default_factory=dict)  # column -> "table.column"
+    ext: bool = False
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.pk)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+PROVENANCE = (
+    Column("_load_id", ID, "Load that wrote this row (cscperf_loads.load_id)."),
+    Column("_source", TEXT, "Where the row came from: file path and row/element, or 'synth:<profile>'."),
+)
+
+
+def _cols(spec: str) -> tuple[Column, ...]:
+    """Parse 'name TYPE [pk|req|ext]... | description' lines into columns."""
+    out = []
+    for line in spec.strip().splitlines():
+        head, _, desc = line.partition("|")
+        name, type_, *flags = head.split()
+        out.append(
+            Column(
+                name,
+                type_,
+                desc.strip(),
+                ext="ext" in flags,
+                required="req" in flags or "pk" in flags,
+                pk="pk" in flags,
+            )
+        )
+    return tuple(out)
+
+
+def _table(name: str, description: str, spec: str, fks: dict[str, str] | None = None, ext: bool = False) -> Table:
+    return Table(name, description, _cols(spec), fks or {}, ext)
+
+
+P = "ssd_person.pers_person_id"
+TEAM = "ssd_department.dept_team_id"
+WORKER = "ssd_professionals.prof_professional_id"
+REFERRAL = "ssd_cin_episodes.cine_referral_id"
+
+TABLES: tuple[Table, ...] = (
+    _table(
+        "ssd_person",
+        "Children (and unborn children) known to children's social care.",
+        """
+pers_person_id VARCHAR pk | Person unique id
+pers_sex VARCHAR | Sex: M, F, U (unknown), I (indeterminate)
+pers_gender VARCHAR | Gender as recorded for the CIN census (1, 2, 0, 9)
+pers_ethnicity VARCHAR | Ethnicity code (CIN/903 code set, e.g. WBRI)
+pers_dob DATE | Date of birth
+pers_expected_dob DATE | Expected date of birth (unborn)
+pers_death_date DATE | Date of death
+pers_upn_unknown VARCHAR | UPN unknown reason (UN1-UN7)
+pers_send_flag VARCHAR | SEND flag
+pers_is_mother VARCHAR | Child is a mother (903 MOTHER)
+pers_nationality VARCHAR | Country of origin (UASC)
+pers_ext_la_code VARCHAR ext | LA code (3 digits) of the authority responsible; lets one warehouse hold several authorities
+""",
+    ),
+    _table(
+        "ssd_disability",
+        "Disability codes per child (CIN census code set).",
+        """
+disa_table_id VARCHAR pk | Row id
+disa_person_id VARCHAR req | Person id
+disa_disability_code VARCHAR | Disability code (AUT, BEH, ... NONE)
+""",
+        {"disa_person_id": P},
+    ),
+    _table(
+        "ssd_department",
+        "Teams and their parent service.",
+        """
+dept_team_id VARCHAR pk | Team id
+dept_team_name VARCHAR | Team name
+dept_team_parent_id VARCHAR | Parent department id
+dept_team_parent_name VARCHAR | Parent department name
+dept_ext_la_code VARCHAR ext | LA code the team belongs to
+""",
+    ),
+    _table(
+        "ssd_professionals",
+        "Workers. Extension columns carry team, qualification and employment dates.",
+        """
+prof_professional_id VARCHAR pk | Worker id
+prof_staff_id VARCHAR | Staff identifier
+prof_professional_name VARCHAR | Worker name (synthetic data uses role codes, never invented names)
+prof_social_worker_registration_no VARCHAR | Social Work England registration number
+prof_professional_job_title VARCHAR | Job title
+prof_professional_caseload INTEGER | Cases held on previous 30 September
+prof_professional_department VARCHAR | Department
+prof_full_time_equivalency DOUBLE | FTE
+prof_agency_worker_flag VARCHAR | Y if employed through an agency
+prof_ext_team_id VARCHAR ext | Team the worker belongs to (ssd_department.dept_team_id)
+prof_ext_qualified_flag VARCHAR ext | Y if a registered (qualified) social worker
+prof_ext_start_date DATE ext | Date started in post
+prof_ext_end_date DATE ext | Date left post (empty if in post)
+""",
+        {"prof_ext_team_id": TEAM},
+    ),
+    _table(
+        "ext_establishment",
+        "Workforce establishment (budgeted FTE) per team over time.",
+        """
+estb_table_id VARCHAR pk | Row id
+estb_team_id VARCHAR req | Team id
+estb_start_date DATE req | Effective from
+estb_end_date DATE | Effective to (inclusive; empty if current)
+estb_social_worker_fte DOUBLE | Establishment FTE of qualified social worker posts
+""",
+        {"estb_team_id": TEAM},
+        ext=True,
+    ),
+    _table(
+        "ext_population",
+        "Population aged 0-17 by authority, mid-year and single year of age (ONS mid-year estimate).",
+        """
+popn_la_code VARCHAR pk | LA code
+popn_year INTEGER pk | Mid-year (population at 30 June of this year)
+popn_age INTEGER pk | Age in years, 0-17
+popn_sex VARCHAR pk | M or F
+popn_count INTEGER | Number of children
+""",
+        ext=True,
+    ),
+    _table(
+        "ext_authority",
+        "Authorities held in the warehouse.",
+        """
+auth_la_code VARCHAR pk | LA code (3 digits)
+auth_la_name VARCHAR | Authority name
+auth_region_code VARCHAR | Region code
+auth_region_name VARCHAR | Region name
+""",
+        ext=True,
+    ),
+    _table(
+        "ssd_involvements",
+        "Allocations of workers to children over time (allocated case worker).",
+        """
+invo_involvements_id VARCHAR pk | Row id
+invo_professional_id VARCHAR | Worker id
+invo_professional_role_id VARCHAR | Role, e.g. 'Allocated Case Worker'
+invo_professional_team VARCHAR | Team id
+invo_involvement_start_date DATE | Allocation start
+invo_involvement_end_date DATE | Allocation end (empty if current)
+invo_worker_change_reason VARCHAR | Reason for change of worker (903 SW_REASON codes)
+invo_person_id VARCHAR req | Person id
+invo_referral_id VARCHAR | Referral id
+""",
+        {"invo_person_id": P, "invo_professional_id": WORKER, "invo_professional_team": TEAM},
+    ),
+    _table(
+        "ssd_contacts",
+        "Contacts to the front door.",
+        """
+cont_contact_id VARCHAR pk | Contact id
+cont_person_id VARCHAR req | Person id
+cont_contact_date DATE | Date of contact
+cont_contact_source_code VARCHAR | Contact source code
+cont_contact_source_desc VARCHAR | Contact source description
+cont_contact_outcome_json VARCHAR | Contact outcome (JSON, as SSD)
+cont_ext_decision_date DATE ext | Date the contact decision was made
+cont_ext_outcome VARCHAR ext | Outcome code: REFERRAL, EARLY_HELP, NFA, INFO_ADVICE (empty if undecided)
+""",
+        {"cont_person_id": P},
+    ),
+    _table(
+        "ssd_early_help_episodes",
+        "Early help episodes (assessments).",
+        """
+earl_episode_id VARCHAR pk | EH episode id
+earl_person_id VARCHAR req | Person id
+earl_episode_start_date DATE | Start date
+earl_episode_end_date DATE | End date
+earl_episode_reason VARCHAR | Reason for involvement
+earl_episode_end_reason VARCHAR | End reason
+earl_episode_organisation VARCHAR | Allocated organisation
+earl_episode_worker_id VARCHAR | Allocated worker
+""",
+        {"earl_person_id": P},
+    ),
+    _table(
+        "ssd_cin_episodes",
+        "CIN episodes: one per referral.",
+        """
+cine_referral_id VARCHAR pk | Referral id
+cine_person_id VARCHAR req | Person id
+cine_referral_date DATE | Referral date
+cine_cin_primary_need_code VARCHAR | Primary need code (N0-N9)
+cine_referral_source_code VARCHAR | Referral source code
+cine_referral_source_desc VARCHAR | Referral source description
+cine_referral_outcome_json VARCHAR | Referral outcome (JSON)
+cine_referral_nfa VARCHAR | Y if the referral ended in no further action
+cine_close_reason VARCHAR | Closure reason (RC1-RC9)
+cine_close_date DATE | Closure date
+cine_referral_team VARCHAR | Team
+cine_referral_worker_id VARCHAR | Worker
+""",
+        {"cine_person_id": P},
+    ),
+    _table(
+        "ssd_cin_assessments",
+        "Child and family assessments.",
+        """
+cina_assessment_id VARCHAR pk | Assessment id
+cina_person_id VARCHAR req | Person id
+cina_referral_id VARCHAR | Referral id
+cina_assessment_start_date DATE | Start date
+cina_assessment_child_seen VARCHAR | Child seen during assessment (Y/N)
+cina_assessment_auth_date DATE | Authorisation (completion) date
+cina_assessment_outcome_json VARCHAR | Outcome (JSON)
+cina_assessment_outcome_nfa VARCHAR | Y if no further action
+cina_assessment_team VARCHAR | Team
+cina_assessment_worker_id VARCHAR | Worker
+""",
+        {"cina_person_id": P, "cina_referral_id": REFERRAL},
+    ),
+    _table(
+        "ssd_cin_plans",
+        "Child in need plans.",
+        """
+cinp_cin_plan_id VARCHAR pk | CIN plan id
+cinp_referral_id VARCHAR | Referral id
+cinp_person_id VARCHAR req | Person id
+cinp_cin_plan_start_date DATE | Start date
+cinp_cin_plan_end_date DATE | End date
+cinp_cin_plan_team VARCHAR | Team
+cinp_cin_plan_worker_id VARCHAR | Worker
+""",
+        {"cinp_person_id": P, "cinp_referral_id": REFERRAL},
+    ),
+    _table(
+        "ssd_cin_visits",
+        "Child in need visits (and recorded visits that did not happen).",
+        """
+cinv_cin_visit_id VARCHAR pk | Visit id
+cinv_person_id VARCHAR req | Person id
+cinv_cin_visit_date DATE | Visit date
+cinv_cin_visit_seen VARCHAR | Child seen (Y/N)
+cinv_cin_visit_seen_alone VARCHAR | Child seen alone (Y/N)
+cinv_cin_visit_bedroom VARCHAR | Bedroom seen (Y/N)
+cinv_ext_not_seen_reason VARCHAR ext | Recorded reason the child was not seen / the visit did not happen
+""",
+        {"cinv_person_id": P},
+    ),
+    _table(
+        "ssd_s47_enquiry",
+        "Section 47 enquiries.",
+        """
+s47e_s47_enquiry_id VARCHAR pk | S47 id
+s47e_referral_id VARCHAR | Referral id
+s47e_person_id VARCHAR req | Person id
+s47e_s47_start_date DATE | Start (strategy discussion) date
+s47e_s47_end_date DATE | End date
+s47e_s47_nfa VARCHAR | Y if ended with no conference needed
+s47e_s47_outcome_json VARCHAR | Outcome (JSON)
+s47e_s47_completed_by_worker_id VARCHAR | Worker
+s47e_s47_completed_by_team VARCHAR | Team
+""",
+        {"s47e_person_id": P, "s47e_referral_id": REFERRAL},
+    ),
+    _table(
+        "ssd_initial_cp_conference",
+        "Initial child protection conferences.",
+        """
+icpc_icpc_id VARCHAR pk | ICPC id
+icpc_icpc_meeting_id VARCHAR | Meeting id
+icpc_s47_enquiry_id VARCHAR | S47 id (empty for transfer-in)
+icpc_person_id VARCHAR req | Person id
+icpc_cp_plan_id VARCHAR | Resulting CP plan id
+icpc_referral_id VARCHAR | Referral id
+icpc_icpc_transfer_in VARCHAR | Y if a transfer-in conference
+icpc_icpc_target_date DATE | Target date
+icpc_icpc_date DATE | Conference date
+icpc_icpc_outcome_cp_flag VARCHAR | Y if a plan resulted
+icpc_icpc_outcome_json VARCHAR | Outcome (JSON)
+icpc_icpc_team VARCHAR | Team
+icpc_icpc_worker_id VARCHAR | Worker
+""",
+        {"icpc_person_id": P, "icpc_referral_id": REFERRAL},
+    ),
+    _table(
+        "ssd_cp_plans",
+        "Child protection plans.",
+        """
+cppl_cp_plan_id VARCHAR pk | CP plan id
+cppl_referral_id VARCHAR | Referral id
+cppl_icpc_id VARCHAR | ICPC id
+cppl_person_id VARCHAR req | Person id
+cppl_cp_plan_start_date DATE | Start date
+cppl_cp_plan_end_date DATE | End date
+cppl_cp_plan_initial_category VARCHAR | Initial category of abuse
+cppl_cp_plan_ola VARCHAR | Y if another LA's plan
+cppl_cp_plan_latest_category VARCHAR | Latest category of abuse
+cppl_ext_previous_plans INTEGER ext | Number of previous CP plans (CIN census NumberOfPreviousCPP), where known
+""",
+        {"cppl_person_id": P, "cppl_referral_id": REFERRAL},
+    ),
+    _table(
+        "ssd_cp_reviews",
+        "Child protection review conferences.",
+        """
+cppr_cp_review_id VARCHAR pk | Review id
+cppr_person_id VARCHAR req | Person id
+cppr_cp_plan_id VARCHAR | CP plan id
+cppr_cp_review_due DATE | Due date
+cppr_cp_review_date DATE | Review date
+cppr_cp_review_meeting_id VARCHAR | Meeting id
+cppr_cp_review_outcome_continue_cp VARCHAR | Plan to continue (Y/N)
+cppr_cp_review_quorate VARCHAR | Quorate (Y/N)
+cppr_cp_review_participation VARCHAR | Child participation
+""",
+        {"cppr_person_id": P, "cppr_cp_plan_id": "ssd_cp_plans.cppl_cp_plan_id"},
+    ),
+    _table(
+        "ssd_cp_visits",
+        "Child protection statutory visits (and recorded visits that did not happen).",
+        """
+cppv_cp_visit_id VARCHAR pk | Visit id
+cppv_person_id VARCHAR req | Person id
+cppv_cp_plan_id VARCHAR | CP plan id
+cppv_cp_visit_date DATE | Visit date
+cppv_cp_visit_seen VARCHAR | Child seen (Y/N)
+cppv_cp_visit_seen_alone VARCHAR | Child seen alone (Y/N)
+cppv_cp_visit_bedroom VARCHAR | Bedroom seen (Y/N)
+cppv_ext_not_seen_reason VARCHAR ext | Recorded reason the child was not seen / the visit did not happen
+""",
+        {"cppv_person_id": P, "cppv_cp_plan_id": "ssd_cp_plans.cppl_cp_plan_id"},
+    ),
+    _table(
+        "ssd_cla_episodes",
+        "Looked-after episodes, one per SSDA903 episode (a change of legal status and/or placement). "
+        "All episodes of one period of care share clae_cla_id.",
+        """
+clae_cla_episode_id VARCHAR pk | Episode id
+clae_person_id VARCHAR req | Person id
+clae_cla_episode_start_date DATE | Episode start (903 DECOM)
+clae_cla_episode_start_reason VARCHAR | Reason for new episode (903 RNE: S, L, P, T, B, U)
+clae_cla_primary_need_code VARCHAR | Category of need (N1-N8)
+clae_cla_episode_ceased_date DATE | Episode end (903 DEC)
+clae_cla_episode_ceased_reason VARCHAR | Reason episode ceased (903 REC; X1 = a new episode follows)
+clae_cla_id VARCHAR | Period of care id (shared by its episodes)
+clae_referral_id VARCHAR | Referral id
+clae_cla_placement_id VARCHAR | Placement during this episode (ssd_cla_placement)
+clae_entered_care_date DATE | Start of the period of care
+clae_cla_last_iro_contact_date DATE | Last IRO contact
+clae_ext_legal_status VARCHAR ext | Legal status during the episode (903 LS); ssd_legal_status holds the same history by date
+""",
+        {"clae_person_id": P},
+    ),
+    _table(
+        "ssd_cla_placement",
+        "Placements (one per placement with a carer; a 903 episode with RNE T/U keeps the carer).",
+        """
+clap_cla_placement_id VARCHAR pk | Placement id
+clap_cla_placement_start_date DATE | Start
+clap_cla_placement_type VARCHAR | Placement type (903 PLACE, versioned code list)
+clap_cla_placement_urn VARCHAR | URN
+clap_cla_placement_distance DOUBLE | Distance from home (miles)
+clap_cla_id VARCHAR | Period of care id
+clap_cla_placement_provider VARCHAR | Provider (PR0-PR5)
+clap_cla_placement_postcode VARCHAR | Placement postcode (district)
+clap_cla_placement_end_date DATE | End
+clap_cla_placement_change_reason VARCHAR | Reason for placement change (903 REASON_PLACE_CHANGE)
+clap_person_id VARCHAR req | Person id
+""",
+        {"clap_person_id": P},
+    ),
+    _table(
+        "ssd_legal_status",
+        "Legal status history (903 LS).",
+        """
+lega_legal_status_id VARCHAR pk | Row id
+lega_person_id VARCHAR req | Person id
+lega_legal_status VARCHAR | Legal status code
+lega_legal_status_start_date DATE | Start
+lega_legal_status_end_date DATE | End
+""",
+        {"lega_person_id": P},
+    ),
+    _table(
+        "ssd_cla_reviews",
+        "Reviews of children looked after.",
+        """
+clar_cla_review_id VARCHAR pk | Review id
+clar_cla_id VARCHAR | Period of care id
+clar_cla_review_due_date DATE | Due date
+clar_cla_review_date DATE | Review date
+clar_cla_review_cancelled VARCHAR | Y if cancelled
+clar_cla_review_participation VARCHAR | Participation code (PN0-PN7)
+clar_ext_person_id VARCHAR ext | Person id (SSD reaches the child through clar_cla_id; carried for 903 reviews keyed by child)
+""",
+    ),
+    _table(
+        "ssd_cla_visits",
+        "Statutory visits to children looked after (and recorded visits that did not happen).",
+        """
+clav_cla_visit_id VARCHAR pk | Visit id
+clav_cla_id VARCHAR | Period of care id
+clav_person_id VARCHAR req | Person id
+clav_cla_visit_date DATE | Visit date
+clav_cla_visit_seen VARCHAR | Child seen (Y/N)
+clav_cla_visit_seen_alone VARCHAR | Child seen alone (Y/N)
+clav_ext_not_seen_reason VARCHAR ext | Recorded reason the child was not seen / the visit did not happen
+""",
+        {"clav_person_id": P},
+    ),
+    _table(
+        "ssd_cla_health",
+        "Health checks of children looked after.",
+        """
+clah_health_check_id VARCHAR pk | Health check id
+clah_person_id VARCHAR req | Person id
+clah_health_check_type VARCHAR | Type: IHA (initial health assessment), RHA (review health assessment), DENTAL
+clah_health_check_date DATE | Date
+clah_health_check_status VARCHAR | Status (e.g. Completed, Refused)
+""",
+        {"clah_person_id": P},
+    ),
+    _table(
+        "ssd_cla_immunisations",
+        "Immunisation status of children looked after over time.",
+        """
+clai_person_id VARCHAR req | Person id
+clai_immunisations_status VARCHAR | Y if immunisations up to date
+clai_immunisations_status_date DATE | Date the status was recorded
+""",
+        {"clai_person_id": P},
+    ),
+    _table(
+        "ext_cla_pep",
+        "Personal education plans (SSD has none).",
+        """
+pepr_table_id VARCHAR pk | Row id
+pepr_person_id VARCHAR req | Person id
+pepr_pep_date DATE | Date the PEP was completed or reviewed
+""",
+        {"pepr_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ssd_missing",
+        "Missing and away-from-placement episodes.",
+        """
+miss_table_id VARCHAR pk | Row id
+miss_person_id VARCHAR req | Person id
+miss_missing_episode_start_date DATE | Start
+miss_missing_episode_type VARCHAR | M (missing) or A (away without authorisation)
+miss_missing_episode_end_date DATE | End
+miss_missing_rhi_offered VARCHAR | Return interview offered
+miss_missing_rhi_accepted VARCHAR | Return interview accepted
+""",
+        {"miss_person_id": P},
+    ),
+    _table(
+        "ssd_care_leavers",
+        "Care leaver status, one row per record date (903 OC3 is recorded around each birthday).",
+        """
+clea_table_id VARCHAR pk | Row id
+clea_person_id VARCHAR req | Person id
+clea_care_leaver_eligibility VARCHAR | Eligibility category
+clea_care_leaver_in_touch VARCHAR | In touch (YES, NO, DIED, REFU, NREQ, RHOM)
+clea_care_leaver_latest_contact DATE | Latest date of contact
+clea_care_leaver_accommodation VARCHAR | Accommodation code (903 ACCOM, e.g. U1)
+clea_care_leaver_accom_suitable VARCHAR | Suitable (Y/N)
+clea_care_leaver_activity VARCHAR | Activity code (903 ACTIV)
+clea_pathway_plan_review_date DATE | Latest pathway plan review date
+clea_care_leaver_personal_advisor VARCHAR | Personal adviser
+clea_care_leaver_allocated_team VARCHAR | Team
+clea_care_leaver_worker_id VARCHAR | Worker
+clea_ext_record_date DATE ext | Date this status refers to (the birthday for OC3 records)
+""",
+        {"clea_person_id": P},
+    ),
+    _table(
+        "ssd_permanence",
+        "Adoption and permanence milestones per period of care.",
+        """
+perm_table_id VARCHAR pk | Row id
+perm_person_id VARCHAR req | Person id
+perm_cla_id VARCHAR | Period of care id
+perm_adm_decision_date DATE | Decision that the child should be placed for adoption (ADM)
+perm_ffa_cp_decision_date DATE | FFA/concurrent planning decision
+perm_placement_order_date DATE | Placement order granted
+perm_placed_for_adoption_date DATE | Placed for adoption (moved in)
+perm_matched_date DATE | Matched with prospective adopters
+perm_adopted_by_carer_flag VARCHAR | Y if adopted by their foster carer
+perm_placed_ffa_cp_date DATE | Placed in FFA/concurrent placement
+perm_decision_reversed_date DATE | Decision that the child should no longer be placed
+perm_placed_foster_carer_date DATE | Date originally placed with the foster carer who adopted
+perm_part_of_sibling_group VARCHAR | Part of a sibling group
+perm_siblings_placed_together INTEGER | Siblings placed together
+perm_siblings_placed_apart INTEGER | Siblings placed apart
+perm_placement_provider_urn VARCHAR | Agency URN
+perm_decision_reversed_reason VARCHAR | Reason no longer placed (RD1-RD4)
+perm_permanence_order_date DATE | Date of the adoption/SGO/CAO order
+perm_permanence_order_type VARCHAR | Type of order
+perm_adoption_worker_id VARCHAR | Adoption worker
+perm_adopter_sex VARCHAR | Sex of adopters
+perm_adopter_legal_status VARCHAR | Legal status of adopters
+perm_number_of_adopters VARCHAR | Number of adopters
+""",
+        {"perm_person_id": P},
+    ),
+    _table(
+        "ssd_cla_previous_permanence",
+        "Previous permanence before this period of care (903 PrevPerm).",
+        """
+lapp_table_id VARCHAR pk | Row id
+lapp_person_id VARCHAR req | Person id
+lapp_previous_permanence_order_date VARCHAR | Date of previous order (as recorded; may be partial)
+lapp_previous_permanence_option VARCHAR | P1-P4, Z1
+lapp_previous_permanence_la VARCHAR | LA that arranged it
+""",
+        {"lapp_person_id": P},
+    ),
+    _table(
+        "ssd_immigration_status",
+        "Immigration status (UASC).",
+        """
+immi_immigration_status_id VARCHAR pk | Row id
+immi_person_id VARCHAR req | Person id
+immi_immigration_status VARCHAR | Status (UASC)
+immi_immigration_status_start_date DATE | Start
+immi_immigration_status_end_date DATE | End (903 DUC)
+""",
+        {"immi_person_id": P},
+    ),
+    _table(
+        "ssd_sdq_scores",
+        "Strengths and difficulties questionnaire scores.",
+        """
+csdq_table_id VARCHAR pk | Row id
+csdq_person_id VARCHAR req | Person id
+csdq_sdq_completed_date DATE | Date
+csdq_sdq_reason VARCHAR | Reason not completed (SDQ1-SDQ5)
+csdq_sdq_score VARCHAR | Score
+""",
+        {"csdq_person_id": P},
+    ),
+)
+
+BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def table(name: str) -> Table:
+    return BY_NAME[name]

@@ -1,0 +1,96 @@
+"""Opening the warehouse, creating its tables from the schema, and recording loads.
+
+Meta tables (not part of the SSD model) are prefixed `cscperf_`: the calendar, loads,
+quarantined input records and computed results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cscperf.calendar import install_calendar
+from cscperf.warehouse.schema import PROVENANCE, TABLES, Table
+
+DEFAULT_WAREHOUSE = Path("cscperf.duckdb")
+
+META_DDL = """
+CREATE TABLE IF NOT EXISTS cscperf_loads (
+    load_id VARCHAR PRIMARY KEY,
+    format VARCHAR NOT NULL,          -- synth, ssd, cin-xml, ssda903, annex-a, api-json
+    sources VARCHAR,                  -- JSON list of {path, sha256}
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    status VARCHAR NOT NULL,          -- running, done, failed, undone
+    summary VARCHAR                   -- JSON: per table read/loaded/rejected/warnings
+);
+CREATE TABLE IF NOT EXISTS cscperf_quarantine (
+    load_id VARCHAR NOT NULL,
+    source VARCHAR,                   -- file path
+    location VARCHAR,                 -- row number or XML element path
+    target_table VARCHAR,
+    field VARCHAR,
+    value VARCHAR,
+    rule VARCHAR,                     -- the rule broken, in plain words
+    raw_record VARCHAR                -- the rejected record as JSON
+);
+"""
+
+
+def _ddl(t: Table) -> str:
+    cols = [f'"{c.name}" {c.type}' for c in (*t.columns, *PROVENANCE)]
+    return f'CREATE TABLE IF NOT EXISTS "{t.name}" ({", ".join(cols)})'
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every canonical and meta table that does not exist yet, and the calendar."""
+    for t in TABLES:
+        con.execute(_ddl(t))
+    con.execute(META_DDL)
+    install_calendar(con)
+
+
+def connect(path: str | Path = DEFAULT_WAREHOUSE, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a warehouse with the full schema in place."""
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise FileNotFoundError(f"no warehouse at {path}: run 'cscperf demo' or 'cscperf synth' first")
+        return duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(path))
+    create_schema(con)
+    return con
+
+
+def begin_load(con: duckdb.DuckDBPyConnection, fmt: str, sources: str = "[]") -> str:
+    load_id = f"{fmt}-{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+    con.execute(
+        "INSERT INTO cscperf_loads VALUES (?, ?, ?, ?, NULL, 'running', NULL)",
+        [load_id, fmt, sources, dt.datetime.now()],
+    )
+    return load_id
+
+
+def finish_load(con: duckdb.DuckDBPyConnection, load_id: str, summary: str, status: str = "done") -> None:
+    con.execute(
+        "UPDATE cscperf_loads SET finished_at = ?, status = ?, summary = ? WHERE load_id = ?",
+        [dt.datetime.now(), status, summary, load_id],
+    )
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataFrame, load_id: str, source: str) -> int:
+    """Append a frame to a canonical table; missing columns become NULL, unknown ones are an error."""
+    unknown = set(frame.columns) - set(table.column_names)
+    if unknown:
+        raise ValueError(f"{table.name}: unknown columns {sorted(unknown)}")
+    select = ", ".join(f'CAST("{c.name}" AS {c.type})' if c.name in frame.columns else f"CAST(NULL AS {c.type})" for c in table.columns)
+    con.register("_incoming", frame)
+    try:
+        con.execute(f'INSERT INTO "{table.name}" SELECT {select}, ?, ? FROM _incoming', [load_id, source])
+    finally:
+        con.unregister("_incoming")
+    return len(frame)
