@@ -35,9 +35,10 @@ def main() -> None:
 def _register_commands() -> None:
     # Imported here so each stage owns its commands and the group stays small.
     from cscperf.demo import demo
+    from cscperf.ingest.cli import load, loads, validate
     from cscperf.synth.cli import synth
 
-    for command in (demo, synth):
+    for command in (demo, synth, load, loads, validate):
         main.add_command(command)
 
 
