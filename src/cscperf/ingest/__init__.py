@@ -18,6 +18,8 @@ PARSERS: dict[str, str] = {
     "ssd": "cscperf.ingest.ssd:parse",
     "ssda903": "cscperf.ingest.ssda903:parse",
     "api-json": "cscperf.ingest.api_json:parse",
+    "cin-xml": "cscperf.ingest.cin_xml:parse_cin_xml",
+    "annex-a": "cscperf.ingest.annex_a:parse_annex_a",
 }
 
 
