@@ -1,0 +1,110 @@
+"""B. Assessment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import ibis.expr.types as ir
+
+from cscperf.indicators.exceptions import exception_rows
+from cscperf.indicators.model import Model, events_in_period, open_at_period_end
+from cscperf.indicators.registry import Indicator, count, share
+
+SOURCE = "statutory-definitions.md §2.2; CIN census COLLECT report 'Assessments working days'"
+
+
+def assessments(m: Model) -> ir.Table:
+    """Assessments with the referral date of their episode (`clock_start`), falling back to the start date."""
+    a = m.table("ssd_cin_assessments")
+    r = m.table("ssd_cin_episodes").select(_rid="cine_referral_id", _rdate="cine_referral_date")
+    a = a.left_join(r, a.cina_referral_id == r._rid)
+    return a.select(
+        assessment_id=a.cina_assessment_id,
+        person_id=a.cina_person_id,
+        start=a.cina_assessment_start_date,
+        auth=a.cina_assessment_auth_date,
+        clock_start=ibis.coalesce(a._rdate, a.cina_assessment_start_date),
+    )
+
+
+def _completed(m: Model, periods: ir.Table) -> ir.Table:
+    return events_in_period(assessments(m), periods, "auth")
+
+
+def _within_45(m: Model, periods: ir.Table) -> ir.Table:
+    a = m.with_wd(assessments(m), "clock_start", "auth", "wd_taken")
+    return events_in_period(a.mutate(met=a.wd_taken <= 45), periods, "auth")
+
+
+def _open_over_45(m: Model, periods: ir.Table) -> ir.Table:
+    a = assessments(m)
+    a = a.filter(a.start.notnull())
+    rows = open_at_period_end(a, periods, "start", "auth")
+    rows = m.with_wd(rows, "clock_start", "period_end", "wd_open")
+    return rows.filter(rows.wd_open > 45)
+
+
+def open_assessment_exceptions(m: Model, period_end: dt.date, approaching_wd: int | None = None) -> ir.Table:
+    """Open assessments past their 45th working day, and (optionally) those due within N working days."""
+    a = assessments(m)
+    end = ibis.literal(period_end)
+    a = a.filter(a.start.notnull() & (a.start <= end) & (a.auth.isnull() | (a.auth > end)))
+    a = m.with_wd_due(a, "clock_start", 45, "due")
+    a = m.with_wd(a.mutate(_end=end), "_end", "due", "wd_left")
+    status = ibis.cases((a.due < end, "overdue"), else_=ibis.null("string"))
+    if approaching_wd is not None:
+        status = ibis.cases((a.due < end, "overdue"), (a.wd_left <= approaching_wd, "approaching"), else_=ibis.null("string"))
+    return a.select(**exception_rows(a.person_id, a.assessment_id, a.clock_start, a.start, a.due, status))
+
+
+def _approaching_or_overdue(m: Model, period_end: dt.date) -> ir.Table:
+    return open_assessment_exceptions(m, period_end, m.settings.assessment_approaching_wd)
+
+
+def _overdue(m: Model, period_end: dt.date) -> ir.Table:
+    return open_assessment_exceptions(m, period_end)
+
+
+INDICATORS = [
+    Indicator(
+        id="assessments_completed",
+        name="Assessments completed",
+        area="B",
+        unit="count",
+        polarity="neutral",
+        measure=count(_completed),
+        rule="Assessments with an authorisation (completion) date in the period.",
+        source=SOURCE,
+    ),
+    Indicator(
+        id="assessments_45wd_pct",
+        name="Assessments completed within 45 working days",
+        area="B",
+        unit="percent",
+        polarity="high",
+        target=90.0,
+        rag_basis="ytd",
+        measure=share(_within_45),
+        exceptions=_approaching_or_overdue,
+        numerator="Assessments authorised within 45 working days of the referral date",
+        denominator="Assessments authorised in the period",
+        rule="Of assessments completed in the period, those with wd(referral date of the episode, authorisation date) <= 45. "
+        "Exceptions: open assessments whose 45th working day is within the next 10 working days (approaching) or past (overdue).",
+        source=SOURCE,
+        notes="An assessment not linked to a referral starts its clock at the assessment start date.",
+    ),
+    Indicator(
+        id="assessments_open_over_45wd",
+        name="Open assessments past 45 working days",
+        area="B",
+        unit="count",
+        polarity="low",
+        target=0.0,
+        snapshot=True,
+        measure=count(_open_over_45),
+        exceptions=_overdue,
+        rule="Assessments started and not authorised by the period end with wd(referral date, period end) > 45.",
+        source=SOURCE,
+    ),
+]

@@ -1,0 +1,299 @@
+"""Compute registry entries for runs of period ends, bases and breakdowns.
+
+For each indicator the cohort is built once for all periods (a range join of events or open items
+against a small periods table), cached in the engine, then aggregated per breakdown. Results follow
+the public contract in indicators.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from cscperf.calendar import add_months
+from cscperf.indicators.model import Model, Settings
+from cscperf.indicators.registry import BASES, REGISTRY, Indicator
+
+RESULT_COLUMNS = [
+    "indicator_id",
+    "basis",
+    "period_start",
+    "period_end",
+    "breakdown",
+    "breakdown_value",
+    "numerator",
+    "denominator",
+    "value",
+    "unit",
+]
+DEFAULT_BREAKDOWNS = ("la", "team", "worker")
+UNALLOCATED = "unallocated"
+
+RESULTS_DDL = """
+CREATE TABLE IF NOT EXISTS cscperf_results (
+    indicator_id VARCHAR, basis VARCHAR, period_start DATE, period_end DATE,
+    breakdown VARCHAR, breakdown_value VARCHAR, numerator DOUBLE, denominator DOUBLE,
+    value DOUBLE, unit VARCHAR, computed_at TIMESTAMP
+)
+"""
+
+
+def month_ends(last: dt.date, months: int) -> list[dt.date]:
+    """The `months` month ends up to and including the month of `last`."""
+    first_of_month = last.replace(day=1)
+    ends = [add_months(first_of_month, 1 - i) - dt.timedelta(days=1) for i in range(months)]
+    return sorted(ends)
+
+
+def period_start(basis: str, period_end: dt.date) -> dt.date | None:
+    """First day of the window for a basis ending at period_end; None where the basis does not apply."""
+    if basis == "month":
+        return period_end.replace(day=1)
+    if basis == "rolling12":
+        return add_months(period_end, -12) + dt.timedelta(days=1)
+    fy_start = dt.date(period_end.year if period_end.month >= 4 else period_end.year - 1, 4, 1)
+    if basis == "ytd":
+        return fy_start
+    if basis == "year":  # the collection year: only at its end, 31 March
+        return fy_start if (period_end.month, period_end.day) == (3, 31) else None
+    raise ValueError(f"unknown basis {basis}")
+
+
+def periods_frame(period_ends: Iterable[dt.date], bases: Iterable[str]) -> pd.DataFrame:
+    rows = [(b, start, end) for end in sorted(set(period_ends)) for b in bases if (start := period_start(b, end)) is not None]
+    return pd.DataFrame(rows, columns=["basis", "period_start", "period_end"])
+
+
+def _periods_table(frame: pd.DataFrame) -> ir.Table:
+    return ibis.memtable(frame).cast({"period_start": "date", "period_end": "date"})
+
+
+# --- breakdown columns ---------------------------------------------------------------------------
+
+
+def _age_band(age: ir.IntegerValue) -> ir.StringValue:
+    return ibis.cases(
+        (age.isnull(), "unknown"),
+        (age < 0, "unborn"),
+        (age < 1, "under 1"),
+        (age < 5, "1-4"),
+        (age < 10, "5-9"),
+        (age < 16, "10-15"),
+        (age < 18, "16-17"),
+        else_="18+",
+    )
+
+
+def _ethnicity_group(code: ir.StringValue) -> ir.StringValue:
+    first = code.upper().substr(0, 1)
+    return ibis.cases(
+        (code.isnull() | code.upper().isin(["REFU", "NOBT"]), "Not known"),
+        (first == "W", "White"),
+        (first == "M", "Mixed"),
+        (first == "A", "Asian"),
+        (first == "B", "Black"),
+        else_="Other",
+    )
+
+
+def _age_at(dob: ir.DateValue, day: ir.DateValue) -> ir.IntegerValue:
+    before_birthday = (day.month() * 100 + day.day()) < (dob.month() * 100 + dob.day())
+    return day.year() - dob.year() - ibis.cases((before_birthday, 1), else_=0)
+
+
+def _attach(m: Model, rows: ir.Table, breakdowns: Sequence[str]) -> ir.Table:
+    cols = set(rows.columns)
+    if {"team", "worker"} & set(breakdowns) and not {"team_id", "worker_id"} <= cols:
+        rows = m.allocated_at(rows)
+    needs_person = {"la", "age_band", "sex", "ethnicity_group", "disability"} & set(breakdowns)
+    if needs_person - cols:
+        p = m.person.rename(_pid="person_id")
+        if "la_code" in cols:
+            p = p.drop("la_code")
+        rows = rows.left_join(p, rows.person_id == p._pid).drop("_pid")
+    derived = {
+        "la": lambda r: r.la_code,
+        "team": lambda r: ibis.coalesce(r.team_id, UNALLOCATED),
+        "worker": lambda r: ibis.coalesce(r.worker_id, UNALLOCATED),
+        "age_band": lambda r: _age_band(_age_at(r.dob, r.ref_date)),
+        "sex": lambda r: ibis.coalesce(r.sex, "unknown"),
+        "ethnicity_group": lambda r: _ethnicity_group(r.ethnicity),
+        "disability": lambda r: ibis.cases((r.disabled, "Y"), else_="N"),
+    }
+    new = {f"bd_{b}": derived[b](rows) for b in breakdowns if b in derived}
+    new |= {f"bd_{b}": rows[b].cast("string") for b in breakdowns if b not in derived}
+    return rows.mutate(**new)
+
+
+# --- aggregation ---------------------------------------------------------------------------------
+
+
+def _aggregate(ind: Indicator, rows: ir.Table, breakdown: str) -> ir.Table:
+    kind = ind.measure.kind
+    keys = ["basis", "period_start", "period_end", f"bd_{breakdown}"]
+    distinct = ind.measure.distinct_children
+    if kind == "count":
+        if ind.measure.where_met:
+            rows = rows.filter(rows.met)
+        counted = rows.person_id.nunique() if distinct else rows.count()
+        agg = rows.group_by(keys).aggregate(numerator=counted.cast("float64"), denominator=ibis.null("float64"))
+    elif kind == "share":
+        met = rows.met.fillna(False)
+        num = rows.person_id.nunique(where=met) if distinct else met.cast("int64").sum()
+        den = rows.person_id.nunique() if distinct else rows.count()
+        agg = rows.group_by(keys).aggregate(numerator=num.cast("float64"), denominator=den.cast("float64"))
+    elif kind == "mean":
+        agg = rows.group_by(keys).aggregate(numerator=rows.value.sum().cast("float64"), denominator=rows.count().cast("float64"))
+    elif kind == "max":
+        agg = rows.group_by(keys).aggregate(numerator=rows.value.max().cast("float64"), denominator=ibis.null("float64"))
+    else:
+        raise ValueError(f"{ind.id}: cannot aggregate {kind}")
+    return agg.rename(breakdown_value=f"bd_{breakdown}").mutate(breakdown=ibis.literal(breakdown))
+
+
+def _value(unit: str, kind: str, num: pd.Series, den: pd.Series) -> pd.Series:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "share":
+            return (100 * num / den).where(den > 0)
+        if kind == "rate":
+            return (10000 * num / den).where(den > 0)
+        if kind == "mean":
+            return (num / den).where(den > 0)
+    return num
+
+
+class Engine:
+    """Computes indicators against one warehouse connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
+        self.con = con
+        self.backend = ibis.duckdb.from_connection(con)
+        self.model = Model(self.backend, settings)
+        self._la_codes: list[str] | None = None
+
+    @property
+    def la_codes(self) -> list[str]:
+        if self._la_codes is None:
+            rows = self.con.execute(
+                "SELECT DISTINCT pers_ext_la_code FROM ssd_person WHERE pers_ext_la_code IS NOT NULL "
+                "UNION SELECT auth_la_code FROM ext_authority ORDER BY 1"
+            ).fetchall()
+            self._la_codes = [r[0] for r in rows]
+        return self._la_codes
+
+    def cohort(self, ind: Indicator, periods: pd.DataFrame) -> ir.Table:
+        assert ind.measure.cohort is not None
+        return ind.measure.cohort(self.model, _periods_table(periods))
+
+    def compute_one(self, ind: Indicator, periods: pd.DataFrame, breakdowns: Sequence[str], own_bases: bool = True) -> pd.DataFrame:
+        if own_bases:
+            periods = periods[periods.basis.isin(ind.bases)]
+        if periods.empty:
+            return pd.DataFrame(columns=RESULT_COLUMNS)
+        if ind.measure.kind == "rate":
+            base = REGISTRY[ind.measure.of]  # type: ignore[index]
+            frame = self.compute_one(base, periods, ["la"], own_bases=False)
+            return self._as_rate(ind, frame)
+        wanted = [b for b in breakdowns if b in ind.breakdowns]
+        if not wanted:
+            return pd.DataFrame(columns=RESULT_COLUMNS)
+        run_periods = periods
+        if ind.snapshot:  # one value per period end, repeated for each basis afterwards
+            run_periods = periods.drop_duplicates("period_end").assign(basis="_snapshot")
+        rows = _attach(self.model, self.cohort(ind, run_periods), wanted).cache()
+        try:
+            parts = [_aggregate(ind, rows, b) for b in wanted]
+            frame = self.backend.execute(ibis.union(*parts) if len(parts) > 1 else parts[0])
+        finally:
+            rows.release()
+        if ind.snapshot:
+            frame = frame.drop(columns=["basis", "period_start"]).merge(periods, on="period_end")
+        frame = self._fill_zero_la(ind, frame, periods)
+        frame["indicator_id"] = ind.id
+        frame["unit"] = ind.unit
+        frame["value"] = _value(ind.unit, ind.measure.kind, frame.numerator, frame.denominator)
+        return frame[RESULT_COLUMNS]
+
+    def _fill_zero_la(self, ind: Indicator, frame: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+        """Every period gets an `la` row per authority: a count of nothing is 0, a share of nothing has no value."""
+        if not self.la_codes or "la" not in ind.breakdowns:
+            return frame
+        grid = periods.merge(pd.DataFrame({"breakdown_value": self.la_codes}), how="cross").assign(breakdown="la")
+        key = ["basis", "period_end", "breakdown", "breakdown_value"]
+        missing = grid.merge(frame[key], on=key, how="left", indicator=True)
+        missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
+        if missing.empty:
+            return frame
+        zero = 0.0 if ind.measure.kind in ("count", "share") else np.nan
+        missing = missing.assign(numerator=zero, denominator=zero if ind.measure.kind == "share" else np.nan)
+        return pd.concat([frame, missing], ignore_index=True)
+
+    def population(self) -> pd.DataFrame:
+        return self.con.execute(
+            "SELECT popn_la_code AS breakdown_value, popn_year AS year, sum(popn_count) AS population "
+            "FROM ext_population WHERE popn_age BETWEEN 0 AND 17 GROUP BY ALL"
+        ).df()
+
+    def _as_rate(self, ind: Indicator, base: pd.DataFrame) -> pd.DataFrame:
+        """Rate per 10,000 children aged 0-17, using the latest mid-year estimate on or before the period end."""
+        pop = self.population()
+        frame = base[base.breakdown == "la"].copy()
+        if frame.empty or pop.empty:
+            return pd.DataFrame(columns=RESULT_COLUMNS)
+        end = pd.to_datetime(frame.period_end)
+        frame["year"] = np.where(end.dt.month >= 7, end.dt.year, end.dt.year - 1)
+        years = sorted(pop.year.unique())
+        frame["year"] = frame.year.clip(lower=years[0], upper=years[-1])
+        frame = frame.merge(pop, on=["breakdown_value", "year"], how="left")
+        frame["denominator"] = frame.population.astype(float)
+        frame["indicator_id"] = ind.id
+        frame["unit"] = ind.unit
+        frame["value"] = _value(ind.unit, "rate", frame.numerator, frame.denominator)
+        return frame[RESULT_COLUMNS]
+
+
+def compute(
+    con: duckdb.DuckDBPyConnection,
+    period_ends: Iterable[dt.date],
+    bases: Iterable[str] = BASES,
+    breakdowns: Sequence[str] = DEFAULT_BREAKDOWNS,
+    ids: Iterable[str] | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Compute the selected indicators (default: all) and return result rows."""
+    engine = Engine(con, settings)
+    periods = periods_frame(period_ends, bases)
+    selected = [REGISTRY[i] for i in ids] if ids is not None else list(REGISTRY.values())
+    frames = [engine.compute_one(ind, periods, breakdowns) for ind in selected]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    out["period_start"] = pd.to_datetime(out.period_start).dt.date
+    out["period_end"] = pd.to_datetime(out.period_end).dt.date
+    out["breakdown_value"] = out.breakdown_value.astype(str)
+    return out.sort_values(["indicator_id", "basis", "period_end", "breakdown", "breakdown_value"], ignore_index=True)
+
+
+def store_results(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
+    """Write results to cscperf_results, replacing figures with the same key."""
+    con.execute(RESULTS_DDL)
+    incoming = frame.assign(computed_at=pd.Timestamp.now())  # noqa: F841 - read by DuckDB
+    con.execute("BEGIN")
+    try:
+        con.execute(
+            "DELETE FROM cscperf_results r USING (SELECT DISTINCT indicator_id, basis, period_end FROM incoming) k "
+            "WHERE r.indicator_id = k.indicator_id AND r.basis = k.basis AND r.period_end = k.period_end"
+        )
+        con.execute(f"INSERT INTO cscperf_results SELECT {', '.join(RESULT_COLUMNS)}, computed_at FROM incoming")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return len(frame)

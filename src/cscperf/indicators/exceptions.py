@@ -1,0 +1,88 @@
+"""Child-level exception lists behind practice (⚑) indicators.
+
+A registry entry's exception rule returns one row per child or event with `person_id`, `event_id`,
+`start_date`, `last_event_date`, `due_date`, `status` and `reason`; here the allocation at the period
+end and days overdue are added, and the columns put in contract order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from cscperf.errors import UserError
+from cscperf.indicators.model import Model, Settings
+
+EXCEPTION_COLUMNS = [
+    "indicator_id",
+    "person_id",
+    "team_id",
+    "worker_id",
+    "event_id",
+    "start_date",
+    "last_event_date",
+    "due_date",
+    "days_overdue",
+    "status",
+    "reason",
+]
+
+
+def exception_rows(
+    person_id: ir.Value,
+    event_id: ir.Value,
+    start_date: ir.Value,
+    last_event_date: ir.Value,
+    due_date: ir.Value,
+    status: ir.Value,
+    reason: ir.Value | None = None,
+) -> dict[str, ir.Value]:
+    """The columns every exception rule selects (a helper so rules read the same)."""
+    return {
+        "person_id": person_id.cast("string"),
+        "event_id": event_id.cast("string"),
+        "start_date": start_date.cast("date"),
+        "last_event_date": last_event_date.cast("date"),
+        "due_date": due_date.cast("date"),
+        "status": status.cast("string"),
+        "reason": (reason if reason is not None else ibis.null("string")).cast("string"),
+    }
+
+
+def overdue_or_approaching(due: ir.DateValue, period_end: dt.date, approaching_days: int = 14) -> ir.StringValue:
+    """'overdue' when the due date has passed at the period end, 'approaching' when within the window."""
+    end = ibis.literal(period_end)
+    return ibis.cases(
+        (due < end, "overdue"),
+        (due <= end + ibis.interval(days=approaching_days), "approaching"),
+        else_=ibis.null("string"),
+    )
+
+
+def exceptions(con: duckdb.DuckDBPyConnection, indicator_id: str, period_end: dt.date, settings: Settings | None = None) -> pd.DataFrame:
+    """The child-level rows behind a practice indicator at a period end."""
+    from cscperf.indicators.registry import REGISTRY  # the registry's entries import this module
+
+    ind = REGISTRY.get(indicator_id)
+    if ind is None:
+        raise UserError(f"unknown indicator '{indicator_id}' (see 'cscperf indicators')")
+    if ind.exceptions is None:
+        raise UserError(f"indicator '{indicator_id}' has no child-level exception list (only ⚑ indicators do)")
+    backend = ibis.duckdb.from_connection(con)
+    model = Model(backend, settings)
+    rows = ind.exceptions(model, period_end)
+    rows = rows.filter(rows.status.notnull()).mutate(ref_date=ibis.literal(period_end))
+    rows = model.allocated_at(rows)
+    end = ibis.literal(period_end)
+    rows = rows.mutate(
+        indicator_id=ibis.literal(indicator_id),
+        days_overdue=ibis.cases((rows.due_date < end, end.delta(rows.due_date, unit="day")), else_=0),
+    )
+    frame = backend.execute(rows.select(*EXCEPTION_COLUMNS))
+    for col in ("start_date", "last_event_date", "due_date"):
+        frame[col] = pd.to_datetime(frame[col]).dt.date
+    return frame.sort_values(["status", "days_overdue", "person_id"], ascending=[False, False, True], ignore_index=True)
