@@ -89,7 +89,7 @@ def parse_date_series(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         parsed = pd.to_datetime(values).dt.normalize()
         bad = parsed.notna() & ((parsed.dt.year < MIN_YEAR) | (parsed.dt.year > MAX_YEAR))
         return parsed.mask(bad), bad
-    text = values.astype("string").str.strip()
+    text = values.astype("string[python]").str.strip()
     blank = text.isna() | text.str.lower().isin(_MISSING)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     iso = text.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})(?:[T ].*)?$")[0]
@@ -125,8 +125,14 @@ def clean_code_series(values: pd.Series) -> pd.Series:
 
 def clean_text_series(values: pd.Series) -> pd.Series:
     """Trimmed strings with blanks and placeholders as missing (pandas string dtype)."""
-    text = values.astype("string").str.strip()
+    text = values.astype("string[python]").str.strip()
     return text.mask(text.str.lower().isin(_MISSING))
+
+
+def text_series(values: pd.Series) -> pd.Series:
+    """`clean_text_series` as plain objects (str or None), which numpy-backed pandas operations expect."""
+    text = clean_text_series(values)
+    return text.astype(object).where(text.notna(), None)
 
 
 def detect_encoding(data: bytes) -> str:
