@@ -36,9 +36,10 @@ def _register_commands() -> None:
     # Imported here so each stage owns its commands and the group stays small.
     from cscperf.demo import demo
     from cscperf.ingest.cli import load, loads, validate
+    from cscperf.ingest.export_cli import export
     from cscperf.synth.cli import synth
 
-    for command in (demo, synth, load, loads, validate):
+    for command in (demo, synth, load, loads, validate, export):
         main.add_command(command)
 
 

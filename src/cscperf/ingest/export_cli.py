@@ -1,0 +1,96 @@
+"""`cscperf export`: write the warehouse out as SSD CSVs, a CIN census XML or the SSDA903 CSV set.
+
+Other stages add their own exports to the same group from their own modules:
+
+    from cscperf.ingest.export_cli import export
+
+    @export.command("exceptions")
+    def exceptions(...): ...
+
+(or `export.add_command(command)`); the group is registered once in `cscperf.cli`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cscperf.errors import UserError
+from cscperf.warehouse import DEFAULT_WAREHOUSE
+
+warehouse_option = click.option(
+    "--warehouse",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_WAREHOUSE,
+    envvar="CSCPERF_WAREHOUSE",
+    show_default=True,
+    help="DuckDB warehouse file.",
+)
+year_option = click.option("--year", type=int, required=True, help="Collection year, named by the 31 March it ends on (2024 = 2023-24).")
+
+
+def _open(warehouse: Path):  # noqa: ANN202 - duckdb connection
+    from cscperf.warehouse import connect
+
+    if not warehouse.exists():
+        raise UserError(f"no warehouse at {warehouse}: run 'cscperf demo' or 'cscperf load ...' first")
+    return connect(warehouse, read_only=True)
+
+
+@click.group()
+def export() -> None:
+    """Export data from the warehouse (SSD CSVs, CIN census XML, SSDA903 CSVs, ...)."""
+
+
+@export.command("ssd")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder for the CSV files.")
+@click.option("--skip-empty", is_flag=True, help="Do not write files for empty tables.")
+@warehouse_option
+def export_ssd_cmd(out: Path, skip_empty: bool, warehouse: Path) -> None:
+    """One CSV per ssd_/ext_ table, in the SSD layout (`cscperf load ssd DIR` reads them back)."""
+    from cscperf.ingest.export_ssd import export_ssd
+
+    con = _open(warehouse)
+    try:
+        written = export_ssd(con, out, include_empty=not skip_empty)
+    finally:
+        con.close()
+    click.echo(f"wrote {len(written)} tables ({sum(written.values())} rows) to {out}")
+
+
+@export.command("cin-xml")
+@year_option
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="XML file to write.")
+@click.option("--la-code", default=None, help="LA code for the header (default: from the warehouse).")
+@warehouse_option
+def export_cin_cmd(year: int, out: Path, la_code: str | None, warehouse: Path) -> None:
+    """A CIN census return for the year ending 31 March YEAR, validated against that year's DfE XSD."""
+    from cscperf.ingest.export_cin_xml import export_cin_xml, schema_path
+
+    con = _open(warehouse)
+    try:
+        children, problems = export_cin_xml(con, year, out, la_code)
+    finally:
+        con.close()
+    xsd = schema_path(year).name
+    if problems:
+        shown = "; ".join(problems[:5])
+        raise UserError(f"{out}: written, but {len(problems)} schema problems against {xsd} (fix the data and export again): {shown}")
+    click.echo(f"wrote {children} children to {out} (valid against {xsd})")
+
+
+@export.command("ssda903")
+@year_option
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder for the CSV files.")
+@warehouse_option
+def export_903_cmd(year: int, out: Path, warehouse: Path) -> None:
+    """The SSDA903 CSV set for the year ending 31 March YEAR (files named <table>_<YEAR>.csv)."""
+    from cscperf.ingest.export_ssda903 import export_ssda903
+
+    con = _open(warehouse)
+    try:
+        written = export_ssda903(con, year, out)
+    finally:
+        con.close()
+    click.echo(f"wrote {len(written)} files to {out}: " + ", ".join(f"{k} ({v})" for k, v in written.items()))
