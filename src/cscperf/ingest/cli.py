@@ -21,11 +21,16 @@ warehouse_option = click.option(
 
 
 def _open(warehouse: Path, must_exist: bool = False):  # noqa: ANN202 - duckdb connection
+    import duckdb
+
     from cscperf.warehouse import connect
 
     if must_exist and not warehouse.exists():
         raise UserError(f"no warehouse at {warehouse}: load something first (cscperf load ...)")
-    return connect(warehouse)
+    try:
+        return connect(warehouse)
+    except duckdb.Error as exc:
+        raise UserError(f"{warehouse}: cannot open the warehouse ({str(exc).splitlines()[0]})") from None
 
 
 @click.command()
