@@ -38,8 +38,11 @@ def _register_commands() -> None:
     from cscperf.ingest.cli import load, loads, validate
     from cscperf.ingest.export_cli import export
     from cscperf.synth.cli import synth
+    from cscperf.web.cli import audit, serve, users
 
     for command in (demo, synth, load, loads, validate, export):
+        main.add_command(command)
+    for command in (serve, users, audit):
         main.add_command(command)
 
 

@@ -1,0 +1,279 @@
+"""The FastAPI application: settings, shared state, sessions, login and the access rules every route uses."""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import duckdb
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from cscperf.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginRateLimiter, Session, SessionCodec, csrf_ok
+from cscperf.web.db import Fingerprint, NoWarehouse, WarehouseAccess, WarehouseBusy, fingerprint
+from cscperf.web.live import Recomputer
+from cscperf.web.store import User, WebStore, users_db_path
+
+HERE = Path(__file__).parent
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass
+class WebSettings:
+    warehouse: Path
+    secure_cookies: bool = True  # False only for localhost and the demo (plain http)
+    demo: bool = False
+    idle_release: float = 2.0
+    poll_seconds: int = 3
+    login_attempts: int = 5
+    login_window: float = 300.0
+    auto_recompute: bool = True
+
+
+class Forbidden(Exception):
+    pass
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class PageCache:
+    """Small LRU of page data keyed by the data fingerprint: new data means new keys."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self.size = size
+
+    def get(self, key: tuple, make: Callable[[], Any]) -> Any:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = make()
+        self._items[key] = value
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value
+
+
+class State:
+    def __init__(self, settings: WebSettings) -> None:
+        self.settings = settings
+        self.store = WebStore(users_db_path(settings.warehouse))
+        self.codec = SessionCodec(self.store.secret_key())
+        self.limiter = LoginRateLimiter(settings.login_attempts, settings.login_window)
+        self.access = WarehouseAccess(settings.warehouse, idle_release=settings.idle_release)
+        self.recomputer = Recomputer(self.access)
+        self.cache = PageCache()
+
+    @contextmanager
+    def read(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, Fingerprint]]:
+        """A cursor and the data's fingerprint; queues a recompute when a CLI load is newer than the figures."""
+        with self.access.cursor() as cur:
+            fp = fingerprint(cur)
+            if self.settings.auto_recompute and not self.recomputer.busy and self.recomputer.needed(cur):
+                self.recomputer.request()
+            yield cur, fp
+
+    def close(self) -> None:
+        self.recomputer.stop()
+        self.access.close()
+
+
+def state(request: Request) -> State:
+    return request.app.state.cscperf
+
+
+def session_of(request: Request) -> Session:
+    return request.state.session
+
+
+def current_user(request: Request) -> User:
+    user = request.state.user
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def require(request: Request, *roles: str) -> User:
+    user = current_user(request)
+    if user.role not in roles:
+        raise Forbidden()
+    return user
+
+
+def require_children(request: Request) -> User:
+    """Child-level data: managers (their teams), performance and admin; never members."""
+    user = current_user(request)
+    if not user.sees_children:
+        raise Forbidden()
+    return user
+
+
+def create_app(settings: WebSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        yield
+        app.state.cscperf.close()
+
+    app = FastAPI(title="cscperf dashboard", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.cscperf = State(settings)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    _install_session_middleware(app)
+    _install_error_handlers(app)
+    _install_login_routes(app)
+
+    from cscperf.web import api, pages
+
+    pages.install(app)
+    api.install(app)
+    return app
+
+
+def _install_session_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def session_middleware(request: Request, call_next: Callable) -> Response:
+        st = state(request)
+        session = st.codec.loads(request.cookies.get(SESSION_COOKIE))
+        fresh = session is None
+        session = session or Session.anonymous()
+        user = None
+        if session.user:
+            user = st.store.get_user(session.user)
+            if user is None or user.session_epoch != session.epoch:
+                user, session, fresh = None, Session.anonymous(), True
+        request.state.session = session
+        request.state.user = user
+        request.state.set_session = None
+        response: Response = await call_next(request)
+        new_session = request.state.set_session or (session if fresh else None)
+        if new_session is not None:
+            set_session_cookie(request, response, new_session)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-eval'",
+        )
+        if request.state.user is not None or request.url.path.startswith(("/indicators", "/children")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def set_session_cookie(request: Request, response: Response, session: Session) -> None:
+    st = state(request)
+    response.set_cookie(
+        SESSION_COOKIE,
+        st.codec.dumps(session),
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=st.settings.secure_cookies,
+        path="/",
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.url.path.startswith("/api/") or request.headers.get("HX-Request"):
+            return PlainTextResponse("login required", status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return render(
+            request, "error.html", {"title": "Not available to you", "message": "Your role does not give access to this page."}, 403
+        )
+
+    @app.exception_handler(WarehouseBusy)
+    async def busy(request: Request, exc: WarehouseBusy) -> Response:
+        return render(request, "error.html", {"title": "Warehouse busy", "message": str(exc)}, 503)
+
+    @app.exception_handler(NoWarehouse)
+    async def missing(request: Request, exc: NoWarehouse) -> Response:
+        return render(request, "error.html", {"title": "No data yet", "message": str(exc)}, 503)
+
+
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    ctx = {"request": request, "user": request.state.user, "csrf": session_of(request).csrf, "settings": state(request).settings}
+    ctx.update(context)
+    return request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status_code)
+
+
+def check_csrf(request: Request, supplied: str | None) -> None:
+    token = supplied or request.headers.get("X-CSRF-Token")
+    if not csrf_ok(session_of(request), token):
+        raise CsrfFailed()
+
+
+class CsrfFailed(Exception):
+    pass
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: never redirect off-site after login.
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _install_login_routes(app: FastAPI) -> None:
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        return PlainTextResponse("form expired or not sent from this site (CSRF check failed): reload the page", status_code=403)
+
+    @app.get("/login", response_class=HTMLResponse)
+    async def login_form(request: Request, next: str = "/") -> Response:
+        return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+    @app.post("/login")
+    async def login(
+        request: Request,
+        username: str = Form(""),
+        password: str = Form(""),
+        csrf_token: str = Form(""),
+        next: str = Form("/"),
+    ) -> Response:
+        check_csrf(request, csrf_token)
+        st = state(request)
+        client = _client(request)
+        wait = st.limiter.retry_after(client, username)
+        if wait:
+            response = render(request, "login.html", {"next": _safe_next(next), "error": f"Too many attempts: try again in {wait} s."}, 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        user = st.store.authenticate(username, password)
+        if user is None:
+            st.limiter.failed(client, username)
+            return render(request, "login.html", {"next": _safe_next(next), "error": "Wrong user name or password."}, 401)
+        st.limiter.succeeded(username)
+        # A new session (and CSRF token) at login, so a token seen before login is useless after it.
+        request.state.set_session = Session(csrf=secrets.token_urlsafe(24), user=user.name, epoch=user.session_epoch)
+        return RedirectResponse(_safe_next(next), status_code=303)
+
+    @app.post("/logout")
+    async def logout(request: Request, csrf_token: str = Form("")) -> Response:
+        check_csrf(request, csrf_token)
+        request.state.set_session = Session.anonymous()
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})

@@ -1,0 +1,219 @@
+"""What the pages show, read from the warehouse: stored results, exception lists, caseloads, a child's timeline.
+
+Figures come from `cscperf_results` (computed ahead by `cscperf compute` or by the server after a
+push), so pages only read. Exception lists come from the indicator engine and are cached per data
+fingerprint by the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+RESULT_FIELDS = "indicator_id, basis, period_end, breakdown_value, numerator, denominator, value"
+
+
+def has_table(cur: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def latest_period(cur: duckdb.DuckDBPyConnection) -> dt.date | None:
+    if not has_table(cur, "cscperf_results"):
+        return None
+    row = cur.execute("SELECT max(period_end) FROM cscperf_results WHERE breakdown = 'la'").fetchone()
+    return row[0] if row else None
+
+
+def la_code(cur: duckdb.DuckDBPyConnection) -> str | None:
+    row = cur.execute("SELECT min(breakdown_value) FROM cscperf_results WHERE breakdown = 'la'").fetchone()
+    return row[0] if row else None
+
+
+def la_name(cur: duckdb.DuckDBPyConnection, code: str | None) -> str:
+    if code and has_table(cur, "ext_authority"):
+        row = cur.execute("SELECT auth_la_name FROM ext_authority WHERE auth_la_code = ?", [code]).fetchone()
+        if row and row[0]:
+            return str(row[0])
+    return code or "the authority"
+
+
+def la_results(cur: duckdb.DuckDBPyConnection, since: dt.date) -> pd.DataFrame:
+    """Authority-level figures for every indicator and basis from `since` on."""
+    return cur.execute(
+        f"SELECT {RESULT_FIELDS} FROM cscperf_results WHERE breakdown = 'la' AND period_end >= ? ORDER BY indicator_id, basis, period_end",
+        [since],
+    ).df()
+
+
+def breakdown_results(cur: duckdb.DuckDBPyConnection, indicator_id: str, basis: str, period_end: dt.date, breakdown: str) -> pd.DataFrame:
+    return cur.execute(
+        f"SELECT {RESULT_FIELDS} FROM cscperf_results WHERE indicator_id = ? AND basis = ? AND period_end = ? AND breakdown = ? "
+        "ORDER BY breakdown_value",
+        [indicator_id, basis, period_end, breakdown],
+    ).df()
+
+
+def team_names(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    rows = cur.execute("SELECT dept_team_id, coalesce(dept_team_name, dept_team_id) FROM ssd_department ORDER BY 1").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def workers(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Workers with their team: worker_id, worker_name, team_id."""
+    return cur.execute(
+        "SELECT prof_professional_id AS worker_id, coalesce(prof_professional_name, prof_professional_id) AS worker_name, "
+        "prof_ext_team_id AS team_id FROM ssd_professionals ORDER BY 1"
+    ).df()
+
+
+def last_load(cur: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    row = cur.execute(
+        "SELECT load_id, format, finished_at FROM cscperf_loads WHERE status = 'done' ORDER BY finished_at DESC LIMIT 1"
+    ).fetchone()
+    return {"load_id": row[0], "format": row[1], "finished_at": row[2]} if row else None
+
+
+def loads(cur: duckdb.DuckDBPyConnection, limit: int = 50) -> pd.DataFrame:
+    return cur.execute(
+        "SELECT load_id, format, started_at, finished_at, status, summary FROM cscperf_loads ORDER BY started_at DESC LIMIT ?",
+        [limit],
+    ).df()
+
+
+# --- caseloads ---------------------------------------------------------------------------------
+CASELOAD_SQL = """
+WITH open_alloc AS (
+    SELECT DISTINCT i.invo_person_id AS person_id, i.invo_professional_id AS worker_id,
+           coalesce(i.invo_professional_team, p.prof_ext_team_id) AS team_id
+    FROM ssd_involvements i LEFT JOIN ssd_professionals p ON p.prof_professional_id = i.invo_professional_id
+    WHERE i.invo_involvement_start_date <= $d
+      AND (i.invo_involvement_end_date IS NULL OR i.invo_involvement_end_date > $d)
+      AND i.invo_professional_id IS NOT NULL
+)
+SELECT p.prof_ext_team_id AS team_id, p.prof_professional_id AS worker_id,
+       coalesce(p.prof_professional_name, p.prof_professional_id) AS worker_name,
+       coalesce(p.prof_professional_job_title, '') AS job_title,
+       coalesce(p.prof_agency_worker_flag, 'N') AS agency,
+       count(DISTINCT o.person_id) AS caseload
+FROM ssd_professionals p LEFT JOIN open_alloc o ON o.worker_id = p.prof_professional_id
+WHERE (p.prof_ext_start_date IS NULL OR p.prof_ext_start_date <= $d)
+  AND (p.prof_ext_end_date IS NULL OR p.prof_ext_end_date > $d)
+GROUP BY ALL
+ORDER BY team_id, caseload DESC, worker_id
+"""
+
+
+def caseloads(cur: duckdb.DuckDBPyConnection, on: dt.date) -> pd.DataFrame:
+    """Workers in post on a date with the number of children allocated to them then."""
+    return cur.execute(CASELOAD_SQL, {"d": on}).df()
+
+
+# --- a child's timeline ------------------------------------------------------------------------
+# (table, date column, event label, detail SQL expression, person column)
+TIMELINE_SOURCES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("ssd_contacts", "cont_contact_date", "Contact", "coalesce(cont_ext_outcome, 'awaiting decision')", "cont_person_id"),
+    ("ssd_early_help_episodes", "earl_episode_start_date", "Early help started", "coalesce(earl_episode_reason, '')", "earl_person_id"),
+    ("ssd_cin_episodes", "cine_referral_date", "Referral", "'need ' || coalesce(cine_cin_primary_need_code, '?')", "cine_person_id"),
+    ("ssd_cin_episodes", "cine_close_date", "Case closed", "coalesce(cine_close_reason, '')", "cine_person_id"),
+    ("ssd_cin_assessments", "cina_assessment_start_date", "Assessment started", "''", "cina_person_id"),
+    ("ssd_cin_assessments", "cina_assessment_auth_date", "Assessment completed", "''", "cina_person_id"),
+    ("ssd_cin_plans", "cinp_cin_plan_start_date", "CIN plan started", "''", "cinp_person_id"),
+    ("ssd_cin_plans", "cinp_cin_plan_end_date", "CIN plan ended", "''", "cinp_person_id"),
+    ("ssd_cin_visits", "cinv_cin_visit_date", "CIN visit", "_seen(cinv_cin_visit_seen, cinv_ext_not_seen_reason)", "cinv_person_id"),
+    ("ssd_s47_enquiry", "s47e_s47_start_date", "Section 47 enquiry", "''", "s47e_person_id"),
+    ("ssd_initial_cp_conference", "icpc_icpc_date", "Initial conference", "''", "icpc_person_id"),
+    ("ssd_cp_plans", "cppl_cp_plan_start_date", "CP plan started", "coalesce(cppl_cp_plan_initial_category, '')", "cppl_person_id"),
+    ("ssd_cp_plans", "cppl_cp_plan_end_date", "CP plan ended", "''", "cppl_person_id"),
+    ("ssd_cp_reviews", "cppr_cp_review_date", "CP review", "''", "cppr_person_id"),
+    ("ssd_cp_visits", "cppv_cp_visit_date", "CP visit", "_seen(cppv_cp_visit_seen, cppv_ext_not_seen_reason)", "cppv_person_id"),
+    (
+        "ssd_cla_episodes",
+        "clae_cla_episode_start_date",
+        "Looked-after episode",
+        "'reason ' || coalesce(clae_cla_episode_start_reason, '?') || ', legal status ' || coalesce(clae_ext_legal_status, '?')",
+        "clae_person_id",
+    ),
+    (
+        "ssd_cla_episodes",
+        "clae_cla_episode_ceased_date",
+        "Episode ended",
+        "coalesce(clae_cla_episode_ceased_reason, '')",
+        "clae_person_id",
+    ),
+    ("ssd_cla_placement", "clap_cla_placement_start_date", "Placement", "coalesce(clap_cla_placement_type, '')", "clap_person_id"),
+    ("ssd_cla_reviews", "clar_cla_review_date", "Looked-after review", "''", "clar_ext_person_id"),
+    (
+        "ssd_cla_visits",
+        "clav_cla_visit_date",
+        "Looked-after visit",
+        "_seen(clav_cla_visit_seen, clav_ext_not_seen_reason)",
+        "clav_person_id",
+    ),
+    ("ssd_cla_health", "clah_health_check_date", "Health check", "coalesce(clah_health_check_type, '')", "clah_person_id"),
+    ("ssd_missing", "miss_missing_episode_start_date", "Missing episode", "coalesce(miss_missing_episode_type, '')", "miss_person_id"),
+    ("ssd_involvements", "invo_involvement_start_date", "Allocated", "coalesce(invo_professional_id, '')", "invo_person_id"),
+)
+
+
+def _seen_sql(seen: str, reason: str) -> str:
+    return f"CASE WHEN {seen} = 'Y' THEN 'seen' ELSE 'not seen' || coalesce(': ' || {reason}, '') END"
+
+
+def _timeline_sql() -> str:
+    parts = []
+    for order, (table, date_col, label, detail, person_col) in enumerate(TIMELINE_SOURCES):
+        if detail.startswith("_seen("):
+            seen, reason = detail[len("_seen(") : -1].split(", ")
+            detail = _seen_sql(seen, reason)
+        parts.append(
+            f"SELECT {date_col} AS event_date, {order} AS ord, '{label}' AS event, {detail} AS detail "
+            f"FROM {table} WHERE {person_col} = $p AND {date_col} IS NOT NULL"
+        )
+    return " UNION ALL ".join(parts) + " ORDER BY event_date DESC, ord DESC"
+
+
+TIMELINE_SQL = _timeline_sql()
+
+
+@dataclass(frozen=True)
+class Child:
+    person_id: str
+    sex: str
+    dob: dt.date | None
+    teams: tuple[str, ...]
+
+
+def child(cur: duckdb.DuckDBPyConnection, person_id: str, on: dt.date) -> Child | None:
+    row = cur.execute("SELECT pers_person_id, pers_sex, pers_dob FROM ssd_person WHERE pers_person_id = ?", [person_id]).fetchone()
+    if row is None:
+        return None
+    return Child(str(row[0]), row[1] or "", row[2], child_teams(cur, person_id, on))
+
+
+def child_teams(cur: duckdb.DuckDBPyConnection, person_id: str, on: dt.date) -> tuple[str, ...]:
+    """The teams a child is allocated to on a date; if none then, the team of the latest allocation."""
+    rows = cur.execute(
+        """
+        SELECT coalesce(i.invo_professional_team, p.prof_ext_team_id) AS team_id,
+               i.invo_involvement_start_date <= $d
+                   AND (i.invo_involvement_end_date IS NULL OR i.invo_involvement_end_date > $d) AS open_now,
+               i.invo_involvement_start_date AS started
+        FROM ssd_involvements i LEFT JOIN ssd_professionals p ON p.prof_professional_id = i.invo_professional_id
+        WHERE i.invo_person_id = $p
+        ORDER BY started DESC
+        """,
+        {"d": on, "p": person_id},
+    ).fetchall()
+    open_now = tuple(dict.fromkeys(str(r[0]) for r in rows if r[1] and r[0]))
+    if open_now:
+        return open_now
+    return (str(rows[0][0]),) if rows and rows[0][0] else ()
+
+
+def timeline(cur: duckdb.DuckDBPyConnection, person_id: str) -> pd.DataFrame:
+    return cur.execute(TIMELINE_SQL, {"p": person_id}).df()

@@ -1,0 +1,243 @@
+"""View models: turn stored results into what the pages show (tiles, series, breakdowns), cached per data fingerprint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from cscperf.calendar.workdays import add_months
+from cscperf.web import data, judging
+
+SERIES_MONTHS = 24
+SPARK_MONTHS = 13
+BASIS_LABELS = {"month": "month", "rolling12": "rolling 12 months", "ytd": "year to date", "year": "collection year"}
+
+
+def registry() -> dict[str, Any]:
+    from cscperf.indicators.registry import REGISTRY
+
+    return REGISTRY
+
+
+def areas() -> dict[str, str]:
+    from cscperf.indicators.registry import AREAS
+
+    return dict(AREAS)
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+@dataclass(frozen=True)
+class Point:
+    period_end: dt.date
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+
+
+@dataclass(frozen=True)
+class Tile:
+    ind: Any
+    basis: str
+    current: Point | None
+    previous: Point | None
+    rag: str | None
+    direction: str | None
+    series: tuple[Point, ...]
+    benchmark: judging.BenchmarkView | None
+
+    def value_text(self, suppress: bool) -> str:
+        p = self.current
+        return "–" if p is None else judging.display(self.ind.unit, p.value, p.numerator, p.denominator, suppress)
+
+    def spark_points(self, suppress: bool, width: int = 120, height: int = 28) -> str:
+        """SVG polyline points; suppressed points are left out for roles that see suppressed figures."""
+        pts = [
+            p
+            for p in self.series
+            if p.value is not None and not (suppress and judging.suppressed(self.ind.unit, p.value, p.numerator, p.denominator))
+        ]
+        if len(pts) < 2:
+            return ""
+        values = [p.value for p in pts]
+        lo, hi = min(values), max(values)  # type: ignore[type-var]
+        span = (hi - lo) or 1.0  # type: ignore[operator]
+        n = len(self.series) - 1 or 1
+        index = {p.period_end: i for i, p in enumerate(self.series)}
+        return " ".join(f"{index[p.period_end] * width / n:.1f},{height - 2 - (p.value - lo) / span * (height - 4):.1f}" for p in pts)  # type: ignore[operator]
+
+
+@dataclass
+class Overview:
+    period_end: dt.date | None
+    la_code: str | None
+    la_name: str
+    tiles: list[Tile] = field(default_factory=list)
+    series: dict[tuple[str, str], list[Point]] = field(default_factory=dict)
+
+
+def _series_map(frame: pd.DataFrame) -> dict[tuple[str, str], list[Point]]:
+    out: dict[tuple[str, str], list[Point]] = {}
+    for row in frame.itertuples(index=False):
+        out.setdefault((row.indicator_id, row.basis), []).append(
+            Point(pd.Timestamp(row.period_end).date(), _num(row.value), _num(row.numerator), _num(row.denominator))
+        )
+    return out
+
+
+def overview(cur: duckdb.DuckDBPyConnection) -> Overview:
+    period = data.latest_period(cur)
+    code = data.la_code(cur) if period else None
+    ov = Overview(period, code, data.la_name(cur, code))
+    if period is None:
+        return ov
+    frame = data.la_results(cur, add_months(period, -SERIES_MONTHS))
+    if code:
+        frame = frame[frame.breakdown_value == code]
+    ov.series = _series_map(frame)
+    for ind in registry().values():
+        ov.tiles.append(_tile(ind, ov.series.get((ind.id, ind.rag_basis), []), period, code))
+    return ov
+
+
+def _tile(ind: Any, series: list[Point], period: dt.date, code: str | None) -> Tile:
+    by_end = {p.period_end: p for p in series}
+    current = by_end.get(period)
+    prev_end = add_months(period.replace(day=1), 0) - dt.timedelta(days=1)
+    previous = by_end.get(prev_end)
+    spark = tuple(p for p in series if p.period_end > add_months(period, -SPARK_MONTHS))
+    return Tile(
+        ind=ind,
+        basis=ind.rag_basis,
+        current=current,
+        previous=previous,
+        rag=judging.rag(ind, current.value if current else None),
+        direction=judging.direction(ind, previous.value if previous else None, current.value if current else None),
+        series=spark,
+        benchmark=judging.benchmark(ind.id, code, ind.polarity) if code else None,
+    )
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: str
+    label: str
+    point: Point
+    rag: str | None
+
+
+def breakdown(
+    cur: duckdb.DuckDBPyConnection, ind: Any, basis: str, period: dt.date, kind: str, only: set[str] | None = None
+) -> list[BreakdownRow]:
+    frame = data.breakdown_results(cur, ind.id, basis, period, kind)
+    names = data.team_names(cur) if kind == "team" else dict(zip(*_worker_names(cur), strict=True)) if kind == "worker" else {}
+    rows = []
+    for r in frame.itertuples(index=False):
+        key = str(r.breakdown_value)
+        if only is not None and key not in only:
+            continue
+        point = Point(period, _num(r.value), _num(r.numerator), _num(r.denominator))
+        rows.append(BreakdownRow(key, names.get(key, key), point, judging.rag(ind, point.value)))
+    return rows
+
+
+def _worker_names(cur: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    w = data.workers(cur)
+    return list(w.worker_id.astype(str)), list(w.worker_name.astype(str))
+
+
+def team_workers(cur: duckdb.DuckDBPyConnection, team_id: str) -> set[str]:
+    w = data.workers(cur)
+    return set(w[w.team_id == team_id].worker_id.astype(str))
+
+
+def series_spec(ind: Any, points: list[Point], basis: str, suppress: bool) -> dict[str, Any]:
+    """Vega-Lite spec of the trend on a basis, with the target (or band); shared shape with the report's charts."""
+    values = [
+        {"period_end": p.period_end.isoformat(), "value": p.value}
+        for p in points
+        if p.value is not None and not (suppress and judging.suppressed(ind.unit, p.value, p.numerator, p.denominator))
+    ]
+    layers: list[dict[str, Any]] = [
+        {
+            "mark": {"type": "line", "point": True, "color": "#1d70b8"},
+            "encoding": {
+                "x": {"field": "period_end", "type": "temporal", "title": None, "axis": {"format": "%b %y"}},
+                "y": {"field": "value", "type": "quantitative", "title": _unit_title(ind.unit)},
+                "tooltip": [
+                    {"field": "period_end", "type": "temporal", "title": "period end", "format": "%d %b %Y"},
+                    {"field": "value", "type": "quantitative", "format": ",.1f"},
+                ],
+            },
+        }
+    ]
+    if ind.target is not None:
+        layers.append(
+            {
+                "data": {"values": [{"target": ind.target}]},
+                "mark": {"type": "rule", "color": "#d4351c", "strokeDash": [6, 4]},
+                "encoding": {"y": {"field": "target", "type": "quantitative"}},
+            }
+        )
+    if ind.target_band:
+        layers.append(
+            {
+                "data": {"values": [{"lo": ind.target_band[0], "hi": ind.target_band[1]}]},
+                "mark": {"type": "rect", "color": "#00703c", "opacity": 0.12},
+                "encoding": {"y": {"field": "lo", "type": "quantitative"}, "y2": {"field": "hi"}},
+            }
+        )
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "width": "container",
+        "height": 240,
+        "title": f"{ind.name} ({BASIS_LABELS.get(basis, basis)})",
+        "data": {"values": values},
+        "layer": layers,
+    }
+
+
+def bars_spec(ind: Any, rows: list[BreakdownRow], title: str) -> dict[str, Any]:
+    values = [{"label": r.label, "value": r.point.value, "rag": r.rag or "none"} for r in rows if r.point.value is not None]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "width": "container",
+        "height": {"step": 22},
+        "title": title,
+        "data": {"values": values},
+        "mark": "bar",
+        "encoding": {
+            "y": {"field": "label", "type": "nominal", "sort": "-x", "title": None},
+            "x": {"field": "value", "type": "quantitative", "title": _unit_title(ind.unit)},
+            "color": {
+                "field": "rag",
+                "type": "nominal",
+                "legend": None,
+                "scale": {"domain": ["green", "amber", "red", "none"], "range": ["#00703c", "#f47738", "#d4351c", "#505a5f"]},
+            },
+            "tooltip": [{"field": "label", "type": "nominal"}, {"field": "value", "type": "quantitative", "format": ",.1f"}],
+        },
+    }
+
+
+def spec_json(spec: dict[str, Any]) -> str:
+    """JSON for a <script type="application/json"> block: '</' escaped so data can never close the tag."""
+    return json.dumps(spec, default=str).replace("</", "<\\/")
+
+
+def _unit_title(unit: str) -> str:
+    return {"percent": "%", "rate_per_10k": "per 10,000 children", "days": "days", "average": "average", "count": "number"}.get(unit, unit)
