@@ -8,7 +8,8 @@ record already in the same return). A file that is not well-formed XML is a `Use
 
 The census carries no referral, assessment or plan ids, so keys are derived from LAchildID and
 dates (`synthetic_id`): the same child and referral returned in several years are one child and one
-referral, and when several returns are loaded together the latest return wins.
+referral, and when several returns are loaded together the latest return wins for every value it
+gives (values it leaves empty, such as an S47 it no longer reports, are kept from earlier returns).
 """
 
 from __future__ import annotations
@@ -403,7 +404,7 @@ def _person(ret: Return, elem: etree._Element, child_id: str, src: str) -> None:
     }
     ret.rows["ssd_person"][child_id] = row
     for k, dis in enumerate(elem.findall("ChildCharacteristics/Disabilities/Disability"), start=1):
-        code = clean_code(dis.text)
+        code = (dis.text or "").strip().upper() or None  # not clean_code: NONE is a real code here
         ret.read["ssd_disability"] += 1
         if code is None:
             continue
@@ -659,10 +660,13 @@ def parse_cin_xml(paths: list[Path]) -> Parsed:
                         table,
                         PK[table],
                         str(superseded),
-                        f"information: {superseded} records also in an earlier return; this later return's values were kept",
+                        f"information: {superseded} records also in an earlier return; this later return's values were kept (earlier values fill its gaps)",
                     )
                 )
-            merged[table].update(rows)
+            target = merged[table]
+            for pk, row in rows.items():
+                # the later return wins for every value it gives; values it leaves empty are kept
+                target[pk] = {**target[pk], **{k: v for k, v in row.items() if v is not None}} if pk in target else row
         for table, count in ret.read.items():
             read[table] += count
         rejected += ret.rejected

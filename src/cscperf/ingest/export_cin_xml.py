@@ -94,13 +94,13 @@ def collect(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.DataFrame
             f"SELECT * FROM ssd_s47_enquiry WHERE s47e_referral_id IN {refs} AND s47e_s47_start_date <= $2 ORDER BY s47e_s47_start_date",
             p,
         ),
-        "icpc": _frame(con, "SELECT * FROM ssd_initial_cp_conference WHERE icpc_icpc_date <= $2 ORDER BY icpc_icpc_date", p),
+        "icpc": _frame(con, "SELECT * FROM ssd_initial_cp_conference WHERE icpc_icpc_date <= $1 ORDER BY icpc_icpc_date", [end]),
         "cpp": _frame(
             con,
             f"SELECT * FROM ssd_cp_plans WHERE cppl_referral_id IN {refs} AND {_active('cppl_cp_plan_start_date', 'cppl_cp_plan_end_date')} ORDER BY cppl_cp_plan_start_date",
             p,
         ),
-        "reviews": _frame(con, "SELECT * FROM ssd_cp_reviews WHERE cppr_cp_review_date <= $2 ORDER BY cppr_cp_review_date", p),
+        "reviews": _frame(con, "SELECT * FROM ssd_cp_reviews WHERE cppr_cp_review_date <= $1 ORDER BY cppr_cp_review_date", [end]),
         "previous": _frame(
             con, "SELECT cppl_cp_plan_id, cppl_person_id, cppl_cp_plan_start_date FROM ssd_cp_plans ORDER BY cppl_cp_plan_start_date", []
         ),

@@ -23,6 +23,8 @@ FLAG_CODE = {"Y": "1", "N": "0"}
 
 
 def _q(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pd.DataFrame:
+    if params and "$1" not in sql:  # DuckDB wants every parameter used: pass only the year end
+        sql, params = sql.replace("$2", "$1"), params[1:]
     return con.execute(sql, params).df()
 
 
