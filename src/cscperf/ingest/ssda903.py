@@ -352,8 +352,8 @@ def _clean(kind: str, frame: pd.DataFrame, parsed: Parsed) -> pd.DataFrame:
     frame = _reject(frame, frame["CHILD"].isna(), table, "CHILD", "child id is empty", parsed.rejected)
     for col in dates:
         parsed_dates, bad = V.parse_date_series(frame[col])
-        frame[col] = parsed_dates
-        frame = _reject(frame, bad, table, col, V.DATE_RULE, parsed.rejected)
+        frame = _reject(frame, bad, table, col, V.DATE_RULE, parsed.rejected)  # quarantined with the value as sent
+        frame[col] = parsed_dates[~bad]
     for col in REQUIRED.get(kind, []):
         if col in dates:
             frame = _reject(frame, frame[col].isna(), table, col, "required date is empty", parsed.rejected)
@@ -676,8 +676,8 @@ def _adoption_dates(p: pd.DataFrame, ep: pd.DataFrame) -> pd.DataFrame:
     """Placed for adoption (first A3-A6 placement) and adoption order (REC E11/E12) from the period's episodes."""
     adopt_place = ep[ep["PLACE"].isin(["A3", "A4", "A5", "A6"])].groupby("cla_id")["DECOM"].min()
     adopted = ep[ep["REC"].isin(["E11", "E12"])].groupby("cla_id")["DEC"].max()
-    p["perm_placed_for_adoption_date"] = p["perm_cla_id"].map(adopt_place)
-    p["perm_permanence_order_date"] = p["perm_cla_id"].map(adopted)
+    p["perm_placed_for_adoption_date"] = adopt_place.reindex(p["perm_cla_id"].astype(object)).to_numpy()
+    p["perm_permanence_order_date"] = adopted.reindex(p["perm_cla_id"].astype(object)).to_numpy()
     p["perm_permanence_order_type"] = np.where(p["perm_permanence_order_date"].notna(), "Adoption", None)
     return p
 
