@@ -176,6 +176,7 @@ class Engine:
         self.backend = ibis.duckdb.from_connection(con)
         self.model = Model(self.backend, settings)
         self._la_codes: list[str] | None = None
+        self._temp_count = 0
 
     @property
     def la_codes(self) -> list[str]:
@@ -186,6 +187,12 @@ class Engine:
             ).fetchall()
             self._la_codes = [r[0] for r in rows]
         return self._la_codes
+
+    def _materialise(self, rows: ir.Table) -> ir.Table:
+        """Compute a cohort once into a temporary table, so each breakdown aggregates it without recomputing."""
+        self._temp_count += 1
+        name = f"_cscperf_cohort_{self._temp_count}"
+        return self.backend.create_table(name, rows, temp=True, overwrite=True)
 
     def cohort(self, ind: Indicator, periods: pd.DataFrame) -> ir.Table:
         assert ind.measure.cohort is not None
@@ -206,23 +213,25 @@ class Engine:
         run_periods = periods
         if ind.snapshot:  # one value per period end, repeated for each basis afterwards
             run_periods = periods.drop_duplicates("period_end").assign(basis="_snapshot")
-        rows = _attach(self.model, self.cohort(ind, run_periods), wanted).cache()
+        rows = self._materialise(_attach(self.model, self.cohort(ind, run_periods), wanted))
         try:
             parts = [_aggregate(ind, rows, b) for b in wanted]
             frame = self.backend.execute(ibis.union(*parts) if len(parts) > 1 else parts[0])
         finally:
-            rows.release()
+            self.con.execute(f'DROP TABLE IF EXISTS "{rows.get_name()}"')
+        for col in ("period_start", "period_end"):
+            frame[col] = pd.to_datetime(frame[col]).dt.date
         if ind.snapshot:
             frame = frame.drop(columns=["basis", "period_start"]).merge(periods, on="period_end")
-        frame = self._fill_zero_la(ind, frame, periods)
+        frame = self._fill_zero_la(frame, periods, ind.measure.kind) if "la" in wanted else frame
         frame["indicator_id"] = ind.id
         frame["unit"] = ind.unit
         frame["value"] = _value(ind.unit, ind.measure.kind, frame.numerator, frame.denominator)
         return frame[RESULT_COLUMNS]
 
-    def _fill_zero_la(self, ind: Indicator, frame: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    def _fill_zero_la(self, frame: pd.DataFrame, periods: pd.DataFrame, kind: str) -> pd.DataFrame:
         """Every period gets an `la` row per authority: a count of nothing is 0, a share of nothing has no value."""
-        if not self.la_codes or "la" not in ind.breakdowns:
+        if not self.la_codes:
             return frame
         grid = periods.merge(pd.DataFrame({"breakdown_value": self.la_codes}), how="cross").assign(breakdown="la")
         key = ["basis", "period_end", "breakdown", "breakdown_value"]
@@ -230,8 +239,8 @@ class Engine:
         missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
         if missing.empty:
             return frame
-        zero = 0.0 if ind.measure.kind in ("count", "share") else np.nan
-        missing = missing.assign(numerator=zero, denominator=zero if ind.measure.kind == "share" else np.nan)
+        zero = 0.0 if kind in ("count", "share") else np.nan
+        missing = missing.assign(numerator=zero, denominator=zero if kind == "share" else np.nan)
         return pd.concat([frame, missing], ignore_index=True)
 
     def population(self) -> pd.DataFrame:

@@ -53,14 +53,17 @@ def exception_rows(
     }
 
 
-def overdue_or_approaching(due: ir.DateValue, period_end: dt.date, approaching_days: int = 14) -> ir.StringValue:
-    """'overdue' when the due date has passed at the period end, 'approaching' when within the window."""
-    end = ibis.literal(period_end)
-    return ibis.cases(
-        (due < end, "overdue"),
-        (due <= end + ibis.interval(days=approaching_days), "approaching"),
+def with_status(m: Model, t: ir.Table, due_col: str, period_end: dt.date, approaching_wd: int) -> ir.Table:
+    """Add `status`: 'overdue' once a working day has passed since the due date (so a deadline falling just
+    before a weekend is not overdue until the next working day, matching "within N working days"), and
+    'approaching' when due within the next `approaching_wd` working days."""
+    t = m.with_wd(t.mutate(_pe=ibis.literal(period_end)), due_col, "_pe", "_past_due")
+    status = ibis.cases(
+        (t._past_due > 0, "overdue"),
+        (t._past_due >= -approaching_wd, "approaching"),
         else_=ibis.null("string"),
     )
+    return t.mutate(status=status).drop("_pe", "_past_due")
 
 
 def exceptions(con: duckdb.DuckDBPyConnection, indicator_id: str, period_end: dt.date, settings: Settings | None = None) -> pd.DataFrame:
@@ -80,7 +83,7 @@ def exceptions(con: duckdb.DuckDBPyConnection, indicator_id: str, period_end: dt
     end = ibis.literal(period_end)
     rows = rows.mutate(
         indicator_id=ibis.literal(indicator_id),
-        days_overdue=ibis.cases((rows.due_date < end, end.delta(rows.due_date, unit="day")), else_=0),
+        days_overdue=ibis.cases((rows.status == "overdue", end.delta(rows.due_date, unit="day")), else_=0),
     )
     frame = backend.execute(rows.select(*EXCEPTION_COLUMNS))
     for col in ("start_date", "last_event_date", "due_date"):

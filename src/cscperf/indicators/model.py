@@ -67,6 +67,7 @@ class Model:
     def with_wd_ordinal(self, t: ir.Table, date_col: str, name: str) -> ir.Table:
         """Add `name` = the working-day ordinal of `date_col` (wd(a, b) = ordinal(b) - ordinal(a))."""
         cal = self.calendar.select(_cal_date="cal_date", **{name: "wd_ordinal"})
+        t = t.view()  # Ibis cannot extend a projection of a join directly; a view starts a fresh relation
         return t.left_join(cal, t[date_col] == cal._cal_date).drop("_cal_date")
 
     def with_wd(self, t: ir.Table, start_col: str, end_col: str, name: str) -> ir.Table:

@@ -7,7 +7,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from cscperf.indicators.exceptions import exception_rows
+from cscperf.indicators.exceptions import exception_rows, with_status
 from cscperf.indicators.model import Model, events_in_period, months_before, open_at_period_end
 from cscperf.indicators.registry import Indicator, count, rate, share
 
@@ -81,9 +81,9 @@ def _contacts_undecided(m: Model, period_end: dt.date) -> ir.Table:
     c = contacts(m)
     end = ibis.literal(period_end)
     c = c.filter((c.contact_date <= end) & (c.decision_date.isnull() | (c.decision_date > end)))
-    c = m.with_wd_due(c, "contact_date", 1, "due")
-    c = c.filter(c.due < end)
-    return c.select(**exception_rows(c.person_id, c.contact_id, c.contact_date, c.contact_date, c.due, ibis.literal("overdue")))
+    c = with_status(m, m.with_wd_due(c, "contact_date", 1, "due"), "due", period_end, 0)
+    c = c.filter(c.status == "overdue")
+    return c.select(**exception_rows(c.person_id, c.contact_id, c.contact_date, c.contact_date, c.due, c.status))
 
 
 def _referrals(m: Model, periods: ir.Table) -> ir.Table:

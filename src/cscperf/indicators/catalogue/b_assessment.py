@@ -7,7 +7,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from cscperf.indicators.exceptions import exception_rows
+from cscperf.indicators.exceptions import exception_rows, with_status
 from cscperf.indicators.model import Model, events_in_period, open_at_period_end
 from cscperf.indicators.registry import Indicator, count, share
 
@@ -45,17 +45,13 @@ def _open_over_45(m: Model, periods: ir.Table) -> ir.Table:
     return rows.filter(rows.wd_open > 45)
 
 
-def open_assessment_exceptions(m: Model, period_end: dt.date, approaching_wd: int | None = None) -> ir.Table:
-    """Open assessments past their 45th working day, and (optionally) those due within N working days."""
+def open_assessment_exceptions(m: Model, period_end: dt.date, approaching_wd: int) -> ir.Table:
+    """Open assessments past their 45th working day, and those due within the next N working days."""
     a = assessments(m)
     end = ibis.literal(period_end)
     a = a.filter(a.start.notnull() & (a.start <= end) & (a.auth.isnull() | (a.auth > end)))
-    a = m.with_wd_due(a, "clock_start", 45, "due")
-    a = m.with_wd(a.mutate(_end=end), "_end", "due", "wd_left")
-    status = ibis.cases((a.due < end, "overdue"), else_=ibis.null("string"))
-    if approaching_wd is not None:
-        status = ibis.cases((a.due < end, "overdue"), (a.wd_left <= approaching_wd, "approaching"), else_=ibis.null("string"))
-    return a.select(**exception_rows(a.person_id, a.assessment_id, a.clock_start, a.start, a.due, status))
+    a = with_status(m, m.with_wd_due(a, "clock_start", 45, "due"), "due", period_end, approaching_wd)
+    return a.select(**exception_rows(a.person_id, a.assessment_id, a.clock_start, a.start, a.due, a.status))
 
 
 def _approaching_or_overdue(m: Model, period_end: dt.date) -> ir.Table:
@@ -63,7 +59,8 @@ def _approaching_or_overdue(m: Model, period_end: dt.date) -> ir.Table:
 
 
 def _overdue(m: Model, period_end: dt.date) -> ir.Table:
-    return open_assessment_exceptions(m, period_end)
+    rows = open_assessment_exceptions(m, period_end, 0)
+    return rows.filter(rows.status == "overdue")
 
 
 INDICATORS = [

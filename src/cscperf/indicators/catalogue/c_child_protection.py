@@ -7,7 +7,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from cscperf.indicators.exceptions import exception_rows, overdue_or_approaching
+from cscperf.indicators.exceptions import exception_rows, with_status
 from cscperf.indicators.model import (
     Model,
     events_in_period,
@@ -76,7 +76,7 @@ def _s47_started(m: Model, periods: ir.Table) -> ir.Table:
 
 def _s47_to_icpc(m: Model, periods: ir.Table) -> ir.Table:
     s = s47(m)
-    c = icpcs(m).select(_s47="icpc_s47_id", _icpc_date="icpc_date")
+    c = icpcs_after_s47(m).select(_s47="s47_id", _icpc_date="icpc_date")
     first_icpc = c.group_by("_s47").aggregate(icpc_date=c._icpc_date.min())
     j = s.left_join(first_icpc, s.s47_id == first_icpc._s47).drop("_s47")
     j = j.mutate(ended=ibis.coalesce(j.icpc_date, j.s47_end), met=j.icpc_date.notnull())
@@ -94,8 +94,8 @@ def _s47_awaiting_icpc(m: Model, period_end: dt.date) -> ir.Table:
     s = s47(m)
     held = icpcs(m).filter(lambda c: c.icpc_date <= end).select("icpc_s47_id")
     s = s.filter((s.s47_start <= end) & (s.s47_end.isnull() | (s.s47_end > end)) & ~s.s47_id.isin(held.icpc_s47_id))
-    s = m.with_wd_due(s, "s47_start", 15, "due")
-    return s.select(**exception_rows(s.person_id, s.s47_id, s.s47_start, s.s47_start, s.due, overdue_or_approaching(s.due, period_end, 7)))
+    s = with_status(m, m.with_wd_due(s, "s47_start", 15, "due"), "due", period_end, 5)
+    return s.select(**exception_rows(s.person_id, s.s47_id, s.s47_start, s.s47_start, s.due, s.status))
 
 
 def _icpc_to_plan(m: Model, periods: ir.Table) -> ir.Table:
@@ -196,9 +196,8 @@ def _reviews_due(m: Model, period_end: dt.date) -> ir.Table:
     j = p.left_join(r, p.plan_id == r.r_plan_id)
     g = j.group_by(["person_id", "plan_id", "plan_start"]).aggregate(last_review=j.review_date.max())
     due = ibis.cases((g.last_review.isnull(), months_after(g.plan_start, 3)), else_=months_after(g.last_review, 6))
-    g = g.mutate(due=due.cast("date"))
-    status = overdue_or_approaching(g.due, period_end, 14)
-    return g.select(**exception_rows(g.person_id, g.plan_id, g.plan_start, g.last_review, g.due, status))
+    g = with_status(m, g.mutate(due=due.cast("date")), "due", period_end, 10)
+    return g.select(**exception_rows(g.person_id, g.plan_id, g.plan_start, g.last_review, g.due, g.status))
 
 
 def cp_visits(m: Model) -> ir.Table:
@@ -217,8 +216,8 @@ def _visits_in_time(m: Model, periods: ir.Table) -> ir.Table:
 
 def _visits_overdue(m: Model, period_end: dt.date) -> ir.Table:
     k = overdue_visits(m, period_end, cp_plans(m), cp_visits(m), m.settings.cp_visit_interval_wd)
-    status = overdue_or_approaching(k.due, period_end, 3)
-    return k.select(**exception_rows(k.person_id, k.plan_id, k.plan_start, k.last_seen, k.due, status, k.reason))
+    k = with_status(m, k, "due", period_end, 2)
+    return k.select(**exception_rows(k.person_id, k.plan_id, k.plan_start, k.last_seen, k.due, k.status, k.reason))
 
 
 INDICATORS = [

@@ -9,7 +9,7 @@ import ibis.expr.types as ir
 
 from cscperf.indicators.catalogue.a_front_door import referrals
 from cscperf.indicators.catalogue.c_child_protection import cp_plans
-from cscperf.indicators.exceptions import exception_rows
+from cscperf.indicators.exceptions import exception_rows, with_status
 from cscperf.indicators.model import (
     Model,
     months_after,
@@ -84,11 +84,9 @@ def _visits_in_time(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def _visits_overdue(m: Model, period_end: dt.date) -> ir.Table:
-    from cscperf.indicators.exceptions import overdue_or_approaching
-
     k = overdue_visits(m, period_end, cin_plans(m), cin_visits(m), m.settings.cin_visit_interval_wd)
-    status = overdue_or_approaching(k.due, period_end, 5)
-    return k.select(**exception_rows(k.person_id, k.plan_id, k.plan_start, k.last_seen, k.due, status, k.reason))
+    k = with_status(m, k, "due", period_end, 3)
+    return k.select(**exception_rows(k.person_id, k.plan_id, k.plan_start, k.last_seen, k.due, k.status, k.reason))
 
 
 INDICATORS = [

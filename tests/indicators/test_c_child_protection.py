@@ -1,0 +1,191 @@
+"""Section C: child protection, on hand-built cases."""
+
+import pytest
+
+from tests.indicators.builder import Built, d
+
+
+@pytest.fixture(scope="module")
+def conferences():
+    w = Built()
+    for pid in ["p1", "p2", "p3", "p4", "p5"]:
+        w.child(pid)
+    # S47 enquiries starting Mon 1 May 2023 (itself a bank holiday). Working days after it: 2-5 May (4),
+    # 9-12 May (4: the 8th was the coronation), 15-19 May (5), 22, 23 May: the 15th is Tue 23 May.
+    s1 = w.add("ssd_s47_enquiry", s47e_person_id="p1", s47e_s47_start_date="2023-05-01")
+    s2 = w.add("ssd_s47_enquiry", s47e_person_id="p2", s47e_s47_start_date="2023-05-01")
+    r3 = w.add("ssd_cin_episodes", cine_person_id="p3", cine_referral_date="2023-04-28")
+    w.add("ssd_s47_enquiry", s47e_person_id="p3", s47e_referral_id=r3, s47e_s47_start_date="2023-05-01")
+    w.add("ssd_s47_enquiry", s47e_person_id="p5", s47e_s47_start_date="2023-05-02", s47e_s47_end_date="2023-05-15", s47e_s47_nfa="Y")
+    w.add("ssd_initial_cp_conference", icpc_person_id="p1", icpc_s47_enquiry_id=s1, icpc_icpc_date="2023-05-23")  # day 15
+    w.add("ssd_initial_cp_conference", icpc_person_id="p2", icpc_s47_enquiry_id=s2, icpc_icpc_date="2023-05-24")  # day 16
+    # Linked through the referral only: 1 May -> 10 May is 6 working days.
+    w.add("ssd_initial_cp_conference", icpc_person_id="p3", icpc_referral_id=r3, icpc_icpc_date="2023-05-10")
+    # A transfer-in conference: no S47, excluded from the timeliness measure.
+    w.add("ssd_initial_cp_conference", icpc_person_id="p4", icpc_icpc_transfer_in="Y", icpc_icpc_date="2023-05-12")
+    w.add("ssd_cp_plans", cppl_person_id="p1", cppl_cp_plan_start_date="2023-05-23")
+    w.add("ssd_cp_plans", cppl_person_id="p4", cppl_cp_plan_start_date="2023-05-12")
+    return w
+
+
+def test_s47_started(conferences):
+    assert conferences.figure("s47_enquiries", "2023-05-31")[0] == 4
+
+
+def test_icpc_within_15_working_days(conferences):
+    num, den, value = conferences.figure("icpc_15wd_pct", "2023-05-31")
+    assert (num, den) == (2, 3)  # p1 (day 15) and p3 (day 6); p2 on day 16; transfer-in excluded
+    assert value == pytest.approx(200 / 3)
+
+
+def test_icpc_to_plan(conferences):
+    assert conferences.figure("icpc_to_cp_plan_pct", "2023-05-31") == (2, 4, 50.0)
+
+
+def test_s47_to_icpc(conferences):
+    # Ended in May: p1, p2, p3 with a conference, p5 with no conference needed.
+    assert conferences.figure("s47_to_icpc_pct", "2023-05-31") == (3, 4, 75.0)
+
+
+def test_s47_awaiting_conference_is_an_exception():
+    w = Built()
+    w.child("x")
+    w.add("ssd_s47_enquiry", s47e_person_id="x", s47e_s47_start_date="2023-05-01")
+    # At 19 May: 13 working days gone, due Tue 23 May: approaching (within 5 working days).
+    rows = w.exceptions("icpc_15wd_pct", "2023-05-19")
+    assert (rows.status[0], rows.due_date[0]) == ("approaching", d("2023-05-23"))
+    rows = w.exceptions("icpc_15wd_pct", "2023-05-31")
+    assert (rows.status[0], rows.days_overdue[0]) == ("overdue", 8)
+
+
+@pytest.fixture(scope="module")
+def plans():
+    w = Built()
+    for pid in ["twice", "long", "short", "repeat", "older", "counted", "first"]:
+        w.child(pid)
+
+    def plan(pid, start, end=None, previous=None):
+        return w.add(
+            "ssd_cp_plans",
+            cppl_person_id=pid,
+            cppl_cp_plan_start_date=start,
+            cppl_cp_plan_end_date=end,
+            cppl_ext_previous_plans=previous,
+        )
+
+    plan("twice", "2023-10-01")  # two overlapping plans: one child
+    plan("twice", "2023-11-01", "2024-03-31")  # ends on the period end: not open then
+    plan("long", "2022-01-01", "2023-12-31")  # 365 + 364 = 729 days: 2 years or more
+    plan("short", "2022-01-02", "2023-12-31")  # 728 days
+    plan("repeat", "2020-01-01", "2021-01-10")
+    plan("repeat", "2023-01-10")  # earlier plan ended 730 days before: a repeat within 2 years
+    plan("older", "2019-01-01", "2021-01-09")
+    plan("older", "2023-01-10")  # 731 days: second plan but not within 2 years
+    plan("counted", "2023-01-10", previous=1)  # NumberOfPreviousCPP says an earlier plan
+    plan("first", "2023-01-10")
+    return w
+
+
+def test_cp_plans_open_counts_children_once(plans):
+    # At 31 Mar 2024: twice (the first plan), repeat, older, counted, first.
+    assert plans.figure("cp_plans_open", "2024-03-31")[0] == 5
+    assert plans.figure("cp_plans_open_rate", "2024-03-31") == (5, 10000, 5.0)
+
+
+def test_plans_ended_lasting_2_years(plans):
+    assert plans.figure("cp_plans_ended_2y_plus_pct", "2023-12-31") == (1, 2, 50.0)
+
+
+def test_second_and_repeat_plans(plans):
+    assert plans.figure("cp_plans_started", "2023-01-31")[0] == 4
+    assert plans.figure("cp_plans_second_or_subsequent_pct", "2023-01-31") == (3, 4, 75.0)
+    assert plans.figure("cp_plans_repeat_2y_pct", "2023-01-31") == (1, 4, 25.0)
+
+
+def test_open_2_years_plus():
+    w = Built()
+    w.child("a")
+    w.child("b")
+    w.add("ssd_cp_plans", cppl_person_id="a", cppl_cp_plan_start_date="2022-02-01")  # 729 days at 31 Jan 2024
+    w.add("ssd_cp_plans", cppl_person_id="b", cppl_cp_plan_start_date="2022-02-02")  # 728 days
+    assert w.figure("cp_plans_open_2y_plus", "2024-01-31")[0] == 1
+    assert w.figure("cp_plans_open_2y_plus_pct", "2024-01-31") == (1, 2, 50.0)
+    rows = w.exceptions("cp_plans_open_2y_plus", "2024-01-31").set_index("person_id")
+    assert rows.loc["a", "status"] == "overdue"
+    assert rows.loc["b", "status"] == "approaching"
+    assert rows.loc["b", "reason"] == "12 months: legal planning meeting due"
+
+
+@pytest.fixture(scope="module")
+def reviews():
+    w = Built()
+    for pid in ["ontime", "late", "new"]:
+        w.child(pid)
+    p1 = w.add("ssd_cp_plans", cppl_person_id="ontime", cppl_cp_plan_start_date="2024-01-31")
+    # First review due within 3 months of 31 Jan: by 30 April (clamped); held on the last day.
+    w.add("ssd_cp_reviews", cppr_person_id="ontime", cppr_cp_plan_id=p1, cppr_cp_review_date="2024-04-30")
+    p2 = w.add("ssd_cp_plans", cppl_person_id="late", cppl_cp_plan_start_date="2024-01-31")
+    w.add("ssd_cp_reviews", cppr_person_id="late", cppr_cp_plan_id=p2, cppr_cp_review_date="2024-05-01")
+    w.add("ssd_cp_plans", cppl_person_id="new", cppl_cp_plan_start_date="2024-08-15")
+    return w
+
+
+def test_reviews_in_timescale(reviews):
+    # 30 June: ontime met (next due 30 Oct), late not: 1 of 2 ("new" has not started yet).
+    assert reviews.figure("cp_reviews_in_timescale_pct", "2024-06-30") == (1, 2, 50.0)
+    # 31 Oct: ontime's second review was due by 30 Oct and not held; "new" started after 31 Jul: excluded.
+    assert reviews.figure("cp_reviews_in_timescale_pct", "2024-10-31") == (0, 2, 0.0)
+
+
+def test_review_exceptions(reviews):
+    rows = reviews.exceptions("cp_reviews_in_timescale_pct", "2024-10-31").set_index("person_id")
+    assert rows.loc["ontime", "due_date"] == d("2024-10-30")
+    assert rows.loc["ontime", "status"] == "overdue"
+    assert rows.loc["late", "due_date"] == d("2024-11-01")  # 6 months after the late review
+    assert rows.loc["late", "status"] == "approaching"  # 1 working day away
+    # "new" is due 15 Nov, 11 working days away: outside the 10-day approaching window.
+    assert "new" not in rows.index
+
+
+@pytest.fixture(scope="module")
+def visits():
+    w = Built()
+    for pid, start, seen in [
+        ("v9", "2024-01-02", "2024-03-15"),
+        ("v10", "2024-01-02", "2024-03-14"),
+        ("v11", "2024-01-02", "2024-03-13"),
+        ("new", "2024-03-25", None),
+    ]:
+        w.child(pid)
+        w.add("ssd_cp_plans", cppl_person_id=pid, cppl_cp_plan_start_date=start)
+        if seen:
+            w.add("ssd_cp_visits", cppv_person_id=pid, cppv_cp_visit_date=seen, cppv_cp_visit_seen="Y")
+    w.add(
+        "ssd_cp_visits",
+        cppv_person_id="v11",
+        cppv_cp_visit_date="2024-03-27",
+        cppv_cp_visit_seen="N",
+        cppv_ext_not_seen_reason="Family not at home",
+    )
+    w.allocate("v11", "W7", "T3", "2024-01-02")
+    return w
+
+
+def test_cp_visits_in_timescale(visits):
+    # Period end Sun 31 Mar 2024 (Good Friday 29 Mar). Working days since 15 Mar: 9; since 14 Mar: 10 (in time);
+    # since 13 Mar: 11 (late). "new" started 25 Mar, 3 working days before: not yet due, excluded.
+    num, den, value = visits.figure("cp_visits_in_timescale_pct", "2024-03-31")
+    assert (num, den) == (2, 3)
+    assert value == pytest.approx(200 / 3)
+
+
+def test_cp_visit_exceptions_name_the_reason(visits):
+    rows = visits.exceptions("cp_visits_in_timescale_pct", "2024-03-31").set_index("person_id")
+    # v11: seen 13 Mar, due on the 10th working day after, Wed 27 Mar; a working day (28 Mar) has passed since.
+    assert rows.loc["v11", "status"] == "overdue"
+    assert rows.loc["v11", "due_date"] == d("2024-03-27")
+    assert rows.loc["v11", "days_overdue"] == 4
+    assert rows.loc["v11", "reason"] == "Family not at home"
+    assert (rows.loc["v11", "team_id"], rows.loc["v11", "worker_id"]) == ("T3", "W7")
+    # v10: due Thu 28 Mar, the last working day before the period end: approaching, not overdue.
+    assert rows.loc["v10", "status"] == "approaching"
