@@ -260,10 +260,17 @@ def _count_records(issues: list[Issue]) -> int:
 # --- generic validation --------------------------------------------------------------------
 
 
+# (start, end) pairs whose names do not follow the start/end pattern.
+NAMED_PAIRS = {
+    "ssd_cin_episodes": [("cine_referral_date", "cine_close_date")],
+    "ssd_cin_assessments": [("cina_assessment_start_date", "cina_assessment_auth_date")],
+}
+
+
 def date_pairs(table: Table) -> list[tuple[str, str]]:
-    """(start, end) date columns of a table: `*start*`/`*end*` or `*ceased*` with the same stem."""
+    """(start, end) date columns of a table: `*start*`/`*end*` or `*ceased*` with the same stem, plus NAMED_PAIRS."""
     dates = [c.name for c in table.columns if c.type == "DATE"]
-    pairs = []
+    pairs = list(NAMED_PAIRS.get(table.name, []))
     for start in (d for d in dates if "start" in d):
         for end_word in ("end", "ceased"):
             end = start.replace("start", end_word)
