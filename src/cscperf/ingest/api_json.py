@@ -85,7 +85,7 @@ def parse_record(record: dict, parsed: Parsed, source: str) -> None:
     child = record.get("Children", record)
     if isinstance(child, list) and len(child) == 1:
         child = child[0]
-    rec = _Record(f"{source}:", parsed)
+    rec = _Record(source, parsed)
     if not isinstance(child, dict):
         rec.reject("/Children", "ssd_person", "Children", "", "expected one child object")
         return
@@ -366,7 +366,7 @@ def parse(paths: list[Path]) -> Parsed:
     return _frames(parsed)
 
 
-def load_api_record(con: duckdb.DuckDBPyConnection, record: dict, load_id: str, source: str = "api") -> LoadSummary:
+def load_api_record(con: duckdb.DuckDBPyConnection, record: dict, load_id: str, source: str = "api:record 1") -> LoadSummary:
     """Load ONE record under an open load (the caller owns the transaction and `start_load`)."""
     parsed = Parsed(frames={})
     parse_record(record, parsed, source)

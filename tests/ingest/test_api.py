@@ -1,0 +1,115 @@
+"""DfE API child records: mapping, purge of items and children, one record at a time, names never stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from cscperf.errors import UserError
+from cscperf.ingest import api_json
+from cscperf.ingest.core import run_load, start_load, transaction
+
+RECORD = {
+    "la_code": 874,
+    "Children": {
+        "la_child_id": "C1",
+        "mis_child_id": "M1",
+        "child_details": {
+            "first_name": "Zebedee",
+            "surname": "Quixotic",
+            "postcode": "PE1 1AA",
+            "date_of_birth": "2015-06-01",
+            "sex": "F",
+            "ethnicity": "WBRI",
+            "disabilities": ["AUT", "HEAR"],
+        },
+        "social_care_episodes": [
+            {
+                "social_care_episode_id": "R1",
+                "referral_date": "2024-01-10",
+                "referral_source": "1A",
+                "referral_no_further_action_flag": False,
+                "care_worker_details": [{"worker_id": "W7", "start_date": "2024-01-10"}],
+                "child_and_family_assessments": [
+                    {"child_and_family_assessment_id": "A1", "start_date": "2024-01-11", "authorisation_date": "2024-02-20"}
+                ],
+                "child_protection_plans": [{"child_protection_plan_id": "CP1", "start_date": "2024-03-01"}],
+                "section_47_assessments": [
+                    {"section_47_assessment_id": "S1", "start_date": "2024-02-01", "icpc_required_flag": True, "icpc_date": "2024-02-25"}
+                ],
+            }
+        ],
+    },
+}
+
+
+def _count(con, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def _push(con, record: dict) -> None:
+    with transaction(con):
+        load_id = start_load(con, "api-json")
+        api_json.load_api_record(con, record, load_id)
+
+
+def test_a_record_maps_to_the_model_and_names_are_not_stored(con, tmp_path):
+    path = tmp_path / "child.json"
+    path.write_text(json.dumps(RECORD))
+    s = run_load(con, "api-json", [path], api_json.parse)
+    assert s.rejected == []
+    assert con.execute("SELECT pers_person_id, pers_sex, pers_dob, pers_ext_la_code FROM ssd_person").fetchall() == [
+        ("C1", "F", dt.date(2015, 6, 1), "874")
+    ]
+    assert con.execute("SELECT disa_disability_code FROM ssd_disability ORDER BY 1").fetchall() == [("AUT",), ("HEAR",)]
+    assert con.execute("SELECT cine_referral_id, cine_referral_nfa FROM ssd_cin_episodes").fetchall() == [("R1", "N")]
+    assert con.execute("SELECT cina_assessment_auth_date FROM ssd_cin_assessments").fetchall() == [(dt.date(2024, 2, 20),)]
+    assert con.execute("SELECT s47e_s47_nfa FROM ssd_s47_enquiry").fetchall() == [("N",)]
+    assert con.execute("SELECT icpc_icpc_id, icpc_icpc_date FROM ssd_initial_cp_conference").fetchall() == [
+        ("S1:ICPC", dt.date(2024, 2, 25))
+    ]
+    assert con.execute("SELECT invo_professional_id, invo_referral_id FROM ssd_involvements").fetchall() == [("W7", "R1")]
+    dump = con.execute("EXPORT DATABASE '" + str(tmp_path / "dump") + "' (FORMAT CSV)")
+    assert dump is not None
+    text = "".join(p.read_text() for p in (tmp_path / "dump").glob("*.csv"))
+    assert "Zebedee" not in text and "Quixotic" not in text and "PE1 1AA" not in text
+
+
+def test_purge_on_an_item_deletes_it_and_purge_on_the_child_deletes_everything(con):
+    _push(con, RECORD)
+    assert _count(con, "ssd_cp_plans") == 1
+    purge_plan = json.loads(json.dumps(RECORD))
+    purge_plan["Children"]["social_care_episodes"][0]["child_protection_plans"] = [{"child_protection_plan_id": "CP1", "purge": True}]
+    _push(con, purge_plan)
+    assert _count(con, "ssd_cp_plans") == 0 and _count(con, "ssd_cin_assessments") == 1
+    _push(con, {"la_code": 874, "Children": {"la_child_id": "C1", "purge": True}})
+    tables = [
+        "ssd_person",
+        "ssd_disability",
+        "ssd_cin_episodes",
+        "ssd_cin_assessments",
+        "ssd_s47_enquiry",
+        "ssd_initial_cp_conference",
+        "ssd_involvements",
+    ]
+    assert {t: _count(con, t) for t in tables} == dict.fromkeys(tables, 0)
+
+
+def test_files_hold_a_list_or_json_lines_and_bad_records_are_rejected_with_their_path(con, tmp_path):
+    second = {"la_code": 874, "Children": {"la_child_id": "C2", "child_details": {"date_of_birth": "2016-13-40"}}}
+    lines = tmp_path / "children.jsonl"
+    lines.write_text(json.dumps(RECORD) + "\n" + json.dumps(second) + "\n" + json.dumps({"Children": {"child_details": {}}}) + "\n")
+    s = run_load(con, "api-json", [lines], api_json.parse)
+    assert [(i.location, i.field, i.value) for i in s.rejected] == [
+        ("record 3/Children/la_child_id", "la_child_id", ""),
+        ("record 2/Children/child_details", "pers_dob", "2016-13-40"),
+    ]
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps([RECORD]))
+    assert len(api_json.parse([listed]).frames["ssd_person"]) == 1
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"la_code": 1}\n{"la_code": \n')
+    with pytest.raises(UserError, match="broken.json: line 2: not valid JSON"):
+        api_json.parse([broken])
