@@ -70,6 +70,6 @@ def install(app: FastAPI) -> None:
         except UserError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         st.store.audit(user, "push", "/api/v1/children", _person_ids(records))
-        st.recomputer.request()
+        st.recomputer.request(result.tables)
         body = {"load_id": result.load_id, "records": result.records, "rejected": result.rejected, "recompute": "queued"}
         return JSONResponse(body, status_code=202)

@@ -17,6 +17,7 @@ log = logging.getLogger("cscperf.web")
 class PushResult:
     load_id: str
     records: int
+    tables: set[str]
     rejected: list[dict[str, str]]  # where and why, never the rejected value (it may be a child's data)
 
 
@@ -35,7 +36,8 @@ def push_records(access: WarehouseAccess, records: list[dict[str, Any]], user_na
     rejected = [
         {"location": f"{x.source} {x.location}".strip(), "table": x.table, "field": x.field, "rule": x.rule} for x in total.rejected
     ]
-    return PushResult(load_id, len(records), rejected)
+    touched = {name for name, c in total.tables.items() if c.loaded or c.replaced or c.deleted}
+    return PushResult(load_id, len(records), touched, rejected)
 
 
 def _merge(total: Any, part: Any) -> None:
@@ -61,16 +63,20 @@ class Recomputer:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pending = False
+        self._tables: set[str] = set()
         self._stopped = False
         self.runs = 0
         self.last_error: str | None = None
         self.last_failed_key: str | None = None
+        self.failed_ids: list[str] = []
         self._thread = threading.Thread(target=self._run, name="cscperf-recompute", daemon=True)
         self._thread.start()
 
-    def request(self) -> None:
+    def request(self, tables: set[str] | None = None) -> None:
+        """Ask for a recompute; `tables` (canonical tables the new data touched) decide what goes first."""
         with self._lock:
             self._pending = True
+            self._tables |= tables or set()
         self._wake.set()
 
     @property
@@ -90,9 +96,9 @@ class Recomputer:
             with self._lock:
                 if not self._pending:
                     continue
-                self._pending = False
+                self._pending, tables, self._tables = False, self._tables, set()
             try:
-                self.recompute_now()
+                self.recompute_now(tables)
             except Exception as exc:  # keep serving; the error shows on the loads page
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("recompute failed: %s", type(exc).__name__)
@@ -105,17 +111,33 @@ class Recomputer:
         except Exception:
             self.last_failed_key = None
 
-    def recompute_now(self) -> int:
+    def recompute_now(self, tables: set[str] | None = None) -> int:
+        """Recompute every indicator for the latest period, the areas the new data touches first.
+
+        Each indicator is stored as soon as it is computed, so the figures most likely to have
+        changed show within a second or two while the rest follow; one failing definition does
+        not stop the others.
+        """
         compute, store_results = _engine()
         with self.access.cursor() as cur:
             period_end = _latest_period_end(cur)
-            if period_end is None:
-                return 0
-            frame = compute(cur, [period_end])
-            n = store_results(cur, frame)
+        if period_end is None:
+            return 0
+        failed, stored = [], 0
+        for ind_id in prioritised(tables or set()):
+            try:
+                with self.access.cursor() as cur:
+                    frame = compute(cur, [period_end], ids=[ind_id])
+                    if not frame.empty:
+                        stored += store_results(cur, frame)
+            except Exception:
+                failed.append(ind_id)
         self.runs += 1
-        self.last_error = None
-        return n
+        self.failed_ids = failed
+        self.last_error = f"could not recompute {', '.join(failed)}" if failed else None
+        if failed:
+            log.warning("recompute: %d indicators failed", len(failed))
+        return stored
 
     def needed(self, cur: Any) -> bool:
         """True when a load finished after the figures were last computed (e.g. a CLI load)."""
@@ -123,6 +145,30 @@ class Recomputer:
         if fp.last_load is None or fp.computed_at is None or fp.key == self.last_failed_key:
             return False
         return fp.last_load > fp.computed_at
+
+
+# Which catalogue areas read which canonical tables (by table-name prefix): used only to order the work.
+AREAS_BY_TABLE = (
+    (("ssd_contacts", "ssd_early_help"), "A"),
+    (("ssd_cin_episodes",), "ABDH"),
+    (("ssd_cin_assessments",), "B"),
+    (("ssd_s47", "ssd_initial_cp", "ssd_cp_"), "CD"),
+    (("ssd_cin_plans", "ssd_cin_visits"), "D"),
+    (("ssd_cla_", "ssd_legal_status", "ssd_missing", "ext_cla_pep"), "EDF"),
+    (("ssd_permanence",), "F"),
+    (("ssd_care_leavers",), "G"),
+    (("ssd_involvements", "ssd_professionals", "ssd_department", "ext_establishment"), "H"),
+    (("ssd_person", "ext_population"), ""),
+)
+
+
+def prioritised(tables: set[str]) -> list[str]:
+    """Indicator ids, those in areas reading the touched tables first (catalogue order within each group)."""
+    from cscperf.indicators.registry import REGISTRY
+
+    areas = {a for prefixes, letters in AREAS_BY_TABLE for a in letters if any(t.startswith(prefixes) for t in tables)}
+    ids = list(REGISTRY)
+    return [i for i in ids if REGISTRY[i].area in areas] + [i for i in ids if REGISTRY[i].area not in areas]
 
 
 def _engine() -> tuple[Any, Any]:

@@ -82,8 +82,9 @@ def users_db_path(warehouse: Path) -> Path:
 class WebStore:
     """Thread-safe access to the web's SQLite file (one connection per call; they are cheap)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, hasher: PasswordHasher | None = None) -> None:
         self.path = Path(path)
+        self.hasher = hasher or _hasher  # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile)
         self._lock = threading.Lock()
         with self._connect() as con:
             con.execute("PRAGMA journal_mode=WAL")
@@ -116,7 +117,7 @@ class WebStore:
                 raise UserError(f"user '{name}' already exists")
             con.execute(
                 "INSERT INTO cscperf_users VALUES (?, ?, ?, ?, 0, ?)",
-                [name, role, json.dumps(list(teams)), _hasher.hash(password), _now()],
+                [name, role, json.dumps(list(teams)), self.hasher.hash(password), _now()],
             )
         return User(name, role, teams)
 
@@ -139,7 +140,7 @@ class WebStore:
         with self._connect() as con:
             row = con.execute("SELECT password_hash FROM cscperf_users WHERE name = ?", [name]).fetchone()
         try:
-            _hasher.verify(row[0] if row else _DUMMY_HASH, password)
+            self.hasher.verify(row[0] if row else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
             return None
         return self.get_user(name) if row else None

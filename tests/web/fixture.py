@@ -1,0 +1,185 @@
+"""A small hand-built warehouse for the dashboard tests: two teams, four children, known figures.
+
+Period end 2024-03-31. Team A (T1, worker W1) holds C1 and C2; team B (T2, worker W2) holds C3; C4 is
+unallocated. C1 and C3 are on child protection plans whose statutory visits are overdue:
+C1 last seen 2024-02-01 (10th working day after: 2024-02-15, so 45 days overdue at 31 March);
+C3 last seen 2024-02-20 (due 2024-03-05, 26 days overdue), with a later visit on 2024-03-01 where
+the child was not seen ("family not at home").
+
+Figures are written straight into cscperf_results (the dashboard only reads them), with values
+chosen to exercise suppression and RAG: cp_plans_open = 2 (C1 and C3; a count of 1-5, shown as 'c' to members),
+referrals = 12, assessments_45wd_pct = 8/10 = 80 % (target 90 %: red), cp_visits 0/2 = 0 %.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from cscperf.warehouse import BY_NAME, begin_load, connect, finish_load, insert_frame
+
+PERIOD_END = dt.date(2024, 3, 31)
+LA = "999"
+D = dt.date
+
+
+def _insert(con, table: str, rows: list[dict], load_id: str) -> None:
+    insert_frame(con, BY_NAME[table], pd.DataFrame(rows), load_id, "test-fixture")
+
+
+def build(path: Path, results: bool = True) -> Path:
+    con = connect(path)
+    load_id = begin_load(con, "ssd")
+    _insert(con, "ext_authority", [{"auth_la_code": LA, "auth_la_name": "Testshire"}], load_id)
+    _insert(
+        con,
+        "ssd_department",
+        [
+            {"dept_team_id": "T1", "dept_team_name": "Team A", "dept_ext_la_code": LA},
+            {"dept_team_id": "T2", "dept_team_name": "Team B", "dept_ext_la_code": LA},
+        ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ssd_professionals",
+        [
+            {
+                "prof_professional_id": "W1",
+                "prof_professional_name": "SW-A1",
+                "prof_ext_team_id": "T1",
+                "prof_ext_qualified_flag": "Y",
+                "prof_ext_start_date": D(2020, 1, 1),
+            },
+            {
+                "prof_professional_id": "W2",
+                "prof_professional_name": "SW-B1",
+                "prof_ext_team_id": "T2",
+                "prof_ext_qualified_flag": "Y",
+                "prof_ext_start_date": D(2020, 1, 1),
+            },
+        ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ssd_person",
+        [
+            {"pers_person_id": f"C{i}", "pers_sex": sex, "pers_dob": dob, "pers_ext_la_code": LA}
+            for i, sex, dob in ((1, "F", D(2015, 5, 1)), (2, "M", D(2012, 9, 30)), (3, "F", D(2019, 1, 15)), (4, "M", D(2010, 7, 7)))
+        ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ssd_cin_episodes",
+        [{"cine_referral_id": f"R{i}", "cine_person_id": f"C{i}", "cine_referral_date": D(2024, 1, 2)} for i in range(1, 5)],
+        load_id,
+    )
+    _insert(
+        con,
+        "ssd_involvements",
+        [
+            {
+                "invo_involvements_id": f"I{i}",
+                "invo_professional_id": w,
+                "invo_professional_team": t,
+                "invo_person_id": f"C{i}",
+                "invo_referral_id": f"R{i}",
+                "invo_involvement_start_date": D(2024, 1, 2),
+            }
+            for i, w, t in ((1, "W1", "T1"), (2, "W1", "T1"), (3, "W2", "T2"))
+        ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ssd_cp_plans",
+        [
+            {"cppl_cp_plan_id": f"P{i}", "cppl_referral_id": f"R{i}", "cppl_person_id": f"C{i}", "cppl_cp_plan_start_date": D(2024, 1, 10)}
+            for i in (1, 3)
+        ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ssd_cp_visits",
+        [
+            {
+                "cppv_cp_visit_id": "V1",
+                "cppv_person_id": "C1",
+                "cppv_cp_plan_id": "P1",
+                "cppv_cp_visit_date": D(2024, 2, 1),
+                "cppv_cp_visit_seen": "Y",
+            },
+            {
+                "cppv_cp_visit_id": "V2",
+                "cppv_person_id": "C3",
+                "cppv_cp_plan_id": "P3",
+                "cppv_cp_visit_date": D(2024, 2, 20),
+                "cppv_cp_visit_seen": "Y",
+            },
+            {
+                "cppv_cp_visit_id": "V3",
+                "cppv_person_id": "C3",
+                "cppv_cp_plan_id": "P3",
+                "cppv_cp_visit_date": D(2024, 3, 1),
+                "cppv_cp_visit_seen": "N",
+                "cppv_ext_not_seen_reason": "family not at home",
+            },
+        ],
+        load_id,
+    )
+    finish_load(con, load_id, "{}")
+    if results:
+        _results(con)
+    con.close()
+    return path
+
+
+def result_rows() -> list[dict]:
+    feb, mar = D(2024, 2, 29), D(2024, 3, 31)
+    rows = []
+
+    def add(ind, basis, end, bd, bv, num, den, value, unit):
+        start = end.replace(day=1) if basis == "month" else D(2023, 4, 1)
+        rows.append(
+            dict(
+                indicator_id=ind,
+                basis=basis,
+                period_start=start,
+                period_end=end,
+                breakdown=bd,
+                breakdown_value=bv,
+                numerator=num,
+                denominator=den,
+                value=value,
+                unit=unit,
+            )
+        )
+
+    for end in (feb, mar):
+        add("cp_plans_open", "month", end, "la", LA, 2, None, 2, "count")
+    for end, n in ((feb, 15), (mar, 12)):
+        add("referrals", "month", end, "la", LA, n, None, n, "count")
+    for end, (num, den) in ((feb, (9, 10)), (mar, (8, 10))):
+        add("assessments_45wd_pct", "ytd", end, "la", LA, num, den, 100 * num / den, "percent")
+        add("assessments_45wd_pct", "month", end, "la", LA, num, den, 100 * num / den, "percent")
+    add("assessments_45wd_pct", "ytd", mar, "team", "T1", 6, 7, 100 * 6 / 7, "percent")
+    add("assessments_45wd_pct", "ytd", mar, "team", "T2", 2, 3, 100 * 2 / 3, "percent")
+    add("assessments_45wd_pct", "ytd", mar, "worker", "W1", 6, 7, 100 * 6 / 7, "percent")
+    add("assessments_45wd_pct", "ytd", mar, "worker", "W2", 2, 3, 100 * 2 / 3, "percent")
+    for end in (feb, mar):
+        add("cp_visits_in_timescale_pct", "month", end, "la", LA, 0, 2, 0.0, "percent")
+    add("cp_visits_in_timescale_pct", "month", mar, "team", "T1", 0, 1, 0.0, "percent")
+    add("cp_visits_in_timescale_pct", "month", mar, "team", "T2", 0, 1, 0.0, "percent")
+    add("unallocated_cases", "month", mar, "la", LA, 1, None, 1, "count")
+    return rows
+
+
+def _results(con) -> None:
+    from cscperf.indicators.engine import store_results
+
+    store_results(con, pd.DataFrame(result_rows()))
