@@ -124,6 +124,8 @@ def build(con: duckdb.DuckDBPyConnection, year: int, la_code: str | None = None,
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise UserError(f"--year {year}: the CIN census schemas cover collection years {FIRST_YEAR} to {LAST_YEAR}")
     data = collect(con, year)
+    if data["episodes"].empty:  # the schema needs at least one Child
+        raise UserError(f"no child in need episodes open in {year - 1}-{str(year)[2:]} in the warehouse: nothing to export for --year {year}")
     msg = etree.Element("Message")
     header = etree.SubElement(msg, "Header")
     details = etree.SubElement(header, "CollectionDetails")
