@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cscperf.calendar import add_months
+from cscperf.indicators import sql_cache
 from cscperf.indicators.model import Model, Settings
 from cscperf.indicators.registry import BASES, REGISTRY, Indicator
 
@@ -33,6 +34,8 @@ RESULT_COLUMNS = [
     "unit",
 ]
 DEFAULT_BREAKDOWNS = ("la", "team", "worker")
+PERIODS, SNAPSHOT_PERIODS, COHORT = "_cscperf_periods", "_cscperf_snapshot_periods", "_cscperf_cohort"
+SNAPSHOT = "_snapshot"
 UNALLOCATED = "unallocated"
 
 RESULTS_DDL = """
@@ -68,10 +71,6 @@ def period_start(basis: str, period_end: dt.date) -> dt.date | None:
 def periods_frame(period_ends: Iterable[dt.date], bases: Iterable[str]) -> pd.DataFrame:
     rows = [(b, start, end) for end in sorted(set(period_ends)) for b in bases if (start := period_start(b, end)) is not None]
     return pd.DataFrame(rows, columns=["basis", "period_start", "period_end"])
-
-
-def _periods_table(frame: pd.DataFrame) -> ir.Table:
-    return ibis.memtable(frame).cast({"period_start": "date", "period_end": "date"})
 
 
 # --- breakdown columns ---------------------------------------------------------------------------
@@ -176,7 +175,7 @@ class Engine:
         self.backend = ibis.duckdb.from_connection(con)
         self.model = Model(self.backend, settings)
         self._la_codes: list[str] | None = None
-        self._temp_count = 0
+        self._sql = sql_cache.load(self.con)
 
     @property
     def la_codes(self) -> list[str]:
@@ -188,40 +187,54 @@ class Engine:
             self._la_codes = [r[0] for r in rows]
         return self._la_codes
 
-    def _materialise(self, rows: ir.Table) -> ir.Table:
-        """Compute a cohort once into a temporary table, so each breakdown aggregates it without recomputing."""
-        self._temp_count += 1
-        name = f"_cscperf_cohort_{self._temp_count}"
-        return self.backend.create_table(name, rows, temp=True, overwrite=True)
+    def _periods_tables(self, periods: pd.DataFrame) -> None:
+        """Load the periods into two fixed-name temporary tables that every compiled cohort reads."""
+        snapshot = periods.drop_duplicates("period_end").assign(basis=SNAPSHOT)
+        for name, frame in ((PERIODS, periods), (SNAPSHOT_PERIODS, snapshot)):
+            self.con.register("_incoming_periods", frame)
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT CAST(basis AS VARCHAR) AS basis, "
+                "CAST(period_start AS DATE) AS period_start, CAST(period_end AS DATE) AS period_end FROM _incoming_periods"
+            )
+            self.con.unregister("_incoming_periods")
 
-    def cohort(self, ind: Indicator, periods: pd.DataFrame) -> ir.Table:
-        assert ind.measure.cohort is not None
-        return ind.measure.cohort(self.model, _periods_table(periods))
+    def _cohort_sql(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> str:
+        key = ("cohort", ind.id, bases, wanted, repr(self.model.settings))
+        if key not in self._sql:
+            assert ind.measure.cohort is not None
+            periods = self.backend.table(SNAPSHOT_PERIODS if ind.snapshot else PERIODS)
+            if not ind.snapshot:
+                periods = periods.filter(periods.basis.isin(bases))
+            rows = _attach(self.model, ind.measure.cohort(self.model, periods), wanted)
+            self._sql[key] = str(self.backend.compile(rows))
+        return self._sql[key]
 
-    def compute_one(self, ind: Indicator, periods: pd.DataFrame, breakdowns: Sequence[str], own_bases: bool = True) -> pd.DataFrame:
-        if own_bases:
-            periods = periods[periods.basis.isin(ind.bases)]
+    def _aggregate_sql(self, ind: Indicator, wanted: tuple[str, ...]) -> str:
+        key = ("aggregate", ind.id, wanted, repr(self.model.settings))
+        if key not in self._sql:
+            rows = self.backend.table(COHORT)
+            parts = [_aggregate(ind, rows, b) for b in wanted]
+            self._sql[key] = str(self.backend.compile(ibis.union(*parts) if len(parts) > 1 else parts[0]))
+        return self._sql[key]
+
+    def compute_one(
+        self, ind: Indicator, periods: pd.DataFrame, breakdowns: Sequence[str], bases: tuple[str, ...] | None = None
+    ) -> pd.DataFrame:
+        bases = bases or ind.bases
+        periods = periods[periods.basis.isin(bases)]
         if periods.empty:
             return pd.DataFrame(columns=RESULT_COLUMNS)
         if ind.measure.kind == "rate":
             base = REGISTRY[ind.measure.of]  # type: ignore[index]
-            frame = self.compute_one(base, periods, ["la"], own_bases=False)
-            return self._as_rate(ind, frame)
-        wanted = [b for b in breakdowns if b in ind.breakdowns]
+            return self._as_rate(ind, self.compute_one(base, periods, ["la"], bases=bases))
+        wanted = tuple(b for b in breakdowns if b in ind.breakdowns)
         if not wanted:
             return pd.DataFrame(columns=RESULT_COLUMNS)
-        run_periods = periods
-        if ind.snapshot:  # one value per period end, repeated for each basis afterwards
-            run_periods = periods.drop_duplicates("period_end").assign(basis="_snapshot")
-        rows = self._materialise(_attach(self.model, self.cohort(ind, run_periods), wanted))
-        try:
-            parts = [_aggregate(ind, rows, b) for b in wanted]
-            frame = self.backend.execute(ibis.union(*parts) if len(parts) > 1 else parts[0])
-        finally:
-            self.con.execute(f'DROP TABLE IF EXISTS "{rows.get_name()}"')
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {COHORT} AS {self._cohort_sql(ind, bases, wanted)}")
+        frame = self.con.execute(self._aggregate_sql(ind, wanted)).df()
         for col in ("period_start", "period_end"):
             frame[col] = pd.to_datetime(frame[col]).dt.date
-        if ind.snapshot:
+        if ind.snapshot:  # one value per period end, repeated for each basis
             frame = frame.drop(columns=["basis", "period_start"]).merge(periods, on="period_end")
         frame = self._fill_zero_la(frame, periods, ind.measure.kind) if "la" in wanted else frame
         frame["indicator_id"] = ind.id
@@ -278,8 +291,13 @@ def compute(
     """Compute the selected indicators (default: all) and return result rows."""
     engine = Engine(con, settings)
     periods = periods_frame(period_ends, bases)
+    engine._periods_tables(periods)
     selected = [REGISTRY[i] for i in ids] if ids is not None else list(REGISTRY.values())
-    frames = [engine.compute_one(ind, periods, breakdowns) for ind in selected]
+    try:
+        frames = [engine.compute_one(ind, periods, breakdowns) for ind in selected]
+    finally:
+        sql_cache.save(engine._sql)
+        con.execute(f"DROP TABLE IF EXISTS {COHORT}; DROP TABLE IF EXISTS {PERIODS}; DROP TABLE IF EXISTS {SNAPSHOT_PERIODS}")
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)

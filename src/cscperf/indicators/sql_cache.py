@@ -1,0 +1,70 @@
+"""A cache of the SQL each indicator compiles to.
+
+Compiling an Ibis expression costs a few hundred milliseconds, about as much as running it on a
+large authority, and the SQL depends only on the code, the library versions and the settings. The
+cache lives in memory and in a file under the user's cache folder, keyed by a fingerprint of the
+indicator source files and library versions, so a code change can never reuse stale SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import sqlglot
+
+_MEMORY: dict[str, dict[tuple, str]] = {}
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(path.read_bytes())
+    h.update(f"{ibis.__version__} {sqlglot.__version__} {duckdb.__version__}".encode())
+    return h.hexdigest()[:16]
+
+
+def _file() -> Path | None:
+    if os.environ.get("CSCPERF_NO_SQL_CACHE"):
+        return None
+    root = Path(os.environ.get("CSCPERF_CACHE_DIR") or Path.home() / ".cache" / "cscperf")
+    return root / f"indicator-sql-{fingerprint()}.json"
+
+
+def _decode(key: str) -> tuple:
+    return tuple(tuple(x) if isinstance(x, list) else x for x in json.loads(key))
+
+
+def load(con: Any = None) -> dict[tuple, str]:
+    """The shared cache dict for this code version (read from disk the first time)."""
+    fp = fingerprint()
+    if fp not in _MEMORY:
+        cache: dict[tuple, str] = {}
+        path = _file()
+        if path is not None and path.exists():
+            try:
+                cache = {_decode(k): v for k, v in json.loads(path.read_text()).items()}
+            except (OSError, ValueError):
+                cache = {}
+        _MEMORY[fp] = cache
+    return _MEMORY[fp]
+
+
+def save(cache: dict[tuple, str]) -> None:
+    path = _file()
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({json.dumps(list(k)): v for k, v in cache.items()}))
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home folder only costs compile time
