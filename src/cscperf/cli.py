@@ -35,15 +35,20 @@ def main() -> None:
 def _register_commands() -> None:
     # Imported here so each stage owns its commands and the group stays small.
     from cscperf.demo import demo
+    from cscperf.indicators.cli import compute, export_exceptions, indicators
     from cscperf.ingest.cli import load, loads, validate
     from cscperf.ingest.export_cli import export
+    from cscperf.report.cli import report, targets
     from cscperf.synth.cli import synth
     from cscperf.web.cli import audit, serve, users
 
-    for command in (demo, synth, load, loads, validate, export):
+    for command in (demo, synth, load, loads, validate, export, report, targets):
         main.add_command(command)
     for command in (serve, users, audit):
         main.add_command(command)
+    for command in (compute, indicators):
+        main.add_command(command)
+    export.add_command(export_exceptions)
 
 
 _register_commands()

@@ -1,0 +1,151 @@
+"""Judge every indicator at one period end: value, target, RAG, direction of travel, benchmarks.
+
+Input is a results frame in the contract's shape (whole-authority `la` rows are enough). The same
+judgements feed the report, its Excel workbook and the dashboard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from cscperf.judge.benchmarks import Benchmark, Benchmarks
+from cscperf.judge.rag import direction, rag
+from cscperf.judge.suppression import display
+from cscperf.judge.targets import Target, TargetBook
+
+
+def month_end(d: dt.date) -> dt.date:
+    nxt = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def months_back(period_end: dt.date, n: int) -> dt.date:
+    """The month end n months before a month end."""
+    y, m = divmod(period_end.year * 12 + period_end.month - 1 - n, 12)
+    return month_end(dt.date(y, m + 1, 1))
+
+
+@dataclass
+class Figure:
+    """One indicator judged at one period end (for one audience: suppressed or not)."""
+
+    indicator: Any  # registry Indicator
+    period_end: dt.date
+    basis: str
+    value: float | None
+    display: str
+    suppressed: bool
+    numerator: float | None
+    denominator: float | None
+    target: Target
+    rag: str | None
+    previous: float | None
+    previous_display: str
+    previous_end: dt.date
+    last_year: float | None
+    last_year_display: str
+    last_year_end: dt.date
+    vs_previous: str | None
+    vs_last_year: str | None
+    benchmark: Benchmark
+    quartile: str | None  # band our figure would take among the latest published LA values
+    series: pd.DataFrame = field(repr=False)  # period_end, basis, value, display, suppressed, rag, target, band_lo, band_hi
+
+    @property
+    def id(self) -> str:
+        return self.indicator.id
+
+
+def _la_rows(results: pd.DataFrame, la_code: str | None) -> pd.DataFrame:
+    rows = results[results["breakdown"] == "la"]
+    if la_code is not None:
+        rows = rows[rows["breakdown_value"].astype(str) == str(la_code)]
+    rows = rows.copy()
+    rows["period_end"] = pd.to_datetime(rows["period_end"]).dt.date
+    return rows
+
+
+def _pick(rows: pd.DataFrame, basis: str, end: dt.date) -> pd.Series | None:
+    hit = rows[(rows["basis"] == basis) & (rows["period_end"] == end)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def _num(x: object) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)
+
+
+def _series(rows: pd.DataFrame, ind: Any, book: TargetBook, bases: list[str]) -> pd.DataFrame:
+    out = rows[rows["basis"].isin(bases)].sort_values("period_end").copy()
+    targets = [book.at(ind.id, d) for d in out["period_end"]]
+    out["target"] = [t.target for t in targets]
+    out["band_lo"] = [t.band[0] if t.band else None for t in targets]
+    out["band_hi"] = [t.band[1] if t.band else None for t in targets]
+    out["rag"] = [
+        rag(None if s else v, t, ind.polarity, ind.unit) if b == t.basis else None
+        for v, s, t, b in zip(out["value"], out["suppressed"], targets, out["basis"], strict=True)
+    ]
+    return out[["period_end", "basis", "value", "value_display", "suppressed", "rag", "target", "band_lo", "band_hi"]]
+
+
+def judge_indicator(ind: Any, rows: pd.DataFrame, period_end: dt.date, book: TargetBook, benchmarks: Benchmarks, la_code: str) -> Figure:
+    """Judge one indicator from its `la` rows (already carrying display strings)."""
+    target = book.at(ind.id, period_end)
+    basis = target.basis if target.basis in set(rows["basis"]) else ("month" if "month" in set(rows["basis"]) else target.basis)
+    prev_end, ly_end = months_back(period_end, 1), months_back(period_end, 12)
+    cur, prev, ly = (_pick(rows, basis, d) for d in (period_end, prev_end, ly_end))
+
+    def val(r: pd.Series | None) -> float | None:
+        return None if r is None or r["suppressed"] else _num(r["value"])
+
+    def shown(r: pd.Series | None) -> str:
+        return "–" if r is None else str(r["value_display"])
+
+    bench = benchmarks.get(ind.id, la_code, ind.polarity)
+    value = val(cur)
+    return Figure(
+        indicator=ind,
+        period_end=period_end,
+        basis=basis,
+        value=value,
+        display=shown(cur),
+        suppressed=bool(cur is not None and cur["suppressed"]),
+        numerator=None if cur is None or cur["suppressed"] else _num(cur["numerator"]),
+        denominator=None if cur is None or cur["suppressed"] else _num(cur["denominator"]),
+        target=target,
+        rag=rag(value, target, ind.polarity, ind.unit),
+        previous=val(prev),
+        previous_display=shown(prev),
+        previous_end=prev_end,
+        last_year=val(ly),
+        last_year_display=shown(ly),
+        last_year_end=ly_end,
+        vs_previous=direction(value, val(prev), ind.polarity),
+        vs_last_year=direction(value, val(ly), ind.polarity),
+        benchmark=bench,
+        quartile=bench.band(value, ind.polarity) if bench.available else None,
+        series=_series(rows, ind, book, sorted({"month", basis})),
+    )
+
+
+def judge(
+    results: pd.DataFrame,
+    period_end: dt.date,
+    la_code: str,
+    book: TargetBook,
+    benchmarks: Benchmarks | None = None,
+    registry: Mapping[str, Any] | None = None,
+    suppressed: bool = False,
+) -> list[Figure]:
+    """Judge every registry indicator at `period_end` (catalogue order); suppressed=True for members."""
+    registry = registry if registry is not None else book.registry
+    benchmarks = benchmarks or Benchmarks.default()
+    rows = _la_rows(results, la_code)
+    rows = display(rows, suppressed=suppressed) if not rows.empty else rows.assign(value_display=[], suppressed=[])
+    by_id = dict(tuple(rows.groupby("indicator_id"))) if not rows.empty else {}
+    empty = rows.iloc[0:0]
+    return [judge_indicator(ind, by_id.get(iid, empty), period_end, book, benchmarks, la_code) for iid, ind in registry.items()]

@@ -1,0 +1,209 @@
+"""The monthly scrutiny report: judged figures -> HTML (Jinja2) -> PDF (WeasyPrint) and an Excel workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from cscperf.errors import UserError
+from cscperf.judge.assess import Figure, judge
+from cscperf.judge.benchmarks import Benchmarks
+from cscperf.judge.rag import RAG_LETTER
+from cscperf.judge.suppression import format_value
+from cscperf.judge.targets import TargetBook, load_targets
+from cscperf.report import charts
+from cscperf.report.commentary import load_commentary
+from cscperf.report.data import authority, ensure_results
+from cscperf.report.text import month_name, period_phrase, sentence, target_text
+
+AUDIENCES = ("members", "management")
+DIRECTION_LABEL = {"better": "▲ better", "worse": "▼ worse", "same": "► same", "up": "▲ up", "down": "▼ down", None: "–"}
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Report:
+    """Everything the templates need."""
+
+    la_code: str
+    la_name: str
+    period_end: dt.date
+    audience: str
+    figures: list[Figure]
+    areas: dict[str, str]
+    commentary: dict[str, Markup]
+    sn_method: str = "mean"
+    charts: dict[str, Markup] = field(default_factory=dict)
+    exceptions: dict[str, pd.DataFrame] = field(default_factory=dict)
+    exception_notes: dict[str, str] = field(default_factory=dict)
+    produced: dt.date = field(default_factory=dt.date.today)
+
+    @property
+    def members(self) -> bool:
+        return self.audience == "members"
+
+    @property
+    def header(self) -> str:
+        """Running page header, safe inside a CSS string in a <style> element (no quotes, backslashes or tags)."""
+        text = f"{self.la_name} · Children’s services performance · {self.month}"
+        return "".join(ch for ch in text if ch not in '"\\<>&')
+
+    @property
+    def month(self) -> str:
+        return month_name(self.period_end)
+
+    def by_area(self) -> list[tuple[str, str, list[Figure]]]:
+        return [(a, name, [f for f in self.figures if f.indicator.area == a]) for a, name in self.areas.items()]
+
+    def rag_counts(self) -> dict[str, int]:
+        return {r: sum(f.rag == r for f in self.figures) for r in ("green", "amber", "red")}
+
+
+def _markers(fig: Figure, sn_method: str) -> list[charts.Marker]:
+    b, unit = fig.benchmark, fig.indicator.unit
+    out = []
+    if b.available and b.england.value is not None:
+        out.append(charts.Marker(f"England {format_value(b.england.value, unit)}", b.england.value))
+    sn = b.sn(sn_method) if b.available else None
+    if sn is not None:
+        out.append(charts.Marker(f"SN {format_value(sn, unit)}", sn))
+    return out
+
+
+def _chart(fig: Figure, sn_method: str) -> Markup:
+    series = fig.series.copy()
+    if series.empty or series["value"].isna().all():
+        return Markup('<p class="nochart">No figures to chart.</p>')
+    series.loc[series["suppressed"].astype(bool), "value"] = None  # suppressed months are gaps, never drawn
+    spec = charts.indicator_chart(series, fig.indicator.unit, fig.basis, _markers(fig, sn_method))
+    svg = charts.to_svg(spec)
+    return Markup(svg[svg.index("<svg") :])  # noqa: S704 - SVG produced by vl-convert from our own spec
+
+
+def _render_charts(figures: list[Figure], sn_method: str) -> dict[str, Markup]:
+    # vl-convert releases the GIL while rendering, so two threads use both cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip([f.id for f in figures], pool.map(lambda f: _chart(f, sn_method), figures), strict=True))
+
+
+def _team_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    try:
+        return {str(i): str(n) for i, n in con.execute("SELECT dept_team_id, dept_team_name FROM ssd_department").fetchall() if n}
+    except duckdb.Error:
+        return {}
+
+
+def exception_counts(con: duckdb.DuckDBPyConnection, figures: list[Figure], period_end: dt.date) -> tuple[dict, dict]:
+    """Management only: overdue and approaching counts by team for each practice indicator (no child ids)."""
+    from cscperf.indicators import exceptions
+
+    names = _team_names(con)
+    counts: dict[str, pd.DataFrame] = {}
+    notes: dict[str, str] = {}
+    for fig in figures:
+        if not getattr(fig.indicator, "practice", False):
+            continue
+        try:
+            rows = exceptions(con, fig.id, period_end)
+        except Exception as exc:  # one indicator's list failing must not lose the whole pack
+            log.warning("exceptions for %s failed: %s", fig.id, exc.__class__.__name__)
+            notes[fig.id] = f"Exception list not available ({exc.__class__.__name__})."
+            continue
+        if rows.empty:
+            notes[fig.id] = "No children overdue or approaching."
+            continue
+        team = rows["team_id"].fillna("unallocated").astype(str)
+        table = pd.crosstab(team.map(lambda t: names.get(t, t)), rows["status"]).reindex(columns=["overdue", "approaching"], fill_value=0)
+        table = table.assign(total=table.sum(axis=1)).sort_values("total", ascending=False)
+        counts[fig.id] = table.rename_axis("team").reset_index()
+    return counts, notes
+
+
+def build(
+    con: duckdb.DuckDBPyConnection,
+    period_end: dt.date,
+    audience: str,
+    commentary: str | Path | None = None,
+    targets: str | Path | TargetBook | None = None,
+    la_code: str | None = None,
+    sn_method: str = "mean",
+    registry: dict | None = None,
+    results: pd.DataFrame | None = None,
+) -> Report:
+    """Judge the figures and render the charts for one period end and audience."""
+    if audience not in AUDIENCES:
+        raise UserError(f"--audience {audience}: expected one of {', '.join(AUDIENCES)}")
+    from cscperf.indicators.registry import AREAS, REGISTRY
+
+    registry = registry if registry is not None else REGISTRY
+    code, name = authority(con, la_code)
+    book = targets if isinstance(targets, TargetBook) else load_targets(targets, registry)
+    results = ensure_results(con, period_end) if results is None else results
+    figures = judge(results, period_end, code, book, Benchmarks.default(), registry, suppressed=audience == "members")
+    report = Report(code, name, period_end, audience, figures, dict(AREAS), load_commentary(commentary, set(registry)), sn_method)
+    report.charts = _render_charts(figures, sn_method)
+    if not report.members:
+        report.exceptions, report.exception_notes = exception_counts(con, figures, period_end)
+    return report
+
+
+# --- HTML and PDF ---------------------------------------------------------------------------------
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("cscperf.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env.globals.update(
+        rag_letter=RAG_LETTER,
+        direction_label=DIRECTION_LABEL,
+        fmt=format_value,
+        sentence=sentence,
+        target_text=target_text,
+        period_phrase=period_phrase,
+        month_name=month_name,
+        basis_label=charts.BASIS_LABEL,
+    )
+    return env
+
+
+def render_html(report: Report) -> str:
+    css = (Path(__file__).parent / "templates" / "report.css").read_text(encoding="utf-8")
+    return _env().get_template("report.html.j2").render(r=report, css=Markup(css))  # noqa: S704 - our own stylesheet
+
+
+def write_pdf(html: str, path: Path) -> None:
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    HTML(string=html, base_url=str(Path(__file__).parent / "templates")).write_pdf(path)
+
+
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    period_end: dt.date,
+    audience: str,
+    out_dir: str | Path,
+    commentary: str | Path | None = None,
+    targets: str | Path | TargetBook | None = None,
+    la_code: str | None = None,
+    sn_method: str = "mean",
+    registry: dict | None = None,
+) -> dict[str, Path]:
+    """Write report.html, report.pdf and report.xlsx into out_dir; returns their paths."""
+    from cscperf.report.excel import write_excel
+
+    report = build(con, period_end, audience, commentary, targets, la_code, sn_method, registry)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    html = render_html(report)
+    paths = {"html": out / "report.html", "pdf": out / "report.pdf", "xlsx": out / "report.xlsx"}
+    paths["html"].write_text(html, encoding="utf-8")
+    write_pdf(html, paths["pdf"])
+    write_excel(report, paths["xlsx"])
+    return paths

@@ -1,0 +1,75 @@
+"""What the report reads from the warehouse: the authority, stored results (computed when missing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+from cscperf.errors import UserError
+from cscperf.judge.assess import months_back
+from cscperf.judge.benchmarks import Benchmarks
+
+MONTHS = 24
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+
+
+def authority(con: duckdb.DuckDBPyConnection, la_code: str | None = None) -> tuple[str, str]:
+    """The LA code and name the report is for: `la_code` if given, else the warehouse's (only or first) authority."""
+    codes: list[tuple[str, str | None]] = []
+    if _has_table(con, "ext_authority"):
+        codes = [(str(c), n) for c, n in con.execute("SELECT auth_la_code, auth_la_name FROM ext_authority ORDER BY 1").fetchall()]
+    if not codes:
+        rows = con.execute(
+            "SELECT pers_ext_la_code, count(*) FROM ssd_person WHERE pers_ext_la_code IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
+        ).fetchall()
+        codes = [(str(c), None) for c, _ in rows]
+    if la_code is not None:
+        known = dict(codes)
+        if codes and la_code not in known:
+            raise UserError(f"--la-code {la_code}: not in the warehouse (it holds {', '.join(sorted(known))})")
+        return la_code, known.get(la_code) or Benchmarks.default().la_name(la_code)
+    if not codes:
+        raise UserError("the warehouse holds no authority (ext_authority and ssd_person are empty): load data first")
+    code, name = codes[0]
+    return code, name or Benchmarks.default().la_name(code)
+
+
+def report_months(period_end: dt.date, months: int = MONTHS) -> list[dt.date]:
+    return [months_back(period_end, n) for n in range(months - 1, -1, -1)]
+
+
+def stored_results(con: duckdb.DuckDBPyConnection, period_ends: list[dt.date]) -> pd.DataFrame:
+    if not _has_table(con, "cscperf_results"):
+        return pd.DataFrame()
+    return con.execute(
+        "SELECT indicator_id, basis, period_start, period_end, breakdown, breakdown_value, numerator, denominator, value, unit "
+        "FROM cscperf_results WHERE breakdown = 'la' AND period_end IN (SELECT unnest(?::DATE[]))",
+        [period_ends],
+    ).df()
+
+
+def ensure_results(con: duckdb.DuckDBPyConnection, period_end: dt.date, months: int = MONTHS) -> pd.DataFrame:
+    """Whole-authority results for the report's months, computing and storing any month not yet computed."""
+    from cscperf.indicators import REGISTRY, compute, store_results
+
+    ends = report_months(period_end, months)
+    have = stored_results(con, ends)
+    done = set(pd.to_datetime(have["period_end"]).dt.date) if not have.empty else set()
+    missing = [d for d in ends if d not in done or not _complete(have, d, len(REGISTRY))]
+    if missing:
+        store_results(con, compute(con, missing))
+        have = stored_results(con, ends)
+    if not have.empty:
+        have["period_end"] = pd.to_datetime(have["period_end"]).dt.date
+    return have
+
+
+def _complete(have: pd.DataFrame, end: dt.date, n_ids: int) -> bool:
+    """A month counts as computed when results hold most indicator ids for it (some legitimately have none)."""
+    ids = have.loc[pd.to_datetime(have["period_end"]).dt.date == end, "indicator_id"].nunique()
+    return ids >= n_ids // 2

@@ -1,0 +1,137 @@
+"""The report's Excel workbook: a summary sheet and a sheet per area with each indicator's 24 months.
+
+Numbers are written as numbers (so analysts can chart them); suppressed cells as the text `c`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from cscperf.judge.assess import Figure
+from cscperf.report.build import Report
+from cscperf.report.charts import BASIS_LABEL
+from cscperf.report.text import sentence, target_text
+
+RAG_FILL = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c"}
+SUMMARY_COLUMNS = [
+    ("Area", 6),
+    ("Indicator", 48),
+    ("Id", 30),
+    ("Basis", 16),
+    ("Value", 10),
+    ("Target", 12),
+    ("RAG", 6),
+    ("Previous month", 12),
+    ("vs last month", 12),
+    ("Same month last year", 12),
+    ("vs last year", 12),
+    ("England", 10),
+    ("Region", 10),
+    ("Stat. neighbours", 12),
+    ("Band", 6),
+    ("Benchmark year", 12),
+]
+
+
+def _cell(ws: xlsxwriter.worksheet.Worksheet, row: int, col: int, value: float | None, shown: str, suppressed: bool, fmt: object) -> None:
+    if suppressed or shown == "c":
+        ws.write_string(row, col, "c")
+    elif value is None or pd.isna(value):
+        ws.write_blank(row, col, None)
+    else:
+        ws.write_number(row, col, float(value), fmt)
+
+
+def _summary_row(fig: Figure, report: Report) -> list[object]:
+    b = fig.benchmark
+    return [
+        fig.indicator.area,
+        fig.indicator.name,
+        fig.id,
+        BASIS_LABEL.get(fig.basis, fig.basis),
+        (fig.value, fig.display, fig.suppressed),
+        target_text(fig) or None,
+        {"green": "G", "amber": "A", "red": "R"}.get(fig.rag or ""),
+        (fig.previous, fig.previous_display, fig.previous_display == "c"),
+        fig.vs_previous,
+        (fig.last_year, fig.last_year_display, fig.last_year_display == "c"),
+        fig.vs_last_year,
+        b.england.value if b.available else None,
+        b.region.value if b.available else None,
+        b.sn(report.sn_method) if b.available else None,
+        fig.quartile,
+        b.year_label if b.available else (b.reason or None),
+    ]
+
+
+def _write_summary(wb: xlsxwriter.Workbook, report: Report, fmts: dict) -> None:
+    ws = wb.add_worksheet("Summary")
+    ws.write(0, 0, f"{report.la_name} – children's services performance – {report.month}", fmts["title"])
+    note = "Members' pack: counts from 1 to 5 and figures built on them are shown as c." if report.members else "Management information."
+    ws.write(1, 0, note)
+    for c, (name, width) in enumerate(SUMMARY_COLUMNS):
+        ws.write(3, c, name, fmts["head"])
+        ws.set_column(c, c, width)
+    for r, fig in enumerate(report.figures, start=4):
+        for c, item in enumerate(_summary_row(fig, report)):
+            if isinstance(item, tuple):
+                _cell(ws, r, c, *item, fmts["num"])
+            elif isinstance(item, float):
+                ws.write_number(r, c, item, fmts["num"])
+            elif item is not None:
+                ws.write(r, c, item, fmts.get(f"rag_{fig.rag}") if c == 6 else None)
+    ws.freeze_panes(4, 3)
+    ws.autofilter(3, 0, 3 + len(report.figures), len(SUMMARY_COLUMNS) - 1)
+
+
+def _write_area(wb: xlsxwriter.Workbook, report: Report, area: str, name: str, figs: list[Figure], fmts: dict) -> None:
+    ws = wb.add_worksheet(f"{area} {name}"[:31])
+    ws.write(0, 0, f"{area}. {name} – {report.month}", fmts["title"])
+    months = sorted({d for f in figs for d in f.series["period_end"]})
+    head = ["Indicator", "Id", "Basis", "Target", "RAG", *[f"{d:%b %Y}" for d in months], "Commentary (automatic)"]
+    for c, h in enumerate(head):
+        ws.write(2, c, h, fmts["head"])
+    ws.set_column(0, 0, 44)
+    ws.set_column(1, 1, 28)
+    ws.set_column(2, 4, 12)
+    ws.set_column(5, 4 + len(months), 9)
+    ws.set_column(5 + len(months), 5 + len(months), 90)
+    row = 3
+    for fig in figs:
+        for basis in sorted(set(fig.series["basis"]), key=lambda b: b != fig.basis):
+            s = fig.series[fig.series["basis"] == basis].set_index("period_end")
+            ws.write(row, 0, fig.indicator.name)
+            ws.write(row, 1, fig.id)
+            ws.write(row, 2, BASIS_LABEL.get(basis, basis))
+            if basis == fig.basis:
+                ws.write(row, 3, target_text(fig) or "")
+                if fig.rag:
+                    ws.write(row, 4, fig.rag[0].upper(), fmts[f"rag_{fig.rag}"])
+                ws.write(row, 5 + len(months), sentence(fig, report.sn_method))
+            for c, d in enumerate(months, start=5):
+                if d in s.index:
+                    _cell(ws, row, c, s.at[d, "value"], str(s.at[d, "value_display"]), bool(s.at[d, "suppressed"]), fmts["num"])
+            row += 1
+    ws.freeze_panes(3, 2)
+
+
+def write_excel(report: Report, path: Path) -> None:
+    wb = xlsxwriter.Workbook(str(path))
+    fmts = {
+        "title": wb.add_format({"bold": True, "font_size": 13}),
+        "head": wb.add_format({"bold": True, "bg_color": "#0b0c0c", "font_color": "#ffffff", "text_wrap": True}),
+        "num": wb.add_format({"num_format": "#,##0.0"}),
+        **{
+            f"rag_{k}": wb.add_format({"bg_color": v, "font_color": "#ffffff", "bold": True, "align": "center"})
+            for k, v in RAG_FILL.items()
+        },
+        "rag_None": None,
+    }
+    _write_summary(wb, report, fmts)
+    for area, name, figs in report.by_area():
+        if figs:
+            _write_area(wb, report, area, name, figs, fmts)
+    wb.close()

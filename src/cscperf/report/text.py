@@ -1,0 +1,75 @@
+"""The automatic factual sentence beside each chart, and period wording."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cscperf.judge.assess import Figure
+from cscperf.judge.suppression import format_value
+
+BASIS_PHRASE = {
+    "month": "in {m}",
+    "rolling12": "in the 12 months to {m}",
+    "ytd": "in the year to date ({fy_start} to {m})",
+    "year": "in the collection year to {m}",
+}
+RAG_WORD = {"green": "green", "amber": "amber", "red": "red"}
+
+
+def month_name(d: dt.date) -> str:
+    return f"{d:%B %Y}"
+
+
+def fy_start(d: dt.date) -> dt.date:
+    return dt.date(d.year if d.month >= 4 else d.year - 1, 4, 1)
+
+
+def period_phrase(basis: str, end: dt.date) -> str:
+    return BASIS_PHRASE.get(basis, "in {m}").format(m=month_name(end), fy_start=f"{fy_start(end):%B %Y}")
+
+
+def fmt(value: float | None, unit: str) -> str:
+    return format_value(value, unit)
+
+
+def target_text(fig: Figure) -> str:
+    t = fig.target
+    unit = fig.indicator.unit
+    if t.band is not None:
+        return f"{fmt(t.band[0], unit)} to {fmt(t.band[1], unit)}"
+    return fmt(t.target, unit) if t.target is not None else ""
+
+
+def movement(fig: Figure) -> str:
+    if fig.vs_previous is None:
+        return ""
+    if fig.vs_previous == "same":
+        return f"about the same as in {month_name(fig.previous_end)} ({fig.previous_display})"
+    up = fig.value is not None and fig.previous is not None and fig.value > fig.previous
+    judged = f" ({fig.vs_previous})" if fig.vs_previous in ("better", "worse") else ""
+    return f"{'up' if up else 'down'} from {fig.previous_display} in {month_name(fig.previous_end)}{judged}"
+
+
+def sentence(fig: Figure, sn_method: str = "mean") -> str:
+    """E.g. 'Child protection visits in timescale: 93.8% in January 2026 against a target of 98.0% (amber); up from
+    91.2% in December 2025 (better); statistical neighbours 2024-25: 89.0%.'"""
+    ind = fig.indicator
+    if fig.suppressed:
+        head = f"{ind.name}: not shown {period_phrase(fig.basis, fig.period_end)} (c: a small number, from 1 to 5, is suppressed)"
+    elif fig.value is None:
+        return f"{ind.name}: no figure {period_phrase(fig.basis, fig.period_end)} (nothing to count, or no data loaded)."
+    else:
+        head = f"{ind.name}: {fig.display} {period_phrase(fig.basis, fig.period_end)}"
+    parts = [head + (f" against a target of {target_text(fig)} ({RAG_WORD[fig.rag]})" if fig.rag else "")]
+    if not fig.suppressed and (mv := movement(fig)):
+        parts.append(mv)
+    if not fig.suppressed and fig.vs_last_year is not None:
+        parts.append(f"{fig.last_year_display} a year earlier")
+    b = fig.benchmark
+    if b.available:
+        sn = b.sn(sn_method)
+        if sn is not None:
+            parts.append(f"statistical neighbours {b.year_label}: {fmt(sn, ind.unit)}")
+        if b.england.value is not None:
+            parts.append(f"England {fmt(b.england.value, ind.unit)}")
+    return "; ".join(parts) + "."
