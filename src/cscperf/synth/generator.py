@@ -1,0 +1,234 @@
+"""Build a warehouse holding a synthetic local authority (or all of England).
+
+`build_warehouse` replaces the DuckDB file, creates the schema and fills every canonical table
+with journeys from contact to care leaver, generated with vectorised NumPy per chunk of
+authorities and inserted in bulk. The same seed gives the same table contents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from cscperf.errors import UserError
+from cscperf.synth import cin, cla, faults, people, workforce
+from cscperf.synth.context import Ctx
+from cscperf.synth.population import authority_frame, population_frame
+from cscperf.synth.profiles import PROFILES
+from cscperf.warehouse import BY_NAME, TABLES, Table, connect, finish_load
+
+__all__ = ["PROFILES", "SynthSummary", "build_warehouse"]
+
+# Ids that other tables refer to share one prefix wherever they appear.
+ID_PREFIX = {
+    "person_id": "P",
+    "referral_id": "R",
+    "cla_id": "PC",
+    "cla_placement_id": "PL",
+    "cp_plan_id": "CPP",
+    "icpc_id": "ICPC",
+    "s47_enquiry_id": "S47",
+    "professional_id": "W",
+    "staff_id": "W",
+    "icpc_meeting_id": "ICPC",
+}
+
+
+def _prefix(column: str) -> str:
+    for suffix, prefix in ID_PREFIX.items():
+        if column.endswith(suffix):
+            return prefix
+    return column.split("_", 1)[0].upper()
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataFrame, load_id: str, source: str) -> int:
+    """Bulk insert in schema order; integer ids in text columns become '<prefix><number>'."""
+    unknown = set(frame.columns) - set(table.column_names)
+    if unknown:
+        raise ValueError(f"{table.name}: unknown columns {sorted(unknown)}")
+    exprs = []
+    for c in table.columns:
+        if c.name not in frame.columns:
+            exprs.append(f"CAST(NULL AS {c.type})")
+        elif c.type == "VARCHAR" and pd.api.types.is_integer_dtype(frame[c.name].dtype):
+            exprs.append(f'CASE WHEN "{c.name}" < 0 THEN NULL ELSE \'{_prefix(c.name)}\' || CAST("{c.name}" AS VARCHAR) END')
+        else:
+            exprs.append(f'CAST("{c.name}" AS {c.type})')
+    con.register("_synth_incoming", frame)
+    try:
+        con.execute(f'INSERT INTO "{table.name}" SELECT {", ".join(exprs)}, ?, ? FROM _synth_incoming', [load_id, source])
+    finally:
+        con.unregister("_synth_incoming")
+    return len(frame)
+
+
+@dataclass
+class SynthSummary:
+    profile: str
+    seed: int
+    period_start: dt.date
+    period_end: dt.date
+    authorities: int
+    children: int
+    rows: dict[str, int]
+    calibration: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        lines = [
+            f"Synthetic profile '{self.profile}' (seed {self.seed}): {self.authorities} authorit{'y' if self.authorities == 1 else 'ies'}, "
+            f"{self.children:,} children known to social care, data {self.period_start} to {self.period_end}, "
+            f"built in {self.seconds:.1f} s.",
+            "Rows: " + ", ".join(f"{t} {n:,}" for t, n in self.rows.items()),
+            "Year to   population  referrals  re-ref%  CLA 31/3  CP 31/3  CLA started  CLA ceased",
+        ]
+        for c in self.calibration:
+            lines.append(
+                f"{c['year_end']}  {c['population']:>10,.0f}  {c['referrals']:>9,.0f}  {c['rereferral_pct']:>7.1f}  "
+                f"{c['cla']:>8,.0f}  {c['cp']:>7,.0f}  {c['cla_started']:>11,.0f}  {c['cla_ceased']:>10,.0f}"
+            )
+        return "\n".join(lines)
+
+
+def _say(progress: bool) -> Callable[[str], None]:
+    t0 = time.perf_counter()
+
+    def say(message: str) -> None:
+        if progress:
+            print(f"[synth {time.perf_counter() - t0:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def build_warehouse(
+    path: str | Path,
+    *,
+    profile: str,
+    years: int,
+    seed: int,
+    end_date: dt.date,
+    faults: float = 0.0,
+    progress: bool = True,
+) -> SynthSummary:
+    """Replace the warehouse at `path` with a synthetic authority (or authorities) for `years` collection years."""
+    if profile not in PROFILES:
+        raise UserError(f"unknown profile '{profile}': choose one of {', '.join(PROFILES)}")
+    if years < 1:
+        raise UserError(f"years must be at least 1 (got {years})")
+    if not 0 <= faults <= 0.5:
+        raise UserError(f"faults must be between 0 and 0.5 (got {faults})")
+    prof = PROFILES[profile]
+    t0 = time.perf_counter()
+    say = _say(progress)
+    path = Path(path)
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
+    con = connect(path)
+    load_id = f"synth-{profile}-{seed}"
+    source = f"synth:{profile}"
+    con.execute(
+        "INSERT INTO cscperf_loads VALUES (?, 'synth', ?, ?, NULL, 'running', NULL)",
+        [load_id, json.dumps([{"path": source, "sha256": None}]), dt.datetime.now()],
+    )
+    rows: dict[str, int] = {t.name: 0 for t in TABLES}
+    chunks = [prof.authorities[i : i + prof.chunk] for i in range(0, len(prof.authorities), prof.chunk)]
+    children = 0
+    ctx = None
+    for ci, chunk in enumerate(chunks):
+        ctx = Ctx(
+            np.random.default_rng([seed, ci]), tuple(sorted(chunk, key=lambda a: int(a.la_code))), end_date, years, prof.burn_in_years
+        )
+        children += _generate(ctx, say if len(chunks) == 1 else (lambda m: None))
+        for name, n in _insert_all(con, ctx, faults, load_id, source).items():
+            rows[name] += n
+        if len(chunks) > 1:
+            say(f"authorities {sum(len(c) for c in chunks[: ci + 1])}/{len(prof.authorities)} done")
+    assert ctx is not None
+    say("summarising")
+    summary = SynthSummary(profile, seed, _as_date(ctx.data_start), end_date, len(prof.authorities), children, rows)
+    summary.calibration = calibration(con, end_date, years)
+    summary.seconds = time.perf_counter() - t0
+    finish_load(con, load_id, json.dumps({"rows": rows, "profile": profile, "seed": seed, "years": years, "faults": faults}))
+    con.close()
+    return summary
+
+
+def _as_date(d: np.datetime64) -> dt.date:
+    return d.astype("datetime64[D]").astype(dt.date)
+
+
+def _generate(ctx: Ctx, say: Callable[[str], None]) -> int:
+    last_mid_year = ctx.end_date.year - 1 if ctx.end_date.month < 7 else ctx.end_date.year
+    ctx.frames.add("ext_population", population_frame(ctx.rng, ctx.auths, _as_date(ctx.data_start).year - 1, last_mid_year))
+    ctx.frames.add("ext_authority", authority_frame(ctx.auths))
+    say("referrals and child protection")
+    cin.write(ctx, cin.generate(ctx))
+    say("children looked after")
+    cla.generate(ctx)
+    say("workforce and allocations")
+    workforce.generate(ctx)
+    return people.write(ctx)
+
+
+def _insert_all(con: duckdb.DuckDBPyConnection, ctx: Ctx, fault_rate: float, load_id: str, source: str) -> dict[str, int]:
+    out = {}
+    fault_rng = np.random.default_rng([ctx.rng.integers(0, 2**31), 7])
+    for table in TABLES:
+        frame = ctx.frames.get(table.name)
+        if frame.empty:
+            continue
+        if table.name == "ssd_disability":
+            frame["disa_table_id"] = ctx.ids("disability", ctx.la_of(frame["disa_person_id"].to_numpy()))
+        frame = faults.inject(fault_rng, table.name, frame, fault_rate)
+        out[table.name] = insert(con, BY_NAME[table.name], frame, load_id, source)
+    ctx.frames.parts.clear()
+    return out
+
+
+CALIBRATION_SQL = """
+WITH years AS (
+    SELECT make_date(y, ?, ?) AS year_end, make_date(y - 1, ?, ?) + INTERVAL 1 DAY AS year_start, y
+    FROM range(?, ? + 1) t(y)
+),
+ref AS (
+    SELECT cine_person_id AS person, cine_referral_date AS d,
+           lag(cine_referral_date) OVER (PARTITION BY cine_person_id ORDER BY cine_referral_date, cine_referral_id) AS prev
+    FROM ssd_cin_episodes
+),
+periods AS (
+    SELECT clae_cla_id, min(clae_cla_episode_start_date) AS s,
+           max(CASE WHEN clae_cla_episode_ceased_reason <> 'X1' THEN clae_cla_episode_ceased_date END) AS e,
+           bool_or(clae_ext_legal_status IN ('V3', 'V4')) AS short_break
+    FROM ssd_cla_episodes GROUP BY clae_cla_id
+)
+SELECT strftime(year_end, '%Y-%m-%d') AS year_end,
+  (SELECT sum(popn_count) FROM ext_population WHERE popn_year = year(year_end) - 1) AS population,
+  (SELECT count(*) FROM ref WHERE d BETWEEN year_start AND year_end) AS referrals,
+  (SELECT 100.0 * avg(CASE WHEN prev >= d - INTERVAL 12 MONTH THEN 1 ELSE 0 END) FROM ref
+     WHERE d BETWEEN year_start AND year_end) AS rereferral_pct,
+  (SELECT count(DISTINCT clae_person_id) FROM ssd_cla_episodes WHERE clae_cla_episode_start_date <= year_end
+     AND (clae_cla_episode_ceased_date IS NULL OR clae_cla_episode_ceased_date > year_end)
+     AND clae_ext_legal_status NOT IN ('V3', 'V4')) AS cla,
+  (SELECT count(DISTINCT cppl_person_id) FROM ssd_cp_plans WHERE cppl_cp_plan_start_date <= year_end
+     AND (cppl_cp_plan_end_date IS NULL OR cppl_cp_plan_end_date > year_end)) AS cp,
+  (SELECT count(*) FROM periods WHERE NOT short_break AND s BETWEEN year_start AND year_end) AS cla_started,
+  (SELECT count(*) FROM periods WHERE NOT short_break AND e BETWEEN year_start AND year_end) AS cla_ceased
+FROM years ORDER BY year_end
+"""
+
+
+def calibration(con: duckdb.DuckDBPyConnection, end_date: dt.date, years: int) -> list[dict[str, float]]:
+    """Headline figures per collection year (all authorities together)."""
+    m, d = end_date.month, end_date.day
+    cur = con.execute(CALIBRATION_SQL, [m, d, m, d, end_date.year - years + 1, end_date.year])
+    cols = [c[0] for c in cur.description]
+    return [{k: (v if k == "year_end" else float(v or 0)) for k, v in zip(cols, row, strict=True)} for row in cur.fetchall()]

@@ -1,0 +1,94 @@
+"""Profiles: which authorities a synthetic warehouse holds, their size and their rates.
+
+Rates are per 10,000 children aged 0-17 per year. The default authority is calibrated to the
+published figures for Peterborough (LA 874); `england` takes every authority's name, region,
+population and headline rates from `data/authorities.csv`, built from the DfE/ONS files in
+shared/data/benchmarks/published (see data/README.md).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+AUTHORITIES_FILE = Path(__file__).with_name("data") / "authorities.csv"
+
+
+@dataclass(frozen=True)
+class Authority:
+    la_code: str
+    name: str
+    region_code: str
+    region_name: str
+    population: int  # children aged 0-17 at the last mid-year before the end date
+    referral_rate: float  # referrals per 10,000 a year
+    cla_rate: float  # looked after at 31 March per 10,000
+    cla_start_rate: float  # starting to be looked after per 10,000 a year
+    cp_rate: float  # on a CP plan at 31 March per 10,000
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    authorities: tuple[Authority, ...]
+    chunk: int = 1  # authorities generated (and inserted) together
+    burn_in_years: int = 2  # history simulated before the first collection year
+
+    @property
+    def population(self) -> int:
+        return sum(a.population for a in self.authorities)
+
+
+@lru_cache(maxsize=1)
+def published_authorities() -> dict[str, Authority]:
+    with AUTHORITIES_FILE.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return {
+        r["la_code"]: Authority(
+            r["la_code"],
+            r["la_name"],
+            r["region_code"],
+            r["region_name"],
+            int(r["population"]),
+            float(r["referral_rate"]),
+            float(r["cla_rate"]),
+            float(r["cla_start_rate"]),
+            float(r["cp_rate"]),
+        )
+        for r in rows
+    }
+
+
+def _peterborough() -> Authority:
+    base = published_authorities()["874"]
+    # Calibrated to the published 2021-2025 series: ~3,700 referrals, ~390 looked after, ~220 on plans.
+    return replace(base, population=57_600, referral_rate=655.0, cla_rate=69.0, cla_start_rate=28.5, cp_rate=39.0)
+
+
+def _large() -> Authority:
+    base = published_authorities()["330"]
+    return replace(base, population=290_000)
+
+
+def _tiny() -> Authority:
+    return Authority("999", "Tinytown (synthetic)", "E12000006", "East of England", 6_000, 655.0, 69.0, 28.5, 39.0)
+
+
+def _build() -> dict[str, Profile]:
+    return {
+        "peterborough": Profile("peterborough", "Peterborough-sized unitary authority (LA 874)", (_peterborough(),)),
+        "large": Profile("large", "Birmingham-sized authority (LA 330)", (_large(),)),
+        "england": Profile(
+            "england",
+            "All English authorities, each with its own code, region, population and rates",
+            tuple(published_authorities().values()),
+            chunk=12,
+        ),
+        "tiny": Profile("tiny", "A small authority for fast tests", (_tiny(),)),
+    }
+
+
+PROFILES: dict[str, Profile] = _build()
