@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -35,3 +36,18 @@ def demo(warehouse: Path, out: Path, seed: int) -> None:
     click.echo(f"Building the synthetic authority 'peterborough' (5 years to {end}) in {warehouse} ...")
     summary = build_warehouse(warehouse, profile="peterborough", years=5, seed=seed, end_date=end)
     click.echo(summary.describe())
+    _write_reports(warehouse, end, out)
+
+
+def _write_reports(warehouse: Path, end: dt.date, out: Path) -> None:
+    """The members' and management packs for the latest complete month (computing any results still missing)."""
+    from cscperf.report.build import write_report
+    from cscperf.warehouse import connect
+
+    con = connect(warehouse)
+    try:
+        for audience in ("members", "management"):
+            paths = write_report(con, end, audience, out / f"report-{audience}")
+            click.echo(f"{audience.capitalize()} report for {end:%B %Y}: {paths['pdf']} (also {paths['html'].name}, {paths['xlsx'].name})")
+    finally:
+        con.close()
