@@ -420,8 +420,13 @@ def quarantine(con: duckdb.DuckDBPyConnection, load_id: str, rejected: list[Issu
         for issues, warning in ((rejected, False), (warnings, True))
         for i in issues
     ]
-    if rows:
-        con.executemany("INSERT INTO cscperf_quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if rows:  # one insert from a frame: executemany is far too slow for tens of thousands of warnings
+        cols = ["load_id", "source", "location", "target_table", "field", "value", "rule", "raw_record"]
+        con.register("_quarantine_rows", pd.DataFrame(rows, columns=cols, dtype=object))
+        try:
+            con.execute(f"INSERT INTO cscperf_quarantine SELECT {', '.join(f'CAST({c} AS VARCHAR)' for c in cols)} FROM _quarantine_rows")
+        finally:
+            con.unregister("_quarantine_rows")
 
 
 def _raw_json(raw: dict | None) -> str | None:

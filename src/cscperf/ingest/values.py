@@ -89,21 +89,28 @@ def parse_date_series(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         parsed = pd.to_datetime(values).dt.normalize()
         bad = parsed.notna() & ((parsed.dt.year < MIN_YEAR) | (parsed.dt.year > MAX_YEAR))
         return parsed.mask(bad), bad
-    text = values.astype("string[python]").str.strip()
+    text = values.astype("string[pyarrow]").str.strip()
     blank = text.isna() | text.str.lower().isin(_MISSING)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    iso = text.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})(?:[T ].*)?$")[0]
+    iso = text.str.extract(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
     dmy = text.str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?: .*)?$")
-    serial = text.where(text.str.fullmatch(r"\d{1,6}(?:\.0+)?").fillna(False))
-    out = out.fillna(pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce"))
-    dmy_text = dmy[2] + "-" + dmy[1].str.zfill(2) + "-" + dmy[0].str.zfill(2)
-    out = out.fillna(pd.to_datetime(dmy_text, format="%Y-%m-%d", errors="coerce"))
+    serial = text.where(text.str.fullmatch(r"\d{1,6}(?:\.0+)?").to_numpy(dtype=bool, na_value=False))
+    for year, month, day in ((iso[0], iso[1], iso[2]), (dmy[2], dmy[1], dmy[0])):
+        out = out.fillna(_ymd_to_datetime(year, month, day))
     days = pd.to_numeric(serial, errors="coerce")
     days = days.where((days >= 1) & (days <= 80000))
     out = out.fillna(pd.Timestamp(EXCEL_EPOCH) + pd.to_timedelta(days, unit="D"))
     out = out.where((out.dt.year >= MIN_YEAR) & (out.dt.year <= MAX_YEAR))
-    bad = ~blank & out.isna()
-    return out, bad.fillna(False).astype(bool)
+    bad = ~blank.to_numpy(dtype=bool, na_value=True) & out.isna().to_numpy()
+    return out, pd.Series(bad, index=values.index)
+
+
+def _ymd_to_datetime(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
+    """Dates from text parts; years outside MIN_YEAR..MAX_YEAR and impossible days become NaT (never an overflow)."""
+    y = pd.to_numeric(year, errors="coerce")
+    ok = ((y >= MIN_YEAR) & (y <= MAX_YEAR)).to_numpy(dtype=bool, na_value=False)
+    text = (year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2)).astype(object).where(ok, None)
+    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
 
 
 def clean_code(value: object) -> str | None:
@@ -125,8 +132,9 @@ def clean_code_series(values: pd.Series) -> pd.Series:
 
 def clean_text_series(values: pd.Series) -> pd.Series:
     """Trimmed strings with blanks and placeholders as missing (pandas string dtype)."""
-    text = values.astype("string[python]").str.strip()
-    return text.mask(text.str.lower().isin(_MISSING))
+    text = values.astype("string[pyarrow]").str.strip()  # Arrow kernels: no Python call per value
+    placeholder = text.str.lower().isin(_MISSING).to_numpy(dtype=bool, na_value=False)
+    return text.mask(placeholder)
 
 
 def text_series(values: pd.Series) -> pd.Series:
