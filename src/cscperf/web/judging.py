@@ -1,11 +1,15 @@
 """Adapter to the judge stage (RAG, direction of travel, benchmarks, suppression) for the dashboard.
 
-The dashboard uses `cscperf.judge` where it provides a function and falls back to the simple rules
-below (documented in docs/dashboard.md) where it does not, so pages never fail on a missing piece.
+The dashboard judges with `cscperf.judge` (the target book, RAG, direction, benchmarks) so it agrees
+with the report; the simple rules here are only a fallback for an indicator the judge cannot place,
+so a page never fails on a missing piece. Suppression for members is primary (counts 1-5 as `c`,
+percentages and rates whose numerator or denominator is 1-5 as `c`); members see authority-level
+figures only, so there are no breakdown totals from which a suppressed cell could be derived.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -27,11 +31,32 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
-def rag(ind: Any, value: Any) -> str | None:
-    """'green' | 'amber' | 'red' | None (no value, or nothing to judge against)."""
-    judged = _judge_call("rag", ind, value)
-    if judged is not _MISSING:
-        return judged
+def rag(ind: Any, value: Any, on: dt.date | None = None) -> str | None:
+    """'green' | 'amber' | 'red' | None, by the judge's rules and the target in force at `on`."""
+    book = targets()
+    if book is not None:
+        try:
+            from cscperf.judge.rag import rag as judge_rag
+
+            target = book.at(ind.id, on) if on else book.registry_target(ind.id)
+            return judge_rag(_number(value), target, ind.polarity, ind.unit)
+        except Exception:  # an indicator the target book does not know yet: the simple rule below
+            pass
+    return _simple_rag(ind, value)
+
+
+def target_for(ind: Any, on: dt.date | None) -> Any:
+    """The judge's Target in force (None when the judge is not available)."""
+    book = targets()
+    if book is None:
+        return None
+    try:
+        return book.at(ind.id, on) if on else book.registry_target(ind.id)
+    except Exception:
+        return None
+
+
+def _simple_rag(ind: Any, value: Any) -> str | None:
     v = _number(value)
     if v is None:
         return None
@@ -53,7 +78,13 @@ def rag(ind: Any, value: Any) -> str | None:
 
 
 def direction(ind: Any, previous: Any, current: Any) -> str | None:
-    """'improving' | 'worsening' | 'same' | 'up' | 'down' (neutral polarity) | None."""
+    """'better' | 'worse' | 'same', or 'up' | 'down' | 'same' for neutral polarity; None without both values."""
+    try:
+        from cscperf.judge.rag import direction as judge_direction
+
+        return judge_direction(_number(current), _number(previous), ind.polarity)
+    except ImportError:
+        pass
     a, b = _number(previous), _number(current)
     if a is None or b is None:
         return None
@@ -62,7 +93,18 @@ def direction(ind: Any, previous: Any, current: Any) -> str | None:
     up = b > a
     if ind.polarity == "neutral":
         return "up" if up else "down"
-    return "improving" if up == (ind.polarity == "high") else "worsening"
+    return "better" if up == (ind.polarity == "high") else "worse"
+
+
+@cache
+def targets() -> Any:
+    """The judge's target book (config/targets.yaml over the registry defaults), loaded once per process."""
+    try:
+        from cscperf.judge.targets import load_targets
+
+        return load_targets()
+    except Exception:
+        return None
 
 
 def is_small(n: Any) -> bool:
@@ -118,27 +160,3 @@ def benchmark(indicator_id: str, la_code: str, polarity: str) -> BenchmarkView |
     if not b.available:
         return BenchmarkView(note=b.reason or "")
     return BenchmarkView(b.year_label, b.england.value, b.region.value, b.sn_mean, b.note or "")
-
-
-_MISSING = object()
-
-
-def _judge_call(name: str, *args: Any) -> Any:
-    """Call cscperf.judge.<name> when the judge stage provides it; _MISSING otherwise."""
-    fn = _judge_function(name)
-    if fn is None:
-        return _MISSING
-    try:
-        return fn(*args)
-    except Exception:
-        return _MISSING
-
-
-@cache
-def _judge_function(name: str) -> Any:
-    try:
-        import cscperf.judge as judge
-    except Exception:
-        return None
-    fn = getattr(judge, name, None)
-    return fn if callable(fn) else None

@@ -114,7 +114,7 @@ def install(app: FastAPI) -> None:
                 "tile": tile,
                 "teams": teams,
                 "suppress": suppress,
-                "chart": views.spec_json(views.series_spec(ind, points, basis, suppress)),
+                "chart": views.spec_json(views.trend_spec(ind, ov.series, basis, suppress, tile.benchmark if tile else None)),
                 "team_chart": views.spec_json(views.bars_spec(ind, teams, "By team")) if teams else None,
                 "area_name": views.areas().get(ind.area, ind.area),
                 "ov": ov,

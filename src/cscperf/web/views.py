@@ -117,7 +117,7 @@ def overview(cur: duckdb.DuckDBPyConnection) -> Overview:
 def _tile(ind: Any, series: list[Point], period: dt.date, code: str | None) -> Tile:
     by_end = {p.period_end: p for p in series}
     current = by_end.get(period)
-    prev_end = add_months(period.replace(day=1), 0) - dt.timedelta(days=1)
+    prev_end = period.replace(day=1) - dt.timedelta(days=1)
     previous = by_end.get(prev_end)
     spark = tuple(p for p in series if p.period_end > add_months(period, -SPARK_MONTHS))
     return Tile(
@@ -125,7 +125,7 @@ def _tile(ind: Any, series: list[Point], period: dt.date, code: str | None) -> T
         basis=ind.rag_basis,
         current=current,
         previous=previous,
-        rag=judging.rag(ind, current.value if current else None),
+        rag=judging.rag(ind, current.value if current else None, period),
         direction=judging.direction(ind, previous.value if previous else None, current.value if current else None),
         series=spark,
         benchmark=judging.benchmark(ind.id, code, ind.polarity) if code else None,
@@ -151,7 +151,7 @@ def breakdown(
         if only is not None and key not in only:
             continue
         point = Point(period, _num(r.value), _num(r.numerator), _num(r.denominator))
-        rows.append(BreakdownRow(key, names.get(key, key), point, judging.rag(ind, point.value)))
+        rows.append(BreakdownRow(key, names.get(key, key), point, judging.rag(ind, point.value, period)))
     return rows
 
 
@@ -165,8 +165,42 @@ def team_workers(cur: duckdb.DuckDBPyConnection, team_id: str) -> set[str]:
     return set(w[w.team_id == team_id].worker_id.astype(str))
 
 
+def trend_spec(ind: Any, series: dict[tuple[str, str], list[Point]], basis: str, suppress: bool, bench: Any) -> dict[str, Any]:
+    """The report's trend chart (cscperf.report.charts): the monthly figure, the chosen basis with RAG points,
+    the target in force each month and benchmark markers; the same spec the scrutiny report draws."""
+    rows = []
+    for b in dict.fromkeys(("month", basis)):
+        for p in series.get((ind.id, b), []):
+            hidden = suppress and judging.suppressed(ind.unit, p.value, p.numerator, p.denominator)
+            target = judging.target_for(ind, p.period_end)
+            band = getattr(target, "band", None) if target is not None else ind.target_band
+            rows.append(
+                {
+                    "period_end": p.period_end,
+                    "basis": b,
+                    "value": None if hidden else p.value,
+                    "rag": judging.rag(ind, p.value, p.period_end) if b == basis and not hidden else None,
+                    "target": getattr(target, "target", None) if target is not None else ind.target,
+                    "band_lo": band[0] if band else None,
+                    "band_hi": band[1] if band else None,
+                }
+            )
+    try:
+        from cscperf.report.charts import Marker, indicator_chart
+
+        markers = []
+        if bench is not None and bench.england is not None:
+            markers.append(Marker(f"England {bench.england:,.1f}", bench.england))
+        if bench is not None and bench.neighbours is not None:
+            markers.append(Marker(f"Neighbours {bench.neighbours:,.1f}", bench.neighbours))
+        frame = pd.DataFrame(rows, columns=["period_end", "basis", "value", "rag", "target", "band_lo", "band_hi"])
+        return indicator_chart(frame, ind.unit, basis, markers, width=760, height=220).to_dict()
+    except ImportError:
+        return series_spec(ind, series.get((ind.id, basis), []), basis, suppress)
+
+
 def series_spec(ind: Any, points: list[Point], basis: str, suppress: bool) -> dict[str, Any]:
-    """Vega-Lite spec of the trend on a basis, with the target (or band); shared shape with the report's charts."""
+    """A plain Vega-Lite trend (fallback when the report's chart module is not installed)."""
     values = [
         {"period_end": p.period_end.isoformat(), "value": p.value}
         for p in points
@@ -178,10 +212,6 @@ def series_spec(ind: Any, points: list[Point], basis: str, suppress: bool) -> di
             "encoding": {
                 "x": {"field": "period_end", "type": "temporal", "title": None, "axis": {"format": "%b %y"}},
                 "y": {"field": "value", "type": "quantitative", "title": _unit_title(ind.unit)},
-                "tooltip": [
-                    {"field": "period_end", "type": "temporal", "title": "period end", "format": "%d %b %Y"},
-                    {"field": "value", "type": "quantitative", "format": ",.1f"},
-                ],
             },
         }
     ]
@@ -193,19 +223,10 @@ def series_spec(ind: Any, points: list[Point], basis: str, suppress: bool) -> di
                 "encoding": {"y": {"field": "target", "type": "quantitative"}},
             }
         )
-    if ind.target_band:
-        layers.append(
-            {
-                "data": {"values": [{"lo": ind.target_band[0], "hi": ind.target_band[1]}]},
-                "mark": {"type": "rect", "color": "#00703c", "opacity": 0.12},
-                "encoding": {"y": {"field": "lo", "type": "quantitative"}, "y2": {"field": "hi"}},
-            }
-        )
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "width": "container",
         "height": 240,
-        "title": f"{ind.name} ({BASIS_LABELS.get(basis, basis)})",
         "data": {"values": values},
         "layer": layers,
     }

@@ -1,0 +1,84 @@
+"""End to end in Debian's Chromium through Playwright, against the server running in-process."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from cscperf.web.app import WebSettings, create_app
+from tests.web import fixture
+from tests.web.conftest import PASSWORD, add_users
+from tests.web.server import CHROMIUM, CHROMIUM_ARGS, running
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (scripts/install-system-deps.sh installs it)")
+    path = fixture.build(tmp_path_factory.mktemp("browser") / "w.duckdb")
+    add_users(path)
+    app = create_app(WebSettings(warehouse=path, secure_cookies=False, auto_recompute=False))
+    with running(app) as url:
+        yield url
+    app.state.cscperf.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def sign_in(browser, base_url: str, name: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base_url + "/")
+    assert "/login" in page.url
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base_url + "/")
+    return page
+
+
+def test_manager_drills_from_a_red_indicator_to_a_child(browser, base_url):
+    page = sign_in(browser, base_url, "mgr_a")
+    tile = page.locator('a.tile[data-indicator="cp_visits_in_timescale_pct"]')
+    assert "rag-red" in tile.get_attribute("class")
+    tile.click()
+    page.wait_for_url(re.compile(r".*/indicators/cp_visits_in_timescale_pct$"))
+    page.wait_for_selector('[data-vega-spec="trend"][data-ready="1"] svg')  # the vendored Vega-Lite drew the chart
+    page.click("text=Children behind this figure")
+    page.wait_for_url(re.compile(r".*/exceptions$"))
+    rows = page.locator("#exceptions tbody tr")
+    assert rows.count() == 1  # C3 is team B's: not on team A's manager's list
+    assert "45" in rows.first.inner_text() and "overdue" in rows.first.inner_text()
+    page.click("#exceptions a[href='/children/C1']")
+    page.wait_for_url(re.compile(r".*/children/C1$"))
+    assert "Timeline" in page.content() and "CP plan started" in page.content()
+    page.close()
+
+
+def test_member_finds_no_way_to_a_child(browser, base_url):
+    page = sign_in(browser, base_url, "member1")
+    assert page.locator('a.tile[data-indicator="cp_plans_open"] .value').inner_text() == "c"
+    # Every link on the pages a member reaches (home, caseloads, and the indicator pages of practice indicators,
+    # which for other roles carry the links to children): none leads to child-level data.
+    pages = ["/", "/caseloads", "/indicators/cp_visits_in_timescale_pct", "/indicators/assessments_45wd_pct"]
+    for path in pages:
+        page.goto(base_url + path, wait_until="domcontentloaded")
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+        assert hrefs, path
+        for href in hrefs:
+            assert "/children/" not in href and "/exceptions" not in href and "/teams/" not in href, (path, href)
+        assert page.locator("text=Children behind this figure").count() == 0
+    response = page.goto(base_url + "/children/C1")
+    assert response.status == 403
+    page.close()
