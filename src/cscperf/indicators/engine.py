@@ -143,7 +143,7 @@ def _aggregate(ind: Indicator, rows: ir.Table, breakdown: str) -> ir.Table:
         counted = rows.person_id.nunique() if distinct else rows.count()
         agg = rows.group_by(keys).aggregate(numerator=counted.cast("float64"), denominator=ibis.null("float64"))
     elif kind == "share":
-        met = rows.met.fillna(False)
+        met = rows.met.fill_null(False)
         num = rows.person_id.nunique(where=met) if distinct else met.cast("int64").sum()
         den = rows.person_id.nunique() if distinct else rows.count()
         agg = rows.group_by(keys).aggregate(numerator=num.cast("float64"), denominator=den.cast("float64"))
@@ -311,7 +311,7 @@ def compute(
 def store_results(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
     """Write results to cscperf_results, replacing figures with the same key."""
     con.execute(RESULTS_DDL)
-    incoming = frame.assign(computed_at=pd.Timestamp.now())  # noqa: F841 - read by DuckDB
+    con.register("incoming", frame.assign(computed_at=pd.Timestamp.now()))
     con.execute("BEGIN")
     try:
         con.execute(
@@ -323,4 +323,6 @@ def store_results(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
     except Exception:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.unregister("incoming")
     return len(frame)

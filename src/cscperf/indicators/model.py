@@ -8,6 +8,7 @@ for DuckDB, Postgres, SQL Server or Spark. Column names are short and uniform: `
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,6 +19,13 @@ SHORT_BREAKS = ("V3", "V4")
 TEMPORARY_PLACEMENTS = ("T0", "T1", "T2", "T3", "T4")
 ADOPTION_WITH_CURRENT_CARER = ("A3", "A5")
 ADOPTION_PLACEMENTS = ("A3", "A4", "A5", "A6")
+FAR_FUTURE = dt.date(9999, 12, 31)
+
+
+def open_end(end: ir.DateValue) -> ir.DateValue:
+    """An end date with 'still open' as a far-future date, so `end > d` needs no OR (which stops engines from
+    using hash and range joins)."""
+    return ibis.coalesce(end, ibis.literal(FAR_FUTURE))
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,22 @@ class Settings:
     cin_visit_interval_wd: int = 20
     assessment_approaching_wd: int = 10
     pep_months: int = 6
+    # section E (children looked after)
+    cla_visit_first_days: int = 7  # reg 28: a visit within 1 week of a new placement
+    cla_visit_interval_days: int = 42  # reg 28: then at most every 6 weeks
+    cla_visit_long_term_months: int = 3  # reg 28: long-term placements (U1/U4) after the first year
+    pep_school_days: int = 20  # PEP cohort: looked after at least this many school (working) days
+    cla_approaching_days: int = 14  # exceptions: calendar-month/week deadlines due within this many days
+    iha_approaching_wd: int = 5  # exceptions: IHA due within this many working days
+    iha_exception_months: int = 12  # exceptions: list missing IHAs for periods of care started this recently
+    # sections F-H (adoption, care leavers, workforce)
+    adoption_window_months: int = 36  # A1/A10/A2 average over the 3 years to the period end
+    adoption_match_days: int = 121  # A2 threshold: placement-order exceptions overdue after this many days unmatched
+    care_leaver_min_days: int = 91  # eligible: looked after at least 13 weeks after the 14th birthday
+    care_leaver_record_months_before: int = 3  # OC3 record window around the birthday: from 3 months before
+    care_leaver_record_months_after: int = 1  # ... to 1 month after
+    pathway_plan_months: int = 6  # pathway plan reviewed within this many months
+    pathway_plan_approaching_wd: int = 10  # exceptions: review due within this many working days
 
 
 class Model:
@@ -104,7 +128,7 @@ class Model:
         t = t.mutate(_row=ibis.row_number())
         j = t.left_join(
             a,
-            (t.person_id == a.alloc_person_id) & (a.alloc_start <= t[date_col]) & (a.alloc_end.isnull() | (a.alloc_end > t[date_col])),
+            (t.person_id == a.alloc_person_id) & (a.alloc_start <= t[date_col]) & (open_end(a.alloc_end) > t[date_col]),
         )
         rank = ibis.row_number().over(group_by=j._row, order_by=[ibis.desc(j.alloc_start), ibis.desc(j.worker_id)])
         j = j.mutate(_rank=rank)
@@ -148,7 +172,7 @@ class Model:
         e = self.episodes.filter(~self.episodes.legal_status.isin(SHORT_BREAKS) | self.episodes.legal_status.isnull())
         j = e.join(
             periods,
-            (e.ep_start <= periods.period_end) & (e.ep_end.isnull() | (e.ep_end > periods.period_end)),
+            (e.ep_start <= periods.period_end) & (open_end(e.ep_end) > periods.period_end),
         )
         return j.select("basis", "period_start", "period_end", "person_id", "poc_id", "placement_id", ref_date=j.period_end).distinct(
             on=["basis", "period_end", "person_id"], keep="first"
@@ -178,7 +202,7 @@ def open_at_period_end(items: ir.Table, periods: ir.Table, start_col: str, end_c
     """Stock: items with start <= period end and (no end or end > period end); ref_date = the period end."""
     j = items.join(
         periods,
-        (items[start_col] <= periods.period_end) & (items[end_col].isnull() | (items[end_col] > periods.period_end)),
+        (items[start_col] <= periods.period_end) & (open_end(items[end_col]) > periods.period_end),
     )
     return j.mutate(ref_date=j.period_end)
 
@@ -227,3 +251,123 @@ def overdue_visits(m: Model, period_end: ir.Value, on_plan: ir.Table, visits: ir
     rank = ibis.row_number().over(group_by=[k.person_id, k.plan_id], order_by=ibis.desc(k.visit_date))
     k = k.mutate(_rank=rank)
     return k.filter(k._rank == 0).drop("_rank")
+
+
+# --- children looked after: placements, periods and cohorts shared by sections E-G -------------------
+
+NEW_PLACEMENT_RNE = ("S", "P", "B", "T", "U")
+NEW_CARER_RNE = ("S", "P", "B")
+FOSTER_PLACEMENTS = ("U1", "U2", "U3", "U4", "U5", "U6")
+LONG_TERM_FOSTER = ("U1", "U4")
+
+
+def age_at(dob: ir.DateValue, day: ir.DateValue) -> ir.IntegerValue:
+    """Age in whole years on `day`."""
+    before_birthday = (day.month() * 100 + day.day()) < (dob.month() * 100 + dob.day())
+    return day.year() - dob.year() - ibis.cases((before_birthday, 1), else_=0)
+
+
+def window_start(period_end: ir.DateValue, months: int) -> ir.DateValue:
+    """First day of the N calendar months ending at period_end (as the rolling12 basis): looked after on every day
+    from it to the period end is 'continuously for N months' (so 1 April counts for the year to 31 March, as in OC2)."""
+    return (months_before(period_end, months) + ibis.interval(days=1)).cast("date")
+
+
+def cla_episodes(m: Model) -> ir.Table:
+    """Episodes not under short breaks (V3/V4), with their placement's type, provider and where (URN or postcode)."""
+    e = m.episodes
+    e = e.filter(e.legal_status.isnull() | ~e.legal_status.isin(SHORT_BREAKS))
+    p = m.table("ssd_cla_placement")
+    p = p.select(
+        _pl_id=p.clap_cla_placement_id,
+        pl_type=p.clap_cla_placement_type,
+        provider=p.clap_cla_placement_provider,
+        pl_where=ibis.coalesce(p.clap_cla_placement_urn, p.clap_cla_placement_postcode, ibis.literal("")),
+    )
+    return e.left_join(p, e.placement_id == p._pl_id).drop("_pl_id")
+
+
+def cla_periods(m: Model) -> ir.Table:
+    """Periods of care that count in section E (not short breaks only), with `cla_start` = the start of their first
+    episode not under short breaks (equal to poc_start unless the period began as short breaks)."""
+    pocs = m.periods_of_care
+    pocs = pocs.filter(~pocs.short_breaks_only)
+    e = cla_episodes(m)
+    first = e.group_by(_poc="poc_id").aggregate(cla_start=e.ep_start.min())
+    return pocs.join(first, pocs.poc_id == first._poc).drop("_poc")
+
+
+def _open_end(end: ir.DateColumn) -> ir.DateScalar:
+    """End of a group of rows: null (open) if any row is open, else the latest end."""
+    return ibis.cases((end.isnull().any(), ibis.null("date")), else_=end.max())
+
+
+def placement_spells(m: Model, new_rne: tuple[str, ...] = NEW_PLACEMENT_RNE) -> ir.Table:
+    """Placements as counted for stability: one row per spell with person_id, poc_id, spell_id, spell_start, spell_end
+    (null while open), pl_type, provider and prev_start (the previous spell's start in the same period of care).
+
+    - A spell starts at the first episode of a period of care or an episode whose RNE is in `new_rne` (default S, P, B,
+      T, U: a change of legal status only, L, continues the placement; pass NEW_CARER_RNE for 'same carer' spells).
+    - A move to A3/A5 (placed for adoption with the current foster carer) from a foster placement is not a new spell.
+    - Temporary placements (T0-T4) and placements under 24 hours (ending the day they start) are dropped, and a
+      return after one to a placement of the same type, provider and location continues the placement before it.
+    """
+    e = cla_episodes(m)
+    order = [e.ep_start, e.episode_id]
+    w = ibis.window(group_by=e.poc_id, order_by=order)
+    prev_type, prev_pl = e.pl_type.lag().over(w), e.placement_id.lag().over(w)
+    adoption_same_carer = (e.pl_type.isin(ADOPTION_WITH_CURRENT_CARER) & prev_type.isin(FOSTER_PLACEMENTS)).fill_null(False)
+    boundary = (
+        (ibis.row_number().over(w) == 0)
+        | (e.rne.isin(new_rne).fill_null(False) & ~adoption_same_carer)
+        | (e.rne.isnull() & (e.placement_id != prev_pl).fill_null(False))
+    )
+    e = e.mutate(_b=boundary.cast("int64"))
+    e = e.mutate(_spell=e._b.cumsum(group_by="poc_id", order_by=["ep_start", "episode_id"]))
+    spells = _collapse(e, "_spell", "ep_start", "ep_end", "placement_id")
+
+    # Drop temporary and under-24-hour placements; a return to the same placement after one continues it.
+    w = ibis.window(group_by=spells.poc_id, order_by=spells.spell_start)
+    s = spells.mutate(_seq=ibis.row_number().over(w))
+    short = s.spell_end.notnull() & (s.spell_end <= s.spell_start)
+    s = s.filter(~(s.pl_type.isin(TEMPORARY_PLACEMENTS).fill_null(False) | short))
+    w = ibis.window(group_by=s.poc_id, order_by=s._seq)
+    key = ibis.coalesce(s.pl_type, "") + "|" + ibis.coalesce(s.provider, "") + "|" + ibis.coalesce(s.pl_where, "")
+    after_gap = (s._seq.lag().over(w) != s._seq - 1).fill_null(False)
+    returned = after_gap & (key.lag().over(w) == key).fill_null(False)
+    s = s.mutate(_b=(~returned).cast("int64"))
+    s = s.mutate(_grp=s._b.cumsum(group_by="poc_id", order_by="_seq"))
+    out = _collapse(s, "_grp", "spell_start", "spell_end", "spell_id")
+    w = ibis.window(group_by=out.poc_id, order_by=out.spell_start)
+    return out.mutate(prev_start=out.spell_start.lag().over(w))
+
+
+def _collapse(t: ir.Table, group: str, start: str, end: str, id_col: str) -> ir.Table:
+    """One row per (poc_id, group): the first row's attributes, the earliest start and the group's end."""
+    heads = t.filter(t._b == 1).select(
+        "person_id", "poc_id", _g=group, spell_id=id_col, spell_start=start, pl_type="pl_type", provider="provider", pl_where="pl_where"
+    )
+    ends = t.group_by(_p="poc_id", _g2=group).aggregate(spell_end=_open_end(t[end]))
+    j = heads.join(ends, (heads.poc_id == ends._p) & (heads._g == ends._g2))
+    return j.drop("_g", "_p", "_g2").view()
+
+
+def continuously_looked_after(m: Model, periods: ir.Table, months: int) -> ir.Table:
+    """Children looked after at the period end who were looked after on every day of the N months to it (the OC2
+    cohort for 12): the current period of care started on or before the window start, and (as the DfE rule) no
+    short-break (V3/V4) episode overlaps the window. Adds poc_start."""
+    rows = m.cla_open_at(periods)
+    pocs = m.periods_of_care.select(_poc="poc_id", poc_start="poc_start")
+    rows = rows.join(pocs, rows.poc_id == pocs._poc).drop("_poc")
+    rows = rows.filter(rows.poc_start <= window_start(rows.period_end, months))
+    e = m.episodes
+    sb = e.filter(e.legal_status.isin(SHORT_BREAKS)).select(_sb_pid="person_id", _sb_start="ep_start", _sb_end="ep_end")
+    hit = rows.join(
+        sb,
+        (rows.person_id == sb._sb_pid)
+        & (sb._sb_start <= rows.period_end)
+        & (sb._sb_end.isnull() | (sb._sb_end >= window_start(rows.period_end, months))),
+    )
+    hit = hit.select(_hpe="period_end", _hpid="person_id").distinct()
+    rows = rows.left_join(hit, (rows.period_end == hit._hpe) & (rows.person_id == hit._hpid))
+    return rows.filter(rows._hpid.isnull()).drop("_hpe", "_hpid")

@@ -103,7 +103,7 @@ def _referrals_to_assessment(m: Model, periods: ir.Table) -> ir.Table:
 
 def _referrals_nfa(m: Model, periods: ir.Table) -> ir.Table:
     r = referrals(m)
-    return events_in_period(r.mutate(met=r.nfa.fillna(False)), periods, "referral_date")
+    return events_in_period(r.mutate(met=r.nfa.fill_null(False)), periods, "referral_date")
 
 
 INDICATORS = [

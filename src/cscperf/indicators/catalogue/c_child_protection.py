@@ -122,7 +122,7 @@ def _previous_plan_flags(m: Model) -> ir.Table:
     g = j.group_by(["plan_id", "person_id", "plan_start", "plan_end", "previous_plans"]).aggregate(
         earlier=j._pplan.count(), earlier_2y=within_2y.cast("int64").sum()
     )
-    return g.mutate(met=(g.earlier > 0) | (g.previous_plans.fillna(0) > 0), met_2y=g.earlier_2y.fillna(0) > 0)
+    return g.mutate(met=(g.earlier > 0) | (g.previous_plans.fill_null(0) > 0), met_2y=g.earlier_2y.fill_null(0) > 0)
 
 
 def _second_or_subsequent(m: Model, periods: ir.Table) -> ir.Table:

@@ -37,7 +37,7 @@ def cin_plans(m: Model) -> ir.Table:
 def _open_flag(rows: ir.Table, others: ir.Table, name: str) -> ir.Table:
     keys = others.select(_pe="period_end", _pid="person_id").distinct().mutate(**{name: ibis.literal(True)})
     j = rows.left_join(keys, (rows.period_end == keys._pe) & (rows.person_id == keys._pid))
-    return j.drop("_pe", "_pid").mutate(**{name: j[name].fillna(False)})
+    return j.drop("_pe", "_pid").mutate(**{name: j[name].fill_null(False)})
 
 
 def open_cin_with_status(m: Model, periods: ir.Table) -> ir.Table:
