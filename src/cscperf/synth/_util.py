@@ -140,4 +140,12 @@ class Frames:
         parts = self.parts.get(table, [])
         if not parts:
             return pd.DataFrame()
-        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+        if len(parts) == 1:
+            return parts[0]
+        frame = pd.concat(parts, ignore_index=True)
+        # An id column missing from some parts comes back as float with NaN: keep it an id (-1 = empty).
+        ints = {c for part in parts for c in part.columns if pd.api.types.is_integer_dtype(part[c].dtype)}
+        for c in ints:
+            if not pd.api.types.is_integer_dtype(frame[c].dtype):
+                frame[c] = frame[c].fillna(-1).astype("int64")
+        return frame

@@ -182,6 +182,7 @@ def _generate(ctx: Ctx, say: Callable[[str], None]) -> int:
 def _insert_all(con: duckdb.DuckDBPyConnection, ctx: Ctx, fault_rate: float, load_id: str, source: str) -> dict[str, int]:
     out = {}
     fault_rng = np.random.default_rng([ctx.rng.integers(0, 2**31), 7])
+    con.begin()
     for table in TABLES:
         frame = ctx.frames.get(table.name)
         if frame.empty:
@@ -190,6 +191,7 @@ def _insert_all(con: duckdb.DuckDBPyConnection, ctx: Ctx, fault_rate: float, loa
             frame["disa_table_id"] = ctx.ids("disability", ctx.la_of(frame["disa_person_id"].to_numpy()))
         frame = faults.inject(fault_rng, table.name, frame, fault_rate)
         out[table.name] = insert(con, BY_NAME[table.name], frame, load_id, source)
+    con.commit()
     ctx.frames.parts.clear()
     return out
 

@@ -34,6 +34,8 @@ NATIONALITY = {"Afghanistan": 0.3, "Sudan": 0.2, "Eritrea": 0.2, "Iran": 0.1, "V
 def write(ctx: Ctx) -> int:
     rng = ctx.rng
     ids, la, dob = ctx.people()
+    born = dob <= ctx.end  # children due to come into care after the end date may not be born yet
+    ids, la, dob = ids[born], la[born], dob[born]
     n = ids.size
     sex = np.where(rng.random(n) < 0.515, 0, 1)
     sex = np.where(rng.random(n) < 0.003, 2, sex)

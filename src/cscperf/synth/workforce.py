@@ -230,7 +230,7 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
         keep = (cut | ~ok) & (s < e)
         s, e, o, tm, changed = s[keep], e[keep], o[keep], tm[keep], np.ones(int(keep.sum()), bool)
     a = pd.concat(rows, ignore_index=True)
-    a = a[a["start"].to_numpy("datetime64[D]") <= end]
+    a = a[(a["start"].to_numpy("datetime64[D]") <= end) & (a["stop"].to_numpy("datetime64[D]") > a["start"].to_numpy("datetime64[D]"))]
     o = a["o"].to_numpy()
     stop = a["stop"].to_numpy("datetime64[D]")
     n = len(a)
