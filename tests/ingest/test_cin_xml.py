@@ -98,7 +98,11 @@ def test_fake_census_counts_reconcile_with_an_independent_count():
     root = ET.parse(FAKE).getroot()
     children = root.findall("Children/Child")
     referrals = root.findall("Children/Child/CINdetails")
-    pairs = {(c.findtext("ChildIdentifiers/LAchildID"), d.text) for c in children for d in c.findall("ChildCharacteristics/Disabilities/Disability")}
+    pairs = {
+        (c.findtext("ChildIdentifiers/LAchildID"), d.text)
+        for c in children
+        for d in c.findall("ChildCharacteristics/Disabilities/Disability")
+    }
     icpc = {(c.findtext("ChildIdentifiers/LAchildID"), e.findtext("DateOfInitialCPC")) for c in children for e in c.findall("CINdetails")}
     p = parse_cin_xml([FAKE])
     assert len(children) == 332 and len(p.frames["ssd_person"]) == 332
@@ -147,7 +151,9 @@ def test_load_through_run_load_and_reload_is_a_noop(tmp_path):
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("ssd_person", "ssd_cin_episodes", "ssd_cp_plans")}
     assert counts == {"ssd_person": 2, "ssd_cin_episodes": 3, "ssd_cp_plans": 1}
     assert summary.counts("ssd_cin_episodes").rejected == 1
-    quarantined = con.execute("SELECT location, field, rule FROM cscperf_quarantine WHERE rule NOT LIKE 'warning:%' ORDER BY field").fetchall()
+    quarantined = con.execute(
+        "SELECT location, field, rule FROM cscperf_quarantine WHERE rule NOT LIKE 'warning:%' ORDER BY field"
+    ).fetchall()
     assert [q[1] for q in quarantined] == ["CINreferralDate", "LAchildID"]
     again = run_load(con, "cin-xml", [SMALL_2023, SMALL_2024], parser_for("cin-xml"))
     assert again.status == "noop"

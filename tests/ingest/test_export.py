@@ -55,7 +55,9 @@ def test_export_cin_xml_before_2022_has_no_cin_plan_dates(tmp_path):
     docs = {}
     for year in (2021, 2023):
         out = tmp_path / f"cin_{year}.xml"
-        result = CliRunner().invoke(main, ["export", "cin-xml", "--year", str(year), "--out", str(out), "--warehouse", str(tmp_path / "w.duckdb")])
+        result = CliRunner().invoke(
+            main, ["export", "cin-xml", "--year", str(year), "--out", str(out), "--warehouse", str(tmp_path / "w.duckdb")]
+        )
         assert result.exit_code == 0, result.output
         docs[year] = etree.parse(str(out))
     assert docs[2021].find(".//CINPlanDates") is None
@@ -93,7 +95,9 @@ def test_export_ssda903_writes_the_csv_set(tmp_path):
         ("P3", "01/02/2023", "P", "U1", "", "", ""),
     ]
     with open(tmp_path / "903" / "header_2023.csv", newline="") as fh:
-        assert list(csv.DictReader(fh)) == [{"CHILD": "P3", "SEX": "1", "DOB": "02/02/2009", "ETHNIC": "WBRI", "UPN": "", "MOTHER": "", "MC_DOB": ""}]
+        assert list(csv.DictReader(fh)) == [
+            {"CHILD": "P3", "SEX": "1", "DOB": "02/02/2009", "ETHNIC": "WBRI", "UPN": "", "MOTHER": "", "MC_DOB": ""}
+        ]
 
 
 def test_missing_warehouse_and_bad_year_are_user_errors(tmp_path):

@@ -660,7 +660,8 @@ def parse_cin_xml(paths: list[Path]) -> Parsed:
                         table,
                         PK[table],
                         str(superseded),
-                        f"information: {superseded} records also in an earlier return; this later return's values were kept (earlier values fill its gaps)",
+                        f"information: {superseded} records also in an earlier return; this later return's values were kept"
+                        " (earlier values fill its gaps)",
                     )
                 )
             target = merged[table]

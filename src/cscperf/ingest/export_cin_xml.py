@@ -63,43 +63,30 @@ def _active(start: str, end: str) -> str:
     return f"{start} <= $2 AND ({end} IS NULL OR {end} >= $1)"
 
 
+def _linked(table: str, ref_col: str, start: str, end: str | None, refs: str) -> str:
+    """Rows of `table` linked to an episode in the year and active in it (started by 31 March, not ended before 1 April)."""
+    active = _active(start, end) if end else f"{start} <= $2"
+    return f"SELECT * FROM {table} WHERE {ref_col} IN {refs} AND {active} ORDER BY {start}"
+
+
 def collect(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.DataFrame]:
     """The rows of one census year, table by table."""
     start, end = year_bounds(year)
     p = [start, end]
-    episodes = _frame(
-        con, f"SELECT * FROM ssd_cin_episodes WHERE {_active('cine_referral_date', 'cine_close_date')} ORDER BY cine_referral_date", p
-    )
-    refs = "(SELECT cine_referral_id FROM ssd_cin_episodes WHERE " + _active("cine_referral_date", "cine_close_date") + ")"
+    open_in_year = f"FROM ssd_cin_episodes WHERE {_active('cine_referral_date', 'cine_close_date')}"
+    refs = f"(SELECT cine_referral_id {open_in_year})"
+    people = f"SELECT * FROM ssd_person WHERE pers_person_id IN (SELECT cine_person_id {open_in_year}) ORDER BY pers_person_id"
     return {
-        "episodes": episodes,
-        "people": _frame(
-            con,
-            f"SELECT * FROM ssd_person WHERE pers_person_id IN (SELECT cine_person_id FROM ssd_cin_episodes WHERE {_active('cine_referral_date', 'cine_close_date')}) ORDER BY pers_person_id",
-            p,
-        ),
+        "episodes": _frame(con, f"SELECT * {open_in_year} ORDER BY cine_referral_date", p),
+        "people": _frame(con, people, p),
         "disability": _frame(con, "SELECT * FROM ssd_disability ORDER BY disa_person_id, disa_disability_code", []),
         "assessments": _frame(
-            con,
-            f"SELECT * FROM ssd_cin_assessments WHERE cina_referral_id IN {refs} AND {_active('cina_assessment_start_date', 'cina_assessment_auth_date')} ORDER BY cina_assessment_start_date",
-            p,
+            con, _linked("ssd_cin_assessments", "cina_referral_id", "cina_assessment_start_date", "cina_assessment_auth_date", refs), p
         ),
-        "plans": _frame(
-            con,
-            f"SELECT * FROM ssd_cin_plans WHERE cinp_referral_id IN {refs} AND {_active('cinp_cin_plan_start_date', 'cinp_cin_plan_end_date')} ORDER BY cinp_cin_plan_start_date",
-            p,
-        ),
-        "s47": _frame(
-            con,
-            f"SELECT * FROM ssd_s47_enquiry WHERE s47e_referral_id IN {refs} AND s47e_s47_start_date <= $2 ORDER BY s47e_s47_start_date",
-            p,
-        ),
+        "plans": _frame(con, _linked("ssd_cin_plans", "cinp_referral_id", "cinp_cin_plan_start_date", "cinp_cin_plan_end_date", refs), p),
+        "s47": _frame(con, _linked("ssd_s47_enquiry", "s47e_referral_id", "s47e_s47_start_date", None, refs), p),
         "icpc": _frame(con, "SELECT * FROM ssd_initial_cp_conference WHERE icpc_icpc_date <= $1 ORDER BY icpc_icpc_date", [end]),
-        "cpp": _frame(
-            con,
-            f"SELECT * FROM ssd_cp_plans WHERE cppl_referral_id IN {refs} AND {_active('cppl_cp_plan_start_date', 'cppl_cp_plan_end_date')} ORDER BY cppl_cp_plan_start_date",
-            p,
-        ),
+        "cpp": _frame(con, _linked("ssd_cp_plans", "cppl_referral_id", "cppl_cp_plan_start_date", "cppl_cp_plan_end_date", refs), p),
         "reviews": _frame(con, "SELECT * FROM ssd_cp_reviews WHERE cppr_cp_review_date <= $1 ORDER BY cppr_cp_review_date", [end]),
         "previous": _frame(
             con, "SELECT cppl_cp_plan_id, cppl_person_id, cppl_cp_plan_start_date FROM ssd_cp_plans ORDER BY cppl_cp_plan_start_date", []
@@ -125,7 +112,9 @@ def build(con: duckdb.DuckDBPyConnection, year: int, la_code: str | None = None,
         raise UserError(f"--year {year}: the CIN census schemas cover collection years {FIRST_YEAR} to {LAST_YEAR}")
     data = collect(con, year)
     if data["episodes"].empty:  # the schema needs at least one Child
-        raise UserError(f"no child in need episodes open in {year - 1}-{str(year)[2:]} in the warehouse: nothing to export for --year {year}")
+        raise UserError(
+            f"no child in need episodes open in {year - 1}-{str(year)[2:]} in the warehouse: nothing to export for --year {year}"
+        )
     msg = etree.Element("Message")
     header = etree.SubElement(msg, "Header")
     details = etree.SubElement(header, "CollectionDetails")

@@ -78,62 +78,78 @@ def collect(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.DataFrame
     return out
 
 
+def _child_sql(table: str, person: str, select: str, where: str = "TRUE", order: str = "CHILD") -> str:
+    """Rows of `table` for the children in the return, with their DOB, under 903 column names."""
+    return (
+        f"SELECT {person} AS CHILD, pers_dob AS DOB, {select} FROM {table} LEFT JOIN ssd_person ON pers_person_id = {person} "
+        f"WHERE {person} IN (SELECT CHILD FROM _children) AND {where} ORDER BY {order}"
+    )
+
+
+PER_CHILD = {
+    "reviews": (
+        "ssd_cla_reviews",
+        "clar_ext_person_id",
+        "clar_cla_review_date AS REVIEW, clar_cla_review_participation AS REVIEW_CODE",
+        "clar_cla_review_date BETWEEN $1 AND $2",
+        "CHILD, REVIEW",
+    ),
+    "missing": (
+        "ssd_missing",
+        "miss_person_id",
+        "miss_missing_episode_type AS MISSING, miss_missing_episode_start_date AS MIS_START, miss_missing_episode_end_date AS MIS_END",
+        "miss_missing_episode_start_date BETWEEN $1 AND $2",
+        "CHILD, MIS_START",
+    ),
+    "placed_for_adoption": (
+        "ssd_permanence",
+        "perm_person_id",
+        "perm_adm_decision_date AS DATE_PLACED, perm_decision_reversed_date AS DATE_PLACED_CEASED, "
+        "perm_decision_reversed_reason AS REASON_PLACED_CEASED",
+        "perm_adm_decision_date <= $2",
+        "CHILD, DATE_PLACED",
+    ),
+    "ad1": (
+        "ssd_permanence",
+        "perm_person_id",
+        "perm_adm_decision_date AS DATE_INT, perm_matched_date AS DATE_MATCH, perm_adopted_by_carer_flag AS FOSTER_CARE, "
+        "perm_number_of_adopters AS NB_ADOPTR, perm_adopter_sex AS SEX_ADOPTR, perm_adopter_legal_status AS LS_ADOPTR",
+        "perm_permanence_order_date BETWEEN $1 AND $2 AND perm_matched_date IS NOT NULL",
+        "CHILD",
+    ),
+    "previous_permanence": (
+        "ssd_cla_previous_permanence",
+        "lapp_person_id",
+        "lapp_previous_permanence_option AS PREV_PERM, lapp_previous_permanence_la AS LA_PERM, "
+        "lapp_previous_permanence_order_date AS DATE_PERM",
+        "TRUE",
+        "CHILD",
+    ),
+    "sw_episodes": (
+        "ssd_involvements",
+        "invo_person_id",
+        "invo_professional_id AS SW_ID, invo_involvement_start_date AS SW_DECOM, "
+        "CASE WHEN invo_involvement_end_date <= $2 THEN invo_involvement_end_date END AS SW_DEC, invo_worker_change_reason AS SW_REASON",
+        "invo_involvement_start_date <= $2 AND (invo_involvement_end_date IS NULL OR invo_involvement_end_date >= $1) "
+        "AND invo_professional_id IS NOT NULL",
+        "CHILD, SW_DECOM",
+    ),
+}
+
+
 def _per_child(con: duckdb.DuckDBPyConnection, p: list) -> dict[str, pd.DataFrame]:
-    inc = "IN (SELECT CHILD FROM _children)"
-    return {
-        "header": _header(_q(con, f"SELECT * FROM ssd_person WHERE pers_person_id {inc} ORDER BY pers_person_id", [])),
-        "reviews": _q(
-            con,
-            "SELECT clar_ext_person_id AS CHILD, pers_dob AS DOB, clar_cla_review_date AS REVIEW, clar_cla_review_participation AS REVIEW_CODE "
-            f"FROM ssd_cla_reviews LEFT JOIN ssd_person ON pers_person_id = clar_ext_person_id WHERE clar_ext_person_id {inc} "
-            "AND clar_cla_review_date BETWEEN $1 AND $2 ORDER BY CHILD, REVIEW",
-            p,
-        ),
-        "uasc": _q(
-            con,
-            "SELECT immi_person_id AS CHILD, pers_sex AS SEX, pers_dob AS DOB, immi_immigration_status_end_date AS DUC "
-            f"FROM ssd_immigration_status JOIN ssd_person ON pers_person_id = immi_person_id WHERE immi_person_id {inc} ORDER BY CHILD",
-            [],
-        ),
-        "missing": _q(
-            con,
-            "SELECT miss_person_id AS CHILD, pers_dob AS DOB, miss_missing_episode_type AS MISSING, miss_missing_episode_start_date AS MIS_START, "
-            "miss_missing_episode_end_date AS MIS_END FROM ssd_missing LEFT JOIN ssd_person ON pers_person_id = miss_person_id "
-            f"WHERE miss_person_id {inc} AND miss_missing_episode_start_date BETWEEN $1 AND $2 ORDER BY CHILD, MIS_START",
-            p,
-        ),
-        "placed_for_adoption": _q(
-            con,
-            "SELECT perm_person_id AS CHILD, pers_dob AS DOB, perm_adm_decision_date AS DATE_PLACED, perm_decision_reversed_date AS DATE_PLACED_CEASED, "
-            "perm_decision_reversed_reason AS REASON_PLACED_CEASED FROM ssd_permanence LEFT JOIN ssd_person ON pers_person_id = perm_person_id "
-            f"WHERE perm_person_id {inc} AND perm_adm_decision_date <= $2 ORDER BY CHILD, DATE_PLACED",
-            p,
-        ),
-        "ad1": _q(
-            con,
-            "SELECT perm_person_id AS CHILD, pers_dob AS DOB, perm_adm_decision_date AS DATE_INT, perm_matched_date AS DATE_MATCH, "
-            "perm_adopted_by_carer_flag AS FOSTER_CARE, perm_number_of_adopters AS NB_ADOPTR, perm_adopter_sex AS SEX_ADOPTR, "
-            "perm_adopter_legal_status AS LS_ADOPTR FROM ssd_permanence LEFT JOIN ssd_person ON pers_person_id = perm_person_id "
-            f"WHERE perm_person_id {inc} AND perm_permanence_order_date BETWEEN $1 AND $2 AND perm_matched_date IS NOT NULL ORDER BY CHILD",
-            p,
-        ),
-        "previous_permanence": _q(
-            con,
-            "SELECT lapp_person_id AS CHILD, pers_dob AS DOB, lapp_previous_permanence_option AS PREV_PERM, lapp_previous_permanence_la AS LA_PERM, "
-            "lapp_previous_permanence_order_date AS DATE_PERM FROM ssd_cla_previous_permanence LEFT JOIN ssd_person ON pers_person_id = lapp_person_id "
-            f"WHERE lapp_person_id {inc} ORDER BY CHILD",
-            [],
-        ),
-        "sw_episodes": _q(
-            con,
-            "SELECT invo_person_id AS CHILD, pers_dob AS DOB, invo_professional_id AS SW_ID, invo_involvement_start_date AS SW_DECOM, "
-            "CASE WHEN invo_involvement_end_date <= $2 THEN invo_involvement_end_date END AS SW_DEC, invo_worker_change_reason AS SW_REASON "
-            f"FROM ssd_involvements LEFT JOIN ssd_person ON pers_person_id = invo_person_id WHERE invo_person_id {inc} "
-            "AND invo_involvement_start_date <= $2 AND (invo_involvement_end_date IS NULL OR invo_involvement_end_date >= $1) "
-            "AND invo_professional_id IS NOT NULL ORDER BY CHILD, SW_DECOM",
-            p,
-        ),
-    }
+    people = "SELECT * FROM ssd_person WHERE pers_person_id IN (SELECT CHILD FROM _children) ORDER BY pers_person_id"
+    uasc = (
+        "SELECT immi_person_id AS CHILD, pers_sex AS SEX, pers_dob AS DOB, immi_immigration_status_end_date AS DUC "
+        "FROM ssd_immigration_status JOIN ssd_person ON pers_person_id = immi_person_id "
+        "WHERE immi_person_id IN (SELECT CHILD FROM _children) ORDER BY CHILD"
+    )
+    out = {"header": _header(_q(con, people, [])), "uasc": _q(con, uasc, [])}
+    for name, spec in PER_CHILD.items():
+        sql = _child_sql(*spec)
+        out[name] = _q(con, sql, p if "$" in sql else [])
+    out["uasc"]["SEX"] = out["uasc"]["SEX"].map(SEX_CODE)
+    return out
 
 
 def _header(people: pd.DataFrame) -> pd.DataFrame:
