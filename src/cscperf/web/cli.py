@@ -7,6 +7,7 @@ import json
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -23,10 +24,10 @@ warehouse_option = click.option(
 )
 
 
-def _store(warehouse: Path):  # noqa: ANN202 - imported lazily to keep CLI start-up fast
+def _store(warehouse: Path, hasher: Any = None):  # noqa: ANN202 - imported lazily to keep CLI start-up fast
     from cscperf.web.store import WebStore, users_db_path
 
-    return WebStore(users_db_path(warehouse))
+    return WebStore(users_db_path(warehouse), hasher=hasher)
 
 
 @click.command()
@@ -117,14 +118,14 @@ def audit(user: str | None, since: dt.datetime | None, as_json: bool, warehouse:
 DEMO_ROLES = (("demo-admin", "admin"), ("demo-performance", "performance"), ("demo-manager", "manager"), ("demo-member", "member"))
 
 
-def create_demo_users(warehouse: Path) -> list[tuple[str, str, str]]:
+def create_demo_users(warehouse: Path, hasher: Any = None) -> list[tuple[str, str, str]]:
     """Demo mode only: one login per role with a random password, returned (name, role, password) to print once.
 
     The manager manages the first team in the warehouse. Existing demo logins are replaced.
     """
     import duckdb
 
-    store = _store(warehouse)
+    store = _store(warehouse, hasher)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         row = con.execute("SELECT min(dept_team_id) FROM ssd_department").fetchone()

@@ -63,6 +63,7 @@ class Recomputer:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pending = False
+        self._running = False
         self._tables: set[str] = set()
         self._stopped = False
         self.runs = 0
@@ -81,11 +82,13 @@ class Recomputer:
 
     @property
     def busy(self) -> bool:
-        return self._pending or self._wake.is_set()
+        return self._running or self._pending or self._wake.is_set()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the indicator being computed (never leave a DuckDB query running at exit)."""
         self._stopped = True
         self._wake.set()
+        self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stopped:
@@ -97,12 +100,15 @@ class Recomputer:
                 if not self._pending:
                     continue
                 self._pending, tables, self._tables = False, self._tables, set()
+                self._running = True
             try:
                 self.recompute_now(tables)
             except Exception as exc:  # keep serving; the error shows on the loads page
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("recompute failed: %s", type(exc).__name__)
                 self._remember_failure()
+            finally:
+                self._running = False
 
     def _remember_failure(self) -> None:
         try:
@@ -116,7 +122,8 @@ class Recomputer:
 
         Each indicator is stored as soon as it is computed, so the figures most likely to have
         changed show within a second or two while the rest follow; one failing definition does
-        not stop the others.
+        not stop the others. A newer push interrupts the run, and the next run starts with the
+        newest data's figures (a steady stream of pushes can delay the least related figures).
         """
         compute, store_results = _engine()
         with self.access.cursor() as cur:
@@ -125,6 +132,8 @@ class Recomputer:
             return 0
         failed, stored = [], 0
         for ind_id in prioritised(tables or set()):
+            if self._stopped or self._pending:  # newer data arrived: start again with its figures first
+                break
             try:
                 with self.access.cursor() as cur:
                     frame = compute(cur, [period_end], ids=[ind_id])
@@ -147,28 +156,38 @@ class Recomputer:
         return fp.last_load > fp.computed_at
 
 
-# Which catalogue areas read which canonical tables (by table-name prefix): used only to order the work.
-AREAS_BY_TABLE = (
-    (("ssd_contacts", "ssd_early_help"), "A"),
-    (("ssd_cin_episodes",), "ABDH"),
-    (("ssd_cin_assessments",), "B"),
-    (("ssd_s47", "ssd_initial_cp", "ssd_cp_"), "CD"),
-    (("ssd_cin_plans", "ssd_cin_visits"), "D"),
-    (("ssd_cla_", "ssd_legal_status", "ssd_missing", "ext_cla_pep"), "EDF"),
-    (("ssd_permanence",), "F"),
-    (("ssd_care_leavers",), "G"),
-    (("ssd_involvements", "ssd_professionals", "ssd_department", "ext_establishment"), "H"),
-    (("ssd_person", "ext_population"), ""),
+# Which catalogue areas read which canonical tables (by table-name prefix), and how directly: a record's
+# deepest item (a placement, a plan) says most about which figures moved. Used only to order the work.
+AREAS_BY_TABLE: tuple[tuple[tuple[str, ...], dict[str, int]], ...] = (
+    (("ssd_contacts", "ssd_early_help"), {"A": 3}),
+    (("ssd_cin_episodes",), {"A": 1, "B": 1, "D": 1, "H": 1}),
+    (("ssd_cin_assessments",), {"B": 3}),
+    (("ssd_s47", "ssd_initial_cp", "ssd_cp_"), {"C": 3, "D": 2}),
+    (("ssd_cin_plans", "ssd_cin_visits"), {"D": 3}),
+    (("ssd_cla_", "ssd_legal_status", "ssd_missing", "ext_cla_pep"), {"E": 3, "D": 2, "F": 2}),
+    (("ssd_permanence",), {"F": 3}),
+    (("ssd_care_leavers",), {"G": 3}),
+    (("ssd_involvements", "ssd_professionals", "ssd_department", "ext_establishment"), {"H": 1}),
 )
 
 
 def prioritised(tables: set[str]) -> list[str]:
-    """Indicator ids, those in areas reading the touched tables first (catalogue order within each group)."""
+    """Indicator ids in the order to recompute: areas the touched tables bear on most directly first, stock
+    figures before flows within an area (they move at once with a new record), then catalogue order."""
     from cscperf.indicators.registry import REGISTRY
 
-    areas = {a for prefixes, letters in AREAS_BY_TABLE for a in letters if any(t.startswith(prefixes) for t in tables)}
-    ids = list(REGISTRY)
-    return [i for i in ids if REGISTRY[i].area in areas] + [i for i in ids if REGISTRY[i].area not in areas]
+    score: dict[str, int] = {}
+    for prefixes, areas in AREAS_BY_TABLE:
+        if any(t.startswith(prefixes) for t in tables):
+            for area, weight in areas.items():
+                score[area] = max(score.get(area, 0), weight)
+    order = {ind_id: i for i, ind_id in enumerate(REGISTRY)}
+
+    def rank(ind_id: str) -> tuple[int, int, int]:
+        ind = REGISTRY[ind_id]
+        return (-score.get(ind.area, 0), 0 if ind.snapshot else 1, order[ind_id])
+
+    return sorted(REGISTRY, key=rank)
 
 
 def _engine() -> tuple[Any, Any]:

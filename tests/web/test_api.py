@@ -1,0 +1,125 @@
+"""The push API and live figures: a pushed DfE API child record reaches the dashboard without a restart."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cscperf.web.app import WebSettings, create_app
+from cscperf.web.live import prioritised
+from cscperf.web.store import WebStore, users_db_path
+from tests.web import fixture
+from tests.web.conftest import FAST_HASHER, PASSWORD, add_users, login
+from tests.web.test_routes import tile_value
+
+URL = "/api/v1/children"
+
+
+def record(child_id: str, **episode) -> dict:
+    """A DfE CSC API child record: one episode referred on 1 March 2024, allocated to worker W1 (team A)."""
+    return {
+        "la_code": fixture.LA,
+        "Children": {
+            "la_child_id": child_id,
+            "child_details": {"sex": "F", "date_of_birth": "2016-06-01"},
+            "social_care_episodes": [
+                {
+                    "social_care_episode_id": f"R-{child_id}",
+                    "referral_date": "2024-03-01",
+                    "care_worker_details": [{"worker_id": "W1", "start_date": "2024-03-01"}],
+                    **episode,
+                }
+            ],
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """A warehouse whose figures for 31 March 2024 come from the engine (not hand-written), and a token."""
+    from cscperf.indicators.engine import compute, store_results
+    from cscperf.indicators.registry import REGISTRY
+    from cscperf.warehouse import connect
+
+    path = fixture.build(tmp_path_factory.mktemp("api") / "w.duckdb", results=False)
+    ids = [i for i in ("cp_plans_open", "cla_open") if i in REGISTRY]
+    con = connect(path)
+    store_results(con, compute(con, [fixture.PERIOD_END], ids=ids))
+    con.close()
+    store = add_users(path)
+    token = store.create_token("perf1")
+    app = create_app(WebSettings(warehouse=path, secure_cookies=False))
+    with TestClient(app) as client:
+        assert login(client, "perf1").status_code == 303
+        yield client, token
+    app.state.cscperf.close()
+
+
+def wait_for_tile(client, ind_id: str, expected: str, seconds: float = 5.0) -> str:
+    deadline = time.monotonic() + seconds
+    value = tile_value(client.get("/").text, ind_id)
+    while value != expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+        value = tile_value(client.get("/").text, ind_id)
+    return value
+
+
+def test_push_needs_a_valid_token(live):
+    client, _ = live
+    assert client.post(URL, json=record("N1")).status_code == 401
+    assert client.post(URL, json=record("N1"), headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+
+
+def test_push_rejects_a_body_that_is_not_records(live):
+    client, token = live
+    auth = {"Authorization": f"Bearer {token}"}
+    r = client.post(URL, content=b"{not json", headers=auth)
+    assert r.status_code == 400 and "not JSON" in r.json()["error"]
+    r = client.post(URL, json=[1, 2], headers=auth)
+    assert r.status_code == 400 and "expected a child record" in r.json()["error"]
+
+
+def test_tokens_are_only_for_performance_or_admin(live, tmp_path):
+    store = WebStore(users_db_path(tmp_path / "x.duckdb"), hasher=FAST_HASHER)
+    store.add_user("m", "member", PASSWORD)
+    with pytest.raises(Exception, match="API tokens are for performance or admin"):
+        store.create_token("m")
+
+
+def test_pushed_child_on_a_plan_raises_cp_plans_open(live):
+    client, token = live
+    assert tile_value(client.get("/").text, "cp_plans_open") == "2"  # C1 and C3
+    plan = {"child_protection_plans": [{"child_protection_plan_id": "P-N2", "start_date": "2024-03-05"}]}
+    r = client.post(URL, json=record("N2", **plan), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["records"] == 1 and body["rejected"] == [] and body["load_id"].startswith("api-json-")
+    assert wait_for_tile(client, "cp_plans_open", "3") == "3"
+    pushes = [row for row in client.app.state.cscperf.store.audit_rows(user="perf1") if row["action"] == "push"]
+    assert pushes[0]["children"] == ["N2"]
+
+
+def test_pushed_child_looked_after_raises_cla_open(live):
+    from cscperf.indicators.registry import REGISTRY
+
+    if "cla_open" not in REGISTRY:
+        pytest.skip("cla_open is not in the indicator registry yet")
+    client, token = live
+    assert tile_value(client.get("/").text, "cla_open") == "0"
+    placement = {
+        "child_looked_after_placements": [
+            {"child_looked_after_placement_id": "PL-N3", "start_date": "2024-03-10", "start_reason": "S", "placement_type": "U1"}
+        ]
+    }
+    r = client.post(URL, json=record("N3", **placement), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 202, r.text
+    assert wait_for_tile(client, "cla_open", "1") == "1"
+
+
+def test_recompute_order_puts_stock_figures_of_the_most_touched_area_first():
+    # A child protection push touches the episode (areas A, B, D, H a little) and the plan (C directly).
+    order = prioritised({"ssd_cin_episodes", "ssd_cp_plans", "ssd_involvements"})
+    assert order[0] == "cp_plans_open"  # the first stock figure of area C in catalogue order
+    assert order.index("cp_plans_open_2y_plus") < order.index("cp_plans_started") < order.index("cin_open") < order.index("referrals")
