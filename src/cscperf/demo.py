@@ -37,6 +37,7 @@ def demo(warehouse: Path, out: Path, seed: int) -> None:
     summary = build_warehouse(warehouse, profile="peterborough", years=5, seed=seed, end_date=end)
     click.echo(summary.describe())
     _write_reports(warehouse, end, out)
+    _print_dashboard(warehouse)
 
 
 def _write_reports(warehouse: Path, end: dt.date, out: Path) -> None:
@@ -51,3 +52,13 @@ def _write_reports(warehouse: Path, end: dt.date, out: Path) -> None:
             click.echo(f"{audience.capitalize()} report for {end:%B %Y}: {paths['pdf']} (also {paths['html'].name}, {paths['xlsx'].name})")
     finally:
         con.close()
+
+
+def _print_dashboard(warehouse: Path) -> None:
+    """Demo only: one login per role with a random password, printed once, and how to start the dashboard."""
+    from cscperf.web.cli import create_demo_users
+
+    click.echo("\nDashboard: cscperf serve --warehouse " + str(warehouse) + "   then open http://127.0.0.1:8000/")
+    click.echo("Demo logins (random passwords, shown only now; a new demo replaces them):")
+    for name, role, password in create_demo_users(warehouse):
+        click.echo(f"  {name:<18} {role:<12} {password}")
