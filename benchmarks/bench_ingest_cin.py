@@ -58,9 +58,8 @@ def _episode(rng: random.Random, start: dt.date) -> str:
     if cp:
         s47 = ref + dt.timedelta(days=2)
         icpc = s47 + dt.timedelta(days=rng.randint(5, 25))
-        parts.append(
-            f"<Section47><S47ActualStartDate>{_d(s47)}</S47ActualStartDate><InitialCPCtarget>{_d(s47 + dt.timedelta(days=21))}</InitialCPCtarget>"
-        )
+        target = s47 + dt.timedelta(days=21)
+        parts.append(f"<Section47><S47ActualStartDate>{_d(s47)}</S47ActualStartDate><InitialCPCtarget>{_d(target)}</InitialCPCtarget>")
         parts.append(f"<DateOfInitialCPC>{_d(icpc)}</DateOfInitialCPC><ICPCnotRequired>0</ICPCnotRequired></Section47>")
     parts.append(f"<ReferralNFA>{1 if rng.random() < 0.1 else 0}</ReferralNFA>")
     if cp:
