@@ -297,3 +297,36 @@ def test_ssda903_round_trip_over_several_years(source, tmp_path):
     assert summary.rejected == []
     for name, sql in SSDA903_CHECKS.items():
         assert _natural(target, sql) == _natural(source, sql), name
+
+
+CIN_INDICATORS = [
+    "referrals",
+    "referrals_nfa_pct",
+    "rereferrals_12m_pct",
+    "referrals_to_assessment_pct",
+    "assessments_completed",
+    "s47_enquiries",
+    "cp_plans_started",
+    "cp_plans_open",
+]
+
+
+def test_indicators_agree_after_a_cin_xml_round_trip(source, tmp_path):
+    from cscperf.indicators.engine import compute
+
+    files = []
+    for year in (2023, 2024):
+        files.append(tmp_path / f"cin_{year}.xml")
+        export_cin_xml(source, year, files[-1])
+    target = _fresh(tmp_path, "cin_ind")
+    run_load(target, "cin-xml", files, parser_for("cin-xml"))
+    ends = [D(2023, 3, 31), D(2024, 3, 31)]
+    before = compute(source, ends, bases=["year"], breakdowns=["la"], ids=CIN_INDICATORS)
+    after = compute(target, ends, bases=["year"], breakdowns=["la"], ids=CIN_INDICATORS)
+    pd.testing.assert_frame_equal(before, after)
+    got = {(r.indicator_id, r.period_end.year): r.value for r in after.itertuples()}
+    # worked by hand from _frames(): 2022-23 has R1 and R2 (R2 NFA); 2023-24 has R3, a re-referral of P2 within 12 months of R2
+    assert got[("referrals", 2023)] == 2 and got[("referrals", 2024)] == 1
+    assert got[("referrals_nfa_pct", 2023)] == 50.0
+    assert got[("rereferrals_12m_pct", 2024)] == 100.0
+    assert got[("cp_plans_started", 2023)] == 1 and got[("s47_enquiries", 2023)] == 1
