@@ -160,7 +160,7 @@ def _episode(
         "transfer_in": transfer_in,
         "cp": cp,
         "cp_end": cp_end,
-        "prev_plans": prev_plans + (rng.random(n) < 0.12),
+        "prev_plans": prev_plans + (rng.random(n) < 0.22),
         "has_cp": cp.astype("int64"),
         "cin": cin,
         "cin_start": cin_start,

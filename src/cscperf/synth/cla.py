@@ -202,7 +202,7 @@ def _placement_events(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     rng, m = ctx.rng, p["la"].size
     dur_y = (p["stop"] - p["start"]).astype(int) / 365.25
     teen = p["age"] >= 10
-    lam = np.where(teen, 0.85, 0.4) * dur_y + 0.45 * np.minimum(dur_y, 1)
+    lam = np.where(teen, 0.7, 0.4) * dur_y + 0.45 * np.minimum(dur_y, 1)
     moves = np.minimum(rng.poisson(lam), 25)
     own, _ = group_offsets(moves)
     is_adopt = p["route"] == ADOPT
@@ -623,9 +623,10 @@ def _missing(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     """Missing (M) and away (A) episodes for a minority of older children, several each."""
     rng = ctx.rng
     m = p["la"].size
-    prone = (p["age"] >= 11) & (rng.random(m) < 0.22)
+    prone = (p["age"] >= 11) & (rng.random(m) < 0.3)
     every = np.where(prone, rng.integers(20, 120, m), 10**6)
     o, d = _yearly(ctx, p, p["start"] + days(rng.integers(5, 90, m)), every, 15)
+    o, d = o[prone[o]], d[prone[o]]
     n = o.size
     typ = (rng.random(n) < 0.2).astype("int64")
     back = d + days(rng.choice([0, 0, 1, 1, 2, 3, 5], n))
@@ -705,7 +706,7 @@ ACCOM = {
     "T": 0.02,
     "Y": 0.02,
 }
-ACTIV = {"F1": 0.06, "P1": 0.01, "F2": 0.25, "P2": 0.03, "F4": 0.05, "P4": 0.01, "F5": 0.12, "P5": 0.06, "G4": 0.08, "G5": 0.28, "G6": 0.05}
+ACTIV = {"F1": 0.06, "P1": 0.01, "F2": 0.25, "P2": 0.03, "F4": 0.05, "P4": 0.01, "F5": 0.12, "P5": 0.06, "G4": 0.08, "G5": 0.2, "G6": 0.05}
 IN_TOUCH = {"YES": 0.91, "NO": 0.04, "REFU": 0.02, "NREQ": 0.02, "RHOM": 0.01}
 
 

@@ -25,7 +25,7 @@ TEAM_NAMES = {
     "DC": ("Disability", "DS", "Children with Disabilities"),
     "AD": ("Adoption", "CO", "Corporate Parenting"),
 }
-CASELOAD = {"FR": 0, "AS": 17.0, "FS": 18.0, "CP": 16.0, "CC": 16.0, "LC": 20.0, "DC": 16.0, "AD": 12.0}
+CASELOAD = {"FR": 0, "AS": 19.0, "FS": 20.0, "CP": 18.0, "CC": 18.0, "LC": 22.0, "DC": 18.0, "AD": 14.0}
 POSTS_PER_TEAM = 8
 CHANGE_REASONS = ["WORKER_LEFT", "CASE_TRANSFER", "CASELOAD", "OTHER"]
 
@@ -103,6 +103,7 @@ def _teams(ctx: Ctx, phases: pd.DataFrame) -> pd.DataFrame:
     # Establishment: budgeted posts, revised once during the window.
     mid = ctx.first_year_start + days(365 * (ctx.years // 2))
     extra = ctx.rng.integers(-1, 2, len(teams))
+    posts = teams["posts"].to_numpy()
     ctx.frames.add(
         "ext_establishment",
         {
@@ -110,7 +111,8 @@ def _teams(ctx: Ctx, phases: pd.DataFrame) -> pd.DataFrame:
             "estb_team_id": np.r_[teams["team_id"], teams["team_id"]],
             "estb_start_date": np.r_[np.full(len(teams), ctx.data_start - days(365)), np.full(len(teams), mid)],
             "estb_end_date": np.r_[np.full(len(teams), mid - DAY), np.full(len(teams), NAT)],
-            "estb_social_worker_fte": np.r_[teams["posts"].to_numpy(), np.maximum(teams["posts"].to_numpy() + extra, 1)].astype(float),
+            # Agency workers fill some budgeted posts and some posts are unfunded cover, so the establishment is below the posts.
+            "estb_social_worker_fte": np.round(np.r_[posts, np.maximum(posts + extra, 1)] * 0.92, 1),
         },
     )
     return teams
@@ -127,8 +129,8 @@ def _posts(ctx: Ctx, teams: pd.DataFrame) -> pd.DataFrame:
     live = np.ones(n, bool)
     while live.any():
         idx = np.flatnonzero(live)
-        agency = rng.random(idx.size) < 0.16
-        length = np.where(agency, rng.lognormal(np.log(260), 0.6, idx.size), rng.lognormal(np.log(3.3 * 365), 0.7, idx.size))
+        agency = rng.random(idx.size) < 0.45
+        length = np.where(agency, rng.lognormal(np.log(400), 0.6, idx.size), rng.lognormal(np.log(4.2 * 365), 0.7, idx.size))
         start = cur[idx]
         stop = start + days(np.maximum(length, 30))
         parts.append(pd.DataFrame({"post": idx, "start": start, "stop": stop, "agency": agency}))
@@ -190,7 +192,7 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
         np.where(phases["kind"].to_numpy() == TEAM_KINDS.index("AS"), rng.integers(0, 3, len(phases)), 0)
     )
     span = np.maximum((limit - start).astype(int), 1)
-    n_seg = np.minimum(1 + rng.poisson(span / 300), 40)
+    n_seg = np.minimum(1 + rng.poisson(span / 900), 40)
     own, k = group_offsets(n_seg)
     frac = np.where(k == 0, 0.0, rng.random(own.size))
     # Segment boundaries: sorted random points within each phase.
@@ -235,7 +237,7 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
     stop = a["stop"].to_numpy("datetime64[D]")
     n = len(a)
     reason = np.where(a["changed"].to_numpy(), choice(rng, n, [0.45, 0.3, 0.15, 0.1]), -1)
-    person = phases["person"].to_numpy()[own][o]
+    person = phases["person"].to_numpy()[o]
     ctx.frames.add(
         "ssd_involvements",
         {
@@ -247,6 +249,6 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
             "invo_involvement_end_date": np.where(stop <= end, stop, NAT),
             "invo_worker_change_reason": codes(CHANGE_REASONS, reason),
             "invo_person_id": person,
-            "invo_referral_id": phases["referral"].to_numpy()[own][o],
+            "invo_referral_id": phases["referral"].to_numpy()[o],
         },
     )
