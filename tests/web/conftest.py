@@ -54,7 +54,7 @@ def warehouse(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def app(warehouse):
-    app = create_app(WebSettings(warehouse=warehouse, secure_cookies=False, auto_recompute=False))
+    app = create_app(WebSettings(warehouse=warehouse, secure_cookies=False, auto_recompute=False, warm_caches=False))
     yield app
     app.state.cscperf.close()
 

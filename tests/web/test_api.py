@@ -50,7 +50,7 @@ def live(tmp_path_factory):
     con.close()
     store = add_users(path)
     token = store.create_token("perf1")
-    app = create_app(WebSettings(warehouse=path, secure_cookies=False))
+    app = create_app(WebSettings(warehouse=path, secure_cookies=False, warm_caches=False))
     with TestClient(app) as client:
         assert login(client, "perf1").status_code == 303
         yield client, token

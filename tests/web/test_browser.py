@@ -21,7 +21,7 @@ def base_url(tmp_path_factory):
         pytest.skip("Chromium is not installed (scripts/install-system-deps.sh installs it)")
     path = fixture.build(tmp_path_factory.mktemp("browser") / "w.duckdb")
     add_users(path)
-    app = create_app(WebSettings(warehouse=path, secure_cookies=False, auto_recompute=False))
+    app = create_app(WebSettings(warehouse=path, secure_cookies=False, auto_recompute=False, warm_caches=False))
     with running(app) as url:
         yield url
     app.state.cscperf.close()

@@ -71,7 +71,7 @@ def test_logout_needs_csrf_and_ends_the_session(client_for):
 def test_login_rate_limit(warehouse):
     from fastapi.testclient import TestClient
 
-    app = create_app(WebSettings(warehouse=warehouse, secure_cookies=False, auto_recompute=False, login_attempts=3))
+    app = create_app(WebSettings(warehouse=warehouse, secure_cookies=False, auto_recompute=False, warm_caches=False, login_attempts=3))
     try:
         with TestClient(app) as client:
             codes = [login(client, "perf1", f"bad password {i}").status_code for i in range(4)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -36,6 +37,7 @@ class WebSettings:
     login_attempts: int = 5
     login_window: float = 300.0
     auto_recompute: bool = True
+    warm_caches: bool = True
 
 
 class Forbidden(Exception):
@@ -51,16 +53,19 @@ class PageCache:
 
     def __init__(self, size: int = 256) -> None:
         self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
         self.size = size
 
     def get(self, key: tuple, make: Callable[[], Any]) -> Any:
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        value = make()
-        self._items[key] = value
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()  # outside the lock: two threads may both build a value; the results are equal
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
         return value
 
 
@@ -73,17 +78,54 @@ class State:
         self.access = WarehouseAccess(settings.warehouse, idle_release=settings.idle_release)
         self.recomputer = Recomputer(self.access)
         self.cache = PageCache()
+        self._warmed: str | None = None
+        self._warmer: threading.Thread | None = None
+        self._warm_lock = threading.Lock()
 
     @contextmanager
     def read(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, Fingerprint]]:
-        """A cursor and the data's fingerprint; queues a recompute when a CLI load is newer than the figures."""
+        """A cursor and the data's fingerprint; queues a recompute when a CLI load is newer than the figures,
+        and warms the page caches for data not seen before."""
         with self.access.cursor() as cur:
             fp = fingerprint(cur)
             if self.settings.auto_recompute and not self.recomputer.busy and self.recomputer.needed(cur):
                 self.recomputer.request()
+            if self.settings.warm_caches and fp.key != self._warmed:
+                self._start_warming(fp.key)
             yield cur, fp
 
+    def _start_warming(self, key: str) -> None:
+        with self._warm_lock:
+            if self._warmed == key:
+                return
+            self._warmed = key
+        self._warmer = threading.Thread(target=self._warm, name="cscperf-warm", daemon=True)
+        self._warmer.start()
+
+    def _warm(self) -> None:
+        """Build what pages need for new data ahead of the first visitor: the overview and every exception list."""
+        from cscperf.web import pages, views
+
+        try:
+            with self.access.cursor() as cur:
+                fp = fingerprint(cur)
+                ov = self.cache.get((fp.key, "overview"), lambda: views.overview(cur))
+                if ov.period_end is None:
+                    return
+                for ind in views.registry().values():
+                    if self._warmed == "closed":
+                        return
+                    if ind.practice and not self.recomputer.busy:
+                        self.cache.get(
+                            (fp.key, "exceptions", ind.id, ov.period_end), lambda i=ind.id: pages._exceptions(cur, i, ov.period_end)
+                        )
+        except Exception:  # warming is an optimisation: a page builds what it needs if this fails
+            pass
+
     def close(self) -> None:
+        self._warmed = "closed"
+        if self._warmer is not None:
+            self._warmer.join(30)
         self.recomputer.stop()
         self.access.close()
 
