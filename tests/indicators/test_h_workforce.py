@@ -1,0 +1,139 @@
+"""Section H: workforce and allocation, on a hand-built workforce at Sun 31 Mar 2024."""
+
+import pandas as pd
+import pytest
+
+from tests.indicators.builder import LA, Built, d
+
+END = "2024-03-31"
+
+
+@pytest.fixture(scope="module")
+def w():
+    w = Built()
+
+    def worker(wid, team, qualified="Y", agency="N", start="2015-01-01", end=None, fte=1.0):
+        w.add(
+            "ssd_professionals",
+            prof_professional_id=wid,
+            prof_ext_team_id=team,
+            prof_ext_qualified_flag=qualified,
+            prof_agency_worker_flag=agency,
+            prof_ext_start_date=start,
+            prof_ext_end_date=end,
+            prof_full_time_equivalency=fte,
+        )
+
+    worker("Q1", "T1")
+    worker("Q2", "T1", agency="Y", start="2023-06-01")
+    worker("Q3", "T2", fte=0.6)  # holds cases recorded under T1 and T2
+    worker("Q4", "T2", end="2024-03-31")  # leaves on the period end: not in post, a leaver
+    worker("Q5", "T2", start="2024-01-15")  # joined in the year, no cases yet
+    worker("Q6", "T1", end="2023-04-01")  # left on the first day of the 12 months
+    worker("Q7", "T1", end="2023-03-31")  # left the day before the 12 months
+    worker("Q8", "T3")
+    worker("Q9", "T3")
+    worker("FS1", "T1", qualified="N")  # family support worker
+
+    def case(pid, referral="2024-01-10", close=None, allocations=()):
+        w.child(pid)
+        w.add("ssd_cin_episodes", cine_referral_id=f"r-{pid}", cine_person_id=pid, cine_referral_date=referral, cine_close_date=close)
+        for wid, team, start, *end in allocations:
+            w.allocate(pid, wid, team, start, end[0] if end else None)
+
+    for i in range(1, 5):
+        case(f"ch{i}", allocations=[("Q1", "T1", "2024-01-10")])
+    # ch5 has Q1 and, later, a family support worker: counts for Q1 (the qualified worker) and is allocated.
+    case("ch5", allocations=[("Q1", "T1", "2024-01-10"), ("FS1", "T1", "2024-02-01")])
+    case("ch6", allocations=[("Q2", "T1", "2024-01-10")])
+    case("ch7", allocations=[("Q2", "T1", "2024-01-10")])
+    for i, team in zip(range(8, 12), ["T1", "T1", "T2", "T2"], strict=True):
+        case(f"ch{i}", allocations=[("Q3", team, "2024-01-10")])
+    case("ch12", allocations=[("Q4", "T2", "2024-01-10")])  # worker left on 31 March: unallocated
+    case("ch13", allocations=[("FS1", "T1", "2024-01-10")])  # allocated, but not to a qualified social worker
+    case("ch14", referral="2024-03-01")  # never allocated
+    case("ch15", close="2024-03-20", allocations=[("Q1", "T1", "2024-01-10")])  # closed: not open
+    case("ch16", allocations=[("Q1", "T1", "2024-01-10", "2024-03-31")])  # allocation ended on 31 March
+
+    def establishment(team, start, fte, end=None):
+        w.add("ext_establishment", estb_team_id=team, estb_start_date=start, estb_end_date=end, estb_social_worker_fte=fte)
+
+    establishment("T1", "2022-04-01", 5.0, end="2023-03-31")
+    establishment("T1", "2023-04-01", 3.0)
+    establishment("T2", "2023-04-01", 3.0)
+    establishment("T3", "2023-04-01", 1.0)
+    return w
+
+
+def by_value(w, indicator, breakdown, basis="month"):
+    frame = w.results([indicator], END, bases=(basis,), breakdowns=(breakdown,))
+    return {r.breakdown_value: tuple(None if pd.isna(x) else x for x in (r.numerator, r.denominator, r.value)) for r in frame.itertuples()}
+
+
+def test_caseload_average(w):
+    # Qualified workers in post holding cases: Q1 5 (ch1-ch5), Q2 2 (ch6, ch7), Q3 4 (ch8-ch11, two teams' cases).
+    num, den, value = w.figure("caseload_avg", END)
+    assert (num, den) == (11, 3)
+    assert value == pytest.approx(11 / 3)
+
+
+def test_caseload_by_team_counts_a_worker_once_in_their_own_team(w):
+    # T1: Q1 and Q2, (5 + 2) / 2 = 3.5. T2: Q3 with all 4 of their cases (2 recorded under T1).
+    assert by_value(w, "caseload_avg", "team") == {"T1": (7, 2, 3.5), "T2": (4, 1, 4.0)}
+
+
+def test_caseload_max(w):
+    assert w.figure("caseload_max", END) == (5, None, 5)
+    assert by_value(w, "caseload_max", "team") == {"T1": (5, None, 5), "T2": (4, None, 4)}
+
+
+def test_unallocated_cases(w):
+    # ch12 (worker left on the period end), ch14 (never allocated), ch16 (allocation ended on the period end).
+    assert w.figure("unallocated_cases", END) == (3, None, 3)
+
+
+def test_unallocated_exceptions_give_days_since_referral(w):
+    rows = w.exceptions("unallocated_cases", END).set_index("person_id")
+    assert sorted(rows.index) == ["ch12", "ch14", "ch16"]
+    # ch14 referred 1 Mar 2024: 30 days. ch12 referred 10 Jan: 21 + 29 + 31 = 81 days.
+    assert (rows.loc["ch14", "days_overdue"], rows.loc["ch14", "reason"]) == (30, "not allocated since the referral")
+    assert (rows.loc["ch12", "days_overdue"], rows.loc["ch12", "reason"]) == (81, "allocation ended or worker left")
+    assert rows.loc["ch12", "due_date"] == d("2024-01-10")
+
+
+def test_agency_share(w):
+    # Qualified in post on 31 March: Q1, Q2 (agency), Q3, Q5, Q8, Q9; Q4 left that day.
+    num, den, value = w.figure("sw_agency_pct", END)
+    assert (num, den) == (1, 6)
+    assert by_value(w, "sw_agency_pct", "team") == {"T1": (1, 2, 50.0), "T2": (0, 2, 0.0), "T3": (0, 2, 0.0)}
+
+
+def test_turnover_rolling_12_months(w):
+    # 1 Apr 2023 - 31 Mar 2024. Permanent qualified in post at some time: Q1, Q3, Q4, Q5 (joined), Q6, Q8, Q9;
+    # Q7 left the day before and Q2 is agency. Leavers: Q4 (31 Mar 2024) and Q6 (1 Apr 2023): 2 of 7.
+    # (For comparison, leavers / average headcount: in post on 1 Apr 2023 Q1, Q3, Q4, Q8, Q9 = 5, on 31 Mar 2024
+    # Q1, Q3, Q5, Q8, Q9 = 5, so 2 / 5 = 40%; see the entry's notes for why the denominator differs.)
+    num, den, value = w.figure("sw_turnover_pct", END, basis="rolling12")
+    assert (num, den) == (2, 7)
+    assert value == pytest.approx(200 / 7)
+    assert by_value(w, "sw_turnover_pct", "team", basis="rolling12") == {
+        "T1": (1, 2, 50.0),  # Q1, Q6 (left)
+        "T2": (1, 3, pytest.approx(100 / 3)),  # Q3, Q4 (left), Q5
+        "T3": (0, 2, 0.0),
+    }
+
+
+def test_vacancy_from_establishment(w):
+    # Establishment on 31 March (the 2023 rows; T1's 5.0 ended 31 Mar 2023): T1 3, T2 3, T3 1 post.
+    # Permanent FTE in post: T1 Q1 = 1 (Q2 is agency): 2 vacant. T2 Q3 0.6 + Q5 1.0 = 1.6, 2 whole posts: 1 vacant.
+    # T3 Q8 + Q9 = 2 over an establishment of 1: 0 vacant. Authority: 3 of 7.
+    num, den, value = w.figure("sw_vacancy_pct", END)
+    assert (num, den) == (3, 7)
+    assert value == pytest.approx(300 / 7)
+    got = by_value(w, "sw_vacancy_pct", "team")
+    assert {k: v[:2] for k, v in got.items()} == {"T1": (2, 3), "T2": (1, 3), "T3": (0, 1)}
+
+
+def test_workforce_figures_are_for_the_authority(w):
+    frame = w.results(["sw_agency_pct"], END)
+    assert list(frame.breakdown_value) == [LA]
