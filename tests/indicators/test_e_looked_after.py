@@ -1,0 +1,613 @@
+"""Section E: children looked after, on hand-built cases worked out in the comments."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tests.indicators.builder import Built, d
+
+NEW_PLACEMENT = ("S", "P", "B", "T", "U")
+_pocs = itertools.count(1)
+
+# (start, end, RNE, REC, legal status, placement type, provider)
+Episode = tuple[str, str | None, str, str | None, str, str, str]
+
+
+def care(w: Built, pid: str, episodes: list[Episode], dob: str = "2015-06-01") -> None:
+    """A child with 903-style episodes: a new period of care at RNE S and a new placement at RNE S/P/B/T/U (a change
+    of legal status only, L, keeps the placement), as the SSDA903 loader derives them."""
+    w.child(pid, dob=dob)
+    poc = pl = None
+    placements: dict[str, dict] = {}
+    for start, end, rne, rec, ls, place, provider in episodes:
+        if rne == "S":
+            poc = f"{pid}-poc{next(_pocs)}"
+        if rne in NEW_PLACEMENT:
+            pl = f"{poc}-pl-{start}"
+            placements[pl] = dict(
+                clap_cla_placement_id=pl,
+                clap_person_id=pid,
+                clap_cla_id=poc,
+                clap_cla_placement_start_date=start,
+                clap_cla_placement_type=place,
+                clap_cla_placement_provider=provider,
+            )
+        placements[pl]["clap_cla_placement_end_date"] = end
+        w.add(
+            "ssd_cla_episodes",
+            clae_person_id=pid,
+            clae_cla_id=poc,
+            clae_cla_episode_start_date=start,
+            clae_cla_episode_ceased_date=end,
+            clae_cla_episode_start_reason=rne,
+            clae_cla_episode_ceased_reason=rec,
+            clae_ext_legal_status=ls,
+            clae_cla_placement_id=pl,
+        )
+    w.rows("ssd_cla_placement", list(placements.values()))
+
+
+def in_care(w: Built, pid: str, start: str, dob: str = "2015-06-01", place: str = "U6", provider: str = "PR1", ls: str = "C2") -> None:
+    """A child in one placement from `start`, still looked after."""
+    care(w, pid, [(start, None, "S", None, ls, place, provider)], dob=dob)
+
+
+def poc_of(w: Built, pid: str) -> str:
+    return w.con.execute("SELECT max(clae_cla_id) FROM ssd_cla_episodes WHERE clae_person_id = ?", [pid]).fetchone()[0]
+
+
+# --- numbers in care: open, started, ceased ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flows():
+    w = Built()
+    # c1: ceases 10 Jan 2024 (returned home) and starts again 5 Feb 2024: two periods of care.
+    care(w, "c1", [("2023-06-01", "2024-01-10", "S", "E4A", "C2", "U6", "PR1"), ("2024-02-05", None, "S", None, "V2", "U6", "PR1")])
+    # c2: one period of care made of three episodes joined by X1 (a change of placement, then of legal status only).
+    care(
+        w,
+        "c2",
+        [
+            ("2023-03-01", "2023-09-01", "S", "X1", "V2", "U6", "PR1"),
+            ("2023-09-01", "2023-12-01", "P", "X1", "V2", "U4", "PR1"),
+            ("2023-12-01", None, "L", None, "C2", "U4", "PR1"),
+        ],
+    )
+    # c3: short breaks (V4) only: never counted.
+    care(w, "c3", [("2023-11-01", None, "S", None, "V4", "U6", "PR1")])
+    # c4: adopted on 31 Jan 2024: not looked after at 31 Jan.
+    care(w, "c4", [("2022-05-01", "2024-01-31", "S", "E11", "E1", "A4", "PR1")])
+    # c5: starts twice in February (1st and 20th): one starter.
+    care(w, "c5", [("2024-02-01", "2024-02-10", "S", "E4B", "V2", "U6", "PR1"), ("2024-02-20", None, "S", None, "V2", "U6", "PR1")])
+    # c6: SGO on 29 Feb 2024; started 28 Feb 2023, the day before the rolling year to 29 Feb 2024.
+    care(w, "c6", [("2023-02-28", "2024-02-29", "S", "E45", "C2", "U3", "PR1")])
+    # c7: ceases twice in the financial year: returned home (Nov), then independent living (Feb).
+    care(w, "c7", [("2023-10-01", "2023-11-15", "S", "E13", "V2", "U6", "PR1"), ("2023-12-01", "2024-02-15", "S", "E5", "V2", "P2", "PR1")])
+    # c8: a second episode opened while the first was never closed: two open episodes, one child.
+    care(w, "c8", [("2023-05-01", None, "S", None, "C2", "U6", "PR1")])
+    w.add(
+        "ssd_cla_episodes",
+        clae_person_id="c8",
+        clae_cla_id=poc_of(w, "c8"),
+        clae_cla_episode_start_date="2023-08-01",
+        clae_cla_episode_start_reason="P",
+        clae_ext_legal_status="C2",
+    )
+    return w
+
+
+def test_cla_open_counts_each_child_once(flows):
+    # 31 Jan 2024: c2, c6, c7 and c8 (two open episodes, counted once). c1 ceased 10 Jan, c3 is on short breaks,
+    # c4's episode ends on the period end (so not open then), c5 has not started.
+    assert flows.figure("cla_open", "2024-01-31")[0] == 4
+    # 10,000 children aged 0-17: the rate per 10,000 equals the count.
+    assert flows.figure("cla_open_rate", "2024-01-31") == (4, 10000, 4.0)
+    # 29 Feb 2024: c1 (second period), c2, c5 (second period), c8. c6 ceased on 29 Feb, c7 on 15 Feb.
+    assert flows.figure("cla_open", "2024-02-29")[0] == 4
+
+
+def test_cla_started(flows):
+    # February: c1 (5 Feb) and c5 (1 and 20 Feb: counted once).
+    assert flows.figure("cla_started", "2024-02-29")[0] == 2
+    # Rolling 12 months 1 Mar 2023 - 29 Feb 2024: c1 (June and Feb: once), c2 (1 Mar 2023; its X1 chain is one period),
+    # c5, c7 (Oct and Dec: once), c8. c3 is short breaks only; c6 started 28 Feb 2023, before the window.
+    assert flows.figure("cla_started", "2024-02-29", basis="rolling12")[0] == 5
+    # January: no period of care starts (c2's X1 episodes are not starts).
+    assert flows.figure("cla_started", "2024-01-31")[0] == 0
+
+
+def test_cla_ceased_and_reason_groups(flows):
+    # January: c1 returned home (E4A, 10 Jan) and c4 adopted (E11, 31 Jan); c2's X1 endings are not ceasings.
+    assert flows.figure("cla_ceased", "2024-01-31")[0] == 2
+    assert flows.figure("cla_ceased", "2024-01-31", breakdown="reason_group", value="adopted")[0] == 1
+    # November: c7 returned home (E13).
+    assert flows.figure("cla_ceased", "2023-11-30", breakdown="reason_group", value="returned home")[0] == 1
+    # Year to date 1 Apr 2023 - 29 Feb 2024: c1, c4, c5 (E4B), c6 (E45 on 29 Feb) and c7 once, by its last ceasing (E5).
+    assert flows.figure("cla_ceased", "2024-02-29", basis="ytd")[0] == 5
+    groups = {"returned home": 2, "adopted": 1, "SGO": 1, "independent living": 1}
+    for group, expected in groups.items():
+        assert flows.figure("cla_ceased", "2024-02-29", basis="ytd", breakdown="reason_group", value=group)[0] == expected
+
+
+# --- placement stability ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stability():
+    w = Built()
+    # Period end 31 Mar 2024; the 12 months run from 1 Apr 2023.
+    # s1: three placements; the first ended on 1 Apr 2023, so it was open at the start of the window.
+    care(
+        w,
+        "s1",
+        [
+            ("2023-01-01", "2023-04-01", "S", "X1", "C2", "U6", "PR1"),
+            ("2023-04-01", "2023-10-01", "P", "X1", "C2", "U6", "PR4"),
+            ("2023-10-01", None, "P", None, "C2", "K2", "PR4"),
+        ],
+    )
+    # s2: five episodes but two placements: a holiday (T2, temporary) and the return to the same carer, then a
+    # placement ending the day it started (under 24 hours), then a long-term foster placement.
+    care(
+        w,
+        "s2",
+        [
+            ("2022-06-01", "2023-06-01", "S", "X1", "C2", "U6", "PR1"),
+            ("2023-06-01", "2023-06-10", "P", "X1", "C2", "T2", "PR1"),
+            ("2023-06-10", "2023-09-01", "P", "X1", "C2", "U6", "PR1"),
+            ("2023-09-01", "2023-09-01", "P", "X1", "C2", "U6", "PR4"),
+            ("2023-09-01", None, "P", None, "C2", "U4", "PR4"),
+        ],
+    )
+    # s3: foster (open at the window start), a new foster carer, then placed for adoption with that carer (A5, not a
+    # change) and a change of legal status only (L, not a placement): two placements.
+    care(
+        w,
+        "s3",
+        [
+            ("2022-01-01", "2023-05-01", "S", "X1", "C2", "U6", "PR1"),
+            ("2023-05-01", "2023-11-01", "P", "X1", "C2", "U4", "PR1"),
+            ("2023-11-01", "2024-01-15", "T", "X1", "C2", "A5", "PR1"),
+            ("2024-01-15", None, "L", None, "E1", "A5", "PR1"),
+        ],
+    )
+    # s4: three placements across two periods of care (ended June, restarted September).
+    care(
+        w,
+        "s4",
+        [
+            ("2023-04-15", "2023-06-30", "S", "E4A", "V2", "U6", "PR1"),
+            ("2023-09-01", "2023-12-01", "S", "X1", "C2", "U6", "PR1"),
+            ("2023-12-01", None, "P", None, "C2", "R1", "PR4"),
+        ],
+    )
+    # s5: short breaks (V3), three stays: excluded.
+    care(
+        w,
+        "s5",
+        [
+            ("2023-05-01", "2023-05-03", "S", "E8", "V3", "U6", "PR1"),
+            ("2023-08-01", "2023-08-03", "S", "E8", "V3", "U6", "PR1"),
+            ("2024-03-30", None, "S", None, "V3", "U6", "PR1"),
+        ],
+    )
+    # Long-term stability: under 16 and looked after since at least 1 Oct 2021 (31 Mar 2024 - 30 months + 1 day);
+    # the same carer since at least 1 Apr 2022 (31 Mar 2024 - 24 months + 1 day).
+    # l1: same carer since 1 Sep 2021; RNE T (becomes long-term) and L do not change the carer: met.
+    care(
+        w,
+        "l1",
+        [
+            ("2021-09-01", "2022-04-01", "S", "X1", "C2", "U6", "PR1"),
+            ("2022-04-01", "2023-01-01", "T", "X1", "C2", "U4", "PR1"),
+            ("2023-01-01", None, "L", None, "E1", "U4", "PR1"),
+        ],
+    )
+    # l2: new carer on 2 Apr 2022, one day short of 2 years: not met.
+    care(w, "l2", [("2021-06-01", "2022-04-02", "S", "X1", "C2", "U6", "PR1"), ("2022-04-02", None, "P", None, "C2", "U6", "PR4")])
+    # l3: placed for adoption with new carers (A6) on 1 Jan 2023; with the placement before it (from 1 Feb 2022): met.
+    care(
+        w,
+        "l3",
+        [
+            ("2021-01-01", "2022-02-01", "S", "X1", "C2", "U6", "PR1"),
+            ("2022-02-01", "2023-01-01", "P", "X1", "C2", "U6", "PR4"),
+            ("2023-01-01", None, "P", None, "E1", "A6", "PR1"),
+        ],
+    )
+    # l4: 16 on the period end: excluded. l5: looked after from 2 Oct 2021, a day short of 2.5 years: excluded.
+    in_care(w, "l4", "2020-01-01", dob="2008-03-31")
+    in_care(w, "l5", "2021-10-02")
+    # l6: from 1 Oct 2021 (exactly 2.5 years); a hospital stay (T1) and a return to the same carer: met.
+    care(
+        w,
+        "l6",
+        [
+            ("2021-10-01", "2023-07-01", "S", "X1", "C2", "U6", "PR1"),
+            ("2023-07-01", "2023-07-20", "P", "X1", "C2", "T1", "PR3"),
+            ("2023-07-20", None, "P", None, "C2", "U6", "PR1"),
+        ],
+    )
+    return w
+
+
+def test_three_or_more_placements(stability):
+    # Denominator: s1-s4 and l1-l6 (s5 is on short breaks). Placements in the 12 months: s1 3, s2 2 (not 5), s3 2 (not
+    # 4), s4 3 (two periods of care), l1-l6 1 each (l6's hospital stay and return are one placement).
+    assert stability.figure("cla_3plus_placements_pct", "2024-03-31") == (2, 10, 20.0)
+
+
+def test_long_term_stability(stability):
+    # Denominator: l1, l2, l3, l6 (l4 is 16, l5 a day short, s1-s4 looked after under 2.5 years). Met: l1, l3, l6.
+    assert stability.figure("cla_long_term_stability_pct", "2024-03-31") == (3, 4, 75.0)
+
+
+# --- reviews ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reviews():
+    w = Built()
+
+    def review(pid: str, date: str, by_poc: bool = True, cancelled: str | None = None) -> None:
+        w.add(
+            "ssd_cla_reviews",
+            clar_cla_id=poc_of(w, pid) if by_poc else None,
+            clar_ext_person_id=pid,
+            clar_cla_review_date=date,
+            clar_cla_review_cancelled=cancelled,
+        )
+
+    # r1, r2 start Thu 2 Nov 2023: the 20th working day is Thu 30 Nov. Both first reviews are on it.
+    # r1's second is on 29 Feb 2024 (30 Nov + 3 months, clamped to the leap day): in time. r2's is on 1 Mar: late.
+    for pid, second in (("r1", "2024-02-29"), ("r2", "2024-03-01")):
+        in_care(w, pid, "2023-11-02")
+        review(pid, "2023-11-30")
+        review(pid, second)
+    # r3 starts Fri 1 Dec 2023: working days skip 25-26 Dec and 1 Jan, so the 20th is Wed 3 Jan 2024 (18 Dec-22 Dec is
+    # 15, 27-29 Dec 18, 2-3 Jan 20). Reviewed Thu 4 Jan: day 21, late. A cancelled review on 20 Dec does not count.
+    in_care(w, "r3", "2023-12-01")
+    review("r3", "2023-12-20", cancelled="Y")
+    review("r3", "2024-01-04")
+    # r4: a first period of care in 2023 with a review, then a new period from Mon 15 Jan 2024, due on Mon 12 Feb and
+    # reviewed that day. Reviews are linked by child only, so the old one must be left out by date.
+    care(w, "r4", [("2023-01-02", "2023-06-30", "S", "E4A", "V2", "U6", "PR1"), ("2024-01-15", None, "S", None, "V2", "U6", "PR1")])
+    review("r4", "2023-06-01", by_poc=False)
+    review("r4", "2024-02-12", by_poc=False)
+    # r5 starts Tue 20 Feb 2024: first review due Tue 19 Mar; none held.
+    in_care(w, "r5", "2024-02-20")
+    # Short breaks: excluded.
+    in_care(w, "r6", "2023-06-01", ls="V3")
+    return w
+
+
+def test_reviews_in_timescale_29_february(reviews):
+    # 29 Feb 2024: r1 in time; r2's second review is not yet late (its limit is 29 Feb); r3 late; r4 in time; r5's
+    # first review is not due until 19 Mar (excluded).
+    assert reviews.figure("cla_reviews_in_timescale_pct", "2024-02-29") == (3, 4, 75.0)
+
+
+def test_reviews_in_timescale_31_march(reviews):
+    # 31 Mar 2024: r1 and r4 in time; r2's second review came a day late; r3 late; r5 overdue since 19 Mar.
+    assert reviews.figure("cla_reviews_in_timescale_pct", "2024-03-31") == (2, 5, 40.0)
+
+
+def test_review_exceptions(reviews):
+    rows = reviews.exceptions("cla_reviews_in_timescale_pct", "2024-03-31").set_index("person_id")
+    assert rows.loc["r5", "status"] == "overdue"
+    assert rows.loc["r5", "due_date"] == d("2024-03-19")
+    assert rows.loc["r5", "days_overdue"] == 12
+    assert rows.loc["r5", "reason"] == "first review (20 working days)"
+    # r3: reviewed 4 Jan, second due 4 Apr, 4 days away: approaching.
+    assert (rows.loc["r3", "status"], rows.loc["r3", "due_date"]) == ("approaching", d("2024-04-04"))
+    assert rows.loc["r3", "last_event_date"] == d("2024-01-04")
+    # r1 (due 29 Aug), r2 (due 1 Sep) and r4 (due 12 May) are not due soon; r6 is on short breaks.
+    assert set(rows.index) == {"r3", "r5"}
+
+
+# --- visits (regulation 28) -------------------------------------------------------------------------
+
+# v3 and v4: placed 2 Jan 2023, seen every 5-6 weeks, the last on 10 Jan 2024, after the placement's first year.
+REGULAR_VISITS = [
+    "2023-01-05",
+    "2023-02-10",
+    "2023-03-20",
+    "2023-04-28",
+    "2023-06-05",
+    "2023-07-14",
+    "2023-08-22",
+    "2023-10-02",
+    "2023-11-10",
+    "2023-12-20",
+    "2024-01-10",
+]
+
+
+@pytest.fixture(scope="module")
+def visits():
+    w = Built()
+
+    def visit(pid: str, date: str, seen: str = "Y", reason: str | None = None) -> None:
+        w.add("ssd_cla_visits", clav_person_id=pid, clav_cla_visit_date=date, clav_cla_visit_seen=seen, clav_ext_not_seen_reason=reason)
+
+    # v1: placed 1 Mar 2024, seen 8 Mar (within a week), next due 19 Apr: in time.
+    in_care(w, "v1", "2024-03-01")
+    visit("v1", "2024-03-08")
+    # v2: placed 1 Mar 2024, first seen 9 Mar: late.
+    in_care(w, "v2", "2024-03-01")
+    visit("v2", "2024-03-09")
+    # v3: the placement became long-term (U4) with the same carer on 1 Jun 2023 (RNE T: the clock does not restart).
+    # After the first year (from 2 Jan 2024) visits may be 3 months apart: next due 10 Apr 2024.
+    care(w, "v3", [("2023-01-02", "2023-06-01", "S", "X1", "C2", "U6", "PR1"), ("2023-06-01", None, "T", None, "C2", "U4", "PR1")])
+    # v4: the same visits in an ordinary foster placement: 6 weeks apply, due 21 Feb 2024.
+    in_care(w, "v4", "2023-01-02")
+    for day in REGULAR_VISITS:
+        visit("v3", day)
+        visit("v4", day)
+    visit("v4", "2024-03-01", seen="N", reason="Child refused to see worker")
+    # v6: seen regularly, then a new carer on 20 Mar 2024 (RNE P): a visit was due by 27 Mar; none since.
+    care(w, "v6", [("2023-06-01", "2024-03-20", "S", "X1", "C2", "U6", "PR1"), ("2024-03-20", None, "P", None, "C2", "U6", "PR4")])
+    for day in ("2023-06-05", "2023-07-14", "2023-08-22", "2023-10-02", "2023-11-10", "2023-12-20", "2024-01-30", "2024-03-15"):
+        visit("v6", day)
+    # Short breaks: excluded.
+    in_care(w, "v5", "2024-03-01", ls="V4")
+    w.allocate("v4", "W4", "T2", "2023-01-02")
+    return w
+
+
+def test_cla_visits_in_timescale(visits):
+    # 31 Mar 2024: v1 and v3 in time; v2 (first visit late), v4 (6 weeks passed on 21 Feb), v6 (new placement) not.
+    assert visits.figure("cla_visits_in_timescale_pct", "2024-03-31") == (2, 5, 40.0)
+
+
+def test_cla_visit_exceptions(visits):
+    rows = visits.exceptions("cla_visits_in_timescale_pct", "2024-03-31").set_index("person_id")
+    # v4: last seen 10 Jan, due 21 Feb, 39 days overdue at 31 Mar, with the recorded reason and allocation.
+    assert rows.loc["v4", "status"] == "overdue"
+    assert (rows.loc["v4", "last_event_date"], rows.loc["v4", "due_date"]) == (d("2024-01-10"), d("2024-02-21"))
+    assert rows.loc["v4", "days_overdue"] == 39
+    assert rows.loc["v4", "reason"] == "Child refused to see worker"
+    assert (rows.loc["v4", "team_id"], rows.loc["v4", "worker_id"]) == ("T2", "W4")
+    # v6: no visit since the new placement on 20 Mar: due 27 Mar, 4 days overdue.
+    assert (rows.loc["v6", "status"], rows.loc["v6", "due_date"], rows.loc["v6", "days_overdue"]) == ("overdue", d("2024-03-27"), 4)
+    # v3: due 10 Apr, within 14 days: approaching. v1 (due 19 Apr) and v2 (due 20 Apr) are not listed.
+    assert rows.loc["v3", "status"] == "approaching"
+    assert set(rows.index) == {"v3", "v4", "v6"}
+
+
+# --- initial health assessments ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def iha():
+    w = Built()
+
+    def check(pid: str, date: str, kind: str = "IHA", status: str = "Completed") -> None:
+        w.add(
+            "ssd_cla_health", clah_person_id=pid, clah_health_check_type=kind, clah_health_check_date=date, clah_health_check_status=status
+        )
+
+    # Starting Fri 1 Dec 2023, the 20th working day is Wed 3 Jan 2024 (25-26 Dec and 1 Jan are bank holidays).
+    in_care(w, "i1", "2023-12-01")
+    check("i1", "2024-01-03")  # day 20: in time
+    in_care(w, "i2", "2023-12-01")
+    check("i2", "2024-01-04")  # day 21: late
+    # Looked after for only a few days: 4-8 Dec 2023. Excluded.
+    care(w, "i3", [("2023-12-04", "2023-12-08", "S", "E4A", "V2", "U6", "PR1")])
+    # Ended on Tue 2 Jan, the 19th working day: excluded. i5 ended on the 20th: in the cohort, without an IHA.
+    care(w, "i4", [("2023-12-01", "2024-01-02", "S", "E4A", "V2", "U6", "PR1")])
+    care(w, "i5", [("2023-12-01", "2024-01-03", "S", "E4A", "V2", "U6", "PR1")])
+    # Short breaks: excluded.
+    in_care(w, "i6", "2023-12-01", ls="V3")
+    # i7 from Wed 10 Jan 2024, due Wed 7 Feb; only a refused IHA.
+    in_care(w, "i7", "2024-01-10")
+    check("i7", "2024-01-20", status="Refused")
+    # i8 from Fri 5 Jan 2024, due Fri 2 Feb; the IHA on Sat 3 Feb is still within 20 working days.
+    in_care(w, "i8", "2024-01-05")
+    check("i8", "2024-02-03")
+    return w
+
+
+def test_iha_within_20_working_days(iha):
+    # Year to 31 Jan 2024: i1 (met), i2 (day 21), i5 (lasted exactly 20 working days, no IHA). i3 and i4 were looked
+    # after for only a few days; i7 and i8 are not yet due.
+    assert iha.figure("cla_iha_20wd_pct", "2024-01-31", basis="ytd") == (1, 3, pytest.approx(100 / 3))
+    # Year to 29 Feb 2024: also i7 (refused only: not met) and i8 (Saturday after its due Friday: met).
+    assert iha.figure("cla_iha_20wd_pct", "2024-02-29", basis="ytd") == (2, 5, 40.0)
+    # December's starters reach their 20th working day in January: none counts on the month basis.
+    assert iha.figure("cla_iha_20wd_pct", "2023-12-31") == (0, 0, None)
+
+
+def test_iha_exceptions(iha):
+    rows = iha.exceptions("cla_iha_20wd_pct", "2024-01-31").set_index("person_id")
+    # i7 due Wed 7 Feb and i8 due Fri 2 Feb: within 5 working days, approaching. i1 and i2 had an IHA; i5 left care.
+    assert set(rows.index) == {"i7", "i8"}
+    assert (rows.loc["i7", "status"], rows.loc["i7", "due_date"]) == ("approaching", d("2024-02-07"))
+    rows = iha.exceptions("cla_iha_20wd_pct", "2024-02-29").set_index("person_id")
+    assert set(rows.index) == {"i7"}
+    assert (rows.loc["i7", "status"], rows.loc["i7", "days_overdue"]) == ("overdue", 22)
+
+
+# --- annual health, dental, immunisations (OC2 cohort) ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def oc2():
+    w = Built()
+
+    def check(pid: str, date: str, kind: str = "RHA", status: str = "Completed") -> None:
+        w.add(
+            "ssd_cla_health", clah_person_id=pid, clah_health_check_type=kind, clah_health_check_date=date, clah_health_check_status=status
+        )
+
+    def immunised(pid: str, date: str, status: str) -> None:
+        w.add("ssd_cla_immunisations", clai_person_id=pid, clai_immunisations_status=status, clai_immunisations_status_date=date)
+
+    # Period end 29 Feb 2024: the 12 months run from 1 Mar 2023; continuously looked after = in care since then.
+    in_care(w, "h1", "2023-03-01", dob="2013-05-05")  # from the first day of the 12 months: in the cohort
+    check("h1", "2023-09-01")
+    check("h1", "2023-03-01", kind="DENTAL")
+    immunised("h1", "2023-06-01", "Y")
+    in_care(w, "h2", "2023-03-02", dob="2013-05-05")  # a day short: not in the cohort
+    check("h2", "2023-09-01")
+    # h3, under 5: assessments 31 Aug 2023 and 29 Feb 2024 (31 Aug + 6 months, clamped): met. Immunisations lapsed.
+    in_care(w, "h3", "2022-01-01", dob="2021-01-01")
+    check("h3", "2023-08-31")
+    check("h3", "2024-02-29")
+    immunised("h3", "2023-01-01", "Y")
+    immunised("h3", "2024-01-15", "N")
+    # h4, under 5: 28 Aug 2023 and 29 Feb 2024 are more than 6 months apart (limit 28 Feb); a refused one in
+    # between does not count; a refused dental check does not count; no immunisation record.
+    in_care(w, "h4", "2022-01-01", dob="2021-01-01")
+    check("h4", "2023-08-28")
+    check("h4", "2023-12-01", status="Refused")
+    check("h4", "2024-02-29")
+    check("h4", "2023-10-01", kind="DENTAL", status="Refused")
+    # h5: short breaks (V4) until 1 Apr 2023, then a care order: a short-break episode in the 12 months, excluded.
+    care(w, "h5", [("2022-01-01", "2023-04-01", "S", "X1", "V4", "U6", "PR1"), ("2023-04-01", None, "L", None, "C2", "U6", "PR1")])
+    check("h5", "2023-09-01")
+    # h6: left care in June 2023 and came back in July: not continuous.
+    care(w, "h6", [("2021-01-01", "2023-06-30", "S", "E4A", "C2", "U6", "PR1"), ("2023-07-15", None, "S", None, "C2", "U6", "PR1")])
+    # h7: assessed and dental check on 28 Feb 2023, the day before the 12 months; immunisations up to date.
+    in_care(w, "h7", "2020-01-01", dob="2012-01-01")
+    check("h7", "2023-02-28")
+    check("h7", "2023-02-28", kind="DENTAL")
+    immunised("h7", "2022-12-01", "Y")
+    return w
+
+
+def test_annual_health_assessment(oc2):
+    # Cohort h1, h3, h4, h7. Met: h1 (one assessment, aged 10), h3 (under 5, two within 6 months).
+    assert oc2.figure("cla_health_assessment_pct", "2024-02-29") == (2, 4, 50.0)
+
+
+def test_dental_check(oc2):
+    # Only h1 (on the first day of the 12 months).
+    assert oc2.figure("cla_dental_check_pct", "2024-02-29") == (1, 4, 25.0)
+
+
+def test_immunisations(oc2):
+    # h1 and h7 up to date; h3's latest status is N; h4 has none.
+    assert oc2.figure("cla_immunisations_pct", "2024-02-29") == (2, 4, 50.0)
+
+
+# --- personal education plans -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def peps():
+    w = Built()
+
+    def pep(pid: str, date: str) -> None:
+        w.add("ext_cla_pep", pepr_person_id=pid, pepr_pep_date=date)
+
+    # School year 2023/24: reception to year 11 = born 1 Sep 2007 to 31 Aug 2019.
+    in_care(w, "e1", "2023-01-01", dob="2019-08-31")  # reception (youngest)
+    pep("e1", "2023-10-01")  # + 6 months = 1 Apr 2024
+    in_care(w, "e2", "2023-01-01", dob="2019-09-01")  # nursery: not of school age
+    in_care(w, "e3", "2023-01-01", dob="2007-09-01")  # year 11 (oldest)
+    pep("e3", "2023-09-29")  # due 29 Mar 2024
+    in_care(w, "e4", "2023-01-01", dob="2007-08-31")  # year 12: not of school age
+    # e5 in care from Tue 5 Mar 2024: 17 working days by 31 Mar (Good Friday 29 Mar): excluded.
+    in_care(w, "e5", "2024-03-05", dob="2012-01-01")
+    # e6 from Thu 29 Feb 2024: exactly 20 working days by 31 Mar; no PEP.
+    in_care(w, "e6", "2024-02-29", dob="2012-01-01")
+    # e7: PEP on 31 Aug 2023, + 6 months = 29 Feb 2024 (clamped).
+    in_care(w, "e7", "2022-01-01", dob="2012-01-01")
+    pep("e7", "2023-08-31")
+    return w
+
+
+def test_pep_in_date(peps):
+    # 31 Mar 2024: e1, e3, e6, e7 in the cohort; only e1's PEP is in date.
+    assert peps.figure("cla_pep_pct", "2024-03-31") == (1, 4, 25.0)
+    # 29 Feb 2024: e1, e3 and e7 (due that day) in date; e6 has been in care 0 working days, e5 not yet.
+    assert peps.figure("cla_pep_pct", "2024-02-29") == (3, 3, 100.0)
+
+
+def test_pep_exceptions(peps):
+    rows = peps.exceptions("cla_pep_pct", "2024-03-31").set_index("person_id")
+    assert (rows.loc["e3", "status"], rows.loc["e3", "days_overdue"], rows.loc["e3", "reason"]) == ("overdue", 2, "PEP out of date")
+    assert (rows.loc["e7", "due_date"], rows.loc["e7", "days_overdue"]) == (d("2024-02-29"), 31)
+    # e6: no PEP, due on the 20th working day in care, Thu 28 Mar.
+    assert (rows.loc["e6", "due_date"], rows.loc["e6", "reason"]) == (d("2024-03-28"), "no PEP recorded")
+    # e1: due 1 Apr, the day after the period end: approaching.
+    assert (rows.loc["e1", "status"], rows.loc["e1", "due_date"]) == ("approaching", d("2024-04-01"))
+    assert set(rows.index) == {"e1", "e3", "e6", "e7"}
+
+
+# --- missing, foster carers, social workers ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def missing():
+    w = Built()
+
+    def went_missing(pid: str, start: str, end: str | None, kind: str = "M") -> None:
+        w.add(
+            "ssd_missing",
+            miss_person_id=pid,
+            miss_missing_episode_start_date=start,
+            miss_missing_episode_end_date=end,
+            miss_missing_episode_type=kind,
+        )
+
+    # March 2024.
+    in_care(w, "m1", "2023-01-01")
+    went_missing("m1", "2024-02-25", "2024-03-02")  # open at the start of March
+    went_missing("m1", "2024-03-10", "2024-03-11")
+    in_care(w, "m2", "2023-01-01")
+    went_missing("m2", "2024-03-10", "2024-03-10", kind="A")  # away, not missing
+    care(w, "m3", [("2023-01-01", "2024-03-05", "S", "E4A", "C2", "U6", "PR1")])  # left care in March
+    went_missing("m3", "2024-03-03", "2024-03-04")
+    w.child("m4")  # never looked after
+    went_missing("m4", "2024-03-10", "2024-03-11")
+    in_care(w, "m5", "2023-01-01", ls="V3")  # short breaks
+    went_missing("m5", "2024-03-10", "2024-03-11")
+    in_care(w, "m6", "2023-01-01")
+    went_missing("m6", "2024-02-20", "2024-02-28")  # over before March
+    in_care(w, "m7", "2024-03-20")
+    went_missing("m7", "2024-03-15", "2024-03-16")  # before coming into care
+
+    # Foster placements at 31 Mar 2024.
+    in_care(w, "f1", "2023-01-01", place="U6", provider="PR1")
+    in_care(w, "f2", "2023-01-01", place="U4", provider="PR4")
+    in_care(w, "f3", "2023-01-01", place="U1", provider="PR1")
+    in_care(w, "f4", "2023-01-01", place="K2", provider="PR1")  # children's home: not foster
+    in_care(w, "f5", "2023-01-01", place="U6", provider="PR1", ls="V4")  # short breaks
+    return w
+
+
+def test_missing(missing):
+    # Looked after in March: m1, m2, m3, m6, m7 and f1-f4 (9). Went missing: m1 (open at the start, and again) and
+    # m3 (before leaving care). Episodes: m1's two and m3's one.
+    assert missing.figure("cla_missing_pct", "2024-03-31") == (2, 9, pytest.approx(200 / 9))
+    assert missing.figure("cla_missing_children", "2024-03-31")[0] == 2
+    assert missing.figure("cla_missing_episodes", "2024-03-31")[0] == 3
+    # February: m1 (from 25 Feb) and m6.
+    assert missing.figure("cla_missing_episodes", "2024-02-29")[0] == 2
+
+
+def test_foster_in_house(missing):
+    # Foster placements at 31 Mar 2024: m1, m2, m6, m7, f1, f3 (PR1) and f2 (PR4); f4 is a children's home.
+    assert missing.figure("cla_foster_in_house_pct", "2024-03-31") == (6, 7, pytest.approx(600 / 7))
+
+
+def test_three_or_more_social_workers():
+    w = Built()
+    for pid in ("w1", "w2", "w3"):
+        in_care(w, pid, "2022-01-01")
+    # Period end 31 Mar 2024; 12 months from 1 Apr 2023.
+    w.allocate("w1", "A", "T1", "2023-01-01", "2023-04-01")  # ended on the window's first day: counted
+    w.allocate("w1", "B", "T1", "2023-04-01", "2023-10-01")
+    w.allocate("w1", "C", "T1", "2023-10-01")
+    w.allocate("w2", "A", "T1", "2023-01-01", "2023-03-31")  # ended before the window
+    w.allocate("w2", "B", "T1", "2023-03-31", "2023-10-01")
+    w.allocate("w2", "C", "T1", "2023-10-01")
+    w.allocate("w3", "A", "T1", "2023-01-01", "2023-06-01")
+    w.allocate("w3", "B", "T1", "2023-06-01", "2023-09-01")
+    w.allocate("w3", "A", "T1", "2023-09-01")  # the same worker again: two different workers
+    assert w.figure("cla_social_workers_3plus_pct", "2024-03-31") == (1, 3, pytest.approx(100 / 3))
