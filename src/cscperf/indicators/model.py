@@ -174,9 +174,11 @@ class Model:
             periods,
             (e.ep_start <= periods.period_end) & (open_end(e.ep_end) > periods.period_end),
         )
-        return j.select("basis", "period_start", "period_end", "person_id", "poc_id", "placement_id", ref_date=j.period_end).distinct(
-            on=["basis", "period_end", "person_id"], keep="first"
-        )
+        j = j.select("basis", "period_start", "period_end", "person_id", "poc_id", "placement_id", "ep_start", ref_date=j.period_end)
+        # One row per child: the latest-starting open episode (row_number, not DISTINCT ON, so every SQL dialect compiles it).
+        latest = ibis.row_number().over(group_by=[j.basis, j.period_end, j.person_id], order_by=[ibis.desc(j.ep_start), j.poc_id])
+        j = j.mutate(_latest=latest)
+        return j.filter(j._latest == 0).drop("_latest", "ep_start")
 
     @cached_property
     def placements(self) -> ir.Table:

@@ -95,6 +95,8 @@ class Indicator:
         return AREAS[self.area]
 
     def __post_init__(self) -> None:
+        if self.measure.kind == "rate":  # rates use the authority's population: whole-authority figures only
+            object.__setattr__(self, "breakdowns", ("la",))
         if self.unit not in UNITS:
             raise ValueError(f"{self.id}: unknown unit {self.unit}")
         if self.polarity not in ("high", "low", "neutral"):
