@@ -36,8 +36,25 @@ def demo(warehouse: Path, out: Path, seed: int) -> None:
     click.echo(f"Building the synthetic authority 'peterborough' (5 years to {end}) in {warehouse} ...")
     summary = build_warehouse(warehouse, profile="peterborough", years=5, seed=seed, end_date=end)
     click.echo(summary.describe())
+    _compute(warehouse, end, out)
     _write_reports(warehouse, end, out)
     _print_dashboard(warehouse)
+
+
+def _compute(warehouse: Path, end: dt.date, out: Path) -> None:
+    """24 month ends of the whole catalogue, on every basis, by authority, team and worker."""
+    from cscperf.indicators import compute, month_ends, store_results
+    from cscperf.warehouse import connect
+
+    click.echo(f"Computing the indicator catalogue for the 24 months to {end} ...")
+    con = connect(warehouse)
+    try:
+        results = compute(con, month_ends(end, 24))
+        store_results(con, results)
+    finally:
+        con.close()
+    results.to_csv(out / "results.csv", index=False)
+    click.echo(f"Results: {len(results):,} figures for {results.indicator_id.nunique()} indicators in {out / 'results.csv'}")
 
 
 def _write_reports(warehouse: Path, end: dt.date, out: Path) -> None:
