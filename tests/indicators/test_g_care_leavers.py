@@ -5,7 +5,7 @@ import pytest
 from tests.indicators.builder import Built, d
 
 
-def looked_after(w: Built, pid: str, dob: str, start: str, end: str | None, ls: str = "C2") -> None:
+def looked_after(w: Built, pid: str, dob: str, start: str, end: str | None, ls: str = "C2", rec: str = "E8") -> None:
     w.child(pid, dob=dob)
     w.add(
         "ssd_cla_episodes",
@@ -15,7 +15,7 @@ def looked_after(w: Built, pid: str, dob: str, start: str, end: str | None, ls: 
         clae_cla_episode_start_reason="S",
         clae_ext_legal_status=ls,
         clae_cla_episode_ceased_date=end,
-        clae_cla_episode_ceased_reason="E8" if end else None,
+        clae_cla_episode_ceased_reason=rec if end else None,
     )
 
 
@@ -61,6 +61,8 @@ def leavers():
     looked_after(w, "cnreq", "2005-04-09", "2019-06-01", "2023-04-09")
     record(w, "cnreq", "2024-04-09", "NREQ", "U1", "0", suitable="Y")
     looked_after(w, "crhom", "2005-04-14", "2019-06-01", "2023-04-14")
+    # Returned home (E4A) on 1 Oct 2023, 6 months and more before the 17th birthday, no record: taken as RHOM.
+    looked_after(w, "chome", "2007-04-03", "2021-06-01", "2023-10-01", rec="E4A")
     record(w, "crhom", "2024-04-14", "RHOM", "B1", "F1")
     w.add("ssd_person", pers_person_id="cdied", pers_dob="2005-04-11", pers_death_date="2024-03-01", pers_ext_la_code="874")
     w.add(
@@ -79,7 +81,7 @@ def leavers():
 
 
 # April 2024 cohort: c17, c18, c13b (17-18); c20, c21, c19n, cnreq (19-21). Out: c17la (looked after on the
-# birthday), c13a (90 days), c16 (not after 16), csb (short breaks), crhom (returned home), cdied (died).
+# birthday), c13a (90 days), c16 (not after 16), csb (short breaks), crhom and chome (returned home), cdied (died).
 
 
 def test_in_touch(leavers):

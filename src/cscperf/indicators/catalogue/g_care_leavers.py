@@ -17,6 +17,7 @@ AGES = {17: "17-18", 18: "17-18", 19: "19-21", 20: "19-21", 21: "19-21"}
 EET = ("F1", "F2", "F3", "F4", "F5", "P1", "P2", "P3", "P4", "P5")
 NOT_JUDGED = ("G", "H", "R")  # abroad, deported, residence not known: suitability cannot be judged
 EXCLUDED = ("DIED", "RHOM")
+RETURNED_HOME = ("E4A", "E4B")
 BREAKDOWNS = tuple(b for b in CHILD_BREAKDOWNS if b != "age_band") + ("age_group",)
 
 
@@ -33,7 +34,8 @@ def _la_episodes(m: Model) -> ir.Table:
 
 def eligible(m: Model) -> ir.Table:
     """Young people looked after (not under short breaks) for at least 13 weeks from their 14th birthday (to their
-    18th), including some time on or after their 16th birthday: person_id, dob, left_care (latest episode end)."""
+    18th), including some time on or after their 16th birthday: person_id, dob, left_care (latest episode end) and
+    last_rec (the reason the last episode ended)."""
     e = _la_episodes(m)
     p = m.person.select(_pid="person_id", dob="dob")
     j = e.join(p, e.person_id == p._pid)
@@ -44,7 +46,9 @@ def eligible(m: Model) -> ir.Table:
         _days=ibis.cases((stop > start, stop.delta(start, unit="day")), else_=0),
         _after16=(end > bd16) & (j.ep_start < bd18),
     )
-    agg = j.group_by(["person_id", "dob"]).aggregate(days=j._days.sum(), after16=j._after16.any(), left_care=j.ep_end.max())
+    agg = j.group_by(["person_id", "dob"]).aggregate(
+        days=j._days.sum(), after16=j._after16.any(), left_care=j.ep_end.max(), last_rec=j.rec.argmax(j.ep_start)
+    )
     return agg.filter((agg.days >= m.settings.care_leaver_min_days) & agg.after16).drop("days", "after16")
 
 
@@ -88,6 +92,10 @@ def care_leavers(m: Model, periods: ir.Table) -> ir.Table:
     rank = ibis.row_number().over(group_by=j._row, order_by=[j.r_date.delta(j.birthday, unit="day").abs(), ibis.desc(j.r_date)])
     j = j.mutate(_rank=rank)
     j = j.filter((j._rank == 0) & (j.in_touch.isnull() | ~j.in_touch.isin(EXCLUDED)))
+    # With no record, a young person whose care ended in a return home (E4A/E4B) at least 6 months before the
+    # birthday is taken as RHOM (returned home for 6 months or more).
+    home = j.r_date.isnull() & j.last_rec.isin(RETURNED_HOME) & (months_after(j.left_care, 6) <= j.birthday)
+    j = j.filter(~home.fill_null(False))
     age_group = ibis.cases(*[(j.age == a, g) for a, g in AGES.items()], else_=ibis.null("string"))
     j = m.allocated_at(j.mutate(age_group=age_group).drop("_rank", "r_pid", "_row"))
     return j.mutate(team_id=ibis.coalesce(j.r_team, j.team_id), worker_id=ibis.coalesce(j.r_worker, j.worker_id))
@@ -151,7 +159,8 @@ _COHORT = (
     "Cohort: young people whose 17th-21st birthday falls in the period (29 February birthdays fall on 28 February in "
     "other years), looked after (not under short breaks) for at least 13 weeks (91 days, setting care_leaver_min_days) "
     "between their 14th and 18th birthdays including some time on or after their 16th, and not looked after on the "
-    "birthday; excluded: died (IN_TOUCH DIED or a death date on or before the birthday) and returned home (RHOM). "
+    "birthday; excluded: died (IN_TOUCH DIED or a death date on or before the birthday) and returned home (RHOM, or, "
+    "with no record near the birthday, care ended with E4A/E4B at least 6 months before it). "
     "Transfers to another authority are not excluded. The record used is the ssd_care_leavers record nearest the "
     "birthday from 3 months before to 1 month after it (settings care_leaver_record_months_before/after; on a tie the "
     "later); a young person with no record there stays in the denominator and is not counted as met. Team and worker: "
