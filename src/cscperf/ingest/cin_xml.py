@@ -693,5 +693,8 @@ def parse_cin_xml(paths: list[Path]) -> Parsed:
             read[table] += count
         rejected += ret.rejected
         warnings += ret.warnings
+    for icpc in merged["ssd_initial_cp_conference"].values():
+        # a later return may no longer hold the plan: the flag follows the merged link
+        icpc["icpc_icpc_outcome_cp_flag"] = "Y" if icpc.get("icpc_cp_plan_id") else "N"
     frames = {t: pd.DataFrame(list(rows.values())) for t, rows in merged.items() if rows}
     return Parsed(frames=frames, rejected=rejected, warnings=warnings, read={t: n for t, n in read.items() if n})
