@@ -765,7 +765,7 @@ def _other_903(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
             "lapp_person_id": p["person"][pp],
             "lapp_previous_permanence_order_date": np.where(opt == 0, None, when),
             "lapp_previous_permanence_option": codes(["Z1", "P1", "P2", "P3"], opt),
-            "lapp_previous_permanence_la": np.where(opt == 0, None, ctx.auths[0].la_code),
+            "lapp_previous_permanence_la": np.where(opt == 0, None, np.array([a.la_code for a in ctx.auths])[p["la"][pp]]),
         },
     )
     ua = np.flatnonzero(begun & (p["age"] >= 14) & np.isin(p["route"], [ADULT, OTHER]) & (rng.random(m) < 0.18))

@@ -86,6 +86,7 @@ def _build() -> dict[str, Profile]:
             "All English authorities, each with its own code, region, population and rates",
             tuple(published_authorities().values()),
             chunk=12,
+            burn_in_years=1,  # one year of history is enough for re-referrals and plan stocks
         ),
         "tiny": Profile("tiny", "A small authority for fast tests", (_tiny(),)),
     }
