@@ -51,7 +51,7 @@ class LoginRequired(Exception):
 class PageCache:
     """Small LRU of page data keyed by the data fingerprint: new data means new keys."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self._items: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self.size = size
@@ -87,8 +87,8 @@ class State:
         """A cursor and the data's fingerprint; queues a recompute when a CLI load is newer than the figures,
         and warms the page caches for data not seen before."""
         with self.access.cursor() as cur:
-            fp = fingerprint(cur)
-            if self.settings.auto_recompute and not self.recomputer.busy and self.recomputer.needed(cur):
+            fp = self.access.fingerprint(cur)
+            if self.settings.auto_recompute and not self.recomputer.busy and self.recomputer.needed(fp):
                 self.recomputer.request()
             if self.settings.warm_caches and fp.key != self._warmed:
                 self._start_warming(fp.key)
@@ -119,6 +119,13 @@ class State:
                         self.cache.get(
                             (fp.key, "exceptions", ind.id, ov.period_end), lambda i=ind.id: pages._exceptions(cur, i, ov.period_end)
                         )
+                for tile in ov.tiles:  # the trend charts (Altair builds them slowly: ~0.2 s each)
+                    if self._warmed == "closed":
+                        return
+                    key = (fp.key, "trend", tile.ind.id, tile.ind.rag_basis, False)
+                    self.cache.get(
+                        key, lambda t=tile: views.spec_json(views.trend_spec(t.ind, ov.series, t.ind.rag_basis, False, t.benchmark))
+                    )
         except Exception:  # warming is an optimisation: a page builds what it needs if this fails
             pass
 

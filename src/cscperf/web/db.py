@@ -65,6 +65,7 @@ class WarehouseAccess:
         self._last_used = time.monotonic()
         self._lock = threading.Lock()
         self._closed = False
+        self._fingerprint: tuple[tuple, Fingerprint] | None = None
         self._janitor = threading.Thread(target=self._release_when_idle, name="cscperf-warehouse-idle", daemon=True)
         self._janitor.start()
 
@@ -116,12 +117,33 @@ class WarehouseAccess:
     def is_open(self) -> bool:
         return self._con is not None
 
+    def fingerprint(self, cur: duckdb.DuckDBPyConnection) -> Fingerprint:
+        """The data's fingerprint, re-read only when the file changed since it was last read (a stat, not a query)."""
+        token = file_token(self.path)
+        cached = self._fingerprint
+        if cached is not None and cached[0] == token:
+            return cached[1]
+        fp = fingerprint(cur)
+        self._fingerprint = (token, fp)
+        return fp
+
 
 def fingerprint(cur: duckdb.DuckDBPyConnection) -> Fingerprint:
-    has_results = bool(
-        cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'cscperf_results'").fetchone()[0]  # type: ignore[index]
-    )
-    results = "(SELECT CAST(max(computed_at) AS VARCHAR) FROM cscperf_results)" if has_results else "NULL"
-    row = cur.execute(FINGERPRINT_SQL.format(results=results)).fetchone()
+    try:
+        row = cur.execute(FINGERPRINT_SQL.format(results="(SELECT CAST(max(computed_at) AS VARCHAR) FROM cscperf_results)")).fetchone()
+    except duckdb.CatalogException:  # no figures computed yet
+        row = cur.execute(FINGERPRINT_SQL.format(results="NULL")).fetchone()
     assert row is not None
     return Fingerprint(row[0], int(row[1]), row[2])
+
+
+def file_token(path: Path) -> tuple:
+    """Changes whenever DuckDB commits (the WAL grows) or checkpoints (the file changes); reads leave it alone."""
+    out = []
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            st = p.stat()
+            out.append((st.st_mtime_ns, st.st_size))
+        except FileNotFoundError:
+            out.append(None)
+    return tuple(out)

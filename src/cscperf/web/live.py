@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from cscperf.web.db import WarehouseAccess, fingerprint
+from cscperf.web.db import Fingerprint, WarehouseAccess, fingerprint
 
 log = logging.getLogger("cscperf.web")
 
@@ -148,9 +148,8 @@ class Recomputer:
             log.warning("recompute: %d indicators failed", len(failed))
         return stored
 
-    def needed(self, cur: Any) -> bool:
+    def needed(self, fp: Fingerprint) -> bool:
         """True when a load finished after the figures were last computed (e.g. a CLI load)."""
-        fp = fingerprint(cur)
         if fp.last_load is None or fp.computed_at is None or fp.key == self.last_failed_key:
             return False
         return fp.last_load > fp.computed_at

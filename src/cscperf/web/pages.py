@@ -16,6 +16,7 @@ import datetime as dt
 import io
 from typing import Any
 
+import duckdb
 import pandas as pd
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -114,7 +115,7 @@ def install(app: FastAPI) -> None:
                 "tile": tile,
                 "teams": teams,
                 "suppress": suppress,
-                "chart": views.spec_json(views.trend_spec(ind, ov.series, basis, suppress, tile.benchmark if tile else None)),
+                "chart": _trend_json(request, fp, ind, ov, basis, suppress, tile),
                 "team_chart": views.spec_json(views.bars_spec(ind, teams, "By team")) if teams else None,
                 "area_name": views.areas().get(ind.area, ind.area),
                 "ov": ov,
@@ -133,12 +134,13 @@ def install(app: FastAPI) -> None:
         end = _period(request, ov, period)
         st = state(request)
         with st.read() as (cur, fp):
-            names = data.team_names(cur)
+            names = _names(st, cur, fp)["teams"]
             if team_id not in names and team_id != "unallocated":
                 raise NotFound(f"no team '{team_id}'")
             team_rows = st.cache.get((fp.key, "teams", ind.id, basis, end), lambda: views.breakdown(cur, ind, basis, end, "team"))
-            members = views.team_workers(cur, team_id)
-            workers = views.breakdown(cur, ind, basis, end, "worker", only=members) if end else []
+            all_workers = st.cache.get((fp.key, "workers", ind.id, basis, end), lambda: views.breakdown(cur, ind, basis, end, "worker"))
+            members = _names(st, cur, fp)["members"].get(team_id, set())
+            workers = [w for w in all_workers if w.key in members]
         team_row = next((r for r in team_rows if r.key == team_id), None)
         return render(
             request,
@@ -213,7 +215,7 @@ def install(app: FastAPI) -> None:
             if not user.all_teams and not any(user.may_see_team(t) for t in who.teams):
                 raise Forbidden()
             events = data.timeline(cur, person_id)
-            names = data.team_names(cur)
+            names = _names(st, cur, _fp)["teams"]
         st.store.audit(user, "view", str(request.url.path), [person_id])
         age = _age(who.dob, on)
         return render(
@@ -230,7 +232,7 @@ def install(app: FastAPI) -> None:
         st = state(request)
         with st.read() as (cur, fp):
             frame = st.cache.get((fp.key, "caseloads", on), lambda: data.caseloads(cur, on))
-            names = data.team_names(cur)
+            names = _names(st, cur, fp)["teams"]
             unalloc = _unallocated(cur, on)
         teams = _team_caseloads(frame, names, unalloc)
         show_workers = user.role != "member"
@@ -325,7 +327,7 @@ def _exception_list(request: Request, user: User, ind: Any, team: str, worker: s
     st = state(request)
     with st.read() as (cur, fp):
         frame = st.cache.get((fp.key, "exceptions", ind.id, end), lambda: _exceptions(cur, ind.id, end))
-        names = {"teams": data.team_names(cur), "workers": dict(zip(*views._worker_names(cur), strict=True))}
+        names = _names(st, cur, fp)
     if worker:
         frame = frame[frame.worker_id.astype(str) == worker]
         if not user.all_teams and not frame.team_id.isin(user.teams).all():
@@ -341,11 +343,38 @@ def _exception_list(request: Request, user: User, ind: Any, team: str, worker: s
     return frame, end, names
 
 
+def _names(st: Any, cur: Any, fp: Any) -> dict[str, Any]:
+    """Team and worker names, and each team's workers, once per data fingerprint."""
+
+    def make() -> dict[str, Any]:
+        w = data.workers(cur)
+        members: dict[str, set[str]] = {}
+        for worker_id, team_id in zip(w.worker_id.astype(str), w.team_id, strict=True):
+            members.setdefault(str(team_id), set()).add(worker_id)
+        return {
+            "teams": data.team_names(cur),
+            "workers": dict(zip(w.worker_id.astype(str), w.worker_name.astype(str), strict=True)),
+            "members": members,
+        }
+
+    return st.cache.get((fp.key, "names"), make)
+
+
+def _trend_json(request: Request, fp: Any, ind: Any, ov: views.Overview, basis: str, suppress: bool, tile: Any) -> str:
+    # The members' chart differs only when a point is actually suppressed: otherwise share one cached spec.
+    hides = suppress and views.any_suppressed(ind, ov.series, basis)
+    key = (fp.key, "trend", ind.id, basis, hides)
+    return state(request).cache.get(
+        key, lambda: views.spec_json(views.trend_spec(ind, ov.series, basis, suppress, tile.benchmark if tile else None))
+    )
+
+
 def _exceptions(cur: Any, ind_id: str, end: dt.date) -> pd.DataFrame:
     from cscperf.indicators.exceptions import exceptions
 
     frame = exceptions(cur, ind_id, end)
-    for col in ("team_id", "worker_id", "person_id"):
+    # Missing values as None (not NaN), so pages show blanks and filters compare cleanly.
+    for col in ("team_id", "worker_id", "person_id", "event_id", "status", "reason", "start_date", "last_event_date", "due_date"):
         frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
     return frame
 
@@ -364,13 +393,14 @@ def _age(dob: dt.date | None, on: dt.date) -> int | None:
 
 def _unallocated(cur: Any, on: dt.date) -> dict[str, float]:
     """Unallocated cases by team (and '__la__' for the authority) from the stored results."""
-    if not data.has_table(cur, "cscperf_results"):
+    try:
+        rows = cur.execute(
+            "SELECT breakdown, breakdown_value, value FROM cscperf_results WHERE indicator_id = 'unallocated_cases' AND basis = 'month' "
+            "AND period_end = ? AND breakdown IN ('la', 'team')",
+            [on],
+        ).fetchall()
+    except duckdb.CatalogException:  # no figures computed yet
         return {}
-    rows = cur.execute(
-        "SELECT breakdown, breakdown_value, value FROM cscperf_results WHERE indicator_id = 'unallocated_cases' AND basis = 'month' "
-        "AND period_end = ? AND breakdown IN ('la', 'team')",
-        [on],
-    ).fetchall()
     return {("__la__" if b == "la" else str(v)): float(x) for b, v, x in rows if x is not None}
 
 

@@ -160,9 +160,10 @@ def _worker_names(cur: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]
     return list(w.worker_id.astype(str)), list(w.worker_name.astype(str))
 
 
-def team_workers(cur: duckdb.DuckDBPyConnection, team_id: str) -> set[str]:
-    w = data.workers(cur)
-    return set(w[w.team_id == team_id].worker_id.astype(str))
+def any_suppressed(ind: Any, series: dict[tuple[str, str], list[Point]], basis: str) -> bool:
+    return any(
+        judging.suppressed(ind.unit, p.value, p.numerator, p.denominator) for b in {"month", basis} for p in series.get((ind.id, b), [])
+    )
 
 
 def trend_spec(ind: Any, series: dict[tuple[str, str], list[Point]], basis: str, suppress: bool, bench: Any) -> dict[str, Any]:
@@ -194,7 +195,7 @@ def trend_spec(ind: Any, series: dict[tuple[str, str], list[Point]], basis: str,
         if bench is not None and bench.neighbours is not None:
             markers.append(Marker(f"Neighbours {bench.neighbours:,.1f}", bench.neighbours))
         frame = pd.DataFrame(rows, columns=["period_end", "basis", "value", "rag", "target", "band_lo", "band_hi"])
-        return indicator_chart(frame, ind.unit, basis, markers, width=760, height=220).to_dict()
+        return indicator_chart(frame, ind.unit, basis, markers, width=900, height=240).to_dict(validate=False)
     except ImportError:
         return series_spec(ind, series.get((ind.id, basis), []), basis, suppress)
 
