@@ -126,6 +126,7 @@ def test_pathway_plan_exceptions(leavers):
     # The cohort of the 12 months to 30 April: the April cohort and c29 (20 on 29 Feb 2024).
     assert set(rows.index) == {"c17", "c18", "c20", "c19n", "cnreq", "c29"}
     # c18: due 29 Oct 2023 + 6 months = Mon 29 Apr 2024, 1 day overdue.
+    assert rows.loc["c18", "event_id"] == "2024-04-05"  # the event is the birthday
     assert (rows.loc["c18", "status"], rows.loc["c18", "due_date"], rows.loc["c18", "days_overdue"]) == ("overdue", d("2024-04-29"), 1)
     # c17: due 30 Apr 2024, the period end: approaching. c20: no review, due when it left care.
     assert (rows.loc["c17", "status"], rows.loc["c17", "due_date"]) == ("approaching", d("2024-04-30"))

@@ -22,9 +22,12 @@ BREAKDOWNS = tuple(b for b in CHILD_BREAKDOWNS if b != "age_band") + ("age_group
 
 
 def _birthday(dob: ir.DateValue, years: int) -> ir.DateValue:
-    """The birthday in a given year of age; 29 February falls on 28 February in other years (as SQL interval
-    arithmetic clamps, and as the SSDA903 loader dates OC3 records)."""
-    return (dob + ibis.interval(years=years)).cast("date")
+    """The birthday at an age; 29 February falls on 28 February in other years (as the SSDA903 loader dates OC3
+    records). Built from parts, since date + interval is a timestamp on some engines."""
+    year = dob.year() + years
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    day = ibis.cases(((dob.month() == 2) & (dob.day() == 29) & ~leap, 28), else_=dob.day())
+    return ibis.date(year, dob.month(), day)
 
 
 def _la_episodes(m: Model) -> ir.Table:
@@ -46,8 +49,10 @@ def eligible(m: Model) -> ir.Table:
         _days=ibis.cases((stop > start, stop.delta(start, unit="day")), else_=0),
         _after16=(end > bd16) & (j.ep_start < bd18),
     )
+    last = ibis.row_number().over(group_by=j.person_id, order_by=[ibis.desc(j.ep_start), ibis.desc(j.episode_id)])
+    j = j.mutate(_last_rec=ibis.cases((last == 0, j.rec), else_=ibis.null("string")))
     agg = j.group_by(["person_id", "dob"]).aggregate(
-        days=j._days.sum(), after16=j._after16.any(), left_care=j.ep_end.max(), last_rec=j.rec.argmax(j.ep_start)
+        days=j._days.sum(), after16=j._after16.any(), left_care=j.ep_end.max(), last_rec=j._last_rec.max()
     )
     return agg.filter((agg.days >= m.settings.care_leaver_min_days) & agg.after16).drop("days", "after16")
 
