@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import pytest
@@ -281,18 +282,24 @@ def reviews():
     in_care(w, "r5", "2024-02-20")
     # Short breaks: excluded.
     in_care(w, "r6", "2023-06-01", ls="V3")
+    # r7 from Tue 4 Jan 2022, first review due Tue 1 Feb 2022, held 10 Feb: late, but more than 12 months before either
+    # period end, so it no longer counts. Later reviews are in time: 1 May 2022 (<= 10 May), 20 Oct 2022 (<= 1 Nov),
+    # 15 Apr 2023 (<= 20 Apr), 10 Oct 2023 (<= 15 Oct); next due 10 Apr 2024.
+    in_care(w, "r7", "2022-01-04")
+    for day in ("2022-02-10", "2022-05-01", "2022-10-20", "2023-04-15", "2023-10-10"):
+        review("r7", day)
     return w
 
 
 def test_reviews_in_timescale_29_february(reviews):
     # 29 Feb 2024: r1 in time; r2's second review is not yet late (its limit is 29 Feb); r3 late; r4 in time; r5's
-    # first review is not due until 19 Mar (excluded).
-    assert reviews.figure("cla_reviews_in_timescale_pct", "2024-02-29") == (3, 4, 75.0)
+    # first review is not due until 19 Mar (excluded); r7's late review was in 2022.
+    assert reviews.figure("cla_reviews_in_timescale_pct", "2024-02-29") == (4, 5, 80.0)
 
 
 def test_reviews_in_timescale_31_march(reviews):
-    # 31 Mar 2024: r1 and r4 in time; r2's second review came a day late; r3 late; r5 overdue since 19 Mar.
-    assert reviews.figure("cla_reviews_in_timescale_pct", "2024-03-31") == (2, 5, 40.0)
+    # 31 Mar 2024: r1, r4 and r7 in time; r2's second review came a day late; r3 late; r5 overdue since 19 Mar.
+    assert reviews.figure("cla_reviews_in_timescale_pct", "2024-03-31") == (3, 6, 50.0)
 
 
 def test_review_exceptions(reviews):
@@ -304,8 +311,10 @@ def test_review_exceptions(reviews):
     # r3: reviewed 4 Jan, second due 4 Apr, 4 days away: approaching.
     assert (rows.loc["r3", "status"], rows.loc["r3", "due_date"]) == ("approaching", d("2024-04-04"))
     assert rows.loc["r3", "last_event_date"] == d("2024-01-04")
-    # r1 (due 29 Aug), r2 (due 1 Sep) and r4 (due 12 May) are not due soon; r6 is on short breaks.
-    assert set(rows.index) == {"r3", "r5"}
+    # r7: due 10 Apr, approaching. r1 (due 29 Aug), r2 (due 1 Sep) and r4 (due 12 May) are not due soon; r6 is on
+    # short breaks.
+    assert rows.loc["r7", "status"] == "approaching"
+    assert set(rows.index) == {"r3", "r5", "r7"}
 
 
 # --- visits (regulation 28) -------------------------------------------------------------------------
@@ -354,13 +363,18 @@ def visits():
         visit("v6", day)
     # Short breaks: excluded.
     in_care(w, "v5", "2024-03-01", ls="V4")
+    # v7: placed Tue 4 Jan 2022, first seen 20 Jan 2022 (late, but over 12 months ago), then every 28 days; the last
+    # visit by 31 Mar 2024 is 14 Mar 2024 (784 days after 20 Jan 2022), next due 25 Apr: in time.
+    in_care(w, "v7", "2022-01-04")
+    for k in range(29):
+        visit("v7", (d("2022-01-20") + dt.timedelta(days=28 * k)).isoformat())
     w.allocate("v4", "W4", "T2", "2023-01-02")
     return w
 
 
 def test_cla_visits_in_timescale(visits):
-    # 31 Mar 2024: v1 and v3 in time; v2 (first visit late), v4 (6 weeks passed on 21 Feb), v6 (new placement) not.
-    assert visits.figure("cla_visits_in_timescale_pct", "2024-03-31") == (2, 5, 40.0)
+    # 31 Mar 2024: v1, v3 and v7 in time; v2 (first visit late), v4 (6 weeks passed on 21 Feb), v6 (new placement) not.
+    assert visits.figure("cla_visits_in_timescale_pct", "2024-03-31") == (3, 6, 50.0)
 
 
 def test_cla_visit_exceptions(visits):
@@ -373,7 +387,7 @@ def test_cla_visit_exceptions(visits):
     assert (rows.loc["v4", "team_id"], rows.loc["v4", "worker_id"]) == ("T2", "W4")
     # v6: no visit since the new placement on 20 Mar: due 27 Mar, 4 days overdue.
     assert (rows.loc["v6", "status"], rows.loc["v6", "due_date"], rows.loc["v6", "days_overdue"]) == ("overdue", d("2024-03-27"), 4)
-    # v3: due 10 Apr, within 14 days: approaching. v1 (due 19 Apr) and v2 (due 20 Apr) are not listed.
+    # v3: due 10 Apr, within 14 days: approaching. v1 (due 19 Apr), v2 (due 20 Apr) and v7 (due 25 Apr) are not listed.
     assert rows.loc["v3", "status"] == "approaching"
     assert set(rows.index) == {"v3", "v4", "v6"}
 

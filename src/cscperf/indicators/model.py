@@ -52,6 +52,7 @@ class Settings:
     care_leaver_record_months_after: int = 1  # ... to 1 month after
     pathway_plan_months: int = 6  # pathway plan reviewed within this many months
     pathway_plan_approaching_wd: int = 10  # exceptions: review due within this many working days
+    cla_timeliness_months: int = 12  # CLA reviews/visits: a missed deadline counts against a child for this many months
 
 
 class Model:
@@ -368,7 +369,7 @@ def continuously_looked_after(m: Model, periods: ir.Table, months: int) -> ir.Ta
         sb,
         (rows.person_id == sb._sb_pid)
         & (sb._sb_start <= rows.period_end)
-        & (sb._sb_end.isnull() | (sb._sb_end >= window_start(rows.period_end, months))),
+        & (open_end(sb._sb_end) >= window_start(rows.period_end, months)),
     )
     hit = hit.select(_hpe="period_end", _hpid="person_id").distinct()
     rows = rows.left_join(hit, (rows.period_end == hit._hpe) & (rows.person_id == hit._hpid))

@@ -24,6 +24,7 @@ from cscperf.indicators.model import (
     continuously_looked_after,
     events_in_period,
     months_after,
+    open_end,
     placement_spells,
     window_start,
 )
@@ -112,9 +113,7 @@ def _three_plus(m: Model, periods: ir.Table) -> ir.Table:
     s = placement_spells(m).select(_sp_pid="person_id", _sp_id="spell_id", _sp_start="spell_start", _sp_end="spell_end")
     j = rows.left_join(
         s,
-        (rows.person_id == s._sp_pid)
-        & (s._sp_start <= rows.period_end)
-        & (s._sp_end.isnull() | (s._sp_end >= window_start(rows.period_end, 12))),
+        (rows.person_id == s._sp_pid) & (s._sp_start <= rows.period_end) & (open_end(s._sp_end) >= window_start(rows.period_end, 12)),
     )
     keys = ["basis", "period_start", "period_end", "person_id", "ref_date"]
     g = j.group_by(keys).aggregate(placements=j._sp_id.count())
@@ -127,9 +126,7 @@ def _current_spell(m: Model, rows: ir.Table, new_rne: tuple[str, ...]) -> ir.Tab
     s = placement_spells(m, new_rne).select(
         _s_poc="poc_id", spell_start="spell_start", _s_end="spell_end", spell_type="pl_type", prev_start="prev_start"
     )
-    j = rows.left_join(
-        s, (rows.poc_id == s._s_poc) & (s.spell_start <= rows.period_end) & (s._s_end.isnull() | (s._s_end > rows.period_end))
-    )
+    j = rows.left_join(s, (rows.poc_id == s._s_poc) & (s.spell_start <= rows.period_end) & (open_end(s._s_end) > rows.period_end))
     return j.drop("_s_poc", "_s_end").view()
 
 
@@ -148,10 +145,16 @@ def _long_term(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def cla_reviews(m: Model) -> ir.Table:
-    """Reviews held (not cancelled), one per child, period of care link and date."""
+    """Reviews held (not cancelled): poc_id, review_date. A review without a period of care id (903 reviews are keyed
+    by child) is given the child's period of care that was open on its date."""
     r = m.table("ssd_cla_reviews")
     r = r.filter(r.clar_cla_review_date.notnull() & (r.clar_cla_review_cancelled.isnull() | (r.clar_cla_review_cancelled != "Y")))
-    return r.select(r_poc=r.clar_cla_id, r_person=r.clar_ext_person_id, review_date=r.clar_cla_review_date).distinct()
+    r = r.select(r_poc=r.clar_cla_id, r_person=r.clar_ext_person_id, review_date=r.clar_cla_review_date)
+    linked = r.filter(r.r_poc.notnull()).select(r_poc_id="r_poc", review_date="review_date")
+    loose = r.filter(r.r_poc.isnull())
+    p = m.periods_of_care
+    found = loose.join(p, (loose.r_person == p.person_id) & (p.poc_start <= loose.review_date) & (open_end(p.poc_end) >= loose.review_date))
+    return ibis.union(linked, found.select(r_poc_id="poc_id", review_date="review_date")).distinct()
 
 
 def _review_history(m: Model, periods: ir.Table) -> ir.Table:
@@ -162,18 +165,15 @@ def _review_history(m: Model, periods: ir.Table) -> ir.Table:
     rows = m.with_wd_due(rows, "cla_start", 20, "first_due")
     rows = rows.filter(rows.first_due <= rows.period_end)
     r = cla_reviews(m)
-    mine = (rows.poc_id == r.r_poc) | (r.r_poc.isnull() & (rows.person_id == r.r_person))
-    j = rows.left_join(r, mine & (r.review_date >= rows.cla_start) & (r.review_date <= rows.period_end))
+    j = rows.left_join(r, (rows.poc_id == r.r_poc_id) & (r.review_date >= rows.cla_start) & (r.review_date <= rows.period_end))
     j = m.with_wd(j, "cla_start", "review_date", "wd_to_review")
     order = ibis.window(group_by=[j.period_end, j.person_id], order_by=j.review_date)
     prev, nth = j.review_date.lag().over(order), ibis.row_number().over(order)
-    late = ibis.cases(
-        (j.review_date.isnull(), False),
-        (nth == 0, j.wd_to_review > 20),
-        (nth == 1, j.review_date > months_after(prev, 3)),
-        else_=j.review_date > months_after(prev, 6),
-    )
-    j = j.mutate(late=late)
+    limit = ibis.cases((nth == 0, j.first_due), (nth == 1, months_after(prev, 3).cast("date")), else_=months_after(prev, 6).cast("date"))
+    missed = ibis.cases((nth == 0, j.wd_to_review > 20), else_=j.review_date > limit)
+    # Only deadlines in the last cla_timeliness_months count: a review late years ago does not fail a child today.
+    recent = limit >= window_start(j.period_end, m.settings.cla_timeliness_months)
+    j = j.mutate(late=(j.review_date.notnull() & missed & recent).fill_null(False))
     keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "cla_start", "first_due", "ref_date"]
     g = j.group_by(keys).aggregate(any_late=j.late.cast("int64").sum() > 0, held=j.review_date.count(), last_review=j.review_date.max())
     due = ibis.cases(
@@ -198,8 +198,7 @@ def _reviews_due(m: Model, period_end: dt.date) -> ir.Table:
     rows = _with_periods_of_care(m, m.cla_open_at(_single_period(period_end)))
     rows = m.with_wd_due(rows, "cla_start", 20, "first_due")
     r = cla_reviews(m)
-    mine = (rows.poc_id == r.r_poc) | (r.r_poc.isnull() & (rows.person_id == r.r_person))
-    j = rows.left_join(r, mine & (r.review_date >= rows.cla_start) & (r.review_date <= rows.period_end))
+    j = rows.left_join(r, (rows.poc_id == r.r_poc_id) & (r.review_date >= rows.cla_start) & (r.review_date <= rows.period_end))
     g = j.group_by(["person_id", "poc_id", "cla_start", "first_due"]).aggregate(held=j.review_date.count(), last_review=j.review_date.max())
     g = g.mutate(
         due=ibis.cases(
@@ -258,7 +257,9 @@ def _visit_history(m: Model, periods: ir.Table) -> ir.Table:
     )
     order = ibis.window(group_by=[j.period_end, j.person_id], order_by=j.visit_date)
     j = j.mutate(_prev=j.visit_date.lag().over(order))
-    j = j.mutate(late=j.visit_date.notnull() & (j.visit_date > _visit_limit(m, j, j._prev)))
+    limit = _visit_limit(m, j, j._prev)
+    recent = limit >= window_start(j.period_end, m.settings.cla_timeliness_months)
+    j = j.mutate(late=(j.visit_date.notnull() & (j.visit_date > limit) & recent).fill_null(False))
     keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "ref_date", "spell_start", "long_term"]
     g = j.group_by(keys).aggregate(any_late=j.late.cast("int64").sum() > 0, last_seen=j.visit_date.max())
     return g.mutate(due=_visit_limit(m, g, g.last_seen))
@@ -311,7 +312,7 @@ def _iha_outstanding(m: Model, period_end: dt.date) -> ir.Table:
     """Children in care now whose period of care started in the last N months with no initial health assessment yet."""
     end = ibis.literal(period_end)
     p = cla_periods(m)
-    p = p.filter((p.cla_start <= end) & (p.poc_end.isnull() | (p.poc_end > end)))
+    p = p.filter((p.cla_start <= end) & (open_end(p.poc_end) > end))
     p = p.filter(p.cla_start >= window_start(end, m.settings.iha_exception_months))
     iha = health_checks(m).filter(lambda h: (h.check_type == "IHA") & (h.check_date <= end))
     done = p.join(iha, (p.person_id == iha.h_person) & (iha.check_date >= p.cla_start)).select("poc_id")
@@ -406,7 +407,7 @@ def _looked_after_in_period(m: Model, periods: ir.Table) -> ir.Table:
     """Children looked after at any time in the period (short breaks aside): one row per child, ref_date = the last
     day in the period they were looked after."""
     e = cla_episodes(m)
-    j = e.join(periods, (e.ep_start <= periods.period_end) & (e.ep_end.isnull() | (e.ep_end >= periods.period_start)))
+    j = e.join(periods, (e.ep_start <= periods.period_end) & (open_end(e.ep_end) >= periods.period_start))
     last_day = ibis.least(j.period_end, ibis.coalesce(j.ep_end, j.period_end))
     return j.group_by(["basis", "period_start", "period_end", "person_id"]).aggregate(ref_date=last_day.max())
 
@@ -422,15 +423,13 @@ def missing_while_looked_after(m: Model) -> ir.Table:
         miss_end=s.miss_missing_episode_end_date,
     )
     e = cla_episodes(m)
-    during = s.join(
-        e, (s.m_person == e.person_id) & (e.ep_start <= s.miss_start) & (e.ep_end.isnull() | (e.ep_end >= s.miss_start)), how="semi"
-    )
+    during = s.join(e, (s.m_person == e.person_id) & (e.ep_start <= s.miss_start) & (open_end(e.ep_end) >= s.miss_start), how="semi")
     return during
 
 
 def _missing_in_period(m: Model, periods: ir.Table) -> ir.Table:
     s = missing_while_looked_after(m)
-    j = s.join(periods, (s.miss_start <= periods.period_end) & (s.miss_end.isnull() | (s.miss_end >= periods.period_start)))
+    j = s.join(periods, (s.miss_start <= periods.period_end) & (open_end(s.miss_end) >= periods.period_start))
     return j.mutate(person_id=j.m_person, ref_date=ibis.greatest(j.miss_start, j.period_start))
 
 
@@ -457,7 +456,7 @@ def _social_workers(m: Model, periods: ir.Table) -> ir.Table:
     a = m.allocations.select(_apid="alloc_person_id", _worker="worker_id", _astart="alloc_start", _aend="alloc_end")
     j = rows.left_join(
         a,
-        (rows.person_id == a._apid) & (a._astart <= rows.period_end) & (a._aend.isnull() | (a._aend >= window_start(rows.period_end, 12))),
+        (rows.person_id == a._apid) & (a._astart <= rows.period_end) & (open_end(a._aend) >= window_start(rows.period_end, 12)),
     )
     g = j.group_by(["basis", "period_start", "period_end", "person_id", "ref_date"]).aggregate(workers=j._worker.nunique())
     return g.mutate(met=g.workers >= 3)
@@ -567,18 +566,21 @@ INDICATORS = [
         snapshot=True,
         measure=share(_reviews_in_time),
         exceptions=_reviews_due,
-        numerator="Children whose reviews in the current period of care were all in time and whose current interval has "
-        "not passed its limit",
+        numerator="Children whose reviews due in the last 12 months of the current period of care were in time and whose "
+        "current interval has not passed its limit",
         denominator="Children looked after at the period end whose first review was due by then",
         rule="Of children looked after at the period end whose first review (20th working day of the period of care) was "
         "due by then: those whose first review was within 20 working days of the start, the second within 3 months of "
         "the first, each later one within 6 months of the previous, and whose current interval has not passed its limit. "
+        "A review counts as late only if the deadline it missed fell in the 12 months to the period end. "
         "Exceptions: each child's next review, overdue or approaching (first reviews within 10 working days, later ones "
         "within cla_approaching_days).",
         source=SRC_REVIEWS,
         notes="Reviews are matched by clar_cla_id, or by clar_ext_person_id within the period of care when no period id "
         "is recorded; cancelled reviews and those without a date do not count; two on one day count once. The schedule "
-        "restarts with each period of care. Calendar months clamp to the month end (30 Nov + 3 months = 29 Feb 2024).",
+        "restarts with each period of care. Calendar months clamp to the month end (30 Nov + 3 months = 29 Feb 2024). "
+        "The 12-month look-back (as the former NI 66 'reviews held on time during the year') is the setting "
+        "cla_timeliness_months; without it one late review years ago would fail a child for the rest of their care.",
     ),
     _entry(
         id="cla_visits_in_timescale_pct",
@@ -600,7 +602,8 @@ INDICATORS = [
         notes="The placement is the current carer's (RNE S/P/B start one; T/U and L do not), so a child whose foster "
         "placement becomes long-term keeps the same clock. Intervals are settings (cla_visit_first_days 7, "
         "cla_visit_interval_days 42, cla_visit_long_term_months 3); the 3-month interval applies to the next visit "
-        "after one made once the placement is a year old. Only visits where the child was seen count.",
+        "after one made once the placement is a year old. Only visits where the child was seen count. As for reviews, a "
+        "late visit counts only if the deadline it missed fell in the last cla_timeliness_months (12).",
     ),
     _entry(
         id="cla_iha_20wd_pct",
