@@ -28,7 +28,7 @@ from lxml import etree
 
 from cscperf.errors import UserError
 from cscperf.ingest.core import Issue, Parsed
-from cscperf.ingest.values import clean_code
+from cscperf.ingest.values import parse_date
 
 FIRST_YEAR, LAST_YEAR = 2017, 2026
 SEX_FROM_GENDER = {"1": "M", "2": "F", "0": "U", "9": "I"}
@@ -158,6 +158,11 @@ def _text(src: etree._Element | dict[str, str], path: str) -> str | None:
     return value or None
 
 
+def _upper(value: str | None) -> str | None:
+    """A code as stored (values from `_text` are already trimmed; XML has no '1.0' spreadsheet artefacts)."""
+    return value.upper() if value else None
+
+
 def _flag(value: str | None) -> str | None:
     if value is None:
         return None
@@ -188,8 +193,14 @@ def _date(src: etree._Element | dict[str, str], path: str, required: bool = Fals
 
 
 def _strict_date(value: str) -> dt.date:
-    from cscperf.ingest.values import parse_date
-
+    if len(value) == 10 and value[4] == "-":  # the census format: the C parser is far faster than the general one
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if 1900 <= day.year <= 2100:
+                return day
     parsed = parse_date(value)
     if parsed is None:  # pragma: no cover - blanks are filtered before
         raise ValueError("date is empty")
@@ -220,28 +231,35 @@ class Return:
 
 def _iter_elements(path: Path) -> Iterator[etree._Element]:
     """Header and Child elements, streamed; malformed XML becomes a UserError naming file and line."""
-    context = etree.iterparse(
-        str(path), events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True, remove_pis=True
-    )
-    root_seen = False
+    _check_root(path)
+    context = etree.iterparse(str(path), events=("end",), tag=("Header", "Child"), **PARSER_OPTIONS)
     try:
-        for event, elem in context:
-            if event == "start":
-                if not root_seen:
-                    root_seen = True
-                    if elem.tag != "Message":
-                        raise UserError(
-                            f"{path}: line {elem.sourceline}: not a CIN census file (root element is <{elem.tag}>, expected <Message>)"
-                        )
-                continue
-            if elem.tag in ("Header", "Child") and elem.getparent() is not None:
+        for _, elem in context:
+            if elem.getparent() is not None:
                 yield elem
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno or (exc.position[0] if exc.position else "?")
-        message = str(exc.msg or exc).split(", line")[0]
-        raise UserError(f"{path}: line {line}: not well-formed XML ({message})") from None
-    if not root_seen:
-        raise UserError(f"{path}: line 1: not well-formed XML (no root element)")
+        raise _syntax_error(path, exc) from None
+
+
+PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "remove_comments": True, "remove_pis": True}
+
+
+def _syntax_error(path: Path, exc: etree.XMLSyntaxError) -> UserError:
+    line = exc.lineno or (exc.position[0] if exc.position else "?")
+    message = str(exc.msg or exc).split(", line")[0]
+    return UserError(f"{path}: line {line}: not well-formed XML ({message})")
+
+
+def _check_root(path: Path) -> None:
+    """The root element must be <Message> (read from the first start event only)."""
+    try:
+        for _, elem in etree.iterparse(str(path), events=("start",), **PARSER_OPTIONS):
+            if elem.tag != "Message":
+                raise UserError(f"{path}: line {elem.sourceline}: not a CIN census file (root element is <{elem.tag}>, expected <Message>)")
+            return
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(path, exc) from None
+    raise UserError(f"{path}: line 1: not well-formed XML (no root element)")
 
 
 def read_return(path: Path, order: int = 0) -> Return:
@@ -402,19 +420,19 @@ def _person(ret: Return, elem: etree._Element, child_id: str, src: str) -> None:
     ids = elem.find("ChildIdentifiers")
     ids = ids if ids is not None else etree.Element("ChildIdentifiers")
     ids = leaves(ids)
-    gender = clean_code(_text(ids, "GenderCurrent"))
-    sex = clean_code(_text(ids, "Sex"))
+    gender = _upper(_text(ids, "GenderCurrent"))
+    sex = _upper(_text(ids, "Sex"))
     if sex in SEX_FROM_GENDER:  # some systems put the old numeric codes in <Sex>
         gender, sex = sex, None
     row = {
         "pers_person_id": child_id,
         "pers_sex": sex or SEX_FROM_GENDER.get(gender or ""),
         "pers_gender": gender,
-        "pers_ethnicity": clean_code(_text(elem, "ChildCharacteristics/Ethnicity")),
+        "pers_ethnicity": _upper(_text(elem, "ChildCharacteristics/Ethnicity")),
         "pers_dob": _date(ids, "PersonBirthDate"),
         "pers_expected_dob": _date(ids, "ExpectedPersonBirthDate"),
         "pers_death_date": _date(ids, "PersonDeathDate"),
-        "pers_upn_unknown": clean_code(_text(ids, "UPNunknown")),
+        "pers_upn_unknown": _upper(_text(ids, "UPNunknown")),
         "pers_ext_la_code": ret.header.la_code,
         "_source": src,
     }
@@ -491,10 +509,10 @@ def _episode(ret: Return, ep: etree._Element, child: str, path: str, rejected_pa
         "cine_referral_id": ref,
         "cine_person_id": child,
         "cine_referral_date": ref_date,
-        "cine_cin_primary_need_code": clean_code(_text(epf, "PrimaryNeedCode")),
-        "cine_referral_source_code": clean_code(_text(epf, "ReferralSource")),
+        "cine_cin_primary_need_code": _upper(_text(epf, "PrimaryNeedCode")),
+        "cine_referral_source_code": _upper(_text(epf, "ReferralSource")),
         "cine_referral_nfa": _flag(_text(epf, "ReferralNFA")),
-        "cine_close_reason": clean_code(_text(epf, "ReasonForClosure")),
+        "cine_close_reason": _upper(_text(epf, "ReasonForClosure")),
         "cine_close_date": close,
         "_source": src,
     }
@@ -626,8 +644,8 @@ def _cp_plan(ret: Return, c: etree._Element, ctx: tuple, path: str) -> dict | No
         "cppl_person_id": child,
         "cppl_cp_plan_start_date": start,
         "cppl_cp_plan_end_date": end,
-        "cppl_cp_plan_initial_category": clean_code(_text(cf, "InitialCategoryOfAbuse")),
-        "cppl_cp_plan_latest_category": clean_code(_text(cf, "LatestCategoryOfAbuse")),
+        "cppl_cp_plan_initial_category": _upper(_text(cf, "InitialCategoryOfAbuse")),
+        "cppl_cp_plan_latest_category": _upper(_text(cf, "LatestCategoryOfAbuse")),
         "cppl_ext_previous_plans": int(previous) if previous and previous.isdigit() else None,
         "_source": f"{ret.path}:{path}",
     }
