@@ -159,3 +159,19 @@ def test_load_through_run_load_and_reload_is_a_noop(tmp_path):
     assert again.status == "noop"
     source = con.execute("SELECT _source FROM ssd_cin_episodes WHERE cine_referral_date = DATE '2024-02-01'").fetchone()[0]
     assert source.endswith("cin_2024_small.xml:/Message/Children/Child[1]/CINdetails[2]")
+
+
+def test_cli_load_reports_counts_and_refuses_a_broken_file(tmp_path):
+    from click.testing import CliRunner
+
+    from cscperf.cli import main
+
+    w = tmp_path / "w.duckdb"
+    result = CliRunner().invoke(main, ["load", "cin-xml", str(SMALL_2023), str(SMALL_2024), "--warehouse", str(w)])
+    assert result.exit_code == 0, result.output
+    assert "ssd_cin_episodes" in result.output and "validated against CIN_schema_2023.xsd" in result.output
+    broken = tmp_path / "broken.xml"
+    broken.write_text(SMALL_2023.read_text()[:600])
+    result = CliRunner().invoke(main, ["load", "cin-xml", str(broken), "--warehouse", str(w)])
+    assert isinstance(result.exception, UserError)
+    assert str(result.exception).startswith(f"{broken}: line ")
