@@ -202,13 +202,14 @@ def _placement_events(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     rng, m = ctx.rng, p["la"].size
     dur_y = (p["stop"] - p["start"]).astype(int) / 365.25
     teen = p["age"] >= 10
-    lam = np.where(teen, 0.7, 0.4) * dur_y + 0.45 * np.minimum(dur_y, 1)
+    # Moves cluster early in care; children who stay long mostly settle with one carer.
+    lam = np.where(teen, 0.8, 0.45) * np.minimum(dur_y, 2) + 0.1 * np.maximum(dur_y - 2, 0) + 0.45 * np.minimum(dur_y, 1)
     moves = np.minimum(rng.poisson(lam), 25)
     own, _ = group_offsets(moves)
     is_adopt = p["route"] == ADOPT
     move_end = np.where(is_adopt, p["placed"], p["stop"])
     span = np.maximum((move_end - p["start"]).astype(int), 2)
-    mdate = p["start"][own] + days(1 + rng.random(own.size) * (span[own] - 1))
+    mdate = p["start"][own] + days(1 + rng.random(own.size) ** 2.2 * (span[own] - 1))
     frames = [
         pd.DataFrame({"i": np.arange(m), "date": p["start"], "kind": 0}),  # start
         pd.DataFrame({"i": own, "date": mdate, "kind": 1}),  # move to a new carer
@@ -219,6 +220,9 @@ def _placement_events(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     tdate = p["start"][t] + days(10 + rng.random(t.size) * np.maximum(span[t] - 25, 1))
     frames.append(pd.DataFrame({"i": t, "date": tdate, "kind": 4}))  # temporary move
     frames.append(pd.DataFrame({"i": t, "date": tdate + days(rng.integers(2, 8, t.size)), "kind": 5}))  # back to the carer
+    settled = np.flatnonzero((dur_y > 1.5) & ~is_adopt & (rng.random(m) < 0.45))
+    lt_date = p["start"][settled] + days(rng.integers(250, 500, settled.size))
+    frames.append(pd.DataFrame({"i": settled, "date": lt_date, "kind": 6}))  # same carer becomes long-term
     ev = pd.concat(frames, ignore_index=True)
     ev = ev[ev["date"].values < p["stop"][ev["i"].values]]
     ev = ev.sort_values(["i", "date", "kind"], kind="stable").drop_duplicates(["i", "date"], keep="last")
@@ -273,15 +277,19 @@ def _legal_events(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     route, dur = p["route"], (p["stop"] - p["start"]).astype(int)
     teen = p["age"] >= 10
     r = rng.random(m)
-    first = np.select([r < 0.5, r < 0.9, r < 0.95], [V2, C1, L2], np.where(teen, J1, L1))
+    first = np.select([r < 0.5, r < 0.9, r < 0.95], [V2, C1, L2], np.where(teen & (route == OTHER), J1, L1))
     first = np.where(route == ADOPT, np.where(r < 0.85, C1, V2), first)
     first = np.where((route == HOME) & (r < 0.65), V2, first)
     rows = [pd.DataFrame({"i": np.arange(m), "date": p["start"], "ls": first})]
+    emergency = np.isin(first, [L1, L2])
+    after = np.where(rng.random(m) < 0.6, C1, V2)
+    after_date = p["start"] + days(rng.integers(1, 9, m))
+    rows.append(pd.DataFrame({"i": np.flatnonzero(emergency), "date": after_date[emergency], "ls": after[emergency]}))
     # s20 that turns into proceedings, then interim -> final care order.
     to_c1 = (first == V2) & (dur > 240) & (rng.random(m) < np.where(route == ADOPT, 1.0, 0.45))
     c1_date = p["start"] + days(rng.integers(40, 200, m))
     rows.append(pd.DataFrame({"i": np.flatnonzero(to_c1), "date": c1_date[to_c1], "ls": C1}))
-    interim = (first == C1) | to_c1
+    interim = (first == C1) | to_c1 | (emergency & (after == C1))
     c2_date = np.where(to_c1, c1_date, p["start"]) + days(rng.integers(150, 330, m))
     full = interim & (route != ADOPT)
     rows.append(pd.DataFrame({"i": np.flatnonzero(full), "date": c2_date[full], "ls": C2}))
@@ -299,16 +307,27 @@ def _episodes(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     rec_last = _rec(ctx, p)
     pe = _placement_events(ctx, p)
     typ, prov = _place_types(ctx, p, pe)
+    kind, i = pe["kind"].to_numpy(), pe["i"].to_numpy()
     # Back with the carer after a temporary move: copy the placement before the temporary one.
-    back = (pe["kind"] == 5).to_numpy()
-    src = np.flatnonzero(back) - 2
-    ok = src >= 0
-    typ[np.flatnonzero(back)[ok]] = typ[src[ok]]
-    prov[np.flatnonzero(back)[ok]] = prov[src[ok]]
+    back = np.flatnonzero(kind == 5)
+    src = np.maximum(back - 2, 0)
+    ok = (back >= 2) & (i[src] == i[back])
+    typ[back[ok]], prov[back[ok]] = typ[src[ok]], prov[src[ok]]
+    # A short-term foster placement that becomes long-term with the same carer (U6 -> U4, U3 -> U1).
+    lt = np.flatnonzero(kind == 6)
+    prev = np.maximum(lt - 1, 0)
+    to_long = {P_IDX["U6"]: P_IDX["U4"], P_IDX["U3"]: P_IDX["U1"]}
+    ok6 = (lt >= 1) & (i[prev] == i[lt]) & np.isin(typ[prev], list(to_long))
+    typ[lt[ok6]] = np.where(typ[prev[ok6]] == P_IDX["U6"], P_IDX["U4"], P_IDX["U1"])
+    prov[lt[ok6]] = prov[prev[ok6]]
+    drop = np.zeros(len(pe), bool)
+    drop[back[~ok]] = True
+    drop[lt[~ok6]] = True
     pe["typ"], pe["prov"] = typ, prov
+    pe = pe[~drop].reset_index(drop=True)
     la = p["la"][pe["i"].to_numpy()]
     pe["pid"] = ctx.ids("placement", la)
-    carer = np.where(pe["kind"].isin([3, 5]).to_numpy(), -1, np.arange(len(pe)))
+    carer = np.where(pe["kind"].isin([3, 5, 6]).to_numpy(), -1, np.arange(len(pe)))
     pe["carer"] = pd.Series(carer).replace(-1, np.nan).groupby(pe["i"]).ffill().to_numpy()
     nxt_i = np.r_[pe["i"].to_numpy()[1:], -1]
     last = nxt_i != pe["i"].to_numpy()
@@ -326,7 +345,7 @@ def _episodes(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     key_e = ev["i"].to_numpy() * 100000 + (ev["date"].to_numpy("datetime64[D]") - np.datetime64("1990-01-01")).astype(int)
     pos = np.searchsorted(key_p, key_e, side="right") - 1
     ev["pid"] = pe["pid"].to_numpy()[pos]
-    same_carer = pe["kind"].isin([3]).to_numpy()[pos] & ev["place"].to_numpy()
+    same_carer = pe["kind"].isin([3, 6]).to_numpy()[pos] & ev["place"].to_numpy()
     i = ev["i"].to_numpy()
     first = np.r_[True, i[1:] != i[:-1]]
     is_last = np.r_[i[1:] != i[:-1], True]
@@ -402,7 +421,7 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
     reason = pick(rng, CHANGE_REASONS, n)
     reason = pd.Categorical.from_codes(np.where(moved_on & (kind != 4), reason.codes, -1), categories=reason.categories)
     reason = reason.add_categories(["PLACE"]) if "PLACE" not in reason.categories else reason
-    reason[moved_on & (nxt_kind == 3)] = "PLACE"
+    reason[moved_on & np.isin(nxt_kind, [3, 6])] = "PLACE"
     districts = np.array(["PE1", "PE2", "PE3", "PE4", "PE6", "PE7", "PE19", "NN1", "LE3", "CB1", "NR2", "B12"])
     keep = pe["date"].to_numpy("datetime64[D]") <= end
     ctx.frames.add(

@@ -238,6 +238,7 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
     n = len(a)
     reason = np.where(a["changed"].to_numpy(), choice(rng, n, [0.45, 0.3, 0.15, 0.1]), -1)
     person = phases["person"].to_numpy()[o]
+    _caseloads(ctx, ten["worker"].to_numpy()[a["worker"].to_numpy()], a["start"].to_numpy("datetime64[D]"), stop)
     ctx.frames.add(
         "ssd_involvements",
         {
@@ -252,3 +253,17 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
             "invo_referral_id": phases["referral"].to_numpy()[o],
         },
     )
+
+
+def _caseloads(ctx: Ctx, worker: np.ndarray, start: np.ndarray, stop: np.ndarray) -> None:
+    """Cases each worker held on the last 30 September (the workforce census date); empty if not in post then."""
+    year = ctx.end_date.year if ctx.end_date.month >= 10 else ctx.end_date.year - 1
+    census = np.datetime64(f"{year}-09-30")
+    frame = ctx.frames.parts["ssd_professionals"][-1]
+    ids = frame["prof_professional_id"].to_numpy()
+    held = pd.Series(worker[(start <= census) & (stop > census)]).value_counts()
+    count = held.reindex(ids, fill_value=0).to_numpy()
+    left = frame["prof_ext_end_date"].to_numpy("datetime64[D]")
+    in_post = (frame["prof_ext_start_date"].to_numpy("datetime64[D]") <= census) & (np.isnat(left) | (left > census))
+    frame["prof_professional_caseload"] = pd.array(np.where(in_post, count, 0), dtype="Int64")
+    frame.loc[~in_post, "prof_professional_caseload"] = pd.NA
