@@ -24,7 +24,7 @@ def test_sample_workbook_counts_reconcile_per_list():
     p = parse_annex_a([SAMPLE])
     wb = openpyxl.load_workbook(SAMPLE, read_only=True)
     rows = {ws.title: sum(1 for r in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in r)) for ws in wb.worksheets}
-    assert p.read == {f"List {n}": rows[f"List {n}"] for n in range(1, 11)}
+    assert p.read == {f"{SAMPLE} (List {n})": rows[f"List {n}"] for n in range(1, 11)}
     assert p.rejected == []
     assert len(p.frames["ssd_contacts"]) == rows["List 1"]
     assert len(p.frames["ssd_early_help_episodes"]) == rows["List 2"]

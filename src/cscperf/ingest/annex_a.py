@@ -382,7 +382,8 @@ def _sheet(sheet: Sheet, ctx: Context) -> None:
     if "child" not in sheet.columns:
         raise UserError(f"{src}: sheet '{sheet.name}': no child id column (expected 'Child Unique ID' or 'Child ID')")
     table = MAPPERS[sheet.number][0]
-    ctx.read[f"List {sheet.number}"] = ctx.read.get(f"List {sheet.number}", 0) + len(sheet.rows)
+    name = f"{sheet.path} (List {sheet.number})"
+    ctx.read[name] = ctx.read.get(name, 0) + len(sheet.rows)
     for number, values in sheet.rows:
         record = {f: values[i] if i < len(values) else None for f, i in sheet.columns.items()}
         location = f"sheet '{sheet.name}' row {number}"

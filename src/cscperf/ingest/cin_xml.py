@@ -59,6 +59,20 @@ PK = {
 }
 
 
+# the census element each table's records are read from (keys of Parsed.read: "<file> (<element>)")
+ELEMENT_OF = {
+    "ssd_person": "Child",
+    "ssd_disability": "Disability",
+    "ssd_cin_episodes": "CINdetails",
+    "ssd_cin_assessments": "Assessments",
+    "ssd_cin_plans": "CINPlanDates",
+    "ssd_s47_enquiry": "Section47",
+    "ssd_initial_cp_conference": "DateOfInitialCPC",
+    "ssd_cp_plans": "ChildProtectionPlans",
+    "ssd_cp_reviews": "CPPreviewDate",
+}
+
+
 def synthetic_id(kind: str, child: str, *dates: dt.date) -> str:
     """A stable key for a record the census gives no id: kind prefix + hash of child id and dates."""
     text = "|".join([kind, child, *(d.isoformat() for d in dates)])
@@ -685,7 +699,7 @@ def parse_cin_xml(paths: list[Path]) -> Parsed:
         raise UserError("no CIN census files given")
     returns = sorted((read_return(Path(p), i) for i, p in enumerate(paths)), key=lambda r: r.sort_key)
     merged: dict[str, dict[str, dict]] = {t: {} for t in TABLE_ORDER}
-    read = dict.fromkeys(TABLE_ORDER, 0)
+    read: dict[str, int] = {}
     rejected: list[Issue] = []
     warnings: list[Issue] = []
     for ret in returns:
@@ -708,11 +722,12 @@ def parse_cin_xml(paths: list[Path]) -> Parsed:
                 # the later return wins for every value it gives; values it leaves empty are kept
                 target[pk] = {**target[pk], **{k: v for k, v in row.items() if v is not None}} if pk in target else row
         for table, count in ret.read.items():
-            read[table] += count
+            if count:
+                read[f"{ret.path} ({ELEMENT_OF[table]})"] = count
         rejected += ret.rejected
         warnings += ret.warnings
     for icpc in merged["ssd_initial_cp_conference"].values():
         # a later return may no longer hold the plan: the flag follows the merged link
         icpc["icpc_icpc_outcome_cp_flag"] = "Y" if icpc.get("icpc_cp_plan_id") else "N"
     frames = {t: pd.DataFrame(list(rows.values())) for t, rows in merged.items() if rows}
-    return Parsed(frames=frames, rejected=rejected, warnings=warnings, read={t: n for t, n in read.items() if n})
+    return Parsed(frames=frames, rejected=rejected, warnings=warnings, read=read)
