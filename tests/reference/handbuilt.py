@@ -24,6 +24,7 @@ class HandBuilt:
     def __init__(self, population: dict[int, int] | None = None) -> None:
         self.con: duckdb.DuckDBPyConnection = connect(":memory:")
         self._ids = itertools.count(1)
+        self.periods_of_care: dict[str, tuple[str, str]] = {}  # child -> (period of care id, start) of the latest
         self.add("ext_authority", auth_la_code=LA, auth_la_name="Hand-built")
         for year, count in (population or {y: 10000 for y in range(2018, 2028)}).items():
             self.add("ext_population", popn_la_code=LA, popn_year=year, popn_age=5, popn_sex="F", popn_count=count)

@@ -217,13 +217,7 @@ def test_children_in_need_open() -> None:
     hb.referral("Q", "2025-02-01", close="2025-02-28")  # closes on the period end: not open
     hb.referral("R", "2024-02-28")  # exactly 12 months before 28 Feb 2025: 12 months or more
     hb.referral("L", "2023-05-01")  # looked after: not in the 12-month count
-    hb.add(
-        "ssd_cla_episodes",
-        clae_person_id="L",
-        clae_cla_episode_start_date="2024-01-01",
-        clae_cla_episode_start_reason="S",
-        clae_ext_legal_status="C2",
-    )
+    _episode(hb, "L", "2024-01-01", "S", "C2")
     hb.referral("K", "2023-05-01")  # on a CP plan: not in the 12-month count
     _plan(hb, "K", "2024-12-01")
     assert figure(hb, "cin_open", "2025-02-28") == (4, None, 4)
@@ -235,6 +229,11 @@ def test_children_in_need_open() -> None:
 
 
 def _episode(hb: HandBuilt, pid: str, start: str, rne: str, ls: str, end: str | None = None, rec: str | None = None) -> None:
+    """One 903 episode; episodes of a period of care share its id and its start date, as the data model says."""
+    care_id, entered = hb.periods_of_care.get(pid, (None, None)) if rne != "S" else (None, None)
+    if care_id is None:
+        care_id, entered = f"PC-{pid}-{start}", start
+        hb.periods_of_care[pid] = (care_id, entered)
     hb.add(
         "ssd_cla_episodes",
         clae_person_id=pid,
@@ -243,6 +242,8 @@ def _episode(hb: HandBuilt, pid: str, start: str, rne: str, ls: str, end: str | 
         clae_ext_legal_status=ls,
         clae_cla_episode_ceased_date=end,
         clae_cla_episode_ceased_reason=rec,
+        clae_cla_id=care_id,
+        clae_entered_care_date=entered,
     )
 
 
