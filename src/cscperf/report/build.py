@@ -167,6 +167,7 @@ def _env() -> Environment:
         period_phrase=period_phrase,
         month_name=month_name,
         basis_label=charts.BASIS_LABEL,
+        basis_short={"month": "M", "rolling12": "R12", "ytd": "YTD", "year": "Yr"},
     )
     return env
 

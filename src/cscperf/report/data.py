@@ -54,7 +54,10 @@ def stored_results(con: duckdb.DuckDBPyConnection, period_ends: list[dt.date]) -
 
 
 def ensure_results(con: duckdb.DuckDBPyConnection, period_end: dt.date, months: int = MONTHS) -> pd.DataFrame:
-    """Whole-authority results for the report's months, computing and storing any month not yet computed."""
+    """Whole-authority results for the report's months, computing and storing any month not yet computed.
+
+    Only the `la` breakdown is computed here (all the report shows); `cscperf compute` fills the rest.
+    """
     from cscperf.indicators import REGISTRY, compute, store_results
 
     ends = report_months(period_end, months)
@@ -62,7 +65,7 @@ def ensure_results(con: duckdb.DuckDBPyConnection, period_end: dt.date, months: 
     done = set(pd.to_datetime(have["period_end"]).dt.date) if not have.empty else set()
     missing = [d for d in ends if d not in done or not _complete(have, d, len(REGISTRY))]
     if missing:
-        store_results(con, compute(con, missing))
+        store_results(con, compute(con, missing, breakdowns=("la",)))
         have = stored_results(con, ends)
     if not have.empty:
         have["period_end"] = pd.to_datetime(have["period_end"]).dt.date
