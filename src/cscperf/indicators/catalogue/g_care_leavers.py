@@ -114,7 +114,7 @@ def _in_touch(m: Model, periods: ir.Table) -> ir.Table:
 def _suitable(m: Model, periods: ir.Table) -> ir.Table:
     rows = care_leavers(m, periods)
     rows = rows.filter(rows.accommodation.isnull() | ~rows.accommodation.substr(0, 1).isin(NOT_JUDGED))
-    by_suffix = rows.accommodation.re_search("^[A-Z]1$")
+    by_suffix = (rows.accommodation.length() == 2) & (rows.accommodation.substr(1, 1) == "1")  # letter + 1 (no regex on MSSQL)
     met = ibis.cases((rows.suitable_flag.isin(["Y", "N"]), rows.suitable_flag == "Y"), else_=by_suffix)
     return rows.mutate(met=met.fill_null(False))
 
