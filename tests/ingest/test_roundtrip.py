@@ -330,3 +330,25 @@ def test_indicators_agree_after_a_cin_xml_round_trip(source, tmp_path):
     assert got[("referrals_nfa_pct", 2023)] == 50.0
     assert got[("rereferrals_12m_pct", 2024)] == 100.0
     assert got[("cp_plans_started", 2023)] == 1 and got[("s47_enquiries", 2023)] == 1
+
+
+CLA_INDICATORS = ["cla_open", "cla_started", "cla_ceased", "cla_3plus_placements_pct", "cla_missing_children", "cla_missing_episodes"]
+
+
+def test_indicators_agree_after_an_ssda903_round_trip(source, tmp_path):
+    from cscperf.indicators.engine import compute
+
+    for year in (2023, 2024):
+        export_ssda903(source, year, tmp_path / "903")
+    target = _fresh(tmp_path, "903_ind")
+    run_load(target, "ssda903", [tmp_path / "903"], parser_for("ssda903"))
+    # the 903 carries no LA code: give the children their authority, as the CIN census header would
+    target.execute("UPDATE ssd_person SET pers_ext_la_code = '999'")
+    ends = [D(2023, 3, 31), D(2024, 3, 31)]
+    before = compute(source, ends, bases=["year"], breakdowns=["la"], ids=CLA_INDICATORS)
+    after = compute(target, ends, bases=["year"], breakdowns=["la"], ids=CLA_INDICATORS)
+    pd.testing.assert_frame_equal(before, after)
+    got = {(r.indicator_id, r.period_end.year): r.value for r in after.itertuples()}
+    # by hand: P3 entered care 1 August 2022 and is still looked after; one missing episode in May 2023
+    assert got[("cla_started", 2023)] == 1 and got[("cla_open", 2023)] == 1 and got[("cla_open", 2024)] == 1
+    assert got[("cla_missing_episodes", 2024)] == 1 and got[("cla_missing_children", 2023)] == 0
