@@ -180,3 +180,18 @@ def test_cli_load_reports_counts_and_refuses_a_broken_file(tmp_path):
     result = CliRunner().invoke(main, ["load", "cin-xml", str(broken), "--warehouse", str(w)])
     assert isinstance(result.exception, UserError)
     assert str(result.exception).startswith(f"{broken}: line ")
+
+
+def test_schema_warnings_inside_a_rejected_record_are_not_repeated_but_its_siblings_keep_theirs(tmp_path):
+    text = SMALL_2024.read_text()
+    text = text.replace("<CINreferralDate>2022-11-01</CINreferralDate>", "<CINreferralDate>2022-11-31</CINreferralDate>")
+    text = text.replace("<PrimaryNeedCode>N5</PrimaryNeedCode>", "<PrimaryNeedCode>N55</PrimaryNeedCode>")
+    f = tmp_path / "two.xml"
+    f.write_text(text)
+    p = parse_cin_xml([f])
+    # CINdetails[1] has an impossible date: rejected once (the XSD's own complaint about it is not repeated)
+    assert [(i.location.split(" ")[0], i.field) for i in p.rejected] == [
+        ("/Message/Children/Child[1]/CINdetails[1]/CINreferralDate", "CINreferralDate")
+    ]
+    schema = [(w.location.split(" ")[0], w.field, w.value) for w in p.warnings if w.rule.startswith("schema:")]
+    assert schema == [("/Message/Children/Child[1]/CINdetails[2]/PrimaryNeedCode", "PrimaryNeedCode", "N55")]

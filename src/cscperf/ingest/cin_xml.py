@@ -415,9 +415,10 @@ def _child(ret: Return, elem: etree._Element, n: int, errors: list, seen: dict[s
 
 
 def _within(location: str, record_path: str) -> bool:
-    path = location.split(" ")[0]
     # libxml2 omits [1] for an only child: normalise both sides before comparing
-    return re.sub(r"\[1\]", "", path).startswith(re.sub(r"\[1\]", "", record_path))
+    path = re.sub(r"\[1\]", "", location.split(" ")[0])
+    record = re.sub(r"\[1\]", "", record_path)
+    return path == record or path.startswith(record + "/")
 
 
 def _raw(elem: etree._Element) -> dict:
