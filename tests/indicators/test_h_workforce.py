@@ -109,29 +109,32 @@ def test_agency_share(w):
 
 
 def test_turnover_rolling_12_months(w):
-    # 1 Apr 2023 - 31 Mar 2024. Permanent qualified in post at some time: Q1, Q3, Q4, Q5 (joined), Q6, Q8, Q9;
-    # Q7 left the day before and Q2 is agency. Leavers: Q4 (31 Mar 2024) and Q6 (1 Apr 2023): 2 of 7.
-    # (For comparison, leavers / average headcount: in post on 1 Apr 2023 Q1, Q3, Q4, Q8, Q9 = 5, on 31 Mar 2024
-    # Q1, Q3, Q5, Q8, Q9 = 5, so 2 / 5 = 40%; see the entry's notes for why the denominator differs.)
+    # 1 Apr 2023 - 31 Mar 2024: 366 days (29 Feb 2024). Permanent qualified workers and days in post (an end date is
+    # the first day out of post): Q1, Q3, Q8, Q9 366 each; Q4 (leaves 31 Mar 2024) 365; Q5 (joined 15 Jan 2024)
+    # 17 + 29 + 31 = 77; Q6 (end 1 Apr 2023) 0. Q7 ended before the window; Q2 is agency.
+    # Average headcount = (4 * 366 + 365 + 77 + 0) / 366 = 1906 / 366. Leavers in the window: Q4 and Q6.
     num, den, value = w.figure("sw_turnover_pct", END, basis="rolling12")
-    assert (num, den) == (2, 7)
-    assert value == pytest.approx(200 / 7)
-    assert by_value(w, "sw_turnover_pct", "team", basis="rolling12") == {
-        "T1": (1, 2, 50.0),  # Q1, Q6 (left)
-        "T2": (1, 3, pytest.approx(100 / 3)),  # Q3, Q4 (left), Q5
-        "T3": (0, 2, 0.0),
-    }
+    assert num == 2
+    assert den == pytest.approx(1906 / 366)
+    assert value == pytest.approx(200 * 366 / 1906)
+    got = by_value(w, "sw_turnover_pct", "team", basis="rolling12")
+    assert got["T1"] == (1, 1.0, 100.0)  # Q1 (a full year) and Q6 (left, 0 days)
+    assert got["T2"][0] == 1 and got["T2"][1] == pytest.approx((366 + 365 + 77) / 366)  # Q3, Q4 (left), Q5
+    assert got["T2"][2] == pytest.approx(100 * 366 / 808)
+    assert got["T3"] == (0, 2.0, 0.0)
 
 
 def test_vacancy_from_establishment(w):
-    # Establishment on 31 March (the 2023 rows; T1's 5.0 ended 31 Mar 2023): T1 3, T2 3, T3 1 post.
-    # Permanent FTE in post: T1 Q1 = 1 (Q2 is agency): 2 vacant. T2 Q3 0.6 + Q5 1.0 = 1.6, 2 whole posts: 1 vacant.
-    # T3 Q8 + Q9 = 2 over an establishment of 1: 0 vacant. Authority: 3 of 7.
+    # Establishment on 31 March (the 2023 rows; T1's 5.0 ended 31 Mar 2023): T1 3.0, T2 3.0, T3 1.0 FTE.
+    # Permanent qualified FTE in post: T1 Q1 1.0 (Q2 is agency): 2.0 vacant. T2 Q3 0.6 + Q5 1.0: 1.4 vacant (Q4 left
+    # that day). T3 Q8 + Q9 = 2.0 over an establishment of 1.0: 0 vacant, not -1. Authority: 3.4 of 7.0.
     num, den, value = w.figure("sw_vacancy_pct", END)
-    assert (num, den) == (3, 7)
-    assert value == pytest.approx(300 / 7)
+    assert (num, den) == (pytest.approx(3.4), 7.0)
+    assert value == pytest.approx(340 / 7)
     got = by_value(w, "sw_vacancy_pct", "team")
-    assert {k: v[:2] for k, v in got.items()} == {"T1": (2, 3), "T2": (1, 3), "T3": (0, 1)}
+    assert got["T1"][:2] == (2.0, 3.0)
+    assert got["T2"][:2] == (pytest.approx(1.4), 3.0)
+    assert got["T3"][:2] == (0.0, 1.0)
 
 
 def test_workforce_figures_are_for_the_authority(w):

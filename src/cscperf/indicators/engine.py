@@ -147,6 +147,8 @@ def _aggregate(ind: Indicator, rows: ir.Table, breakdown: str) -> ir.Table:
         num = rows.person_id.nunique(where=met) if distinct else met.cast("int64").sum()
         den = rows.person_id.nunique() if distinct else rows.count()
         agg = rows.group_by(keys).aggregate(numerator=num.cast("float64"), denominator=den.cast("float64"))
+    elif kind == "ratio":
+        agg = rows.group_by(keys).aggregate(numerator=rows.num.sum().cast("float64"), denominator=rows.den.sum().cast("float64"))
     elif kind == "mean":
         agg = rows.group_by(keys).aggregate(numerator=rows.value.sum().cast("float64"), denominator=rows.count().cast("float64"))
     elif kind == "max":
@@ -158,7 +160,7 @@ def _aggregate(ind: Indicator, rows: ir.Table, breakdown: str) -> ir.Table:
 
 def _value(unit: str, kind: str, num: pd.Series, den: pd.Series) -> pd.Series:
     with np.errstate(divide="ignore", invalid="ignore"):
-        if kind == "share":
+        if kind in ("share", "ratio"):
             return (100 * num / den).where(den > 0)
         if kind == "rate":
             return (10000 * num / den).where(den > 0)
@@ -252,8 +254,8 @@ class Engine:
         missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
         if missing.empty:
             return frame
-        zero = 0.0 if kind in ("count", "share") else np.nan
-        missing = missing.assign(numerator=zero, denominator=zero if kind == "share" else np.nan)
+        zero = 0.0 if kind in ("count", "share", "ratio") else np.nan
+        missing = missing.assign(numerator=zero, denominator=zero if kind in ("share", "ratio") else np.nan)
         return pd.concat([frame, missing], ignore_index=True)
 
     def population(self) -> pd.DataFrame:

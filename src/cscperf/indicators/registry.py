@@ -37,7 +37,7 @@ UNITS = ("count", "percent", "rate_per_10k", "days", "average")
 
 @dataclass(frozen=True)
 class Measure:
-    kind: str  # count | share | rate | mean | max
+    kind: str  # count | share | ratio | rate | mean | max
     cohort: Cohort | None = None
     of: str | None = None  # rate: the count indicator whose numerator is divided by population
     distinct_children: bool = False  # count or share children, not rows
@@ -50,6 +50,12 @@ def count(cohort: Cohort, *, distinct_children: bool = False, where_met: bool = 
 
 def share(cohort: Cohort, *, distinct_children: bool = False) -> Measure:
     return Measure("share", cohort, distinct_children=distinct_children)
+
+
+def ratio(cohort: Cohort) -> Measure:
+    """A percentage of sums: the cohort gives each row a numeric `num` and `den` (e.g. FTE, or a leaver over
+    a share of average headcount), so figures need not be whole counts."""
+    return Measure("ratio", cohort)
 
 
 def rate(of: str) -> Measure:
@@ -103,7 +109,7 @@ class Indicator:
             raise ValueError(f"{self.id}: unknown polarity {self.polarity}")
         if not set(self.bases) <= set(BASES) or self.rag_basis not in self.bases:
             raise ValueError(f"{self.id}: bad bases {self.bases} / rag basis {self.rag_basis}")
-        if (self.measure.kind == "share") != (self.unit == "percent"):
+        if (self.measure.kind in ("share", "ratio")) != (self.unit == "percent"):
             raise ValueError(f"{self.id}: percentages are shares and shares are percentages")
 
 

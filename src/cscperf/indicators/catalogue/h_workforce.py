@@ -14,7 +14,7 @@ import ibis.expr.types as ir
 from cscperf.indicators.catalogue.a_front_door import referrals
 from cscperf.indicators.exceptions import exception_rows
 from cscperf.indicators.model import Model, open_at_period_end, open_end
-from cscperf.indicators.registry import Indicator, count, maximum, mean, share
+from cscperf.indicators.registry import Indicator, count, maximum, mean, ratio, share
 
 SOURCE = "indicators.md H; DfE children's social work workforce statistics"
 WORKER_BREAKDOWNS = ("la", "team")
@@ -140,54 +140,53 @@ def _qualified_in_post(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def _turnover(m: Model, periods: ir.Table) -> ir.Table:
-    """Permanent qualified social workers in post at any time in the window; met = left in it."""
+    """Permanent qualified social workers in post at any time in the window. num = 1 for a leaver in the window;
+    den = the share of the window the worker was in post, so the denominator sums to the average headcount."""
     w = workers(m)
     w = w.filter(w.qualified & ~w.agency)
     j = w.join(
         periods,
         (ibis.coalesce(w.w_start, ibis.date(1900, 1, 1)) <= periods.period_end) & (open_end(w.w_end) >= periods.period_start),
     )
-    return _worker_rows(j, met=j.w_end.notnull() & (j.w_end <= j.period_end))
-
-
-def _numbers(m: Model) -> ir.Table:
-    """0, 1, 2, ... (one per calendar day held): a numbers source every warehouse has, for expanding counts to rows."""
-    return m.calendar.select(n=ibis.row_number())
+    # Days in post within the window; an end date is the first day no longer in post (as _in_post).
+    first = ibis.greatest(ibis.coalesce(j.w_start, j.period_start), j.period_start)
+    stays = j.w_end.isnull() | (j.w_end > j.period_end)
+    in_post_days = ibis.cases((stays, j.period_end.delta(first, unit="day") + 1), else_=j.w_end.delta(first, unit="day"))
+    window_days = j.period_end.delta(j.period_start, unit="day") + 1
+    left = j.w_end.notnull() & (j.w_end <= j.period_end)
+    share_of_window = ibis.greatest(in_post_days, 0).cast("float64") / window_days
+    return _worker_rows(j, num=ibis.cases((left, 1.0), else_=0.0), den=share_of_window)
 
 
 def _vacancy(m: Model, periods: ir.Table) -> ir.Table:
-    """One row per whole establishment post at the period end; met = vacant (not filled by permanent FTE in post)."""
+    """One row per team with an establishment current at the period end: den = establishment FTE, num = the part of
+    it not filled by permanent qualified social workers in post (never below 0 for an over-established team)."""
     e = m.table("ext_establishment")
     j = e.join(periods, (e.estb_start_date <= periods.period_end) & (open_end(e.estb_end_date) >= periods.period_end))
     rank = ibis.row_number().over(
         group_by=[j.period_end, j.estb_team_id], order_by=[ibis.desc(j.estb_start_date), ibis.desc(j.estb_table_id)]
     )
     j = j.mutate(_rank=rank)
-    est = (
-        j.filter(j._rank == 0)
-        .select("basis", "period_start", "period_end", team=j.estb_team_id, posts=j.estb_social_worker_fte.round(0))
-        .view()
-    )
+    est = j.filter(j._rank == 0).select("basis", "period_start", "period_end", team=j.estb_team_id, posts=j.estb_social_worker_fte).view()
     staff = _qualified_in_post(m, periods)
     perm = staff.filter(~staff.met).group_by(_pe="period_end", _team="team_id").aggregate(perm_fte=staff.fte.sum())
     est = est.left_join(perm, (est.period_end == perm._pe) & (est.team == perm._team))
-    est = est.mutate(filled=ibis.least(est.posts, ibis.coalesce(est.perm_fte, 0.0).round(0))).view()
     la = workers(m).select(_t="w_team", _la="la_code").distinct()
     la = la.group_by("_t").aggregate(la_code=la._la.max())
     est = est.left_join(la, est.team == la._t).cross_join(_sole_la(m))
-    est = est.mutate(la_code=ibis.coalesce(est.la_code, ibis.cases((est._n_la == 1, est._la), else_=ibis.null("string")))).view()
-    n = _numbers(m)
-    rows = est.join(n, n.n < est.posts)
-    return rows.select(
+    la_code = ibis.coalesce(est.la_code, ibis.cases((est._n_la == 1, est._la), else_=ibis.null("string")))
+    vacant = ibis.greatest(est.posts - ibis.coalesce(est.perm_fte, 0.0), 0.0)
+    return est.select(
         "basis",
         "period_start",
         "period_end",
-        person_id=rows.team + ":" + rows.n.cast("string"),
-        ref_date=rows.period_end,
-        team_id=rows.team,
+        person_id=est.team,
+        ref_date=est.period_end,
+        team_id=est.team,
         worker_id=ibis.null("string"),
-        la_code=rows.la_code,
-        met=rows.n >= rows.filled,
+        la_code=la_code,
+        num=vacant.cast("float64"),
+        den=est.posts.cast("float64"),
     ).view()
 
 
@@ -267,18 +266,16 @@ INDICATORS = [
         unit="percent",
         polarity="low",
         target=15.0,
-        measure=share(_turnover),
+        measure=ratio(_turnover),
         bases=("rolling12",),
         rag_basis="rolling12",
         breakdowns=WORKER_BREAKDOWNS,
         numerator="Permanent qualified social workers leaving in the 12 months",
-        denominator="Permanent qualified social workers in post at any time in the 12 months",
+        denominator="Average headcount of permanent qualified social workers over the 12 months",
         rule="Permanent qualified social workers leaving in the 12 months / average headcount over the 12 months.",
         source=SOURCE,
-        notes="The engine's shares count rows, so the denominator is the headcount employed at any time in the 12 "
-        "months (in post at the start plus joiners) rather than the average headcount, which can be fractional; "
-        "this reads lower than leavers / average headcount when there are joiners. A leaver's end date falls in the "
-        "window; agency workers are excluded.",
+        notes="Average headcount is time-weighted: each worker counts for the share of the 12 months they were in "
+        "post (days in post / days in the window). A leaver's end date falls in the window; agency workers are excluded.",
     ),
     Indicator(
         id="sw_vacancy_pct",
@@ -288,15 +285,14 @@ INDICATORS = [
         polarity="low",
         target=10.0,
         snapshot=True,
-        measure=share(_vacancy),
+        measure=ratio(_vacancy),
         breakdowns=WORKER_BREAKDOWNS,
-        numerator="Establishment posts not filled by permanent qualified social workers",
-        denominator="Establishment posts (social worker FTE, whole posts)",
+        numerator="Establishment FTE not filled by permanent qualified social workers in post",
+        denominator="Establishment FTE (qualified social worker posts)",
         rule="(Establishment FTE - permanent FTE in post) / establishment FTE, from the establishment table where loaded.",
         source=SOURCE,
-        notes="Per team with an establishment row current at the period end (the latest-starting if several). The "
-        "engine's shares count rows, so establishment and permanent FTE in post are rounded to whole posts per team "
-        "(exact when FTEs are whole numbers); staff over establishment give 0 vacancies, not a negative rate. A "
-        "worker with no FTE recorded counts as 1.0.",
+        notes="Per team with an establishment row current at the period end (the latest-starting if several), in FTE. "
+        "A team staffed above its establishment has 0 vacant FTE, not a negative number, so it does not hide "
+        "vacancies elsewhere. A worker with no FTE recorded counts as 1.0.",
     ),
 ]
