@@ -88,7 +88,6 @@ def figures(peterborough: Path) -> pd.DataFrame:
     return merged_figures(engine, reference)
 
 
-@pytest.mark.slow
 def test_reference_covers_sections_a_to_e() -> None:
     areas = {REGISTRY[i].area for i in COMPARED}
     assert {"A", "B", "C", "D", "E"} <= areas, areas
