@@ -17,6 +17,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from cscperf.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginRateLimiter, Session, SessionCodec, csrf_ok
 from cscperf.web.db import Fingerprint, NoWarehouse, WarehouseAccess, WarehouseBusy, fingerprint
@@ -198,7 +199,7 @@ def _install_session_middleware(app: FastAPI) -> None:
         session = session or Session.anonymous()
         user = None
         if session.user:
-            user = st.store.get_user(session.user)
+            user = await run_in_threadpool(st.store.get_user, session.user)  # SQLite: keep the event loop free
             if user is None or user.session_epoch != session.epoch:
                 user, session, fresh = None, Session.anonymous(), True
         request.state.session = session
@@ -293,7 +294,7 @@ def _install_login_routes(app: FastAPI) -> None:
         return render(request, "login.html", {"next": _safe_next(next), "error": None})
 
     @app.post("/login")
-    async def login(
+    def login(
         request: Request,
         username: str = Form(""),
         password: str = Form(""),
