@@ -20,6 +20,11 @@ EXTRA_LINKS = {
     ("ssd_initial_cp_conference", "icpc_cp_plan_id"): "ssd_cp_plans.cppl_cp_plan_id",
     ("ssd_cla_reviews", "clar_ext_person_id"): "ssd_person.pers_person_id",
     ("ssd_permanence", "perm_cla_id"): "ssd_cla_episodes.clae_cla_id",
+    ("ssd_cin_episodes", "cine_referral_worker_id"): "ssd_professionals.prof_professional_id",
+    ("ssd_cin_episodes", "cine_referral_team"): "ssd_department.dept_team_id",
+    ("ssd_cin_assessments", "cina_assessment_worker_id"): "ssd_professionals.prof_professional_id",
+    ("ssd_initial_cp_conference", "icpc_icpc_worker_id"): "ssd_professionals.prof_professional_id",
+    ("ssd_care_leavers", "clea_care_leaver_worker_id"): "ssd_professionals.prof_professional_id",
 }
 
 # (table, start, end) pairs that must be ordered.

@@ -737,7 +737,7 @@ def _care_leavers(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     own, k = group_offsets(np.full(e.size, 5))
     i = e[own]
     bday = birthday(p["dob"][i], 17 + k)
-    keep = (bday > p["stop"][i]) & (bday <= end)
+    keep = (bday >= p["stop"][i]) & (bday <= end)  # leaving on the 18th birthday gives an age-18 record that day
     i, bday, k = i[keep], bday[keep], (17 + k)[keep]
     n = i.size
     touch = pick(rng, IN_TOUCH, n)

@@ -38,6 +38,7 @@ ID_PREFIX = {
     "icpc_id": "ICPC",
     "s47_enquiry_id": "S47",
     "professional_id": "W",
+    "worker_id": "W",
     "staff_id": "W",
     "icpc_meeting_id": "ICPC",
 }

@@ -28,6 +28,15 @@ TEAM_NAMES = {
 CASELOAD = {"FR": 0, "AS": 19.0, "FS": 20.0, "CP": 18.0, "CC": 18.0, "LC": 22.0, "DC": 18.0, "AD": 14.0}
 POSTS_PER_TEAM = 8
 CHANGE_REASONS = ["WORKER_LEFT", "CASE_TRANSFER", "CASELOAD", "OTHER"]
+# Records that name the team and worker responsible: (table, person, date, team column, worker column).
+STAMPED = [
+    ("ssd_cin_episodes", "cine_person_id", "cine_referral_date", "cine_referral_team", "cine_referral_worker_id"),
+    ("ssd_cin_assessments", "cina_person_id", "cina_assessment_start_date", "cina_assessment_team", "cina_assessment_worker_id"),
+    ("ssd_cin_plans", "cinp_person_id", "cinp_cin_plan_start_date", "cinp_cin_plan_team", "cinp_cin_plan_worker_id"),
+    ("ssd_s47_enquiry", "s47e_person_id", "s47e_s47_start_date", "s47e_s47_completed_by_team", "s47e_s47_completed_by_worker_id"),
+    ("ssd_initial_cp_conference", "icpc_person_id", "icpc_icpc_date", "icpc_icpc_team", "icpc_icpc_worker_id"),
+    ("ssd_care_leavers", "clea_person_id", "clea_ext_record_date", "clea_care_leaver_allocated_team", "clea_care_leaver_worker_id"),
+]
 
 
 def generate(ctx: Ctx) -> None:
@@ -35,6 +44,7 @@ def generate(ctx: Ctx) -> None:
     teams = _teams(ctx, phases)
     posts = _posts(ctx, teams)
     _allocate(ctx, phases, teams, posts)
+    _stamp_workers(ctx)
 
 
 def _phases(ctx: Ctx) -> pd.DataFrame:
@@ -267,3 +277,23 @@ def _caseloads(ctx: Ctx, worker: np.ndarray, start: np.ndarray, stop: np.ndarray
     in_post = (frame["prof_ext_start_date"].to_numpy("datetime64[D]") <= census) & (np.isnat(left) | (left > census))
     frame["prof_professional_caseload"] = pd.array(np.where(in_post, count, 0), dtype="Int64")
     frame.loc[~in_post, "prof_professional_caseload"] = pd.NA
+
+
+def _stamp_workers(ctx: Ctx) -> None:
+    """Name on each record the team and worker allocated to the child a few days after its date."""
+    inv = ctx.frames.parts["ssd_involvements"][-1]
+    base = np.datetime64("1970-01-01")
+    start = inv["invo_involvement_start_date"].to_numpy("datetime64[D]")
+    stop = inv["invo_involvement_end_date"].to_numpy("datetime64[D]")
+    key = inv["invo_person_id"].to_numpy() * 100000 + (start - base).astype("int64")
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    for table, person, date, team_col, worker_col in STAMPED:
+        for frame in ctx.frames.parts.get(table, []):
+            when = frame[date].to_numpy("datetime64[D]") + days(3)
+            q = frame[person].to_numpy() * 100000 + (when - base).astype("int64")
+            pos = order[np.maximum(np.searchsorted(key, q, side="right") - 1, 0)]
+            ok = (inv["invo_person_id"].to_numpy()[pos] == frame[person].to_numpy()) & ~np.isnat(when)
+            ok &= np.isnat(stop[pos]) | (stop[pos] > when)
+            frame[team_col] = np.where(ok, inv["invo_professional_team"].to_numpy()[pos], None)
+            frame[worker_col] = np.where(ok, inv["invo_professional_id"].to_numpy()[pos], -1)
