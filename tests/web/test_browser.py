@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from cscperf.web.app import WebSettings, create_app
+from cscperf.web.store import WebStore, users_db_path
 from tests.web import fixture
 from tests.web.conftest import PASSWORD, add_users
 from tests.web.server import CHROMIUM, CHROMIUM_ARGS, running
 
 pytestmark = pytest.mark.browser
+WAREHOUSE: list[Path] = []
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +23,7 @@ def base_url(tmp_path_factory):
         pytest.skip("Chromium is not installed (scripts/install-system-deps.sh installs it)")
     path = fixture.build(tmp_path_factory.mktemp("browser") / "w.duckdb")
     add_users(path)
+    WAREHOUSE[:] = [path]
     app = create_app(WebSettings(warehouse=path, secure_cookies=False, auto_recompute=False, warm_caches=False))
     with running(app) as url:
         yield url
@@ -81,4 +84,29 @@ def test_member_finds_no_way_to_a_child(browser, base_url):
         assert page.locator("text=Children behind this figure").count() == 0
     response = page.goto(base_url + "/children/C1")
     assert response.status == 403
+    page.close()
+
+
+def test_open_home_page_shows_a_pushed_child_without_reloading(browser, base_url):
+    """Last in this module: the push makes the server recompute the latest period from the engine."""
+    import httpx
+
+    token = WebStore(users_db_path(WAREHOUSE[0])).create_token("perf1")
+    page = sign_in(browser, base_url, "perf1")
+    value = page.locator('a.tile[data-indicator="cp_plans_open"] .value')
+    assert value.inner_text() == "2"
+    page.evaluate("window.notReloaded = true")
+    plan = {"child_protection_plans": [{"child_protection_plan_id": "P-B9", "start_date": "2024-03-05"}]}
+    record = {
+        "la_code": fixture.LA,
+        "Children": {
+            "la_child_id": "B9",
+            "child_details": {"sex": "M", "date_of_birth": "2014-02-02"},
+            "social_care_episodes": [{"social_care_episode_id": "R-B9", "referral_date": "2024-03-01", **plan}],
+        },
+    }
+    r = httpx.post(base_url + "/api/v1/children", json=record, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 202
+    page.wait_for_function("document.querySelector('a.tile[data-indicator=\"cp_plans_open\"] .value').textContent === '3'", timeout=15000)
+    assert page.evaluate("window.notReloaded") is True  # HTMX swapped the tiles in place
     page.close()
