@@ -22,9 +22,9 @@ def population_frame(rng: np.random.Generator, auths: tuple[Authority, ...], fir
         idx = years[:, None] - ages[None, :] - birth_years[0]
         counts = cohort[idx] * (1 + 0.003 * ages[None, :])  # a little net in-migration with age
         target = a.population * (1 + GROWTH) ** (years - last_year)
-        counts = counts / counts.sum(axis=1, keepdims=True) * target[:, None]
+        counts = _whole(counts / counts.sum(axis=1, keepdims=True) * target[:, None], np.rint(target).astype("int64"))
         male = np.rint(counts * MALE_SHARE).astype("int64")
-        female = np.rint(counts).astype("int64") - male
+        female = counts - male
         for sex, arr in (("M", male), ("F", female)):
             frames.append(
                 pd.DataFrame(
@@ -38,6 +38,14 @@ def population_frame(rng: np.random.Generator, auths: tuple[Authority, ...], fir
                 )
             )
     return pd.concat(frames, ignore_index=True)
+
+
+def _whole(counts: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Round each row to whole children keeping the row total exact (largest remainders get the extra ones)."""
+    base = np.floor(counts).astype("int64")
+    short = totals - base.sum(axis=1)
+    rank = np.argsort(np.argsort(-(counts - base), axis=1, kind="stable"), axis=1, kind="stable")
+    return base + (rank < short[:, None]).astype("int64")
 
 
 def authority_frame(auths: tuple[Authority, ...]) -> pd.DataFrame:
