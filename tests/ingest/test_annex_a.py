@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from cscperf.errors import UserError
@@ -163,3 +164,34 @@ def test_load_through_run_load(con):
     assert con.execute("SELECT count(*) FROM ssd_person").fetchone()[0] == summary.counts("ssd_person").loaded
     skipped = con.execute("SELECT count(*) FROM cscperf_quarantine WHERE rule LIKE 'warning: List 11%'").fetchone()
     assert skipped == (1,)
+
+
+def test_conference_in_list_5_links_to_the_plan_in_list_7(tmp_path):
+    head5 = [
+        "Child ID",
+        "Gender",
+        "Strategy discussion initiating Section 47 Enquiry Start Date",
+        "Date of Initial Child Protection Conference",
+    ]
+    head5.append("Did the Initial Child Protection Conference Result in a Child Protection Plan")
+    head7 = ["Child ID", "Gender", "Child Protection Plan Start Date", "Initial Category of Abuse"]
+    f = _workbook(
+        tmp_path / "cp.xlsx",
+        {
+            "List 3": [["Child ID", "Date of Referral"], [5, dt.datetime(2023, 1, 2)]],
+            "List 5": [
+                head5,
+                [5, "F", dt.datetime(2023, 1, 3), dt.datetime(2023, 1, 20), "Yes"],
+                [6, "M", dt.datetime(2023, 2, 1), dt.datetime(2023, 2, 20), "Yes"],
+            ],
+            "List 7": [head7, [5, "F", dt.datetime(2023, 1, 20), "Neglect"]],
+        },
+    )
+    p = parse_annex_a([f])
+    icpc = {r["icpc_person_id"]: r for r in _rows(p, "ssd_initial_cp_conference")}
+    [plan] = _rows(p, "ssd_cp_plans")
+    ref = key("REF", "5", dt.date(2023, 1, 2))
+    assert icpc["5"]["icpc_cp_plan_id"] == plan["cppl_cp_plan_id"] and plan["cppl_icpc_id"] == icpc["5"]["icpc_icpc_id"]
+    assert icpc["5"]["icpc_referral_id"] == ref and plan["cppl_referral_id"] == ref and plan["cppl_cp_plan_initial_category"] == "NEG"
+    # child 6's plan is not in list 7: the conference says a plan resulted but links to nothing
+    assert icpc["6"]["icpc_icpc_outcome_cp_flag"] == "Y" and pd.isna(icpc["6"]["icpc_cp_plan_id"])

@@ -571,7 +571,7 @@ def _list5(r: dict, ctx: Context, src: str, origin: str) -> None:
                 "icpc_person_id": pid,
                 "icpc_icpc_date": r["icpc"],
                 "icpc_icpc_outcome_cp_flag": plan,
-                "icpc_cp_plan_id": key("CPP", pid, r["icpc"]) if plan == "Y" else None,
+                "icpc_cp_plan_id": None,  # linked after every list is read (_link_referrals)
                 "icpc_icpc_team": team,
                 "icpc_icpc_worker_id": worker,
                 "_source": src,
@@ -795,7 +795,13 @@ MAPPERS: dict[int, tuple[str, Callable[[dict, Context, str, str], None]]] = {
 
 
 def _link_referrals(rows: Rows) -> None:
-    """Annex A lists are separate: attach assessments, S47s and plans to the child's latest referral on or before them."""
+    """Annex A lists are separate: attach assessments, S47s, conferences and plans to the child's latest referral
+    on or before them, and a conference that resulted in a plan to the list 7 plan starting on its date."""
+    plans = rows.tables.get("ssd_cp_plans", {})
+    for icpc in rows.tables.get("ssd_initial_cp_conference", {}).values():
+        plan = plans.get(key("CPP", icpc["icpc_person_id"], icpc["icpc_icpc_date"]))
+        if plan is not None and icpc["icpc_icpc_outcome_cp_flag"] == "Y":
+            icpc["icpc_cp_plan_id"], plan["cppl_icpc_id"] = plan["cppl_cp_plan_id"], icpc["icpc_icpc_id"]
     referrals: dict[str, list[tuple[dt.date, str]]] = {}
     for ref in rows.tables.get("ssd_cin_episodes", {}).values():
         referrals.setdefault(ref["cine_person_id"], []).append((ref["cine_referral_date"], ref["cine_referral_id"]))
@@ -803,6 +809,7 @@ def _link_referrals(rows: Rows) -> None:
         ("ssd_cin_assessments", "cina_person_id", "cina_assessment_start_date", "cina_referral_id"),
         ("ssd_s47_enquiry", "s47e_person_id", "s47e_s47_start_date", "s47e_referral_id"),
         ("ssd_cp_plans", "cppl_person_id", "cppl_cp_plan_start_date", "cppl_referral_id"),
+        ("ssd_initial_cp_conference", "icpc_person_id", "icpc_icpc_date", "icpc_referral_id"),
     ):
         for row in rows.tables.get(table, {}).values():
             earlier = [(d, r) for d, r in referrals.get(row[person], []) if d <= row[start]]
