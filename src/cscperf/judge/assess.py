@@ -70,9 +70,9 @@ def _la_rows(results: pd.DataFrame, la_code: str | None) -> pd.DataFrame:
     return rows
 
 
-def _pick(rows: pd.DataFrame, basis: str, end: dt.date) -> pd.Series | None:
-    hit = rows[(rows["basis"] == basis) & (rows["period_end"] == end)]
-    return None if hit.empty else hit.iloc[0]
+def _index(rows: pd.DataFrame) -> dict[tuple[str, dt.date], dict]:
+    """Rows by (basis, period_end), as plain dicts: far cheaper than repeated boolean masks."""
+    return {(r["basis"], r["period_end"]): r for r in rows.to_dict("records")}
 
 
 def _num(x: object) -> float | None:
@@ -95,14 +95,16 @@ def _series(rows: pd.DataFrame, ind: Any, book: TargetBook, bases: list[str]) ->
 def judge_indicator(ind: Any, rows: pd.DataFrame, period_end: dt.date, book: TargetBook, benchmarks: Benchmarks, la_code: str) -> Figure:
     """Judge one indicator from its `la` rows (already carrying display strings)."""
     target = book.at(ind.id, period_end)
-    basis = target.basis if target.basis in set(rows["basis"]) else ("month" if "month" in set(rows["basis"]) else target.basis)
+    have = set(rows["basis"])
+    basis = target.basis if target.basis in have else ("month" if "month" in have else target.basis)
     prev_end, ly_end = months_back(period_end, 1), months_back(period_end, 12)
-    cur, prev, ly = (_pick(rows, basis, d) for d in (period_end, prev_end, ly_end))
+    index = _index(rows)
+    cur, prev, ly = (index.get((basis, d)) for d in (period_end, prev_end, ly_end))
 
-    def val(r: pd.Series | None) -> float | None:
+    def val(r: dict | None) -> float | None:
         return None if r is None or r["suppressed"] else _num(r["value"])
 
-    def shown(r: pd.Series | None) -> str:
+    def shown(r: dict | None) -> str:
         return "–" if r is None else str(r["value_display"])
 
     bench = benchmarks.get(ind.id, la_code, ind.polarity)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from cscperf.errors import UserError
 from cscperf.judge.assess import Figure, judge
@@ -85,7 +86,10 @@ def _chart(fig: Figure, sn_method: str) -> Markup:
     series.loc[series["suppressed"].astype(bool), "value"] = None  # suppressed months are gaps, never drawn
     spec = charts.indicator_chart(series, fig.indicator.unit, fig.basis, _markers(fig, sn_method))
     svg = charts.to_svg(spec)
-    return Markup(svg[svg.index("<svg") :])  # noqa: S704 - SVG produced by vl-convert from our own spec
+    # As an image, not inline markup: WeasyPrint then skips HTML-parsing and CSS-styling every SVG element (twice as fast).
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    alt = escape(f"Chart of {fig.indicator.name} over 24 months")
+    return Markup(f'<img class="chart-img" alt="{alt}" src="data:image/svg+xml;base64,{data}">')  # noqa: S704 - our own SVG, escaped alt
 
 
 def _render_charts(figures: list[Figure], sn_method: str) -> dict[str, Markup]:
