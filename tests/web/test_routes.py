@@ -246,7 +246,8 @@ def test_caseloads_by_role(client_for):
 def test_performance_pages(client_for):
     client = client_for("perf1")
     assert "test-fixture" in client.get("/loads").text or "ssd" in client.get("/loads").text
-    assert "assessments_45wd_pct" in client.get("/targets").text
+    targets = client.get("/targets").text
+    assert re.search(r"assessments_45wd_pct.*?<td>90\.0</td><td>5\.0</td><td>ytd</td>", targets, re.S)  # 90 %, amber within 5 points
     assert client.get("/admin/users").status_code == 403
 
 

@@ -261,7 +261,9 @@ def install(app: FastAPI) -> None:
     @app.get("/targets", response_class=HTMLResponse)
     def targets(request: Request) -> Response:
         require(request, "performance", "admin")
-        return render(request, "targets.html", {"indicators": list(views.registry().values()), "areas": views.areas()})
+        ov, _ = _overview(request)
+        rows = [(ind, judging.target_for(ind, ov.period_end)) for ind in views.registry().values()]
+        return render(request, "targets.html", {"rows": rows, "on": ov.period_end})
 
     @app.get("/admin/users", response_class=HTMLResponse)
     def users(request: Request, message: str = "") -> Response:
