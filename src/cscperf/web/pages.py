@@ -234,7 +234,7 @@ def install(app: FastAPI) -> None:
             frame = st.cache.get((fp.key, "caseloads", on), lambda: data.caseloads(cur, on))
             names = _names(st, cur, fp)["teams"]
             unalloc = _unallocated(cur, on)
-        teams = _team_caseloads(frame, names, unalloc)
+        teams = _team_caseloads(frame, names)
         show_workers = user.role != "member"
         unalloc_total = unalloc.get("__la__")
         return render(
@@ -394,7 +394,7 @@ def _age(dob: dt.date | None, on: dt.date) -> int | None:
 
 
 def _unallocated(cur: Any, on: dt.date) -> dict[str, float]:
-    """Unallocated cases by team (and '__la__' for the authority) from the stored results."""
+    """Unallocated cases (key '__la__': the authority) from the stored results."""
     try:
         rows = cur.execute(
             "SELECT breakdown, breakdown_value, value FROM cscperf_results WHERE indicator_id = 'unallocated_cases' AND basis = 'month' "
@@ -406,7 +406,7 @@ def _unallocated(cur: Any, on: dt.date) -> dict[str, float]:
     return {("__la__" if b == "la" else str(v)): float(x) for b, v, x in rows if x is not None}
 
 
-def _team_caseloads(frame: pd.DataFrame, names: dict[str, str], unalloc: dict[str, float]) -> list[dict[str, Any]]:
+def _team_caseloads(frame: pd.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:
     teams = []
     for team_id, group in frame.groupby(frame.team_id.fillna("(no team)"), sort=True):
         holding = group[group.caseload > 0]
@@ -419,7 +419,6 @@ def _team_caseloads(frame: pd.DataFrame, names: dict[str, str], unalloc: dict[st
                 "children": int(group.caseload.sum()),
                 "average": float(holding.caseload.mean()) if len(holding) else None,
                 "max": int(group.caseload.max()) if len(group) else 0,
-                "unallocated": unalloc.get(str(team_id)),
             }
         )
     return teams

@@ -59,6 +59,7 @@ class Tile:
     direction: str | None
     series: tuple[Point, ...]
     benchmark: judging.BenchmarkView | None
+    target_text: str = ""  # the target (or band) in force at the period end, from the judge's target book
 
     def value_text(self, suppress: bool) -> str:
         p = self.current
@@ -129,7 +130,18 @@ def _tile(ind: Any, series: list[Point], period: dt.date, code: str | None) -> T
         direction=judging.direction(ind, previous.value if previous else None, current.value if current else None),
         series=spark,
         benchmark=judging.benchmark(ind.id, code, ind.polarity) if code else None,
+        target_text=target_text(ind, period),
     )
+
+
+def target_text(ind: Any, on: dt.date | None) -> str:
+    """'90%', '325–360' or '' (none), as the judge's target book has it at `on` (registry default as fallback)."""
+    t = judging.target_for(ind, on)
+    target, band = (t.target, t.band) if t is not None else (ind.target, ind.target_band)
+    suffix = "%" if ind.unit == "percent" else ""
+    if band:
+        return f"{band[0]:g}–{band[1]:g}{suffix}"
+    return f"{target:g}{suffix}" if target is not None else ""
 
 
 @dataclass(frozen=True)
