@@ -463,7 +463,7 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
 def _short_breaks(ctx: Ctx) -> None:
     """Disabled children on an agreed series of short breaks (V3/V4): many one-to-three-night periods."""
     rng, end = ctx.rng, ctx.end
-    n = rng.poisson(SHORT_BREAK_RATE * ctx.per_la("population") / 1e4)
+    n = np.maximum(rng.poisson(SHORT_BREAK_RATE * ctx.per_la("population") / 1e4), 1)
     la = np.repeat(np.arange(len(ctx.auths)), n)
     dob = ctx.data_start - days(rng.integers(4 * 365, 14 * 365, la.size))
     person = ctx.new_people(la, dob)
@@ -787,7 +787,11 @@ def _other_903(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
             "lapp_previous_permanence_la": np.where(opt == 0, None, np.array([a.la_code for a in ctx.auths])[p["la"][pp]]),
         },
     )
-    ua = np.flatnonzero(begun & (p["age"] >= 14) & np.isin(p["route"], [ADULT, OTHER]) & (rng.random(m) < 0.18))
+    can = begun & (p["age"] >= 14) & np.isin(p["route"], [ADULT, OTHER])
+    chosen = can & (rng.random(m) < 0.18)
+    if can.any() and not chosen.any():  # even a small authority looks after an unaccompanied child or two
+        chosen[np.flatnonzero(can)[0]] = True
+    ua = np.flatnonzero(chosen)
     stop = birthday(p["dob"][ua], 18)
     ctx.frames.add(
         "ssd_immigration_status",

@@ -87,11 +87,13 @@ class SynthSummary:
     def describe(self) -> str:
         lines = [
             f"Synthetic profile '{self.profile}' (seed {self.seed}): {self.authorities} authorit{'y' if self.authorities == 1 else 'ies'}, "
-            f"{self.children:,} children known to social care, data {self.period_start} to {self.period_end}, "
-            f"built in {self.seconds:.1f} s.",
-            "Rows: " + ", ".join(f"{t} {n:,}" for t, n in self.rows.items()),
-            "Year to   population  referrals  re-ref%  CLA 31/3  CP 31/3  CLA started  CLA ceased",
+            f"{self.children:,} children known to social care, built in {self.seconds:.1f} s.",
+            f"Contacts and referrals from {self.period_start} to {self.period_end}; looked-after histories go back further.",
+            f"Rows ({sum(self.rows.values()):,}):",
         ]
+        items = [f"{t} {n:,}" for t, n in self.rows.items()]
+        lines += ["  " + ", ".join(items[i : i + 6]) for i in range(0, len(items), 6)]
+        lines.append("Year to   population  referrals  re-ref%  CLA 31/3  CP 31/3  CLA started  CLA ceased")
         for c in self.calibration:
             lines.append(
                 f"{c['year_end']}  {c['population']:>10,.0f}  {c['referrals']:>9,.0f}  {c['rereferral_pct']:>7.1f}  "
