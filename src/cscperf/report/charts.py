@@ -95,7 +95,7 @@ def indicator_chart(
                 layers.append(text.encode(y="value:Q", x=alt.value(width), text="label:N"))
     return (
         alt.layer(*layers)
-        .properties(width=width, height=height, padding={"left": 4, "top": 6, "bottom": 4, "right": 90 if markers else 8})
+        .properties(width=width, height=height, padding={"left": 4, "top": 6, "bottom": 4, "right": 16 if markers else 86})
         .configure(font=FONT)
         .configure_view(strokeWidth=0)
         .configure_axis(labelFontSize=9, titleFontSize=9, labelColor=INK, titleColor=INK, gridColor="#e5e6e7", domainColor=MUTED)
