@@ -242,7 +242,7 @@ def _place_types(ctx: Ctx, p: dict[str, np.ndarray], ev: pd.DataFrame) -> tuple[
     )
     young = np.where(rng.random(n) < 0.05, P_IDX["P1"], np.where(rng.random(n) < 0.02, P_IDX["R3"], foster))
     r = rng.random(n)
-    mid = np.select([r < 0.14, r < 0.18, r < 0.20], [P_IDX["K2"], P_IDX["P1"], P_IDX["S1"]], foster)
+    mid = np.select([r < 0.12, r < 0.14, r < 0.18, r < 0.20], [P_IDX["K2"], P_IDX["R1"], P_IDX["P1"], P_IDX["S1"]], foster)
     semi = np.where(ev["date"].to_numpy("datetime64[D]") >= np.datetime64("2023-10-28"), P_IDX["K3"], P_IDX["H5"])
     old = np.select([r < 0.32, r < 0.42, r < 0.46], [semi, P_IDX["K2"], P_IDX["P1"]], foster)
     typ = np.select([age < 10, age < 16], [young, mid], old)
