@@ -53,6 +53,7 @@ REFERRAL_AGE = [0.12, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.06
 CP_MEDIAN_DAYS, CP_SIGMA = 235.0, 0.6
 S47_SHARE, ICPC_TO_PLAN = 0.24, 0.88
 WARM_UP_YEARS = 3
+UNBORN_SHARE = 0.04
 
 
 def random_dob(ctx: Ctx, on: np.ndarray, age_probs: list[float]) -> np.ndarray:
@@ -82,7 +83,11 @@ def generate(ctx: Ctx) -> dict[str, np.ndarray]:
     new_rate = ctx.per_la("referral_rate") * 0.60  # first referrals; re-referrals make up the rest
     # Arrivals start WARM_UP_YEARS before the data so re-referral chains are in a steady state.
     la, ref = _referral_dates(ctx, rng.poisson(new_rate * pop / 1e4 * (years + WARM_UP_YEARS)))
-    person = ctx.new_people(la, dob := random_dob(ctx, ref, REFERRAL_AGE))
+    dob = random_dob(ctx, ref, REFERRAL_AGE)
+    # A few referrals are about unborn babies (pre-birth assessments); they are born weeks later.
+    unborn = rng.random(ref.size) < UNBORN_SHARE
+    dob = np.where(unborn, ref + days(rng.integers(14, 150, ref.size)), dob)
+    person = ctx.new_people(la, dob, unborn)
     # CP plan starts needed for the CP stock: stock = starts x mean duration.
     mean_years = CP_MEDIAN_DAYS * np.exp(CP_SIGMA**2 / 2) / 365.25
     p_icpc = 0.92 * (ctx.per_la("cp_rate") / mean_years) / (ctx.per_la("referral_rate") * 0.92 * S47_SHARE * ICPC_TO_PLAN)

@@ -159,6 +159,7 @@ def _referrals(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     lead = np.where(via_cp, rng.integers(100, 450, m), rng.integers(1, 90, m))
     ref = to_workday(p["start"] - days(lead))
     ref = np.maximum(ref, p["dob"])
+    a_start = add_wd(ref, rng.integers(0, 3, m))
     a_auth = add_wd(ref, (8 + 37 * rng.beta(2.2, 1.1, m)).astype(int))
     s47_start = add_wd(ref, rng.integers(0, 4, m))
     icpc_date = add_wd(s47_start, rng.integers(6, 16, m))
@@ -173,8 +174,9 @@ def _referrals(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
         "ref": ref,
         "nfa_ref": np.zeros(m, bool),
         "assessed": np.ones(m, bool),
-        "a_start": add_wd(ref, rng.integers(0, 3, m)),
-        "a_auth": np.where(via_cp, a_auth, np.minimum(a_auth, np.maximum(p["start"], ref))),
+        "a_start": a_start,
+        # Children who come into care within days are assessed by then (but not before the assessment starts).
+        "a_auth": np.where(via_cp, a_auth, np.maximum(np.minimum(a_auth, np.maximum(p["start"], ref)), a_start)),
         "assess_nfa": np.zeros(m, bool),
         "s47": via_cp | (rng.random(m) < 0.3),
         "s47_start": s47_start,

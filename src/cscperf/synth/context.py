@@ -42,7 +42,7 @@ class Ctx:
     frames: Frames = field(default_factory=Frames)
     phases: Phases = field(default_factory=Phases)
     uasc: np.ndarray | None = None  # unaccompanied asylum-seeking children (nationality recorded)
-    _people: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    _people: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _next_person: int = 0
     _counters: dict[str, int] = field(default_factory=dict)
 
@@ -65,18 +65,19 @@ class Ctx:
     def per_la(self, attr: str) -> np.ndarray:
         return np.array([getattr(a, attr) for a in self.auths], dtype=float)
 
-    def new_people(self, la_idx: np.ndarray, dob: np.ndarray) -> np.ndarray:
-        """Register children (authority index, date of birth) and return their ids."""
+    def new_people(self, la_idx: np.ndarray, dob: np.ndarray, unborn: np.ndarray | None = None) -> np.ndarray:
+        """Register children (authority index, date of birth, referred before birth) and return their ids."""
         la_idx = np.asarray(la_idx, dtype="int64")
         ids = self.la_int[la_idx] * ID_BASE + self._next_person + np.arange(la_idx.size)
         self._next_person += la_idx.size
-        self._people.append((ids, la_idx, np.asarray(dob, dtype="datetime64[D]")))
+        unborn = np.zeros(la_idx.size, bool) if unborn is None else np.asarray(unborn, bool)
+        self._people.append((ids, la_idx, np.asarray(dob, dtype="datetime64[D]"), unborn))
         return ids
 
-    def people(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def people(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         if not self._people:
             empty = np.array([], dtype="int64")
-            return empty, empty, np.array([], dtype="datetime64[D]")
+            return empty, empty, np.array([], dtype="datetime64[D]"), np.array([], dtype=bool)
         return tuple(np.concatenate(parts) for parts in zip(*self._people, strict=True))  # type: ignore[return-value]
 
     def ids(self, kind: str, la_idx: np.ndarray) -> np.ndarray:

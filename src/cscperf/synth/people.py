@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cscperf.synth._util import codes, pick
+from cscperf.synth._util import codes, days, pick
 from cscperf.synth.context import Ctx
 
 # A mix like the East of England's children known to social care (CIN census ethnicity codes).
@@ -33,9 +33,11 @@ NATIONALITY = {"Afghanistan": 0.3, "Sudan": 0.2, "Eritrea": 0.2, "Iran": 0.1, "V
 
 def write(ctx: Ctx) -> int:
     rng = ctx.rng
-    ids, la, dob = ctx.people()
-    born = dob <= ctx.end  # children due to come into care after the end date may not be born yet
-    ids, la, dob = ids[born], la[born], dob[born]
+    ids, la, dob, unborn = ctx.people()
+    # Children due to come into care after the end date may not be born yet: they have no records.
+    # Children referred before birth keep their record; until born they have only an expected date.
+    keep = (dob <= ctx.end) | unborn
+    ids, la, dob, unborn = ids[keep], la[keep], dob[keep], unborn[keep]
     n = ids.size
     sex = np.where(rng.random(n) < 0.515, 0, 1)
     sex = np.where(rng.random(n) < 0.003, 2, sex)
@@ -49,7 +51,8 @@ def write(ctx: Ctx) -> int:
             "pers_sex": codes(["M", "F", "U"], sex),
             "pers_gender": codes(["1", "2", "0"], sex),
             "pers_ethnicity": pick(rng, ETHNICITY, n),
-            "pers_dob": dob,
+            "pers_dob": np.where(dob <= ctx.end, dob, np.datetime64("NaT")),
+            "pers_expected_dob": np.where(unborn, dob - days(rng.integers(-10, 11, n)), np.datetime64("NaT")),
             "pers_upn_unknown": codes(["UN1", "UN2", "UN3", "UN5"], np.where(rng.random(n) < 0.02, rng.integers(0, 4, n), -1)),
             "pers_send_flag": codes(["N", "Y"], (rng.random(n) < 0.16).astype("int64")),
             "pers_nationality": np.where(uasc, np.asarray(nationality).astype(str), None),
