@@ -18,7 +18,7 @@ ETHNICITY = {
 DISABILITY = {
     "AUT": 0.3,
     "BEH": 0.15,
-    "COM": 0.1,
+    "COMM": 0.1,
     "LD": 0.15,
     "MOB": 0.06,
     "HAND": 0.04,

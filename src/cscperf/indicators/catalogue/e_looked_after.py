@@ -473,6 +473,7 @@ INDICATORS = [
         unit="count",
         polarity="neutral",
         snapshot=True,
+        target_band=(325.0, 360.0),
         measure=count(_open, distinct_children=True),
         rule="Children with an episode open at the period end (start <= period end, no end or end after it), not under "
         "short breaks (V3/V4); a child with two episodes counts once.",
@@ -484,7 +485,6 @@ INDICATORS = [
         name="Children looked after per 10,000 children",
         unit="rate_per_10k",
         polarity="neutral",
-        target_band=(325.0, 360.0),
         snapshot=True,
         measure=rate("cla_open"),
         variant_of="cla_open",
