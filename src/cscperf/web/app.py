@@ -104,8 +104,8 @@ class State:
         self._warmer.start()
 
     def _warm(self) -> None:
-        """Build what pages need for new data ahead of the first visitor: the overview and every exception list."""
-        from cscperf.web import pages, views
+        """Build what pages need for new data ahead of the first visitor: overview, caseloads, exception lists, trend charts."""
+        from cscperf.web import data, pages, views
 
         try:
             with self.access.cursor() as cur:
@@ -113,6 +113,9 @@ class State:
                 ov = self.cache.get((fp.key, "overview"), lambda: views.overview(cur))
                 if ov.period_end is None:
                     return
+                names = pages._names(self, cur, fp)["teams"]
+                end = ov.period_end
+                self.cache.get((fp.key, "caseloads", end), lambda: pages._team_caseloads(data.caseloads(cur, end), names))
                 for ind in views.registry().values():
                     if self._warmed == "closed":
                         return

@@ -231,10 +231,9 @@ def install(app: FastAPI) -> None:
         on = ov.period_end or dt.date.today()
         st = state(request)
         with st.read() as (cur, fp):
-            frame = st.cache.get((fp.key, "caseloads", on), lambda: data.caseloads(cur, on))
             names = _names(st, cur, fp)["teams"]
+            teams = st.cache.get((fp.key, "caseloads", on), lambda: _team_caseloads(data.caseloads(cur, on), names))
             unalloc = _unallocated(cur, on)
-        teams = _team_caseloads(frame, names)
         show_workers = user.role != "member"
         unalloc_total = unalloc.get("__la__")
         return render(
