@@ -105,6 +105,19 @@ def test_member_sees_suppressed_small_counts(client_for):
     assert tile_value(html, "assessments_45wd_pct") == "80.0%"  # 8 of 10: neither part is 1-5
 
 
+def test_member_gets_no_direction_of_travel_for_a_suppressed_figure(client_for):
+    tile = re.search(r'data-indicator="cp_plans_open".*?</a>', client_for("member1").get("/").text, re.S).group(0)
+    assert "since last month" not in tile  # 2 and 2: "same" would tell a member the hidden count did not move
+    staff = re.search(r'data-indicator="cp_plans_open".*?</a>', client_for("perf1").get("/").text, re.S).group(0)
+    assert "same since last month" in staff
+
+
+def test_member_gets_no_rag_for_a_suppressed_figure(client_for):
+    member = re.search(r'<a class="tile rag-(\w+)"[^>]*data-indicator="unallocated_cases"', client_for("member1").get("/").text).group(1)
+    staff = re.search(r'<a class="tile rag-(\w+)"[^>]*data-indicator="unallocated_cases"', client_for("perf1").get("/").text).group(1)
+    assert (member, staff) == ("none", "green")  # 1 unallocated case against a target of at most 20
+
+
 def test_others_see_unsuppressed_counts(client_for):
     html = client_for("mgr_a").get("/").text
     assert tile_value(html, "cp_plans_open") == "2"

@@ -65,6 +65,22 @@ class Tile:
         p = self.current
         return "–" if p is None else judging.display(self.ind.unit, p.value, p.numerator, p.denominator, suppress)
 
+    def hidden(self, suppress: bool) -> bool:
+        p = self.current
+        return suppress and p is not None and judging.suppressed(self.ind.unit, p.value, p.numerator, p.denominator)
+
+    def rag_for(self, suppress: bool) -> str | None:
+        """RAG, hidden from members when the figure is suppressed (red against a target of 0 would reveal it)."""
+        return None if self.hidden(suppress) else self.rag
+
+    def direction_for(self, suppress: bool) -> str | None:
+        """Direction of travel, hidden from members when either month's figure is suppressed (it would hint at it)."""
+        if suppress and any(
+            p is not None and judging.suppressed(self.ind.unit, p.value, p.numerator, p.denominator) for p in (self.current, self.previous)
+        ):
+            return None
+        return self.direction
+
     def spark_points(self, suppress: bool, width: int = 120, height: int = 28) -> str:
         """SVG polyline points; suppressed points are left out for roles that see suppressed figures."""
         pts = [
