@@ -106,15 +106,32 @@ def _age_at(dob: ir.DateValue, day: ir.DateValue) -> ir.IntegerValue:
     return day.year() - dob.year() - ibis.cases((before_birthday, 1), else_=0)
 
 
+PERSON_BREAKDOWNS = {"la": ("la_code",), "age_band": ("dob",), "sex": ("sex",), "ethnicity_group": ("ethnicity",)}
+MEASURE_COLUMNS = ("met", "value", "num", "den")
+
+
 def _attach(m: Model, rows: ir.Table, breakdowns: Sequence[str]) -> ir.Table:
+    """Add a `bd_<name>` column per breakdown, keeping only what aggregation needs (the cohort is materialised).
+
+    Flows are expanded to one row per period containing the event, so lookups are made once per distinct
+    (child, date) and joined back on equality, not once per period row."""
     cols = set(rows.columns)
-    if {"team", "worker"} & set(breakdowns) and not {"team_id", "worker_id"} <= cols:
-        rows = m.allocated_at(rows)
-    needs_person = {"la", "age_band", "sex", "ethnicity_group", "disability"} & set(breakdowns)
-    if needs_person - cols:
-        p = m.person.rename(_pid="person_id")
-        if "la_code" in cols:
-            p = p.drop("la_code")
+    wanted = set(breakdowns)
+    keep = ["basis", "period_start", "period_end", "person_id", "ref_date"]
+    keep += [c for c in (*MEASURE_COLUMNS, "team_id", "worker_id", "la_code") if c in cols]
+    keep += [b for b in breakdowns if b in cols and b not in keep]
+    rows = rows.select(*keep)
+    if {"team", "worker"} & wanted and not {"team_id", "worker_id"} <= cols:
+        keys = rows.select("person_id", "ref_date").distinct()
+        keys = m.allocated_at(keys, unique_by=("person_id", "ref_date")).rename(_k_pid="person_id", _k_date="ref_date")
+        rows = rows.view()
+        rows = rows.left_join(keys, (rows.person_id == keys._k_pid) & (rows.ref_date == keys._k_date)).drop("_k_pid", "_k_date")
+    person_cols = {c for b in wanted for c in PERSON_BREAKDOWNS.get(b, ())} - set(rows.columns)
+    if "disability" in wanted:
+        person_cols.add("disabled")
+    if person_cols:
+        p = m.person.select("person_id", *sorted(person_cols)).rename(_pid="person_id")
+        rows = rows.view()
         rows = rows.left_join(p, rows.person_id == p._pid).drop("_pid")
     derived = {
         "la": lambda r: r.la_code,
@@ -125,9 +142,9 @@ def _attach(m: Model, rows: ir.Table, breakdowns: Sequence[str]) -> ir.Table:
         "ethnicity_group": lambda r: _ethnicity_group(r.ethnicity),
         "disability": lambda r: ibis.cases((r.disabled, "Y"), else_="N"),
     }
-    new = {f"bd_{b}": derived[b](rows) for b in breakdowns if b in derived}
-    new |= {f"bd_{b}": rows[b].cast("string") for b in breakdowns if b not in derived}
-    return rows.mutate(**new)
+    out = {f"bd_{b}": derived[b](rows) if b in derived else rows[b].cast("string") for b in breakdowns}
+    measures = [c for c in MEASURE_COLUMNS if c in rows.columns]
+    return rows.select("basis", "period_start", "period_end", "person_id", *measures, **out)
 
 
 # --- aggregation ---------------------------------------------------------------------------------

@@ -123,17 +123,23 @@ class Model:
             alloc_end=i.invo_involvement_end_date,
         )
 
-    def allocated_at(self, t: ir.Table, date_col: str = "ref_date") -> ir.Table:
-        """Add team_id and worker_id of the child's allocation at `date_col` (latest-starting if several)."""
+    def allocated_at(self, t: ir.Table, date_col: str = "ref_date", unique_by: tuple[str, ...] | None = None) -> ir.Table:
+        """Add team_id and worker_id of the child's allocation at `date_col` (latest-starting if several).
+
+        `unique_by` names columns that already identify each row of `t` (saves numbering the rows)."""
         a = self.allocations
-        t = t.mutate(_row=ibis.row_number())
+        if unique_by is None:
+            t = t.mutate(_row=ibis.row_number())
+        t = t.view()
         j = t.left_join(
             a,
             (t.person_id == a.alloc_person_id) & (a.alloc_start <= t[date_col]) & (open_end(a.alloc_end) > t[date_col]),
         )
-        rank = ibis.row_number().over(group_by=j._row, order_by=[ibis.desc(j.alloc_start), ibis.desc(j.worker_id)])
+        group = [j[c] for c in unique_by] if unique_by else [j._row]
+        rank = ibis.row_number().over(group_by=group, order_by=[ibis.desc(j.alloc_start), ibis.desc(j.worker_id)])
         j = j.mutate(_rank=rank)
-        return j.filter(j._rank == 0).drop("_row", "_rank", "alloc_person_id", "alloc_start", "alloc_end")
+        drop = ["_rank", "alloc_person_id", "alloc_start", "alloc_end"] + ([] if unique_by else ["_row"])
+        return j.filter(j._rank == 0).drop(*drop)
 
     # --- children looked after ----------------------------------------------------------------
     @cached_property

@@ -48,12 +48,17 @@ def icpcs(m: Model) -> ir.Table:
 
 def icpcs_after_s47(m: Model) -> ir.Table:
     """ICPCs (not transfer-in) with the S47 they follow: the linked enquiry, or else the latest enquiry of the
-    same referral that started on or before the conference."""
+    same referral that started on or before the conference. (Two equality joins rather than one join on an OR,
+    which no engine can hash.)"""
     c = icpcs(m)
     c = c.filter(c.transfer_in.isnull() | ~c.transfer_in)
     s = s47(m).rename(s_person="person_id")
-    linked = (c.icpc_s47_id == s.s47_id) | (c.icpc_s47_id.isnull() & (c.icpc_referral_id == s.referral_id) & (c.person_id == s.s_person))
-    j = c.join(s, linked & (s.s47_start <= c.icpc_date))
+    by_id = c.join(s, (c.icpc_s47_id == s.s47_id) & (s.s47_start <= c.icpc_date))
+    unlinked = c.filter(c.icpc_s47_id.isnull())
+    by_referral = unlinked.join(
+        s, (unlinked.icpc_referral_id == s.referral_id) & (unlinked.person_id == s.s_person) & (s.s47_start <= unlinked.icpc_date)
+    )
+    j = ibis.union(by_id, by_referral)
     rank = ibis.row_number().over(group_by=j.icpc_id, order_by=ibis.desc(j.s47_start))
     j = j.mutate(_rank=rank)
     return j.filter(j._rank == 0).drop("_rank")
