@@ -34,8 +34,8 @@ RESULT_COLUMNS = [
     "unit",
 ]
 DEFAULT_BREAKDOWNS = ("la", "team", "worker")
-PERIODS, SNAPSHOT_PERIODS, COHORT = "_cscperf_periods", "_cscperf_snapshot_periods", "_cscperf_cohort"
-SNAPSHOT = "_snapshot"
+PERIODS, SNAPSHOT_PERIODS, MONTHS, COHORT = "_cscperf_periods", "_cscperf_snapshot_periods", "_cscperf_months", "_cscperf_cohort"
+SNAPSHOT, MONTHLY = "_snapshot", "_monthly"
 UNALLOCATED = "unallocated"
 
 RESULTS_DDL = """
@@ -66,6 +66,15 @@ def period_start(basis: str, period_end: dt.date) -> dt.date | None:
     if basis == "year":  # the collection year: only at its end, 31 March
         return fy_start if (period_end.month, period_end.day) == (3, 31) else None
     raise ValueError(f"unknown basis {basis}")
+
+
+def _months_covering(periods: pd.DataFrame) -> pd.DataFrame:
+    """Every calendar month inside any period window: additive flows are counted per month, then summed."""
+    if periods.empty:
+        return pd.DataFrame(columns=["basis", "period_start", "period_end"])
+    first, last = min(periods.period_start), max(periods.period_end)
+    starts = pd.date_range(first, last, freq="MS").date
+    return pd.DataFrame({"basis": MONTHLY, "period_start": starts, "period_end": [add_months(d, 1) - dt.timedelta(days=1) for d in starts]})
 
 
 def periods_frame(period_ends: Iterable[dt.date], bases: Iterable[str]) -> pd.DataFrame:
@@ -209,7 +218,7 @@ class Engine:
     def _periods_tables(self, periods: pd.DataFrame) -> None:
         """Load the periods into two fixed-name temporary tables that every compiled cohort reads."""
         snapshot = periods.drop_duplicates("period_end").assign(basis=SNAPSHOT)
-        for name, frame in ((PERIODS, periods), (SNAPSHOT_PERIODS, snapshot)):
+        for name, frame in ((PERIODS, periods), (SNAPSHOT_PERIODS, snapshot), (MONTHS, _months_covering(periods))):
             self.con.register("_incoming_periods", frame)
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT CAST(basis AS VARCHAR) AS basis, "
@@ -218,19 +227,47 @@ class Engine:
             self.con.unregister("_incoming_periods")
 
     def _cohort_sql(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> str:
-        key = ("cohort", ind.id, bases, wanted, repr(self.model.settings))
+        key = ("cohort", ind.id, () if ind.additive or ind.snapshot else bases, wanted, repr(self.model.settings))
         if key not in self._sql:
             assert ind.measure.cohort is not None
-            periods = self.backend.table(SNAPSHOT_PERIODS if ind.snapshot else PERIODS)
-            if not ind.snapshot:
+            if ind.snapshot:
+                periods = self.backend.table(SNAPSHOT_PERIODS)
+            elif ind.additive:
+                periods = self.backend.table(MONTHS)
+            else:
+                periods = self.backend.table(PERIODS)
                 periods = periods.filter(periods.basis.isin(bases))
             rows = _attach(self.model, ind.measure.cohort(self.model, periods), wanted)
             self._sql[key] = str(self.backend.compile(rows))
         return self._sql[key]
 
-    def _aggregate_sql(self, ind: Indicator, wanted: tuple[str, ...]) -> str:
+    def _run(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> pd.DataFrame:
+        """One statement: the cohort as a materialised CTE, aggregated once per breakdown."""
+        cohort = self._cohort_sql(ind, bases, wanted)
+        aggregate = self._aggregate_sql(ind, wanted, cohort)
+        return self.con.execute(f'WITH "{COHORT}" AS MATERIALIZED ({cohort}) SELECT * FROM ({aggregate})').df()
+
+    def _roll_up(self, monthly: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+        """Sum monthly figures of an additive flow into each requested period (windows are whole months)."""
+        self.con.register("_monthly", monthly)
+        self.con.register("_wanted_periods", periods)
+        try:
+            return self.con.execute(
+                "SELECT p.basis, CAST(p.period_start AS DATE) AS period_start, CAST(p.period_end AS DATE) AS period_end, "
+                "m.breakdown, m.breakdown_value, sum(m.numerator) AS numerator, sum(m.denominator) AS denominator "
+                "FROM _wanted_periods p JOIN _monthly m "
+                "ON m.period_end >= CAST(p.period_start AS DATE) AND m.period_end <= CAST(p.period_end AS DATE) "
+                "GROUP BY ALL"
+            ).df()
+        finally:
+            self.con.unregister("_monthly")
+            self.con.unregister("_wanted_periods")
+
+    def _aggregate_sql(self, ind: Indicator, wanted: tuple[str, ...], cohort_sql: str) -> str:
         key = ("aggregate", ind.id, wanted, repr(self.model.settings))
         if key not in self._sql:
+            # The aggregation is compiled against a table with the cohort's columns (made empty, once).
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{COHORT}" AS SELECT * FROM ({cohort_sql}) LIMIT 0')
             rows = self.backend.table(COHORT)
             parts = [_aggregate(ind, rows, b) for b in wanted]
             self._sql[key] = str(self.backend.compile(ibis.union(*parts) if len(parts) > 1 else parts[0]))
@@ -249,8 +286,9 @@ class Engine:
         wanted = tuple(b for b in breakdowns if b in ind.breakdowns)
         if not wanted:
             return pd.DataFrame(columns=RESULT_COLUMNS)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {COHORT} AS {self._cohort_sql(ind, bases, wanted)}")
-        frame = self.con.execute(self._aggregate_sql(ind, wanted)).df()
+        frame = self._run(ind, bases, wanted)
+        if ind.additive:
+            frame = self._roll_up(frame, periods)
         for col in ("period_start", "period_end"):
             frame[col] = pd.to_datetime(frame[col]).dt.date
         if ind.snapshot:  # one value per period end, repeated for each basis
@@ -316,7 +354,8 @@ def compute(
         frames = [engine.compute_one(ind, periods, breakdowns) for ind in selected]
     finally:
         sql_cache.save(engine._sql)
-        con.execute(f"DROP TABLE IF EXISTS {COHORT}; DROP TABLE IF EXISTS {PERIODS}; DROP TABLE IF EXISTS {SNAPSHOT_PERIODS}")
+        for name in (COHORT, PERIODS, SNAPSHOT_PERIODS, MONTHS):
+            con.execute(f'DROP TABLE IF EXISTS "{name}"')
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)

@@ -90,7 +90,10 @@ class Indicator:
     snapshot: bool = False
     exceptions: ExceptionRule | None = field(default=None, repr=False)
     variant_of: str | None = None
-    notes: str = ""  # conventions chosen where the catalogue is silent
+    notes: str = ""
+    # A flow whose rows and `met` depend only on the event date (not on the period end): figures for longer
+    # windows are sums of monthly figures, which the engine uses to count each event once.
+    additive: bool = False  # conventions chosen where the catalogue is silent
 
     @property
     def practice(self) -> bool:
@@ -109,6 +112,10 @@ class Indicator:
             raise ValueError(f"{self.id}: unknown polarity {self.polarity}")
         if not set(self.bases) <= set(BASES) or self.rag_basis not in self.bases:
             raise ValueError(f"{self.id}: bad bases {self.bases} / rag basis {self.rag_basis}")
+        if self.additive and (
+            self.snapshot or self.measure.distinct_children or self.measure.kind not in ("count", "share", "ratio", "mean")
+        ):
+            raise ValueError(f"{self.id}: only row-counting flows are additive")
         if (self.measure.kind in ("share", "ratio")) != (self.unit == "percent"):
             raise ValueError(f"{self.id}: percentages are shares and shares are percentages")
 

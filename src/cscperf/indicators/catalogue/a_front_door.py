@@ -109,6 +109,7 @@ def _referrals_nfa(m: Model, periods: ir.Table) -> ir.Table:
 INDICATORS = [
     Indicator(
         id="eh_assessments_started",
+        additive=True,
         name="Early help assessments started",
         area="A",
         unit="count",
@@ -156,6 +157,7 @@ INDICATORS = [
     ),
     Indicator(
         id="contacts",
+        additive=True,
         name="Contacts received",
         area="A",
         unit="count",
@@ -167,6 +169,7 @@ INDICATORS = [
     ),
     Indicator(
         id="contacts_to_referral_pct",
+        additive=True,
         name="Contacts progressing to a referral",
         area="A",
         unit="percent",
@@ -179,6 +182,7 @@ INDICATORS = [
     ),
     Indicator(
         id="contacts_decided_1wd_pct",
+        additive=True,
         name="Contacts decided within one working day",
         area="A",
         unit="percent",
@@ -194,6 +198,7 @@ INDICATORS = [
     ),
     Indicator(
         id="referrals",
+        additive=True,
         name="Referrals",
         area="A",
         unit="count",
@@ -218,6 +223,7 @@ INDICATORS = [
     ),
     Indicator(
         id="rereferrals_12m_pct",
+        additive=True,
         name="Re-referrals within 12 months",
         area="A",
         unit="percent",
@@ -246,6 +252,7 @@ INDICATORS = [
     ),
     Indicator(
         id="referrals_to_assessment_pct",
+        additive=True,
         name="Referrals progressing to assessment",
         area="A",
         unit="percent",
@@ -258,6 +265,7 @@ INDICATORS = [
     ),
     Indicator(
         id="referrals_nfa_pct",
+        additive=True,
         name="Referrals ending in no further action",
         area="A",
         unit="percent",

@@ -66,6 +66,7 @@ def _overdue(m: Model, period_end: dt.date) -> ir.Table:
 INDICATORS = [
     Indicator(
         id="assessments_completed",
+        additive=True,
         name="Assessments completed",
         area="B",
         unit="count",
@@ -76,6 +77,7 @@ INDICATORS = [
     ),
     Indicator(
         id="assessments_45wd_pct",
+        additive=True,
         name="Assessments completed within 45 working days",
         area="B",
         unit="percent",

@@ -228,6 +228,7 @@ def _visits_overdue(m: Model, period_end: dt.date) -> ir.Table:
 INDICATORS = [
     Indicator(
         id="s47_enquiries",
+        additive=True,
         name="Section 47 enquiries started",
         area="C",
         unit="count",
@@ -251,6 +252,7 @@ INDICATORS = [
     ),
     Indicator(
         id="s47_to_icpc_pct",
+        additive=True,
         name="Section 47 enquiries leading to an initial conference",
         area="C",
         unit="percent",
@@ -263,6 +265,7 @@ INDICATORS = [
     ),
     Indicator(
         id="icpc_15wd_pct",
+        additive=True,
         name="Initial conferences within 15 working days",
         area="C",
         unit="percent",
@@ -279,6 +282,7 @@ INDICATORS = [
     ),
     Indicator(
         id="icpc_to_cp_plan_pct",
+        additive=True,
         name="Initial conferences resulting in a plan",
         area="C",
         unit="percent",
@@ -316,6 +320,7 @@ INDICATORS = [
     ),
     Indicator(
         id="cp_plans_started",
+        additive=True,
         name="Child protection plans started",
         area="C",
         unit="count",
@@ -326,6 +331,7 @@ INDICATORS = [
     ),
     Indicator(
         id="cp_plans_second_or_subsequent_pct",
+        additive=True,
         name="Second or subsequent plans",
         area="C",
         unit="percent",
@@ -339,6 +345,7 @@ INDICATORS = [
     ),
     Indicator(
         id="cp_plans_repeat_2y_pct",
+        additive=True,
         name="Repeat plans within 2 years",
         area="C",
         unit="percent",
@@ -352,6 +359,7 @@ INDICATORS = [
     ),
     Indicator(
         id="cp_plans_ended_2y_plus_pct",
+        additive=True,
         name="Plans ended that lasted 2 years or more",
         area="C",
         unit="percent",
