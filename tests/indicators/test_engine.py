@@ -23,6 +23,8 @@ def test_month_ends_cross_a_leap_february():
         ("month", "2024-02-29", "2024-02-01"),
         ("rolling12", "2024-02-29", "2023-03-01"),  # 29 Feb 2024 - 12 months = 28 Feb 2023; the window starts the day after
         ("rolling12", "2024-03-31", "2023-04-01"),
+        ("rolling12", "2025-02-28", "2024-03-01"),  # not 29 Feb 2024: that would be 12 months and a day
+        ("rolling12", "2024-03-15", "2023-03-16"),
         ("ytd", "2024-03-31", "2023-04-01"),
         ("ytd", "2024-04-30", "2024-04-01"),
         ("ytd", "2025-01-31", "2024-04-01"),

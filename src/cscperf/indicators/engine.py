@@ -58,8 +58,8 @@ def period_start(basis: str, period_end: dt.date) -> dt.date | None:
     """First day of the window for a basis ending at period_end; None where the basis does not apply."""
     if basis == "month":
         return period_end.replace(day=1)
-    if basis == "rolling12":
-        return add_months(period_end, -12) + dt.timedelta(days=1)
+    if basis == "rolling12":  # from the day after, 12 months back: 28 Feb 2025 -> 1 Mar 2024, not 29 Feb 2024
+        return add_months(period_end + dt.timedelta(days=1), -12)
     fy_start = dt.date(period_end.year if period_end.month >= 4 else period_end.year - 1, 4, 1)
     if basis == "ytd":
         return fy_start
@@ -326,7 +326,8 @@ class Engine:
         if frame.empty or pop.empty:
             return pd.DataFrame(columns=RESULT_COLUMNS)
         end = pd.to_datetime(frame.period_end)
-        frame["year"] = np.where(end.dt.month >= 7, end.dt.year, end.dt.year - 1)
+        on_or_after_mid_year = (end.dt.month * 100 + end.dt.day) >= 630  # estimates are for 30 June
+        frame["year"] = np.where(on_or_after_mid_year, end.dt.year, end.dt.year - 1)
         years = sorted(pop.year.unique())
         frame["year"] = frame.year.clip(lower=years[0], upper=years[-1])
         frame = frame.merge(pop, on=["breakdown_value", "year"], how="left")

@@ -31,6 +31,7 @@ def s47(m: Model) -> ir.Table:
         referral_id=s.s47e_referral_id,
         s47_start=s.s47e_s47_start_date,
         s47_end=s.s47e_s47_end_date,
+        nfa=s.s47e_s47_nfa,
     )
 
 
@@ -84,7 +85,12 @@ def _s47_to_icpc(m: Model, periods: ir.Table) -> ir.Table:
     c = icpcs_after_s47(m).select(_s47="s47_id", _icpc_date="icpc_date")
     first_icpc = c.group_by("_s47").aggregate(icpc_date=c._icpc_date.min())
     j = s.left_join(first_icpc, s.s47_id == first_icpc._s47).drop("_s47")
-    j = j.mutate(ended=ibis.coalesce(j.icpc_date, j.s47_end), met=j.icpc_date.notnull())
+    # Ended: at the conference, or at the end date when the outcome was that no conference was needed. An enquiry
+    # closed with a conference still to come has not ended.
+    no_conference = j.s47_end.notnull() & (j.nfa == "Y")
+    j = j.mutate(
+        ended=ibis.coalesce(j.icpc_date, ibis.cases((no_conference, j.s47_end), else_=ibis.null("date"))), met=j.icpc_date.notnull()
+    )
     return events_in_period(j.filter(j.ended.notnull()), periods, "ended")
 
 

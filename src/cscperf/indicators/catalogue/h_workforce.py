@@ -269,13 +269,15 @@ INDICATORS = [
         measure=ratio(_turnover),
         bases=("rolling12",),
         rag_basis="rolling12",
-        breakdowns=WORKER_BREAKDOWNS,
+        breakdowns=("la",),
         numerator="Permanent qualified social workers leaving in the 12 months",
         denominator="Average headcount of permanent qualified social workers over the 12 months",
         rule="Permanent qualified social workers leaving in the 12 months / average headcount over the 12 months.",
         source=SOURCE,
         notes="Average headcount is time-weighted: each worker counts for the share of the 12 months they were in "
-        "post (days in post / days in the window). A leaver's end date falls in the window; agency workers are excluded.",
+        "post (days in post / days in the window). A leaver's end date falls in the window; agency workers are excluded. "
+        "Authority level only, as the DfE workforce statistics: in a team of a few workers one leaver is over 100 % "
+        "of the average headcount, which is no percentage.",
     ),
     Indicator(
         id="sw_vacancy_pct",
