@@ -130,3 +130,5 @@ def test_early_help_started_and_open():
     # Open at 31 March: the first ended that day (not open), the second and third are.
     assert w.figure("eh_open", "2024-03-31")[0] == 2
     assert w.figure("eh_open_rate", "2024-03-31") == (2, 10000, 2.0)
+    # Started in the 12 months to 31 Mar 2024: all three, per 10,000 of a population of 10,000.
+    assert w.figure("eh_assessments_started_rate", "2024-03-31", basis="rolling12") == (3, 10000, 3.0)

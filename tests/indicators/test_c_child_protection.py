@@ -30,6 +30,8 @@ def conferences():
 
 def test_s47_started(conferences):
     assert conferences.figure("s47_enquiries", "2023-05-31")[0] == 4
+    # Four in the 12 months to 31 May 2023, population 10,000: 4.0 per 10,000.
+    assert conferences.figure("s47_enquiries_rate", "2023-05-31", basis="rolling12") == (4, 10000, 4.0)
 
 
 def test_icpc_within_15_working_days(conferences):

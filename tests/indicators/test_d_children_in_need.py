@@ -35,6 +35,7 @@ def w():
 def test_cin_open_counts_children_once(w):
     # Open at 31 Mar 2024: lac, cpp, cinp, other, old (two open episodes); "closed" closed on 15 March.
     assert w.figure("cin_open", "2024-03-31")[0] == 5
+    assert w.figure("cin_open_rate", "2024-03-31") == (5, 10000, 5.0)
 
 
 def test_cin_open_by_status(w):
