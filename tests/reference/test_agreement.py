@@ -2,16 +2,15 @@
 
 The slow tests build the `peterborough` synthetic authority once and require every `la` figure of every
 indicator the reference implements (24 month ends, every basis the registry declares) to agree exactly.
-Figures on which the engine departs from indicators.md are listed in ENGINE_ISSUES with a hand-built
-reproduction below; each is expected to fail (strict), so fixing the engine turns it into a reminder to
-remove the entry.
+The fast tests at the end run the engine on the hand-built cases where it once departed from
+indicators.md (a rolling 12 months after a leap February, an S47 awaiting its conference, the population
+estimate at 30 June), so those stay fixed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -28,21 +27,6 @@ END = dt.date(2026, 3, 31)
 KEY = ["indicator_id", "basis", "period_end", "breakdown_value"]
 COMPARED = [r.id for r in ref.REFS if r.id in REGISTRY]
 CHECK_RESULTS = Path(__file__).resolve().parents[2].parent / "shared" / "tools" / "check_results.py"
-
-# Engine departures from indicators.md, as predicates over merged figures (columns *_ref / *_eng).
-Issue = Callable[[pd.DataFrame], pd.Series]
-ENGINE_ISSUES: dict[str, Issue] = {
-    # rolling12 ending 28 Feb 2025 starts on 29 Feb 2024 (the day after 28 Feb 2024): 12 months and a day.
-    "rolling12_leap_day": lambda m: (m.basis == "rolling12") & (m.period_end == dt.date(2025, 2, 28)),
-    # An S47 with an end date but neither an ICPC nor a no-conference outcome (conference still to come) is
-    # counted as ended without a conference; indicators.md defines the end as an ICPC date or a no-conference outcome.
-    "s47_pending_conference": lambda m: (m.indicator_id == "s47_to_icpc_pct") & (m.denominator_eng > m.denominator_ref),
-    # Rates at 30 June use the previous mid-year although the 30 June estimate is on the period end
-    # (the engine's own docstring: "the latest mid-year estimate on or before the period end").
-    "rate_mid_year_30_june": lambda m: (
-        m.indicator_id.str.endswith("_rate") & (pd.to_datetime(m.period_end).dt.strftime("%m-%d") == "06-30")
-    ),
-}
 
 
 def _same(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -61,9 +45,6 @@ def merged_figures(engine: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFram
         & _same(m.denominator_ref, m.denominator_eng)
         & _same(m.value_ref, m.value_eng)
     )
-    m["known_issue"] = ""
-    for name, issue in ENGINE_ISSUES.items():
-        m.loc[~m.agrees & issue(m) & (m.known_issue == ""), "known_issue"] = name
     return m
 
 
@@ -101,20 +82,13 @@ def test_engine_agrees_with_reference(figures: pd.DataFrame, indicator_id: str) 
     # 24 month ends x month/rolling12/ytd, plus `year` at the two 31 Marches, for each declared basis.
     expected = sum(24 if b != "year" else 2 for b in REGISTRY[indicator_id].bases)
     assert len(mine) == expected
-    unexplained = mine[~mine.agrees & (mine.known_issue == "")]
+    unexplained = mine[~mine.agrees]
     shown = ["basis", "period_end", "period_start_ref", "period_start_eng", "numerator_ref", "numerator_eng"]
     shown += ["denominator_ref", "denominator_eng", "_merge"]
     assert unexplained.empty, f"{len(unexplained)} of {len(mine)} figures differ:\n{unexplained[shown].head(12).to_string()}"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("issue", list(ENGINE_ISSUES))
-@pytest.mark.xfail(strict=True, reason="known engine departure from indicators.md: remove from ENGINE_ISSUES once fixed")
-def test_known_engine_issue_fixed(figures: pd.DataFrame, issue: str) -> None:
-    assert (figures.known_issue == issue).sum() == 0
-
-
-# --- hand-built reproductions of ENGINE_ISSUES (fast) ------------------------------------------------
+# --- the engine on hand-built cases it once got wrong (fast) ------------------------------------------------
 
 
 def engine_figure(hb: HandBuilt, indicator: str, end: str, basis: str = "month") -> tuple[float | None, ...]:
@@ -123,15 +97,6 @@ def engine_figure(hb: HandBuilt, indicator: str, end: str, basis: str = "month")
     return tuple(None if pd.isna(x) else float(x) for x in (row.numerator, row.denominator, row.value))
 
 
-def test_reference_on_the_reproductions() -> None:
-    hb = HandBuilt()
-    hb.child("A")
-    hb.referral("A", "2024-02-29")
-    frame = ref.compute(hb.con, [day("2025-02-28")], ids=["referrals"], bases=("rolling12",))
-    assert frame[["period_start", "numerator"]].values.tolist() == [[day("2024-03-01"), 0.0]]
-
-
-@pytest.mark.xfail(strict=True, reason="engine issue rolling12_leap_day")
 def test_engine_rolling12_after_a_leap_february() -> None:
     hb = HandBuilt()
     hb.child("A")
@@ -139,7 +104,6 @@ def test_engine_rolling12_after_a_leap_february() -> None:
     assert engine_figure(hb, "referrals", "2025-02-28", "rolling12") == (0, None, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="engine issue s47_pending_conference")
 def test_engine_s47_awaiting_conference_has_not_ended() -> None:
     hb = HandBuilt()
     hb.child("A")
@@ -148,11 +112,17 @@ def test_engine_s47_awaiting_conference_has_not_ended() -> None:
     assert engine_figure(hb, "s47_to_icpc_pct", "2026-03-31") == (0, 0, None)
 
 
-@pytest.mark.xfail(strict=True, reason="engine issue rate_mid_year_30_june")
 def test_engine_rate_uses_the_mid_year_estimate_of_30_june() -> None:
     hb = HandBuilt(population={2023: 10000, 2024: 20000})
     hb.child("A")
-    hb.add("ssd_cla_episodes", clae_person_id="A", clae_cla_episode_start_date="2024-01-10", clae_cla_episode_start_reason="S")
+    hb.add(
+        "ssd_cla_episodes",
+        clae_person_id="A",
+        clae_cla_episode_start_date="2024-01-10",
+        clae_cla_episode_start_reason="S",
+        clae_cla_id="PC-A",
+        clae_entered_care_date="2024-01-10",
+    )
     assert engine_figure(hb, "cla_open_rate", "2024-06-30", "rolling12") == (1, 20000, 0.5)
 
 
