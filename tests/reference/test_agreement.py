@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from cscperf.indicators import REGISTRY, compute, month_ends
 from tests.reference import reference as ref
+from tests.reference import test_reference
 from tests.reference.handbuilt import LA, HandBuilt, day
 
 END = dt.date(2026, 3, 31)
@@ -124,6 +125,42 @@ def test_engine_rate_uses_the_mid_year_estimate_of_30_june() -> None:
         clae_entered_care_date="2024-01-10",
     )
     assert engine_figure(hb, "cla_open_rate", "2024-06-30", "rolling12") == (1, 20000, 0.5)
+
+
+# Hand-built figures where indicators.md can be read two ways and the engine took the other reading:
+# "% of open plans" (the reference: 1 of 6 plans) or of children on a plan (the engine: 1 of 5 children,
+# one child having two overlapping plans).
+AMBIGUOUS = {("cp_plans_open_2y_plus_pct", "2025-02-28")}
+HAND_BUILT_CASES = [
+    name
+    for name in dir(test_reference)
+    if name.startswith("test_")
+    and name not in ("test_add_months_clamps_to_month_end", "test_period_windows", "test_working_days_count_after_start_up_to_end")
+]
+
+
+def _close(a: tuple[float | None, ...], b: tuple[float | None, ...]) -> bool:
+    return all((x is None and y is None) or (x is not None and y is not None and abs(x - y) <= 1e-9) for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", HAND_BUILT_CASES)
+def test_engine_agrees_on_hand_built_cases(monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    """Replay the reference's hand-worked cases (boundaries: leap days, holidays, short breaks, X1...) on the engine."""
+    reference_figure = test_reference.figure
+    checked = []
+
+    def both(hb: HandBuilt, indicator: str, end: str, basis: str = "month") -> tuple[float | None, ...]:
+        mine = reference_figure(hb, indicator, end, basis)
+        if indicator in REGISTRY and basis in REGISTRY[indicator].bases and (indicator, end) not in AMBIGUOUS:
+            engine = engine_figure(hb, indicator, end, basis)
+            assert _close(engine, mine), f"{indicator} {basis} {end}: engine {engine}, reference {mine}"
+            checked.append(indicator)
+        return mine
+
+    monkeypatch.setattr(test_reference, "figure", both)
+    getattr(test_reference, case)()
+    assert checked
 
 
 # --- the public contract: `cscperf compute` output passes check_results.py ------------------------------
