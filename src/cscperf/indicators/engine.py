@@ -8,7 +8,10 @@ the public contract in indicators.md.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import queue
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import ibis
@@ -274,7 +277,12 @@ class Engine:
         return self._sql[key]
 
     def compute_one(
-        self, ind: Indicator, periods: pd.DataFrame, breakdowns: Sequence[str], bases: tuple[str, ...] | None = None
+        self,
+        ind: Indicator,
+        periods: pd.DataFrame,
+        breakdowns: Sequence[str],
+        bases: tuple[str, ...] | None = None,
+        counted: dict[str, pd.DataFrame] | None = None,
     ) -> pd.DataFrame:
         bases = bases or ind.bases
         periods = periods[periods.basis.isin(bases)]
@@ -282,6 +290,8 @@ class Engine:
             return pd.DataFrame(columns=RESULT_COLUMNS)
         if ind.measure.kind == "rate":
             base = REGISTRY[ind.measure.of]  # type: ignore[index]
+            if counted is not None and base.id in counted and set(bases) <= set(base.bases):
+                return self._as_rate(ind, counted[base.id][lambda f: f.basis.isin(bases)])
             return self._as_rate(ind, self.compute_one(base, periods, ["la"], bases=bases))
         wanted = tuple(b for b in breakdowns if b in ind.breakdowns)
         if not wanted:
@@ -345,18 +355,46 @@ def compute(
     breakdowns: Sequence[str] = DEFAULT_BREAKDOWNS,
     ids: Iterable[str] | None = None,
     settings: Settings | None = None,
+    threads: int | None = None,
 ) -> pd.DataFrame:
-    """Compute the selected indicators (default: all) and return result rows."""
-    engine = Engine(con, settings)
+    """Compute the selected indicators (default: all) and return result rows.
+
+    Indicators run on `threads` connections at once (DuckDB runs queries from several cursors in parallel,
+    and the Python side of one overlaps the SQL of another); rates then reuse their counts' figures."""
     periods = periods_frame(period_ends, bases)
-    engine._periods_tables(periods)
     selected = [REGISTRY[i] for i in ids] if ids is not None else list(REGISTRY.values())
+    workers = max(1, threads if threads is not None else min(os.cpu_count() or 1, 4))
+    engines = [Engine(con if i == 0 else con.cursor(), settings) for i in range(workers)]
+    done: dict[str, pd.DataFrame] = {}
+    todo: queue.SimpleQueue[Indicator] = queue.SimpleQueue()
+    for ind in selected:
+        if ind.measure.kind != "rate":
+            todo.put(ind)
+
+    def work(engine: Engine) -> None:
+        while True:
+            try:
+                ind = todo.get_nowait()
+            except queue.Empty:
+                return
+            done[ind.id] = engine.compute_one(ind, periods, breakdowns)
+
     try:
-        frames = [engine.compute_one(ind, periods, breakdowns) for ind in selected]
+        for engine in engines:
+            engine._periods_tables(periods)
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(work, engines))
+        for ind in selected:
+            if ind.measure.kind == "rate":
+                done[ind.id] = engines[0].compute_one(ind, periods, breakdowns, counted=done)
     finally:
-        sql_cache.save(engine._sql)
-        for name in (COHORT, PERIODS, SNAPSHOT_PERIODS, MONTHS):
-            con.execute(f'DROP TABLE IF EXISTS "{name}"')
+        sql_cache.save(engines[0]._sql)
+        for engine in engines:
+            for name in (COHORT, PERIODS, SNAPSHOT_PERIODS, MONTHS):
+                engine.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+        for engine in engines[1:]:
+            engine.con.close()
+    frames = [done[ind.id] for ind in selected]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)
