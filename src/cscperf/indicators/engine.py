@@ -122,11 +122,12 @@ PERSON_BREAKDOWNS = {"la": ("la_code",), "age_band": ("dob",), "sex": ("sex",), 
 MEASURE_COLUMNS = ("met", "value", "num", "den")
 
 
-def _attach(m: Model, rows: ir.Table, breakdowns: Sequence[str]) -> ir.Table:
+def _attach(m: Model, rows: ir.Table, breakdowns: Sequence[str], sole_la: str | None = None) -> ir.Table:
     """Add a `bd_<name>` column per breakdown, keeping only what aggregation needs (the cohort is materialised).
 
     Flows are expanded to one row per period containing the event, so lookups are made once per distinct
-    (child, date) and joined back on equality, not once per period row."""
+    (child, date) and joined back on equality, not once per period row. In a warehouse holding one authority
+    (`sole_la`), the `la` breakdown is that code and needs no lookup."""
     cols = set(rows.columns)
     wanted = set(breakdowns)
     keep = ["basis", "period_start", "period_end", "person_id", "ref_date"]
@@ -138,6 +139,8 @@ def _attach(m: Model, rows: ir.Table, breakdowns: Sequence[str]) -> ir.Table:
         keys = m.allocated_at(keys, unique_by=("person_id", "ref_date")).rename(_k_pid="person_id", _k_date="ref_date")
         rows = rows.view()
         rows = rows.left_join(keys, (rows.person_id == keys._k_pid) & (rows.ref_date == keys._k_date)).drop("_k_pid", "_k_date")
+    if sole_la is not None and "la_code" not in rows.columns:
+        rows = rows.mutate(la_code=ibis.literal(sole_la))
     person_cols = {c for b in wanted for c in PERSON_BREAKDOWNS.get(b, ())} - set(rows.columns)
     if "disability" in wanted:
         person_cols.add("disabled")
@@ -209,6 +212,11 @@ class Engine:
         self._sql = sql_cache.load(self.con)
 
     @property
+    def sole_la(self) -> str | None:
+        codes = self.la_codes
+        return codes[0] if len(codes) == 1 else None
+
+    @property
     def la_codes(self) -> list[str]:
         if self._la_codes is None:
             rows = self.con.execute(
@@ -230,7 +238,7 @@ class Engine:
             self.con.unregister("_incoming_periods")
 
     def _cohort_sql(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> str:
-        key = ("cohort", ind.id, () if ind.additive or ind.snapshot else bases, wanted, repr(self.model.settings))
+        key = ("cohort", ind.id, () if ind.additive or ind.snapshot else bases, wanted, repr(self.model.settings), self.sole_la)
         if key not in self._sql:
             assert ind.measure.cohort is not None
             if ind.snapshot:
@@ -240,7 +248,7 @@ class Engine:
             else:
                 periods = self.backend.table(PERIODS)
                 periods = periods.filter(periods.basis.isin(bases))
-            rows = _attach(self.model, ind.measure.cohort(self.model, periods), wanted)
+            rows = _attach(self.model, ind.measure.cohort(self.model, periods), wanted, self.sole_la)
             self._sql[key] = str(self.backend.compile(rows))
         return self._sql[key]
 

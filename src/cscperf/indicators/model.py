@@ -201,6 +201,12 @@ class Model:
         )
 
 
+def one_period(period_start: dt.date, period_end: dt.date) -> ir.Table:
+    """A periods table of one window, for exception rules that reuse an indicator's cohort at one period end."""
+    frame = {"basis": ["_exceptions"], "period_start": [period_start], "period_end": [period_end]}
+    return ibis.memtable(frame).cast({"period_start": "date", "period_end": "date"})
+
+
 def events_in_period(events: ir.Table, periods: ir.Table, date_col: str) -> ir.Table:
     """Flow: each event joined to every period whose window contains its date; ref_date = the event date."""
     j = events.join(periods, (events[date_col] >= periods.period_start) & (events[date_col] <= periods.period_end))

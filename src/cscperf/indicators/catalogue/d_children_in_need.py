@@ -14,6 +14,7 @@ from cscperf.indicators.model import (
     Model,
     months_after,
     months_before,
+    one_period,
     open_at_period_end,
     overdue_visits,
     visits_in_timescale,
@@ -61,9 +62,7 @@ def _open_12m(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def _open_12m_list(m: Model, period_end: dt.date) -> ir.Table:
-    periods = ibis.memtable({"basis": ["_x"], "period_start": [period_end], "period_end": [period_end]}).cast(
-        {"period_start": "date", "period_end": "date"}
-    )
+    periods = one_period(period_end, period_end)
     r = _open_12m(m, periods)
     due = months_after(r.referral_date, 12).cast("date")
     return r.select(**exception_rows(r.person_id, r.referral_id, r.referral_date, r.referral_date, due, ibis.literal("overdue"), r.status))

@@ -14,6 +14,7 @@ from cscperf.indicators.model import (
     Model,
     events_in_period,
     months_before,
+    one_period,
     open_end,
     placement_spells,
 )
@@ -174,9 +175,7 @@ def _awaiting_match(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def _awaiting_match_list(m: Model, period_end: dt.date) -> ir.Table:
-    periods = ibis.memtable({"basis": ["_x"], "period_start": [period_end], "period_end": [period_end]}).cast(
-        {"period_start": "date", "period_end": "date"}
-    )
+    periods = one_period(period_end, period_end)
     r = _awaiting_match(m, periods)
     start = ibis.coalesce(r.order_date, r.period_end)
     due = (start + ibis.interval(days=m.settings.adoption_match_days)).cast("date")

@@ -9,7 +9,7 @@ import ibis.expr.types as ir
 
 from cscperf.calendar import add_months
 from cscperf.indicators.exceptions import exception_rows
-from cscperf.indicators.model import SHORT_BREAKS, Model, months_after, months_before, open_end
+from cscperf.indicators.model import SHORT_BREAKS, Model, months_after, months_before, one_period, open_end
 from cscperf.indicators.registry import CHILD_BREAKDOWNS, Indicator, share
 
 SOURCE = "statutory-definitions.md §2.10 and §1.2 (OC3); LAIT measures 112, 113, 221"
@@ -144,9 +144,7 @@ def _pathway_list(m: Model, period_end: dt.date) -> ir.Table:
     """Care leavers whose 17th-21st birthday fell in the 12 months to the period end: review overdue (not within the
     last 6 months) or due within the next working days."""
     start = add_months(period_end, -12) + dt.timedelta(days=1)
-    periods = ibis.memtable({"basis": ["_x"], "period_start": [start], "period_end": [period_end]}).cast(
-        {"period_start": "date", "period_end": "date"}
-    )
+    periods = one_period(start, period_end)
     r = _pathway(m, periods)
     due = ibis.coalesce(months_after(r.last_review, m.settings.pathway_plan_months).cast("date"), r.left_care, r.birthday)
     r = r.mutate(due=due)

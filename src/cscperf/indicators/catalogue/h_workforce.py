@@ -13,7 +13,7 @@ import ibis.expr.types as ir
 
 from cscperf.indicators.catalogue.a_front_door import referrals
 from cscperf.indicators.exceptions import exception_rows
-from cscperf.indicators.model import Model, open_at_period_end, open_end
+from cscperf.indicators.model import Model, one_period, open_at_period_end, open_end
 from cscperf.indicators.registry import Indicator, count, maximum, mean, ratio, share
 
 SOURCE = "indicators.md H; DfE children's social work workforce statistics"
@@ -115,9 +115,7 @@ def _unallocated(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def _unallocated_list(m: Model, period_end: dt.date) -> ir.Table:
-    periods = ibis.memtable({"basis": ["_x"], "period_start": [period_end], "period_end": [period_end]}).cast(
-        {"period_start": "date", "period_end": "date"}
-    )
+    periods = one_period(period_end, period_end)
     r = _unallocated(m, periods)
     a = m.allocations
     ended = r.left_join(a, (a.alloc_person_id == r.person_id) & (a.alloc_start >= r.referral_date) & (a.alloc_start <= r.period_end))
