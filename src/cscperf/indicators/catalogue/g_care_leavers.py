@@ -125,13 +125,18 @@ def _eet(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def with_latest_review(m: Model, rows: ir.Table) -> ir.Table:
-    """Add `last_review`: the latest pathway plan review date on or before the period end, from any record."""
+    """Add `last_review`: the latest pathway plan review date on or before the period end, from any record.
+
+    Keyed by (basis, period end, young person), never by row numbers: an unordered row number can differ between
+    two reads of the same rows, which made the figure depend on the order rows were stored in."""
     c = m.table("ssd_care_leavers")
     c = c.filter(c.clea_pathway_plan_review_date.notnull()).select(_rp=c.clea_person_id, _review=c.clea_pathway_plan_review_date)
-    rows = rows.mutate(_row2=ibis.row_number())
-    j = rows.left_join(c, (c._rp == rows.person_id) & (c._review <= rows.period_end))
-    last = j.group_by(_r2="_row2").aggregate(last_review=j._review.max())
-    return rows.join(last, rows._row2 == last._r2).drop("_row2", "_r2")
+    rows = rows.view()
+    keys = rows.select(_k_basis=rows.basis, _k_pe=rows.period_end, _k_pid=rows.person_id).distinct()
+    j = keys.left_join(c, (c._rp == keys._k_pid) & (c._review <= keys._k_pe))
+    last = j.group_by(["_k_basis", "_k_pe", "_k_pid"]).aggregate(last_review=j._review.max())
+    joined = rows.left_join(last, (rows.basis == last._k_basis) & (rows.period_end == last._k_pe) & (rows.person_id == last._k_pid))
+    return joined.drop("_k_basis", "_k_pe", "_k_pid")
 
 
 def _pathway(m: Model, periods: ir.Table) -> ir.Table:
