@@ -406,9 +406,7 @@ def compute(
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)
-    out["period_start"] = pd.to_datetime(out.period_start).dt.date
-    out["period_end"] = pd.to_datetime(out.period_end).dt.date
+    out = pd.concat(frames, ignore_index=True)  # each frame's periods are already dates
     out["breakdown_value"] = out.breakdown_value.astype(str)
     return out.sort_values(["indicator_id", "basis", "period_end", "breakdown", "breakdown_value"], ignore_index=True)
 
