@@ -21,7 +21,7 @@ import pandas as pd
 
 from cscperf.calendar import add_months
 from cscperf.indicators import sql_cache
-from cscperf.indicators.model import Model, Settings
+from cscperf.indicators.model import SHARED_PREFIX, Model, Settings, cla_episodes
 from cscperf.indicators.registry import BASES, REGISTRY, Indicator
 
 RESULT_COLUMNS = [
@@ -39,6 +39,7 @@ RESULT_COLUMNS = [
 DEFAULT_BREAKDOWNS = ("la", "team", "worker")
 PERIODS, SNAPSHOT_PERIODS, MONTHS, COHORT = "_cscperf_periods", "_cscperf_snapshot_periods", "_cscperf_months", "_cscperf_cohort"
 SNAPSHOT, MONTHLY = "_snapshot", "_monthly"
+SHARED_TABLES = (f"{SHARED_PREFIX}allocations", f"{SHARED_PREFIX}cla_episodes")
 UNALLOCATED = "unallocated"
 
 RESULTS_DDL = """
@@ -207,7 +208,7 @@ class Engine:
     def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
         self.con = con
         self.backend = ibis.duckdb.from_connection(con)
-        self.model = Model(self.backend, settings)
+        self.model = Model(self.backend, settings, shared=True)
         self._la_codes: list[str] | None = None
         self._sql = sql_cache.load(self.con)
 
@@ -236,6 +237,16 @@ class Engine:
                 "CAST(period_start AS DATE) AS period_start, CAST(period_end AS DATE) AS period_end FROM _incoming_periods"
             )
             self.con.unregister("_incoming_periods")
+        self._share()
+
+    def _share(self) -> None:
+        """Materialise the building blocks many cohorts read (allocations, CLA episodes) once for this run."""
+        plain = Model(self.backend, self.model.settings)
+        for name, build in (("allocations", lambda: plain.allocations), ("cla_episodes", lambda: cla_episodes(plain))):
+            key = ("shared", name, repr(self.model.settings))
+            if key not in self._sql:
+                self._sql[key] = str(self.backend.compile(build()))
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{SHARED_PREFIX}{name}" AS {self._sql[key]}')
 
     def _cohort_sql(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> str:
         key = ("cohort", ind.id, () if ind.additive or ind.snapshot else bases, wanted, repr(self.model.settings), self.sole_la)
@@ -398,7 +409,7 @@ def compute(
     finally:
         sql_cache.save(engines[0]._sql)
         for engine in engines:
-            for name in (COHORT, PERIODS, SNAPSHOT_PERIODS, MONTHS):
+            for name in (COHORT, PERIODS, SNAPSHOT_PERIODS, MONTHS, *SHARED_TABLES):
                 engine.con.execute(f'DROP TABLE IF EXISTS "{name}"')
         for engine in engines[1:]:
             engine.con.close()

@@ -9,6 +9,7 @@ for DuckDB, Postgres, SQL Server or Spark. Column names are short and uniform: `
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -20,6 +21,8 @@ TEMPORARY_PLACEMENTS = ("T0", "T1", "T2", "T3", "T4")
 ADOPTION_WITH_CURRENT_CARER = ("A3", "A5")
 ADOPTION_PLACEMENTS = ("A3", "A4", "A5", "A6")
 FAR_FUTURE = dt.date(9999, 12, 31)
+# Building blocks many indicators read, materialised once per compute run (see Engine._share).
+SHARED_PREFIX = "_cscperf_shared_"
 
 
 def open_end(end: ir.DateValue) -> ir.DateValue:
@@ -58,12 +61,17 @@ class Settings:
 class Model:
     """Typed views of the warehouse for indicator definitions."""
 
-    def __init__(self, backend: ibis.BaseBackend, settings: Settings | None = None) -> None:
+    def __init__(self, backend: ibis.BaseBackend, settings: Settings | None = None, shared: bool = False) -> None:
         self.backend = backend
         self.settings = settings or Settings()
+        # When the engine has materialised the shared building blocks (SHARED) for a run, read those tables.
+        self.shared = shared
 
     def table(self, name: str) -> ir.Table:
         return self.backend.table(name)
+
+    def _shared(self, name: str, build: Callable[[], ir.Table]) -> ir.Table:
+        return self.table(f"{SHARED_PREFIX}{name}") if self.shared else build()
 
     # --- people -------------------------------------------------------------------------------
     @cached_property
@@ -112,6 +120,9 @@ class Model:
     # --- allocations --------------------------------------------------------------------------
     @cached_property
     def allocations(self) -> ir.Table:
+        return self._shared("allocations", self._allocations)
+
+    def _allocations(self) -> ir.Table:
         i = self.table("ssd_involvements")
         prof = self.table("ssd_professionals").select(_prof_id="prof_professional_id", _prof_team="prof_ext_team_id")
         i = i.left_join(prof, i.invo_professional_id == prof._prof_id)
@@ -290,6 +301,10 @@ def window_start(period_end: ir.DateValue, months: int) -> ir.DateValue:
 
 def cla_episodes(m: Model) -> ir.Table:
     """Episodes not under short breaks (V3/V4), with their placement's type, provider and where (URN or postcode)."""
+    return m._shared("cla_episodes", lambda: _cla_episodes(m))
+
+
+def _cla_episodes(m: Model) -> ir.Table:
     e = m.episodes
     e = e.filter(e.legal_status.isnull() | ~e.legal_status.isin(SHORT_BREAKS))
     p = m.table("ssd_cla_placement")
