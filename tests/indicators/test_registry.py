@@ -48,6 +48,7 @@ def test_entries_are_complete():
 def engine():
     engine = Engine(connect(":memory:"))
     engine._periods_tables(periods_frame([dt.date(2024, 3, 31)], ["month", "ytd"]))
+    engine._share()
     return engine
 
 

@@ -211,6 +211,7 @@ class Engine:
         self.model = Model(self.backend, settings, shared=True)
         self._la_codes: list[str] | None = None
         self._sql = sql_cache.load(self.con)
+        self._made: set[str] = set()
 
     @property
     def sole_la(self) -> str | None:
@@ -237,21 +238,27 @@ class Engine:
                 "CAST(period_start AS DATE) AS period_start, CAST(period_end AS DATE) AS period_end FROM _incoming_periods"
             )
             self.con.unregister("_incoming_periods")
-        self._share()
 
-    def _share(self) -> None:
-        """Materialise the building blocks many cohorts read (allocations, CLA episodes) once for this run."""
+    def _share(self, sql: str | None = None) -> None:
+        """Materialise the building blocks many cohorts read (allocations, CLA episodes) once per run, when a
+        statement about to run reads them (or, with no statement, all of them, before compiling)."""
         plain = Model(self.backend, self.model.settings)
-        for name, build in (("allocations", lambda: plain.allocations), ("cla_episodes", lambda: cla_episodes(plain))):
+        builds = {"allocations": lambda: plain.allocations, "cla_episodes": lambda: cla_episodes(plain)}
+        for name, build in builds.items():
+            table = f"{SHARED_PREFIX}{name}"
+            if table in self._made or (sql is not None and f'"{table}"' not in sql):
+                continue
             key = ("shared", name, repr(self.model.settings))
             if key not in self._sql:
                 self._sql[key] = str(self.backend.compile(build()))
-            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{SHARED_PREFIX}{name}" AS {self._sql[key]}')
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS {self._sql[key]}')
+            self._made.add(table)
 
     def _cohort_sql(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> str:
         key = ("cohort", ind.id, () if ind.additive or ind.snapshot else bases, wanted, repr(self.model.settings), self.sole_la)
         if key not in self._sql:
             assert ind.measure.cohort is not None
+            self._share()  # compiling reads the shared tables' columns
             if ind.snapshot:
                 periods = self.backend.table(SNAPSHOT_PERIODS)
             elif ind.additive:
@@ -266,6 +273,7 @@ class Engine:
     def _run(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> pd.DataFrame:
         """One statement: the cohort as a materialised CTE, aggregated once per breakdown."""
         cohort = self._cohort_sql(ind, bases, wanted)
+        self._share(cohort)
         aggregate = self._aggregate_sql(ind, wanted, cohort)
         return self.con.execute(f'WITH "{COHORT}" AS MATERIALIZED ({cohort}) SELECT * FROM ({aggregate})').df()
 
