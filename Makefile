@@ -15,6 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 ## Build the synthetic authority, compute, report, and say how to open the dashboard.
 demo: $(STAMP)
+	bash scripts/install-system-deps.sh report
 	$(BIN)/cscperf demo
 
 ## System packages the tests need (Chromium, PostgreSQL, poppler), then lint and the full test suite.
