@@ -24,6 +24,7 @@ from cscperf.indicators.model import (
     continuously_looked_after,
     events_in_period,
     months_after,
+    one_period,
     open_end,
     placement_spells,
     window_start,
@@ -45,13 +46,6 @@ REASON_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("independent living", ("E5", "E6")),
 )
 COMPLETED = "COMPLETED"
-
-
-def _single_period(period_end: dt.date) -> ir.Table:
-    """A one-row periods table, so exception rules reuse the cohort code."""
-    return ibis.memtable({"basis": ["_x"], "period_start": [period_end], "period_end": [period_end]}).cast(
-        {"period_start": "date", "period_end": "date"}
-    )
 
 
 def _first_per_child(t: ir.Table, date_col: str, last: bool = False) -> ir.Table:
@@ -195,7 +189,7 @@ def _reviews_in_time(m: Model, periods: ir.Table) -> ir.Table:
 def _reviews_due(m: Model, period_end: dt.date) -> ir.Table:
     """Children whose next review is overdue or due soon (every child looked after at the period end is listed
     against their next review; a first review not yet due can still be approaching)."""
-    rows = _with_periods_of_care(m, m.cla_open_at(_single_period(period_end)))
+    rows = _with_periods_of_care(m, m.cla_open_at(one_period(period_end, period_end)))
     rows = m.with_wd_due(rows, "cla_start", 20, "first_due")
     r = cla_reviews(m)
     j = rows.left_join(r, (rows.poc_id == r.r_poc_id) & (r.review_date >= rows.cla_start) & (r.review_date <= rows.period_end))
@@ -271,7 +265,7 @@ def _visits_in_time(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def _visits_overdue(m: Model, period_end: dt.date) -> ir.Table:
-    h = _visit_history(m, _single_period(period_end))
+    h = _visit_history(m, one_period(period_end, period_end))
     missed = cla_visits(m).filter(lambda v: ~v.seen & v.reason.notnull() & (v.visit_date <= ibis.literal(period_end)))
     clock = ibis.coalesce(h.last_seen, h.spell_start)
     k = h.left_join(missed, (h.person_id == missed.v_person_id) & (missed.visit_date >= clock))
@@ -390,7 +384,7 @@ def _pep(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def _pep_out_of_date(m: Model, period_end: dt.date) -> ir.Table:
-    g = _pep_rows(m, _single_period(period_end))
+    g = _pep_rows(m, one_period(period_end, period_end))
     g = m.with_wd_due(g, "cla_start", m.settings.pep_school_days, "first_due")
     g = g.mutate(due=ibis.coalesce(g.pep_due, g.first_due))
     g = g.mutate(
