@@ -543,20 +543,33 @@ def _episode(ret: Return, ep: etree._Element, child: str, path: str, rejected_pa
     _link_icpc_plans(icpcs, [p for p in plans if p])
 
 
-def _assessment(ret: Return, a: etree._Element, ctx: tuple, path: str) -> None:
-    child, ref, rejected_paths = ctx
-    ret.read["ssd_cin_assessments"] += 1
-    af = leaves(a)
+def _dated_record(
+    ret: Return, el: etree._Element, ctx: tuple, path: str, table: str, id_prefix: str, start_field: str, end_field: str
+) -> tuple[str, dt.date, dt.date | None] | None:
+    """Read a record keyed by its start date (an assessment, a CIN plan): its derived key and dates, or None when
+    it is rejected (bad date) or repeats a record already read."""
+    child, _ref, rejected_paths = ctx
+    ret.read[table] += 1
+    fields = leaves(el)
     try:
-        start = _date(af, "AssessmentActualStartDate", required=True)
-        auth = _date(af, "AssessmentAuthorisationDate")
+        start = _date(fields, start_field, required=True)
+        end = _date(fields, end_field)
     except BadRecord as bad:
-        _reject(ret, "ssd_cin_assessments", path, a, bad, rejected_paths)
-        return
+        _reject(ret, table, path, el, bad, rejected_paths)
+        return None
     assert start is not None
-    key = synthetic_id("ASM", child, start)
-    if _duplicate(ret, "ssd_cin_assessments", key, path, a, "AssessmentActualStartDate", rejected_paths):
+    key = synthetic_id(id_prefix, child, start)
+    if _duplicate(ret, table, key, path, el, start_field, rejected_paths):
+        return None
+    return key, start, end
+
+
+def _assessment(ret: Return, a: etree._Element, ctx: tuple, path: str) -> None:
+    child, ref, _ = ctx
+    read = _dated_record(ret, a, ctx, path, "ssd_cin_assessments", "ASM", "AssessmentActualStartDate", "AssessmentAuthorisationDate")
+    if read is None:
         return
+    key, start, auth = read
     ret.rows["ssd_cin_assessments"][key] = {
         "cina_assessment_id": key,
         "cina_person_id": child,
@@ -568,19 +581,11 @@ def _assessment(ret: Return, a: etree._Element, ctx: tuple, path: str) -> None:
 
 
 def _cin_plan(ret: Return, p: etree._Element, ctx: tuple, path: str) -> None:
-    child, ref, rejected_paths = ctx
-    ret.read["ssd_cin_plans"] += 1
-    pf = leaves(p)
-    try:
-        start = _date(pf, "CINPlanStartDate", required=True)
-        end = _date(pf, "CINPlanEndDate")
-    except BadRecord as bad:
-        _reject(ret, "ssd_cin_plans", path, p, bad, rejected_paths)
+    child, ref, _ = ctx
+    read = _dated_record(ret, p, ctx, path, "ssd_cin_plans", "CINP", "CINPlanStartDate", "CINPlanEndDate")
+    if read is None:
         return
-    assert start is not None
-    key = synthetic_id("CINP", child, start)
-    if _duplicate(ret, "ssd_cin_plans", key, path, p, "CINPlanStartDate", rejected_paths):
-        return
+    key, start, end = read
     ret.rows["ssd_cin_plans"][key] = {
         "cinp_cin_plan_id": key,
         "cinp_referral_id": ref,
