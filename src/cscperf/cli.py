@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
 from cscperf import __version__
 from cscperf.errors import UserError
-from cscperf.warehouse import DEFAULT_WAREHOUSE
-
-warehouse_option = click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_WAREHOUSE,
-    envvar="CSCPERF_WAREHOUSE",
-    show_default=True,
-    help="DuckDB warehouse file.",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

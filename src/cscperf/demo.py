@@ -8,17 +8,11 @@ from pathlib import Path
 import click
 
 from cscperf.synth.cli import _default_end_date
+from cscperf.warehouse.options import warehouse_option
 
 
 @click.command()
-@click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("cscperf.duckdb"),
-    envvar="CSCPERF_WAREHOUSE",
-    show_default=True,
-    help="DuckDB warehouse file (replaced).",
-)
+@warehouse_option("DuckDB warehouse file (replaced).")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),

@@ -9,16 +9,9 @@ import click
 import pandas as pd
 
 from cscperf.errors import UserError
-from cscperf.warehouse import DEFAULT_WAREHOUSE
+from cscperf.warehouse.options import warehouse_option as shared_warehouse_option
 
-warehouse_option = click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_WAREHOUSE,
-    envvar="CSCPERF_WAREHOUSE",
-    show_default=True,
-    help="DuckDB warehouse file.",
-)
+warehouse_option = shared_warehouse_option()
 
 
 def _csv_list(value: str | None, allowed: tuple[str, ...] | None, what: str) -> tuple[str, ...] | None:

@@ -12,6 +12,7 @@ import os
 import queue
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 
 import duckdb
 import ibis
@@ -350,7 +351,9 @@ class Engine:
         missing = missing.assign(numerator=zero, denominator=zero if kind in ("share", "ratio") else np.nan)
         return pd.concat([frame, missing], ignore_index=True)
 
+    @cached_property
     def population(self) -> pd.DataFrame:
+        """Children aged 0-17 by authority and mid-year (read once per run; every rate uses it)."""
         return self.con.execute(
             "SELECT popn_la_code AS breakdown_value, popn_year AS year, sum(popn_count) AS population "
             "FROM ext_population WHERE popn_age BETWEEN 0 AND 17 GROUP BY ALL"
@@ -358,7 +361,7 @@ class Engine:
 
     def _as_rate(self, ind: Indicator, base: pd.DataFrame) -> pd.DataFrame:
         """Rate per 10,000 children aged 0-17, using the latest mid-year estimate on or before the period end."""
-        pop = self.population()
+        pop = self.population
         frame = base[base.breakdown == "la"].copy()
         if frame.empty or pop.empty:
             return pd.DataFrame(columns=RESULT_COLUMNS)

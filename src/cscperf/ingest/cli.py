@@ -8,16 +8,9 @@ from pathlib import Path
 import click
 
 from cscperf.errors import UserError
-from cscperf.warehouse import DEFAULT_WAREHOUSE
+from cscperf.warehouse.options import warehouse_option as shared_warehouse_option
 
-warehouse_option = click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_WAREHOUSE,
-    envvar="CSCPERF_WAREHOUSE",
-    show_default=True,
-    help="DuckDB warehouse file.",
-)
+warehouse_option = shared_warehouse_option()
 
 
 def _open(warehouse: Path, must_exist: bool = False):  # noqa: ANN202 - duckdb connection

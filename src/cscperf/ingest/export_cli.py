@@ -17,16 +17,9 @@ from pathlib import Path
 import click
 
 from cscperf.errors import UserError
-from cscperf.warehouse import DEFAULT_WAREHOUSE
+from cscperf.warehouse.options import warehouse_option as shared_warehouse_option
 
-warehouse_option = click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_WAREHOUSE,
-    envvar="CSCPERF_WAREHOUSE",
-    show_default=True,
-    help="DuckDB warehouse file.",
-)
+warehouse_option = shared_warehouse_option()
 year_option = click.option("--year", type=int, required=True, help="Collection year, named by the 31 March it ends on (2024 = 2023-24).")
 
 

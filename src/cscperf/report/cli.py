@@ -8,16 +8,9 @@ from pathlib import Path
 import click
 
 from cscperf.errors import UserError
-from cscperf.warehouse import DEFAULT_WAREHOUSE
+from cscperf.warehouse.options import warehouse_option as shared_warehouse_option
 
-_warehouse = click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_WAREHOUSE,
-    envvar="CSCPERF_WAREHOUSE",
-    show_default=True,
-    help="DuckDB warehouse file.",
-)
+_warehouse = shared_warehouse_option()
 _targets = click.option(
     "--targets", "targets_file", type=click.Path(path_type=Path, dir_okay=False), help="Targets file (default: config/targets.yaml)."
 )

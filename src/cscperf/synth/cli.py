@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cscperf.errors import UserError
+from cscperf.warehouse.options import warehouse_option
 
 
 def _default_end_date() -> dt.date:
@@ -23,14 +24,7 @@ def _default_end_date() -> dt.date:
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed (same seed, same warehouse).")
 @click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day of data [default: last 31 March].")
 @click.option("--faults", default=0.0, show_default=True, type=click.FloatRange(0, 0.5), help="Share of records given data-quality faults.")
-@click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("cscperf.duckdb"),
-    envvar="CSCPERF_WAREHOUSE",
-    show_default=True,
-    help="DuckDB warehouse file (replaced).",
-)
+@warehouse_option("DuckDB warehouse file (replaced).")
 def synth(profile: str, years: int, seed: int, end_date: dt.datetime | None, faults: float, warehouse: Path) -> None:
     """Build a synthetic local authority: journeys from contact to care leaver."""
     from cscperf.synth.generator import PROFILES, build_warehouse

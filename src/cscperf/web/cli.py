@@ -12,16 +12,9 @@ from typing import Any
 import click
 
 from cscperf.errors import UserError
-from cscperf.warehouse import DEFAULT_WAREHOUSE
+from cscperf.warehouse.options import warehouse_option as shared_warehouse_option
 
-warehouse_option = click.option(
-    "--warehouse",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_WAREHOUSE,
-    envvar="CSCPERF_WAREHOUSE",
-    show_default=True,
-    help="DuckDB warehouse file (users and the audit log live beside it in <name>.web.sqlite).",
-)
+warehouse_option = shared_warehouse_option("DuckDB warehouse file (users and the audit log live beside it in <name>.web.sqlite).")
 
 
 def _store(warehouse: Path, hasher: Any = None):  # noqa: ANN202 - imported lazily to keep CLI start-up fast
