@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cscperf.indicators import REGISTRY, compute, month_ends, store_results
-from cscperf.indicators.engine import Engine, period_start, periods_frame
+from cscperf.indicators.engine import Engine, Run, period_start, periods_frame
 
 D = dt.date.fromisoformat
 
@@ -60,12 +60,16 @@ def test_monthly_roll_up_equals_counting_each_period(tiny):
     periods = periods_frame(month_ends(D("2026-03-31"), 4), ["month", "rolling12", "ytd", "year"])
     additive = [i for i in REGISTRY.values() if i.additive]
     assert len(additive) >= 15
-    engine = Engine(tiny)
-    engine._periods_tables(periods)
     key = ["basis", "period_end", "breakdown", "breakdown_value"]
-    for ind in additive:
-        rolled = engine.compute_one(ind, periods, ("la", "team"))
-        direct = engine.compute_one(dataclasses.replace(ind, additive=False), periods, ("la", "team"))
+    with Run(tiny, periods) as run:
+        engine = Engine(tiny, run)
+        counted = {
+            (ind.id, flag): engine.compute_one(dataclasses.replace(ind, additive=flag), periods, ("la", "team"))
+            for ind in additive
+            for flag in (True, False)
+        }
+    pairs = [(ind, counted[ind.id, True], counted[ind.id, False]) for ind in additive]
+    for ind, rolled, direct in pairs:
         assert len(rolled) > 0, ind.id
         merged = rolled.merge(direct, on=key, suffixes=("_r", "_d"), how="outer", indicator=True)
         assert (merged["_merge"] == "both").all(), ind.id

@@ -8,7 +8,7 @@ import pytest
 
 from cscperf.indicators import REGISTRY
 from cscperf.indicators.docs import DOC_PATH, render
-from cscperf.indicators.engine import PERIODS, Engine, _attach, periods_frame
+from cscperf.indicators.engine import PERIODS, Engine, Run, _attach, periods_frame
 from cscperf.warehouse import connect
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -46,10 +46,11 @@ def test_entries_are_complete():
 
 @pytest.fixture(scope="module")
 def engine():
-    engine = Engine(connect(":memory:"))
-    engine._periods_tables(periods_frame([dt.date(2024, 3, 31)], ["month", "ytd"]))
-    engine._share()
-    return engine
+    con = connect(":memory:")
+    with Run(con, periods_frame([dt.date(2024, 3, 31)], ["month", "ytd"])) as run:
+        engine = Engine(con, run)
+        engine._share()
+        yield engine
 
 
 def test_every_indicator_compiles_for_sql_server(engine):
@@ -60,7 +61,7 @@ def test_every_indicator_compiles_for_sql_server(engine):
     for ind in REGISTRY.values():
         try:
             if ind.measure.cohort is not None:
-                rows = ind.measure.cohort(engine.model, engine.backend.table(PERIODS))
+                rows = ind.measure.cohort(engine.model, engine.model.run_table(PERIODS))
                 ibis.to_sql(_attach(engine.model, rows, ("la", "team", "worker")), dialect=dialect)
             if ind.exceptions is not None:
                 ibis.to_sql(ind.exceptions(engine.model, dt.date(2024, 3, 31)), dialect=dialect)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import queue
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -22,7 +23,17 @@ import pandas as pd
 
 from cscperf.calendar import add_months
 from cscperf.indicators import sql_cache
-from cscperf.indicators.model import SHARED_PREFIX, Model, Settings, cla_episodes
+from cscperf.indicators.model import (
+    MONTHS,
+    PERIODS,
+    RUN_DB,
+    SHARED_AT_PERIOD_ENDS,
+    SHARED_PREFIX,
+    SNAPSHOT_PERIODS,
+    Model,
+    Settings,
+    cla_episodes,
+)
 from cscperf.indicators.registry import BASES, REGISTRY, Indicator
 
 RESULT_COLUMNS = [
@@ -38,9 +49,8 @@ RESULT_COLUMNS = [
     "unit",
 ]
 DEFAULT_BREAKDOWNS = ("la", "team", "worker")
-PERIODS, SNAPSHOT_PERIODS, MONTHS, COHORT = "_cscperf_periods", "_cscperf_snapshot_periods", "_cscperf_months", "_cscperf_cohort"
+COHORT, FIGURES = "_cscperf_cohort", "_cscperf_figures"  # names of the CTEs in each indicator's statement
 SNAPSHOT, MONTHLY = "_snapshot", "_monthly"
-SHARED_TABLES = (f"{SHARED_PREFIX}allocations", f"{SHARED_PREFIX}cla_episodes")
 UNALLOCATED = "unallocated"
 
 RESULTS_DDL = """
@@ -203,16 +213,50 @@ def _value(unit: str, kind: str, num: pd.Series, den: pd.Series) -> pd.Series:
     return num
 
 
-class Engine:
-    """Computes indicators against one warehouse connection."""
+class Run:
+    """What one compute run shares between its connections: an in-memory database attached to the warehouse's
+    DuckDB instance (so every cursor sees it) holding the run's periods and the building blocks many indicators
+    read, each made once, when first needed. Use as a context manager; one run at a time per instance."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> None:
         self.con = con
+        self.lock = threading.Lock()
+        self.made: set[str] = set()
+        con.execute(f"DETACH DATABASE IF EXISTS {RUN_DB}")
+        con.execute(f"ATTACH ':memory:' AS {RUN_DB} (READ_WRITE)")  # READ_WRITE: the warehouse may be read-only
+        snapshot = periods.drop_duplicates("period_end").assign(basis=SNAPSHOT)
+        for name, frame in ((PERIODS, periods), (SNAPSHOT_PERIODS, snapshot), (MONTHS, _months_covering(periods))):
+            con.register("_incoming_periods", frame)
+            con.execute(
+                f"CREATE TABLE {RUN_DB}.{name} AS SELECT CAST(basis AS VARCHAR) AS basis, "
+                "CAST(period_start AS DATE) AS period_start, CAST(period_end AS DATE) AS period_end FROM _incoming_periods"
+            )
+            con.unregister("_incoming_periods")
+
+    def close(self) -> None:
+        self.con.execute(f"DETACH DATABASE IF EXISTS {RUN_DB}")
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# compute() runs hold this: the run database has one name (compiled SQL is cached with it).
+_ONE_RUN_AT_A_TIME = threading.Lock()
+
+
+class Engine:
+    """Computes indicators against one warehouse connection, within a run."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run: Run, settings: Settings | None = None) -> None:
+        self.con = con
+        self.run = run
         self.backend = ibis.duckdb.from_connection(con)
         self.model = Model(self.backend, settings, shared=True)
         self._la_codes: list[str] | None = None
         self._sql = sql_cache.load(self.con)
-        self._made: set[str] = set()
 
     @property
     def sole_la(self) -> str | None:
@@ -229,31 +273,25 @@ class Engine:
             self._la_codes = [r[0] for r in rows]
         return self._la_codes
 
-    def _periods_tables(self, periods: pd.DataFrame) -> None:
-        """Load the periods into two fixed-name temporary tables that every compiled cohort reads."""
-        snapshot = periods.drop_duplicates("period_end").assign(basis=SNAPSHOT)
-        for name, frame in ((PERIODS, periods), (SNAPSHOT_PERIODS, snapshot), (MONTHS, _months_covering(periods))):
-            self.con.register("_incoming_periods", frame)
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT CAST(basis AS VARCHAR) AS basis, "
-                "CAST(period_start AS DATE) AS period_start, CAST(period_end AS DATE) AS period_end FROM _incoming_periods"
-            )
-            self.con.unregister("_incoming_periods")
-
     def _share(self, sql: str | None = None) -> None:
-        """Materialise the building blocks many cohorts read (allocations, CLA episodes) once per run, when a
-        statement about to run reads them (or, with no statement, all of them, before compiling)."""
+        """Make the run's shared building blocks a statement about to run reads (with no statement, all of them:
+        compiling needs their columns). Built from the plain model, so one block never reads another."""
         plain = Model(self.backend, self.model.settings)
+        end_dates = plain.run_table(SNAPSHOT_PERIODS)
         builds = {"allocations": lambda: plain.allocations, "cla_episodes": lambda: cla_episodes(plain)}
+        builds |= {name: (lambda b=build: b(plain, end_dates)) for name, build in SHARED_AT_PERIOD_ENDS.items()}
         for name, build in builds.items():
             table = f"{SHARED_PREFIX}{name}"
-            if table in self._made or (sql is not None and f'"{table}"' not in sql):
+            if table in self.run.made or (sql is not None and f'"{table}"' not in sql):
                 continue
-            key = ("shared", name, repr(self.model.settings))
-            if key not in self._sql:
-                self._sql[key] = str(self.backend.compile(build()))
-            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS {self._sql[key]}')
-            self._made.add(table)
+            with self.run.lock:
+                if table in self.run.made:  # another connection made it while this one waited
+                    continue
+                key = ("shared", name, repr(self.model.settings))
+                if key not in self._sql:
+                    self._sql[key] = str(self.backend.compile(build()))
+                self.con.execute(f'CREATE TABLE {RUN_DB}."{table}" AS {self._sql[key]}')
+                self.run.made.add(table)
 
     def _cohort_sql(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> str:
         key = ("cohort", ind.id, () if ind.additive or ind.snapshot else bases, wanted, repr(self.model.settings), self.sole_la)
@@ -261,38 +299,38 @@ class Engine:
             assert ind.measure.cohort is not None
             self._share()  # compiling reads the shared tables' columns
             if ind.snapshot:
-                periods = self.backend.table(SNAPSHOT_PERIODS)
+                periods = self.model.run_table(SNAPSHOT_PERIODS)
             elif ind.additive:
-                periods = self.backend.table(MONTHS)
+                periods = self.model.run_table(MONTHS)
             else:
-                periods = self.backend.table(PERIODS)
+                periods = self.model.run_table(PERIODS)
                 periods = periods.filter(periods.basis.isin(bases))
             rows = _attach(self.model, ind.measure.cohort(self.model, periods), wanted, self.sole_la)
             self._sql[key] = str(self.backend.compile(rows))
         return self._sql[key]
 
     def _run(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> pd.DataFrame:
-        """One statement: the cohort as a materialised CTE, aggregated once per breakdown."""
+        """One statement: the cohort as a materialised CTE, aggregated once per breakdown, then put on the
+        requested periods: snapshots repeated for each basis, additive flows summed from whole months."""
         cohort = self._cohort_sql(ind, bases, wanted)
         self._share(cohort)
         aggregate = self._aggregate_sql(ind, wanted, cohort)
-        return self.con.execute(f'WITH "{COHORT}" AS MATERIALIZED ({cohort}) SELECT * FROM ({aggregate})').df()
-
-    def _roll_up(self, monthly: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
-        """Sum monthly figures of an additive flow into each requested period (windows are whole months)."""
-        self.con.register("_monthly", monthly)
-        self.con.register("_wanted_periods", periods)
-        try:
-            return self.con.execute(
-                "SELECT p.basis, CAST(p.period_start AS DATE) AS period_start, CAST(p.period_end AS DATE) AS period_end, "
-                "m.breakdown, m.breakdown_value, sum(m.numerator) AS numerator, sum(m.denominator) AS denominator "
-                "FROM _wanted_periods p JOIN _monthly m "
-                "ON m.period_end >= CAST(p.period_start AS DATE) AND m.period_end <= CAST(p.period_end AS DATE) "
-                "GROUP BY ALL"
-            ).df()
-        finally:
-            self.con.unregister("_monthly")
-            self.con.unregister("_wanted_periods")
+        columns = "f.breakdown, CAST(f.breakdown_value AS VARCHAR) AS breakdown_value"
+        wanted_periods = f"{RUN_DB}.{PERIODS} p ON p.basis IN ({', '.join(repr(b) for b in bases)})"
+        if ind.snapshot:
+            final = (
+                f"SELECT p.basis, p.period_start, p.period_end, {columns}, f.numerator, f.denominator "
+                f"FROM {FIGURES} f JOIN {wanted_periods} AND f.period_end = p.period_end"
+            )
+        elif ind.additive:  # monthly figures summed into each window (windows are whole months)
+            final = (
+                f"SELECT p.basis, p.period_start, p.period_end, {columns}, sum(f.numerator) AS numerator, "
+                f"sum(f.denominator) AS denominator FROM {FIGURES} f JOIN {wanted_periods} "
+                "AND f.period_end BETWEEN p.period_start AND p.period_end GROUP BY ALL"
+            )
+        else:
+            final = f"SELECT f.basis, f.period_start, f.period_end, {columns}, f.numerator, f.denominator FROM {FIGURES} f"
+        return self.con.execute(f'WITH "{COHORT}" AS MATERIALIZED ({cohort}), {FIGURES} AS ({aggregate}) {final}').df()
 
     def _aggregate_sql(self, ind: Indicator, wanted: tuple[str, ...], cohort_sql: str) -> str:
         key = ("aggregate", ind.id, wanted, repr(self.model.settings))
@@ -325,12 +363,6 @@ class Engine:
         if not wanted:
             return pd.DataFrame(columns=RESULT_COLUMNS)
         frame = self._run(ind, bases, wanted)
-        if ind.additive:
-            frame = self._roll_up(frame, periods)
-        for col in ("period_start", "period_end"):
-            frame[col] = pd.to_datetime(frame[col]).dt.date
-        if ind.snapshot:  # one value per period end, repeated for each basis
-            frame = frame.drop(columns=["basis", "period_start"]).merge(periods, on="period_end")
         frame = self._fill_zero_la(frame, periods, ind.measure.kind) if "la" in wanted else frame
         frame["indicator_id"] = ind.id
         frame["unit"] = ind.unit
@@ -339,8 +371,11 @@ class Engine:
 
     def _fill_zero_la(self, frame: pd.DataFrame, periods: pd.DataFrame, kind: str) -> pd.DataFrame:
         """Every period gets an `la` row per authority: a count of nothing is 0, a share of nothing has no value."""
-        if not self.la_codes:
-            return frame
+        codes = self.la_codes
+        if not codes or ((frame.breakdown == "la") & frame.breakdown_value.isin(codes)).sum() == len(periods) * len(codes):
+            return frame  # the usual case: nothing missing
+        periods = periods.astype({"period_start": "datetime64[us]", "period_end": "datetime64[us]"})
+        frame = frame.astype({"period_start": "datetime64[us]", "period_end": "datetime64[us]"})
         grid = periods.merge(pd.DataFrame({"breakdown_value": self.la_codes}), how="cross").assign(breakdown="la")
         key = ["basis", "period_end", "breakdown", "breakdown_value"]
         missing = grid.merge(frame[key], on=key, how="left", indicator=True)
@@ -394,7 +429,6 @@ def compute(
     periods = periods_frame(period_ends, bases)
     selected = [REGISTRY[i] for i in ids] if ids is not None else list(REGISTRY.values())
     workers = max(1, threads if threads is not None else min(os.cpu_count() or 1, 4))
-    engines = [Engine(con if i == 0 else con.cursor(), settings) for i in range(workers)]
     done: dict[str, pd.DataFrame] = {}
     todo: queue.SimpleQueue[Indicator] = queue.SimpleQueue()
     for ind in selected:
@@ -409,27 +443,27 @@ def compute(
                 return
             done[ind.id] = engine.compute_one(ind, periods, breakdowns)
 
-    try:
-        for engine in engines:
-            engine._periods_tables(periods)
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(work, engines))
-        for ind in selected:
-            if ind.measure.kind == "rate":
-                done[ind.id] = engines[0].compute_one(ind, periods, breakdowns, counted=done)
-    finally:
-        sql_cache.save(engines[0]._sql)
-        for engine in engines:
-            for name in (COHORT, PERIODS, SNAPSHOT_PERIODS, MONTHS, *SHARED_TABLES):
-                engine.con.execute(f'DROP TABLE IF EXISTS "{name}"')
-        for engine in engines[1:]:
-            engine.con.close()
+    with _ONE_RUN_AT_A_TIME, Run(con, periods) as run:
+        engines = [Engine(con if i == 0 else con.cursor(), run, settings) for i in range(workers)]
+        try:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(work, engines))
+            for ind in selected:
+                if ind.measure.kind == "rate":
+                    done[ind.id] = engines[0].compute_one(ind, periods, breakdowns, counted=done)
+        finally:
+            sql_cache.save(engines[0]._sql)
+            con.execute(f'DROP TABLE IF EXISTS "{COHORT}"')
+            for engine in engines[1:]:
+                engine.con.close()
     frames = [done[ind.id] for ind in selected]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)  # each frame's periods are already dates
+    out = pd.concat(frames, ignore_index=True)
     out["breakdown_value"] = out.breakdown_value.astype(str)
+    for col in ("period_start", "period_end"):
+        out[col] = pd.to_datetime(out[col]).dt.date
     return out.sort_values(["indicator_id", "basis", "period_end", "breakdown", "breakdown_value"], ignore_index=True)
 
 

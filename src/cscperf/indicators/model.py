@@ -9,11 +9,13 @@ for DuckDB, Postgres, SQL Server or Spark. Column names are short and uniform: `
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 SHORT_BREAKS = ("V3", "V4")
@@ -21,8 +23,34 @@ TEMPORARY_PLACEMENTS = ("T0", "T1", "T2", "T3", "T4")
 ADOPTION_WITH_CURRENT_CARER = ("A3", "A5")
 ADOPTION_PLACEMENTS = ("A3", "A4", "A5", "A6")
 FAR_FUTURE = dt.date(9999, 12, 31)
-# Building blocks many indicators read, materialised once per compute run (see Engine._share).
-SHARED_PREFIX = "_cscperf_shared_"
+
+# A compute run attaches an in-memory database that every connection of the run reads: the periods tables and
+# the building blocks many indicators read, each materialised once per run (see engine.Run).
+RUN_DB = "cscperf_run"
+PERIODS, SNAPSHOT_PERIODS, MONTHS = "periods", "snapshot_periods", "months"
+SHARED_PREFIX = "shared_"
+# Blocks evaluated at the run's period ends (its snapshot periods table), by name.
+SHARED_AT_PERIOD_ENDS: dict[str, Callable[[Model, ir.Table], ir.Table]] = {}
+
+
+def shared_at_period_ends(build: Callable[[Model, ir.Table], ir.Table]) -> Callable[[Model, ir.Table], ir.Table]:
+    """Declare a stock read by several snapshot indicators: within a compute run, given the run's period ends, it
+    reads the table the run made once; otherwise (other periods, exception lists, other backends) it is built."""
+    name = build.__name__.strip("_")
+    SHARED_AT_PERIOD_ENDS[name] = build
+
+    @functools.wraps(build)
+    def block(m: Model, periods: ir.Table) -> ir.Table:
+        if m.shared and is_run_table(periods, SNAPSHOT_PERIODS):
+            return m.run_table(f"{SHARED_PREFIX}{name}")
+        return build(m, periods)
+
+    return block
+
+
+def is_run_table(t: ir.Table, name: str) -> bool:
+    op = t.op()
+    return isinstance(op, ops.DatabaseTable) and op.name == name and op.namespace.catalog == RUN_DB
 
 
 def open_end(end: ir.DateValue) -> ir.DateValue:
@@ -70,8 +98,12 @@ class Model:
     def table(self, name: str) -> ir.Table:
         return self.backend.table(name)
 
+    def run_table(self, name: str) -> ir.Table:
+        """A table of the current compute run (periods, shared blocks)."""
+        return self.backend.table(name, database=RUN_DB)
+
     def _shared(self, name: str, build: Callable[[], ir.Table]) -> ir.Table:
-        return self.table(f"{SHARED_PREFIX}{name}") if self.shared else build()
+        return self.run_table(f"{SHARED_PREFIX}{name}") if self.shared else build()
 
     # --- people -------------------------------------------------------------------------------
     @cached_property
@@ -187,16 +219,7 @@ class Model:
 
     def cla_open_at(self, periods: ir.Table) -> ir.Table:
         """Children looked after at each period end (an episode open then, not under short breaks): one row per child."""
-        e = self.episodes.filter(~self.episodes.legal_status.isin(SHORT_BREAKS) | self.episodes.legal_status.isnull())
-        j = e.join(
-            periods,
-            (e.ep_start <= periods.period_end) & (open_end(e.ep_end) > periods.period_end),
-        )
-        j = j.select("basis", "period_start", "period_end", "person_id", "poc_id", "placement_id", "ep_start", ref_date=j.period_end)
-        # One row per child: the latest-starting open episode (row_number, not DISTINCT ON, so every SQL dialect compiles it).
-        latest = ibis.row_number().over(group_by=[j.basis, j.period_end, j.person_id], order_by=[ibis.desc(j.ep_start), j.poc_id])
-        j = j.mutate(_latest=latest)
-        return j.filter(j._latest == 0).drop("_latest", "ep_start")
+        return cla_open_at(self, periods)
 
     @cached_property
     def placements(self) -> ir.Table:
@@ -210,6 +233,22 @@ class Model:
             pl_type=p.clap_cla_placement_type,
             provider=p.clap_cla_placement_provider,
         )
+
+
+@shared_at_period_ends
+def cla_open_at(m: Model, periods: ir.Table) -> ir.Table:
+    """Children looked after at each period end (an episode open then, not under short breaks): one row per child."""
+    e = m.episodes.filter(~m.episodes.legal_status.isin(SHORT_BREAKS) | m.episodes.legal_status.isnull())
+    j = e.join(
+        periods,
+        (e.ep_start <= periods.period_end) & (open_end(e.ep_end) > periods.period_end),
+    )
+    j = j.select("basis", "period_start", "period_end", "person_id", "poc_id", "placement_id", "ep_start", ref_date=j.period_end)
+    # One row per child: the latest-starting open episode (row_number, not DISTINCT ON, so every SQL dialect compiles it).
+    latest = ibis.row_number().over(group_by=[j.basis, j.period_end, j.person_id], order_by=[ibis.desc(j.ep_start), j.poc_id])
+    j = j.mutate(_latest=latest)
+    return j.filter(j._latest == 0).drop("_latest", "ep_start")
+
 
 
 def one_period(period_start: dt.date, period_end: dt.date) -> ir.Table:

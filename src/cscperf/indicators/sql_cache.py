@@ -20,6 +20,7 @@ import ibis
 import sqlglot
 
 _MEMORY: dict[str, dict[tuple, str]] = {}
+_SAVED: dict[str, int] = {}  # entries in the file as last read or written, per fingerprint
 
 
 @lru_cache(maxsize=1)
@@ -54,17 +55,20 @@ def load(con: Any = None) -> dict[tuple, str]:
             except (OSError, ValueError):
                 cache = {}
         _MEMORY[fp] = cache
+        _SAVED[fp] = len(cache)
     return _MEMORY[fp]
 
 
 def save(cache: dict[tuple, str]) -> None:
+    """Write the cache to disk if it has grown since it was read or last written."""
     path = _file()
-    if path is None:
+    if path is None or _SAVED.get(fingerprint()) == len(cache):
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps({json.dumps(list(k)): v for k, v in cache.items()}))
         tmp.replace(path)
+        _SAVED[fingerprint()] = len(cache)
     except OSError:
         pass  # a read-only home folder only costs compile time

@@ -17,6 +17,7 @@ from cscperf.indicators.model import (
     one_period,
     open_at_period_end,
     overdue_visits,
+    shared_at_period_ends,
     visits_in_timescale,
 )
 from cscperf.indicators.registry import Indicator, count, rate, share
@@ -41,6 +42,7 @@ def _open_flag(rows: ir.Table, others: ir.Table, name: str) -> ir.Table:
     return j.drop("_pe", "_pid").mutate(**{name: j[name].fill_null(False)})
 
 
+@shared_at_period_ends
 def open_cin_with_status(m: Model, periods: ir.Table) -> ir.Table:
     """Open CIN episodes at each period end with the child's status, in the CIN census order."""
     rows = open_at_period_end(referrals(m), periods, "referral_date", "close_date")
