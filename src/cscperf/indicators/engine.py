@@ -445,6 +445,9 @@ def compute(
 
     with _ONE_RUN_AT_A_TIME, Run(con, periods) as run:
         engines = [Engine(con if i == 0 else con.cursor(), run, settings) for i in range(workers)]
+        threads = con.execute("SELECT current_setting('threads')").fetchone()[0]  # type: ignore[index]
+        if workers > 1 and todo.qsize() > 1:  # the connections are the parallelism: one thread per statement
+            con.execute("SET threads = 1")
         try:
             with ThreadPoolExecutor(workers) as pool:
                 list(pool.map(work, engines))
@@ -453,6 +456,7 @@ def compute(
                     done[ind.id] = engines[0].compute_one(ind, periods, breakdowns, counted=done)
         finally:
             sql_cache.save(engines[0]._sql)
+            con.execute(f"SET threads = {int(threads)}")
             con.execute(f'DROP TABLE IF EXISTS "{COHORT}"')
             for engine in engines[1:]:
                 engine.con.close()
