@@ -56,6 +56,27 @@ def test_rereferrals_child_based(referrals):
     assert value == pytest.approx(200 / 3)
 
 
+def test_rereferred_children_counted_once_in_longer_windows(referrals):
+    # Year to 31 March 2024 (rolling 12 months = financial year): children referred A, B, C, D (C twice, in one
+    # month); re-referred: A (14 Mar), C (20 Mar), D (29 Feb). A and B were also referred in March 2023, before
+    # the window: that counts for whether a later referral is a re-referral, not as a child referred in it.
+    for basis in ("rolling12", "ytd", "year"):
+        assert referrals.figure("rereferrals_12m_child_pct", "2024-03-31", basis=basis)[:2] == (3, 4), basis
+    # Rolling 12 months to 29 Feb 2024 (from 1 Mar 2023): A and B (March 2023), D (28 Feb 2023 is before it;
+    # 29 Feb 2024 is in it and is a re-referral): 1 of 3 children.
+    assert referrals.figure("rereferrals_12m_child_pct", "2024-02-29", basis="rolling12")[:2] == (1, 3)
+    # Rolling 12 months to 31 March 2025 (from 1 April 2024): nobody.
+    assert referrals.figure("rereferrals_12m_child_pct", "2025-03-31", basis="rolling12")[:2] == (0, 0)
+
+
+def test_rereferred_children_by_team_count_once_per_team(referrals):
+    # March 2024 by the team on each referral date: A 14th T1 (re-referral); B 15th unallocated; C 1st unallocated,
+    # C 20th T2 (re-referral). C counts in both teams it was referred to, once in each.
+    frame = referrals.results(["rereferrals_12m_child_pct"], "2024-03-31", breakdowns=("team",))
+    by_team = {r.breakdown_value: (r.numerator, r.denominator) for r in frame.itertuples()}
+    assert by_team == {"T1": (1, 1), "T2": (1, 1), "unallocated": (0, 2)}
+
+
 def test_nfa_and_progress_to_assessment(referrals):
     assert referrals.figure("referrals_nfa_pct", "2024-03-31") == (1, 4, 25.0)
     assert referrals.figure("referrals_to_assessment_pct", "2024-03-31") == (1, 4, 25.0)

@@ -85,3 +85,22 @@ def test_store_results_replaces_the_same_figures(tiny):
         "SELECT count(*), max(value) FROM cscperf_results WHERE indicator_id = 'referrals' AND basis = 'month'"
     ).fetchone()
     assert stored == (1, first.value.iloc[0])
+
+
+def test_parallel_connections_and_shared_blocks_give_the_same_figures(tiny):
+    """Several connections sharing the run's blocks (made once, by whichever needs one first) give exactly the
+    figures of one connection; snapshot indicators read the shared stocks rather than rebuilding them."""
+    ends = month_ends(D("2026-03-31"), 3)
+    one = compute(tiny, ends, threads=1)
+    three = compute(tiny, ends, threads=3)
+    pd.testing.assert_frame_equal(one, three)
+    assert set(one.indicator_id) == set(REGISTRY)
+
+
+def test_snapshot_indicators_read_the_shared_stocks(tiny):
+    periods = periods_frame([D("2026-03-31")], ["month"])
+    with Run(tiny, periods) as run:
+        engine = Engine(tiny, run)
+        sql = {i: engine._cohort_sql(REGISTRY[i], ("month",), ("la",)) for i in ("cin_open_12m_plus", "cla_open")}
+    assert '"shared_open_cin_with_status"' in sql["cin_open_12m_plus"]
+    assert '"shared_cla_open_at"' in sql["cla_open"]

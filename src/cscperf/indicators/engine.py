@@ -134,7 +134,7 @@ PERSON_BREAKDOWNS = {"la": ("la_code",), "age_band": ("dob",), "sex": ("sex",), 
 MEASURE_COLUMNS = ("met", "value", "num", "den")
 
 
-def _attach(m: Model, rows: ir.Table, breakdowns: Sequence[str], sole_la: str | None = None) -> ir.Table:
+def _attach(m: Model, rows: ir.Table, breakdowns: Sequence[str], sole_la: str | None = None, dated: bool = False) -> ir.Table:
     """Add a `bd_<name>` column per breakdown, keeping only what aggregation needs (the cohort is materialised).
 
     Flows are expanded to one row per period containing the event, so lookups are made once per distinct
@@ -171,7 +171,7 @@ def _attach(m: Model, rows: ir.Table, breakdowns: Sequence[str], sole_la: str | 
     }
     out = {f"bd_{b}": derived[b](rows) if b in derived else rows[b].cast("string") for b in breakdowns}
     measures = [c for c in MEASURE_COLUMNS if c in rows.columns]
-    return rows.select("basis", "period_start", "period_end", "person_id", *measures, **out)
+    return rows.select("basis", "period_start", "period_end", "person_id", *measures, *(["ref_date"] if dated else []), **out)
 
 
 # --- aggregation ---------------------------------------------------------------------------------
@@ -202,6 +202,31 @@ def _aggregate(ind: Indicator, rows: ir.Table, breakdown: str) -> ir.Table:
     return agg.rename(breakdown_value=f"bd_{breakdown}").mutate(breakdown=ibis.literal(breakdown))
 
 
+def _aggregate_first_in_window(ind: Indicator, rows: ir.Table, breakdown: str) -> ir.Table:
+    """Monthly figures of a flow counting children, each row tagged `since`: the month of the child's previous row
+    (per breakdown value). Summing a window's months over rows whose `since` is before the window counts each child
+    once (on their first row in it), so children per window come from monthly sums, with no distinct count over
+    every window. A share counts the numerator the same way over the child's rows that are met."""
+    bd = f"bd_{breakdown}"
+    keys = ["period_end", bd, "since"]
+
+    def first_rows(t: ir.Table, measure: str) -> ir.Table:
+        previous = t.ref_date.lag().over(ibis.window(group_by=[t.person_id, t[bd]], order_by=t.ref_date))
+        t = t.mutate(since=previous.truncate("M"))
+        counted = t.group_by(keys).aggregate(_n=t.count().cast("float64"))
+        other = "denominator" if measure == "numerator" else "numerator"
+        return counted.select(
+            *keys, **{measure: counted._n, other: ibis.literal(0.0) if ind.measure.kind == "share" else ibis.null("float64")}
+        )
+
+    if ind.measure.kind == "share":
+        parts = [first_rows(rows, "denominator"), first_rows(rows.filter(rows.met.fill_null(False)), "numerator")]
+        figures = ibis.union(*parts)
+    else:
+        figures = first_rows(rows.filter(rows.met) if ind.measure.where_met else rows, "numerator")
+    return figures.rename(breakdown_value=bd).mutate(breakdown=ibis.literal(breakdown))
+
+
 def _value(unit: str, kind: str, num: pd.Series, den: pd.Series) -> pd.Series:
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind in ("share", "ratio"):
@@ -213,6 +238,14 @@ def _value(unit: str, kind: str, num: pd.Series, den: pd.Series) -> pd.Series:
     return num
 
 
+def _counts_children_monthly(ind: Indicator) -> bool:
+    return ind.additive and ind.measure.distinct_children
+
+
+class SharedBlockBusy(Exception):
+    """Another connection is making a shared table this statement reads: do other work first."""
+
+
 class Run:
     """What one compute run shares between its connections: an in-memory database attached to the warehouse's
     DuckDB instance (so every cursor sees it) holding the run's periods and the building blocks many indicators
@@ -220,8 +253,9 @@ class Run:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, periods: pd.DataFrame) -> None:
         self.con = con
-        self.lock = threading.Lock()
         self.made: set[str] = set()
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         con.execute(f"DETACH DATABASE IF EXISTS {RUN_DB}")
         con.execute(f"ATTACH ':memory:' AS {RUN_DB} (READ_WRITE)")  # READ_WRITE: the warehouse may be read-only
         snapshot = periods.drop_duplicates("period_end").assign(basis=SNAPSHOT)
@@ -232,6 +266,11 @@ class Run:
                 "CAST(period_start AS DATE) AS period_start, CAST(period_end AS DATE) AS period_end FROM _incoming_periods"
             )
             con.unregister("_incoming_periods")
+
+    def lock(self, table: str) -> threading.Lock:
+        """The lock a connection holds while it makes one shared table."""
+        with self._locks_lock:
+            return self._locks.setdefault(table, threading.Lock())
 
     def close(self) -> None:
         self.con.execute(f"DETACH DATABASE IF EXISTS {RUN_DB}")
@@ -273,9 +312,10 @@ class Engine:
             self._la_codes = [r[0] for r in rows]
         return self._la_codes
 
-    def _share(self, sql: str | None = None) -> None:
+    def _share(self, sql: str | None = None, wait: bool = True) -> None:
         """Make the run's shared building blocks a statement about to run reads (with no statement, all of them:
-        compiling needs their columns). Built from the plain model, so one block never reads another."""
+        compiling needs their columns). Built from the plain model, so one block never reads another. If another
+        connection is making one and `wait` is false, raise SharedBlockBusy rather than wait."""
         plain = Model(self.backend, self.model.settings)
         end_dates = plain.run_table(SNAPSHOT_PERIODS)
         builds = {"allocations": lambda: plain.allocations, "cla_episodes": lambda: cla_episodes(plain)}
@@ -284,7 +324,10 @@ class Engine:
             table = f"{SHARED_PREFIX}{name}"
             if table in self.run.made or (sql is not None and f'"{table}"' not in sql):
                 continue
-            with self.run.lock:
+            lock = self.run.lock(table)
+            if not lock.acquire(blocking=wait):
+                raise SharedBlockBusy(table)
+            try:
                 if table in self.run.made:  # another connection made it while this one waited
                     continue
                 key = ("shared", name, repr(self.model.settings))
@@ -292,6 +335,8 @@ class Engine:
                     self._sql[key] = str(self.backend.compile(build()))
                 self.con.execute(f'CREATE TABLE {RUN_DB}."{table}" AS {self._sql[key]}')
                 self.run.made.add(table)
+            finally:
+                lock.release()
 
     def _cohort_sql(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> str:
         key = ("cohort", ind.id, () if ind.additive or ind.snapshot else bases, wanted, repr(self.model.settings), self.sole_la)
@@ -305,15 +350,15 @@ class Engine:
             else:
                 periods = self.model.run_table(PERIODS)
                 periods = periods.filter(periods.basis.isin(bases))
-            rows = _attach(self.model, ind.measure.cohort(self.model, periods), wanted, self.sole_la)
+            rows = _attach(self.model, ind.measure.cohort(self.model, periods), wanted, self.sole_la, dated=_counts_children_monthly(ind))
             self._sql[key] = str(self.backend.compile(rows))
         return self._sql[key]
 
-    def _run(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> pd.DataFrame:
+    def _run(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...], wait: bool = True) -> pd.DataFrame:
         """One statement: the cohort as a materialised CTE, aggregated once per breakdown, then put on the
         requested periods: snapshots repeated for each basis, additive flows summed from whole months."""
         cohort = self._cohort_sql(ind, bases, wanted)
-        self._share(cohort)
+        self._share(cohort, wait)
         aggregate = self._aggregate_sql(ind, wanted, cohort)
         columns = "f.breakdown, CAST(f.breakdown_value AS VARCHAR) AS breakdown_value"
         wanted_periods = f"{RUN_DB}.{PERIODS} p ON p.basis IN ({', '.join(repr(b) for b in bases)})"
@@ -323,22 +368,24 @@ class Engine:
                 f"FROM {FIGURES} f JOIN {wanted_periods} AND f.period_end = p.period_end"
             )
         elif ind.additive:  # monthly figures summed into each window (windows are whole months)
+            first_in_window = " AND (f.since IS NULL OR f.since < p.period_start)" if _counts_children_monthly(ind) else ""
             final = (
                 f"SELECT p.basis, p.period_start, p.period_end, {columns}, sum(f.numerator) AS numerator, "
                 f"sum(f.denominator) AS denominator FROM {FIGURES} f JOIN {wanted_periods} "
-                "AND f.period_end BETWEEN p.period_start AND p.period_end GROUP BY ALL"
+                f"AND f.period_end BETWEEN p.period_start AND p.period_end{first_in_window} GROUP BY ALL"
             )
         else:
             final = f"SELECT f.basis, f.period_start, f.period_end, {columns}, f.numerator, f.denominator FROM {FIGURES} f"
         return self.con.execute(f'WITH "{COHORT}" AS MATERIALIZED ({cohort}), {FIGURES} AS ({aggregate}) {final}').df()
 
     def _aggregate_sql(self, ind: Indicator, wanted: tuple[str, ...], cohort_sql: str) -> str:
-        key = ("aggregate", ind.id, wanted, repr(self.model.settings))
+        key = ("aggregate", ind.id, ind.additive, wanted, repr(self.model.settings))
         if key not in self._sql:
             # The aggregation is compiled against a table with the cohort's columns (made empty, once).
             self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{COHORT}" AS SELECT * FROM ({cohort_sql}) LIMIT 0')
             rows = self.backend.table(COHORT)
-            parts = [_aggregate(ind, rows, b) for b in wanted]
+            aggregate = _aggregate_first_in_window if _counts_children_monthly(ind) else _aggregate
+            parts = [aggregate(ind, rows, b) for b in wanted]
             self._sql[key] = str(self.backend.compile(ibis.union(*parts) if len(parts) > 1 else parts[0]))
         return self._sql[key]
 
@@ -349,7 +396,10 @@ class Engine:
         breakdowns: Sequence[str],
         bases: tuple[str, ...] | None = None,
         counted: dict[str, pd.DataFrame] | None = None,
+        wait: bool = True,
     ) -> pd.DataFrame:
+        """One indicator's result rows. With `wait` false, raise SharedBlockBusy rather than wait for another
+        connection making a shared table it reads."""
         bases = bases or ind.bases
         periods = periods[periods.basis.isin(bases)]
         if periods.empty:
@@ -362,7 +412,7 @@ class Engine:
         wanted = tuple(b for b in breakdowns if b in ind.breakdowns)
         if not wanted:
             return pd.DataFrame(columns=RESULT_COLUMNS)
-        frame = self._run(ind, bases, wanted)
+        frame = self._run(ind, bases, wanted, wait)
         frame = self._fill_zero_la(frame, periods, ind.measure.kind) if "la" in wanted else frame
         frame["indicator_id"] = ind.id
         frame["unit"] = ind.unit
@@ -441,7 +491,10 @@ def compute(
                 ind = todo.get_nowait()
             except queue.Empty:
                 return
-            done[ind.id] = engine.compute_one(ind, periods, breakdowns)
+            try:  # wait for another connection's shared table only when there is nothing else to do
+                done[ind.id] = engine.compute_one(ind, periods, breakdowns, wait=todo.empty())
+            except SharedBlockBusy:
+                todo.put(ind)
 
     with _ONE_RUN_AT_A_TIME, Run(con, periods) as run:
         engines = [Engine(con if i == 0 else con.cursor(), run, settings) for i in range(workers)]

@@ -50,7 +50,7 @@ def shared_at_period_ends(build: Callable[[Model, ir.Table], ir.Table]) -> Calla
 
 def is_run_table(t: ir.Table, name: str) -> bool:
     op = t.op()
-    return isinstance(op, ops.DatabaseTable) and op.name == name and op.namespace.catalog == RUN_DB
+    return isinstance(op, ops.DatabaseTable) and op.name == name and RUN_DB in (op.namespace.catalog, op.namespace.database)
 
 
 def open_end(end: ir.DateValue) -> ir.DateValue:
@@ -250,7 +250,6 @@ def cla_open_at(m: Model, periods: ir.Table) -> ir.Table:
     return j.filter(j._latest == 0).drop("_latest", "ep_start")
 
 
-
 def one_period(period_start: dt.date, period_end: dt.date) -> ir.Table:
     """A periods table of one window, for exception rules that reuse an indicator's cohort at one period end."""
     frame = {"basis": ["_exceptions"], "period_start": [period_start], "period_end": [period_end]}
@@ -274,11 +273,17 @@ def open_at_period_end(items: ir.Table, periods: ir.Table, start_col: str, end_c
 
 def months_before(date: ir.DateValue, months: int) -> ir.DateValue:
     """date - N calendar months, clamped to month end (SQL engines clamp interval arithmetic)."""
-    return date - ibis.interval(months=months)
+    return as_date(date - ibis.interval(months=months))
 
 
 def months_after(date: ir.DateValue, months: int) -> ir.DateValue:
-    return date + ibis.interval(months=months)
+    return as_date(date + ibis.interval(months=months))
+
+
+def as_date(value: ir.DateValue) -> ir.DateValue:
+    """A date, not the timestamp some engines make of date +/- interval (Ibis types it as a date and so would drop
+    a plain cast): comparing dates with dates lets joins on them use hash and range joins."""
+    return value.cast("timestamp").date()
 
 
 def visits_in_timescale(m: Model, periods: ir.Table, on_plan: ir.Table, visits: ir.Table, interval_wd: int) -> ir.Table:
@@ -335,7 +340,7 @@ def age_at(dob: ir.DateValue, day: ir.DateValue) -> ir.IntegerValue:
 def window_start(period_end: ir.DateValue, months: int) -> ir.DateValue:
     """First day of the N calendar months ending at period_end (as the rolling12 basis): looked after on every day
     from it to the period end is 'continuously for N months' (so 1 April counts for the year to 31 March, as in OC2)."""
-    return (months_before(period_end, months) + ibis.interval(days=1)).cast("date")
+    return as_date(months_before(period_end, months) + ibis.interval(days=1))
 
 
 def cla_episodes(m: Model) -> ir.Table:

@@ -92,8 +92,9 @@ class Indicator:
     variant_of: str | None = None
     notes: str = ""
     # A flow whose rows and `met` depend only on the event date (not on the period end): figures for longer
-    # windows are sums of monthly figures, which the engine uses to count each event once.
-    additive: bool = False  # conventions chosen where the catalogue is silent
+    # windows are sums of monthly figures, which the engine uses to count each event once. Counting children
+    # (distinct_children), a child counts in a window on their first row in it (rows need a `ref_date`).
+    additive: bool = False
 
     @property
     def practice(self) -> bool:
@@ -112,10 +113,9 @@ class Indicator:
             raise ValueError(f"{self.id}: unknown polarity {self.polarity}")
         if not set(self.bases) <= set(BASES) or self.rag_basis not in self.bases:
             raise ValueError(f"{self.id}: bad bases {self.bases} / rag basis {self.rag_basis}")
-        if self.additive and (
-            self.snapshot or self.measure.distinct_children or self.measure.kind not in ("count", "share", "ratio", "mean")
-        ):
-            raise ValueError(f"{self.id}: only row-counting flows are additive")
+        countable = ("count", "share") if self.measure.distinct_children else ("count", "share", "ratio", "mean")
+        if self.additive and (self.snapshot or self.measure.kind not in countable):
+            raise ValueError(f"{self.id}: only flows counting rows or children are additive")
         if (self.measure.kind in ("share", "ratio")) != (self.unit == "percent"):
             raise ValueError(f"{self.id}: percentages are shares and shares are percentages")
 

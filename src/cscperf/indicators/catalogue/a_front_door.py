@@ -239,6 +239,7 @@ INDICATORS = [
     ),
     Indicator(
         id="rereferrals_12m_child_pct",
+        additive=True,
         name="Children re-referred within 12 months",
         area="A",
         unit="percent",

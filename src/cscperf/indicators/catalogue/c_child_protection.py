@@ -10,6 +10,7 @@ import ibis.expr.types as ir
 from cscperf.indicators.exceptions import exception_rows, with_status
 from cscperf.indicators.model import (
     Model,
+    as_date,
     events_in_period,
     months_after,
     months_before,
@@ -169,7 +170,7 @@ def _long_plans(m: Model, period_end: dt.date) -> ir.Table:
         (p.plan_start <= months_before(end, 12), "12 months: legal planning meeting due"),
         else_="9 months: senior manager review due",
     )
-    due = (p.plan_start + ibis.interval(days=729)).cast("date")
+    due = as_date(p.plan_start + ibis.interval(days=729))
     return p.select(**exception_rows(p.person_id, p.plan_id, p.plan_start, p.plan_start, due, status, reason))
 
 

@@ -36,26 +36,21 @@ def cin_plans(m: Model) -> ir.Table:
     )
 
 
-def _open_flag(rows: ir.Table, others: ir.Table, name: str) -> ir.Table:
-    keys = others.select(_pe="period_end", _pid="person_id").distinct().mutate(**{name: ibis.literal(True)})
-    j = rows.left_join(keys, (rows.period_end == keys._pe) & (rows.person_id == keys._pid))
-    return j.drop("_pe", "_pid").mutate(**{name: j[name].fill_null(False)})
-
-
 @shared_at_period_ends
 def open_cin_with_status(m: Model, periods: ir.Table) -> ir.Table:
     """Open CIN episodes at each period end with the child's status, in the CIN census order."""
     rows = open_at_period_end(referrals(m), periods, "referral_date", "close_date")
-    rows = _open_flag(rows, m.cla_open_at(periods), "is_lac")
-    rows = _open_flag(rows, open_at_period_end(cp_plans(m), periods, "plan_start", "plan_end"), "is_cpp")
-    rows = _open_flag(rows, open_at_period_end(cin_plans(m), periods, "plan_start", "plan_end"), "is_cinp")
-    status = ibis.cases(
-        (rows.is_lac, STATUS_ORDER[0]),
-        (rows.is_cpp, STATUS_ORDER[1]),
-        (rows.is_cinp, STATUS_ORDER[2]),
-        else_=STATUS_ORDER[3],
+    # The child's first status in STATUS_ORDER: each stock gives its rank, and the lowest wins.
+    stocks = (
+        m.cla_open_at(periods),
+        open_at_period_end(cp_plans(m), periods, "plan_start", "plan_end"),
+        open_at_period_end(cin_plans(m), periods, "plan_start", "plan_end"),
     )
-    return rows.mutate(status=status)
+    ranks = ibis.union(*(t.select(_pe="period_end", _pid="person_id", _rank=ibis.literal(i)) for i, t in enumerate(stocks)))
+    ranks = ranks.group_by(["_pe", "_pid"]).aggregate(_rank=ranks._rank.min())
+    j = rows.left_join(ranks, (rows.period_end == ranks._pe) & (rows.person_id == ranks._pid))
+    status = ibis.cases(*((j._rank == i, name) for i, name in enumerate(STATUS_ORDER[:3])), else_=STATUS_ORDER[3])
+    return j.select("basis", "period_start", "period_end", "person_id", "referral_id", "referral_date", "ref_date", status=status)
 
 
 def _open_12m(m: Model, periods: ir.Table) -> ir.Table:

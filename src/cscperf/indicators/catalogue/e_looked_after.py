@@ -19,6 +19,7 @@ from cscperf.indicators.model import (
     NEW_CARER_RNE,
     Model,
     age_at,
+    as_date,
     cla_episodes,
     cla_periods,
     continuously_looked_after,
@@ -237,9 +238,9 @@ def _visit_limit(m: Model, t: ir.Table, last: ir.DateValue) -> ir.DateValue:
     s = m.settings
     first_year_over = last >= months_after(t.spell_start, 12)
     return ibis.cases(
-        (last.isnull(), (t.spell_start + ibis.interval(days=s.cla_visit_first_days)).cast("date")),
+        (last.isnull(), as_date(t.spell_start + ibis.interval(days=s.cla_visit_first_days))),
         (t.long_term & first_year_over, months_after(last, s.cla_visit_long_term_months).cast("date")),
-        else_=(last + ibis.interval(days=s.cla_visit_interval_days)).cast("date"),
+        else_=as_date(last + ibis.interval(days=s.cla_visit_interval_days)),
     )
 
 

@@ -12,6 +12,7 @@ from cscperf.indicators.model import (
     ADOPTION_PLACEMENTS,
     NEW_CARER_RNE,
     Model,
+    as_date,
     events_in_period,
     months_before,
     one_period,
@@ -178,7 +179,7 @@ def _awaiting_match_list(m: Model, period_end: dt.date) -> ir.Table:
     periods = one_period(period_end, period_end)
     r = _awaiting_match(m, periods)
     start = ibis.coalesce(r.order_date, r.period_end)
-    due = (start + ibis.interval(days=m.settings.adoption_match_days)).cast("date")
+    due = as_date(start + ibis.interval(days=m.settings.adoption_match_days))
     waiting = r.period_end.delta(start, unit="day")
     status = ibis.cases((r.period_end > due, "overdue"), else_="approaching")
     reason = ibis.literal("waiting ") + waiting.cast("string") + " days since the placement order"
