@@ -3,6 +3,7 @@
 import dataclasses
 import datetime as dt
 
+import ibis
 import pandas as pd
 import pytest
 
@@ -104,3 +105,23 @@ def test_snapshot_indicators_read_the_shared_stocks(tiny):
         sql = {i: engine._cohort_sql(REGISTRY[i], ("month",), ("la",)) for i in ("cin_open_12m_plus", "cla_open")}
     assert '"shared_open_cin_with_status"' in sql["cin_open_12m_plus"]
     assert '"shared_cla_open_at"' in sql["cla_open"]
+
+
+@pytest.mark.parametrize("months", [12, 1])
+@pytest.mark.parametrize("in_time", ["_visits_in_time", "_reviews_in_time"])
+def test_cla_timeliness_from_recent_history_equals_from_all_of_it(tiny, in_time, months):
+    """Visits and reviews in timescale read only the history that can miss a recent deadline; every child at every
+    month end must come out as it does from the whole history of their placement or period of care, whatever the
+    window of deadlines that count (with 1 month, a visit 2 months ago can still be in time)."""
+    from cscperf.indicators.catalogue import e_looked_after
+    from cscperf.indicators.model import Model, Settings
+
+    cohort = getattr(e_looked_after, in_time)
+    ends = month_ends(D("2026-03-31"), 24)
+    periods = ibis.memtable({"basis": ["month"] * len(ends), "period_start": ends, "period_end": ends})
+    m = Model(ibis.duckdb.from_connection(tiny), Settings(cla_timeliness_months=months))
+    keys = ["period_end", "person_id", "met"]
+    recent = cohort(m, periods, recent_only=True).select(*keys).to_pandas().sort_values(keys, ignore_index=True)
+    whole = cohort(m, periods, recent_only=False).select(*keys).to_pandas().sort_values(keys, ignore_index=True)
+    assert len(whole) > 200 and whole.met.any() and not whole.met.all()
+    pd.testing.assert_frame_equal(recent, whole)

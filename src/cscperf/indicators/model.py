@@ -258,7 +258,11 @@ def one_period(period_start: dt.date, period_end: dt.date) -> ir.Table:
 
 def events_in_period(events: ir.Table, periods: ir.Table, date_col: str) -> ir.Table:
     """Flow: each event joined to every period whose window contains its date; ref_date = the event date."""
-    j = events.join(periods, (events[date_col] >= periods.period_start) & (events[date_col] <= periods.period_end))
+    if is_run_table(periods, MONTHS):  # the run's calendar months: an equality join on the event's month is cheaper
+        events = events.mutate(_month=events[date_col].truncate("M"))
+        j = events.join(periods, events._month == periods.period_start).drop("_month")
+    else:
+        j = events.join(periods, (events[date_col] >= periods.period_start) & (events[date_col] <= periods.period_end))
     return j.mutate(ref_date=j[date_col])
 
 

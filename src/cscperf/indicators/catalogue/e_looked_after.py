@@ -25,6 +25,7 @@ from cscperf.indicators.model import (
     continuously_looked_after,
     events_in_period,
     months_after,
+    months_before,
     one_period,
     open_end,
     placement_spells,
@@ -152,35 +153,51 @@ def cla_reviews(m: Model) -> ir.Table:
     return ibis.union(linked, found.select(r_poc_id="poc_id", review_date="review_date")).distinct()
 
 
-def _review_history(m: Model, periods: ir.Table) -> ir.Table:
+def _numbered_reviews(m: Model) -> ir.Table:
+    """Reviews in each period of care from its start, in order (nth from 0), each with its `deadline` (the first
+    within 20 working days of the start, the second within 3 months of the first, later ones within 6 months of the
+    previous) and whether it `missed` it. None of this depends on the period end."""
+    p = cla_periods(m).select(_poc="poc_id", cla_start="cla_start")
+    r = cla_reviews(m)
+    r = r.join(p, r.r_poc_id == p._poc).drop("_poc")
+    r = r.filter(r.review_date >= r.cla_start)
+    r = m.with_wd_due(r, "cla_start", 20, "first_due")
+    r = m.with_wd(r, "cla_start", "review_date", "wd_to_review")
+    order = ibis.window(group_by=r.r_poc_id, order_by=r.review_date)
+    prev, nth = r.review_date.lag().over(order), ibis.row_number().over(order)
+    limit = ibis.cases((nth == 0, r.first_due), (nth == 1, months_after(prev, 3)), else_=months_after(prev, 6))
+    missed = ibis.cases((nth == 0, r.wd_to_review > 20), else_=r.review_date > limit)
+    return r.select("r_poc_id", "review_date", nth=nth, deadline=limit, missed=missed)
+
+
+def _review_history(m: Model, periods: ir.Table, recent_only: bool = False) -> ir.Table:
     """Per child looked after at the period end whose first review was due by then: whether every review so far in the
-    current period of care was in time (first within 20 working days of its start, the second within 3 months of the
-    first, later ones within 6 months of the previous), the number held, the last one and the first review's due date."""
+    current period of care whose deadline fell in the last cla_timeliness_months was in time, the number held, the last
+    one and the first review's due date.
+
+    `recent_only` reads only reviews held on or after the lookback (6 months before the window): whether the child is in
+    time is the same, since a late review for a recent deadline is held after its start, and a last review before the
+    lookback makes the child overdue either way; `held` and `last_review` then count only those reviews."""
     rows = _with_periods_of_care(m, m.cla_open_at(periods))
     rows = m.with_wd_due(rows, "cla_start", 20, "first_due")
     rows = rows.filter(rows.first_due <= rows.period_end)
-    r = cla_reviews(m)
-    j = rows.left_join(r, (rows.poc_id == r.r_poc_id) & (r.review_date >= rows.cla_start) & (r.review_date <= rows.period_end))
-    j = m.with_wd(j, "cla_start", "review_date", "wd_to_review")
-    order = ibis.window(group_by=[j.period_end, j.person_id], order_by=j.review_date)
-    prev, nth = j.review_date.lag().over(order), ibis.row_number().over(order)
-    limit = ibis.cases((nth == 0, j.first_due), (nth == 1, months_after(prev, 3).cast("date")), else_=months_after(prev, 6).cast("date"))
-    missed = ibis.cases((nth == 0, j.wd_to_review > 20), else_=j.review_date > limit)
+    recent_from = window_start(rows.period_end, m.settings.cla_timeliness_months)
+    since = ibis.greatest(rows.cla_start, months_before(recent_from, 6)) if recent_only else rows.cla_start
+    r = _numbered_reviews(m)
+    j = rows.left_join(r, (rows.poc_id == r.r_poc_id) & (r.review_date >= since) & (r.review_date <= rows.period_end))
     # Only deadlines in the last cla_timeliness_months count: a review late years ago does not fail a child today.
-    recent = limit >= window_start(j.period_end, m.settings.cla_timeliness_months)
-    j = j.mutate(late=(j.review_date.notnull() & missed & recent).fill_null(False))
+    recent = j.deadline >= window_start(j.period_end, m.settings.cla_timeliness_months)
+    j = j.mutate(late=(j.review_date.notnull() & j.missed & recent).fill_null(False))
     keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "cla_start", "first_due", "ref_date"]
-    g = j.group_by(keys).aggregate(any_late=j.late.cast("int64").sum() > 0, held=j.review_date.count(), last_review=j.review_date.max())
-    due = ibis.cases(
-        (g.held == 0, g.first_due),
-        (g.held == 1, months_after(g.last_review, 3).cast("date")),
-        else_=months_after(g.last_review, 6).cast("date"),
+    g = j.group_by(keys).aggregate(
+        any_late=j.late.cast("int64").sum() > 0, held=(j.nth.max() + 1).fill_null(0), last_review=j.review_date.max()
     )
+    due = ibis.cases((g.held == 0, g.first_due), (g.held == 1, months_after(g.last_review, 3)), else_=months_after(g.last_review, 6))
     return g.mutate(next_due=due)
 
 
-def _reviews_in_time(m: Model, periods: ir.Table) -> ir.Table:
-    h = _review_history(m, periods)
+def _reviews_in_time(m: Model, periods: ir.Table, recent_only: bool = True) -> ir.Table:
+    h = _review_history(m, periods, recent_only)
     h = m.with_wd(h, "cla_start", "period_end", "wd_in_care")
     # The first review is a working-day deadline (in time while wd(start, period end) <= 20), later ones calendar.
     current_ok = ibis.cases((h.held == 0, h.wd_in_care <= 20), else_=h.period_end <= h.next_due)
@@ -244,15 +261,28 @@ def _visit_limit(m: Model, t: ir.Table, last: ir.DateValue) -> ir.DateValue:
     )
 
 
-def _visit_history(m: Model, periods: ir.Table) -> ir.Table:
+def _visit_lookback(m: Model, recent_from: ir.DateValue) -> ir.DateValue:
+    """The earliest visit that can set a deadline falling on or after `recent_from` (the longest gap allowed)."""
+    s = m.settings
+    days = max(s.cla_visit_interval_days, s.cla_visit_first_days)
+    return ibis.least(months_before(recent_from, s.cla_visit_long_term_months), as_date(recent_from - ibis.interval(days=days)))
+
+
+def _visit_history(m: Model, periods: ir.Table, recent_only: bool = False) -> ir.Table:
+    """Per child looked after at the period end: whether any visit in the current placement missed a deadline
+    falling in the last cla_timeliness_months, the last visit and when the next is due.
+
+    `recent_only` reads only visits that can set or miss such a deadline: the figures are the same (a visit is late
+    for a recent deadline only on or after its start, and a last visit before the lookback makes the child overdue
+    either way), but `last_seen` is then null for a child not seen since (exception lists show the real date)."""
     rows = _visit_rows(m, periods)
+    recent_from = window_start(rows.period_end, m.settings.cla_timeliness_months)
     seen = cla_visits(m).filter(lambda v: v.seen)
-    j = rows.left_join(
-        seen, (rows.person_id == seen.v_person_id) & (seen.visit_date >= rows.spell_start) & (seen.visit_date <= rows.period_end)
-    )
-    order = ibis.window(group_by=[j.period_end, j.person_id], order_by=j.visit_date)
-    j = j.mutate(_prev=j.visit_date.lag().over(order))
-    limit = _visit_limit(m, j, j._prev)
+    seen = seen.mutate(_prev=seen.visit_date.lag().over(ibis.window(group_by=seen.v_person_id, order_by=seen.visit_date)))
+    since = ibis.greatest(rows.spell_start, _visit_lookback(m, recent_from)) if recent_only else rows.spell_start
+    j = rows.left_join(seen, (rows.person_id == seen.v_person_id) & (seen.visit_date >= since) & (seen.visit_date <= rows.period_end))
+    prev = ibis.cases((j._prev >= j.spell_start, j._prev), else_=ibis.null("date"))  # the previous visit in this placement
+    limit = _visit_limit(m, j, prev)
     recent = limit >= window_start(j.period_end, m.settings.cla_timeliness_months)
     j = j.mutate(late=(j.visit_date.notnull() & (j.visit_date > limit) & recent).fill_null(False))
     keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "ref_date", "spell_start", "long_term"]
@@ -260,8 +290,8 @@ def _visit_history(m: Model, periods: ir.Table) -> ir.Table:
     return g.mutate(due=_visit_limit(m, g, g.last_seen))
 
 
-def _visits_in_time(m: Model, periods: ir.Table) -> ir.Table:
-    h = _visit_history(m, periods)
+def _visits_in_time(m: Model, periods: ir.Table, recent_only: bool = True) -> ir.Table:
+    h = _visit_history(m, periods, recent_only)
     return h.mutate(met=~h.any_late & (h.period_end <= h.due))
 
 
