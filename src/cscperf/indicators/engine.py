@@ -49,7 +49,7 @@ RESULT_COLUMNS = [
     "unit",
 ]
 DEFAULT_BREAKDOWNS = ("la", "team", "worker")
-COHORT, FIGURES = "_cscperf_cohort", "_cscperf_figures"  # names of the CTEs in each indicator's statement
+ROWS, COHORT, FIGURES = "_cscperf_rows", "_cscperf_cohort", "_cscperf_figures"  # the CTEs of each indicator's statement
 SNAPSHOT, MONTHLY = "_snapshot", "_monthly"
 UNALLOCATED = "unallocated"
 
@@ -134,19 +134,28 @@ PERSON_BREAKDOWNS = {"la": ("la_code",), "age_band": ("dob",), "sex": ("sex",), 
 MEASURE_COLUMNS = ("met", "value", "num", "den")
 
 
+def _narrow(rows: ir.Table, breakdowns: Sequence[str]) -> ir.Table:
+    """The cohort's columns that breakdowns and aggregation read."""
+    cols = set(rows.columns)
+    keep = ["basis", "period_start", "period_end", "person_id", "ref_date"]
+    keep += [c for c in (*MEASURE_COLUMNS, "team_id", "worker_id", "la_code") if c in cols]
+    keep += [b for b in breakdowns if b in cols and b not in keep]
+    return rows.select(*keep)
+
+
+def _needs_allocation(rows: ir.Table, breakdowns: Sequence[str]) -> bool:
+    return bool({"team", "worker"} & set(breakdowns)) and not {"team_id", "worker_id"} <= set(rows.columns)
+
+
 def _attach(m: Model, rows: ir.Table, breakdowns: Sequence[str], sole_la: str | None = None, dated: bool = False) -> ir.Table:
     """Add a `bd_<name>` column per breakdown, keeping only what aggregation needs (the cohort is materialised).
 
     Flows are expanded to one row per period containing the event, so lookups are made once per distinct
     (child, date) and joined back on equality, not once per period row. In a warehouse holding one authority
     (`sole_la`), the `la` breakdown is that code and needs no lookup."""
-    cols = set(rows.columns)
     wanted = set(breakdowns)
-    keep = ["basis", "period_start", "period_end", "person_id", "ref_date"]
-    keep += [c for c in (*MEASURE_COLUMNS, "team_id", "worker_id", "la_code") if c in cols]
-    keep += [b for b in breakdowns if b in cols and b not in keep]
-    rows = rows.select(*keep)
-    if {"team", "worker"} & wanted and not {"team_id", "worker_id"} <= cols:
+    rows = _narrow(rows, breakdowns)
+    if _needs_allocation(rows, breakdowns):
         keys = rows.select("person_id", "ref_date").distinct()
         keys = m.allocated_at(keys, unique_by=("person_id", "ref_date")).rename(_k_pid="person_id", _k_date="ref_date")
         rows = rows.view()
@@ -350,8 +359,16 @@ class Engine:
             else:
                 periods = self.model.run_table(PERIODS)
                 periods = periods.filter(periods.basis.isin(bases))
-            rows = _attach(self.model, ind.measure.cohort(self.model, periods), wanted, self.sole_la, dated=_counts_children_monthly(ind))
-            self._sql[key] = str(self.backend.compile(rows))
+            rows = _narrow(ind.measure.cohort(self.model, periods), wanted)
+            dated = _counts_children_monthly(ind)
+            if _needs_allocation(rows, wanted):
+                # The allocation lookup reads the rows twice (distinct child-dates, then joined back): make them once.
+                rows_sql = str(self.backend.compile(rows))
+                self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{ROWS}" AS SELECT * FROM ({rows_sql}) LIMIT 0')
+                attached = str(self.backend.compile(_attach(self.model, self.backend.table(ROWS), wanted, self.sole_la, dated)))
+                self._sql[key] = f'WITH "{ROWS}" AS MATERIALIZED ({rows_sql}) SELECT * FROM ({attached})'
+            else:
+                self._sql[key] = str(self.backend.compile(_attach(self.model, rows, wanted, self.sole_la, dated)))
         return self._sql[key]
 
     def _run(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...], wait: bool = True) -> pd.DataFrame:
@@ -510,7 +527,8 @@ def compute(
         finally:
             sql_cache.save(engines[0]._sql)
             con.execute(f"SET threads = {int(threads)}")
-            con.execute(f'DROP TABLE IF EXISTS "{COHORT}"')
+            for name in (ROWS, COHORT):
+                con.execute(f'DROP TABLE IF EXISTS "{name}"')
             for engine in engines[1:]:
                 engine.con.close()
     frames = [done[ind.id] for ind in selected]

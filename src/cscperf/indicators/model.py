@@ -300,9 +300,14 @@ def visits_in_timescale(m: Model, periods: ir.Table, on_plan: ir.Table, visits: 
     rows = m.with_wd(rows, "plan_start", "period_end", "wd_on_plan")
     rows = rows.filter(rows.wd_on_plan >= interval_wd)
     seen = visits.filter(visits.seen)
+    # Only visits that can be within the interval are read (N working days are fewer than 2N + 14 calendar days,
+    # holidays included), so `last_seen` is null for a child not seen since.
+    lookback = as_date(rows.period_end - ibis.interval(days=2 * interval_wd + 14))
     j = rows.left_join(
         seen,
-        (rows.person_id == seen.v_person_id) & (seen.visit_date <= rows.period_end) & (seen.visit_date >= rows.plan_start),
+        (rows.person_id == seen.v_person_id)
+        & (seen.visit_date <= rows.period_end)
+        & (seen.visit_date >= ibis.greatest(rows.plan_start, lookback)),
     )
     keys = ["basis", "period_start", "period_end", "person_id", "plan_id", "plan_start", "ref_date"]
     last = j.group_by(keys).aggregate(last_seen=j.visit_date.max())

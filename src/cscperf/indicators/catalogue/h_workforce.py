@@ -13,7 +13,7 @@ import ibis.expr.types as ir
 
 from cscperf.indicators.catalogue.a_front_door import referrals
 from cscperf.indicators.exceptions import exception_rows
-from cscperf.indicators.model import Model, one_period, open_at_period_end, open_end
+from cscperf.indicators.model import Model, one_period, open_at_period_end, open_end, shared_at_period_ends
 from cscperf.indicators.registry import Indicator, count, maximum, mean, ratio, share
 
 SOURCE = "indicators.md H; DfE children's social work workforce statistics"
@@ -66,6 +66,7 @@ def _worker_rows(t: ir.Table, **extra: ir.Value) -> ir.Table:
     )
 
 
+@shared_at_period_ends
 def open_children(m: Model, periods: ir.Table) -> ir.Table:
     """Children open to children's social care at each period end (an open CIN episode), one row each, with the
     earliest open referral."""
@@ -92,6 +93,7 @@ def _live_allocations(m: Model, children: ir.Table) -> ir.Table:
     return j.view()
 
 
+@shared_at_period_ends
 def _caseloads(m: Model, periods: ir.Table) -> ir.Table:
     """One row per qualified social worker in post holding at least one case at the period end; value = children.
     A child allocated to several qualified workers counts once, for the latest-allocated."""
