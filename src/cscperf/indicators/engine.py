@@ -27,12 +27,11 @@ from cscperf.indicators.model import (
     MONTHS,
     PERIODS,
     RUN_DB,
-    SHARED_AT_PERIOD_ENDS,
     SHARED_PREFIX,
     SNAPSHOT_PERIODS,
     Model,
     Settings,
-    cla_episodes,
+    shared_blocks,
 )
 from cscperf.indicators.registry import BASES, REGISTRY, Indicator
 
@@ -322,26 +321,26 @@ class Engine:
         return self._la_codes
 
     def _share(self, sql: str | None = None, wait: bool = True) -> None:
-        """Make the run's shared building blocks a statement about to run reads (with no statement, all of them:
-        compiling needs their columns). Built from the plain model, so one block never reads another. If another
-        connection is making one and `wait` is false, raise SharedBlockBusy rather than wait."""
-        plain = Model(self.backend, self.model.settings)
-        end_dates = plain.run_table(SNAPSHOT_PERIODS)
-        builds = {"allocations": lambda: plain.allocations, "cla_episodes": lambda: cla_episodes(plain)}
-        builds |= {name: (lambda b=build: b(plain, end_dates)) for name, build in SHARED_AT_PERIOD_ENDS.items()}
-        for name, build in builds.items():
+        """Make the run's shared building blocks a statement about to run reads, and the blocks they read (with no
+        statement, all of them, in order: compiling needs their columns). If another connection is making one and
+        `wait` is false, raise SharedBlockBusy rather than wait."""
+        for name, build in shared_blocks(self.model, self.model.run_table(SNAPSHOT_PERIODS)).items():
             table = f"{SHARED_PREFIX}{name}"
             if table in self.run.made or (sql is not None and f'"{table}"' not in sql):
                 continue
+            key = ("shared", name, repr(self.model.settings))
+            if key not in self._sql and sql is not None:
+                self._share(None, wait)  # compiling a block needs the blocks before it: make them all
+                return
             lock = self.run.lock(table)
             if not lock.acquire(blocking=wait):
                 raise SharedBlockBusy(table)
             try:
                 if table in self.run.made:  # another connection made it while this one waited
                     continue
-                key = ("shared", name, repr(self.model.settings))
                 if key not in self._sql:
                     self._sql[key] = str(self.backend.compile(build()))
+                self._share(self._sql[key], wait)  # the blocks this one reads
                 self.con.execute(f'CREATE TABLE {RUN_DB}."{table}" AS {self._sql[key]}')
                 self.run.made.add(table)
             finally:

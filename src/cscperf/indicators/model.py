@@ -48,6 +48,20 @@ def shared_at_period_ends(build: Callable[[Model, ir.Table], ir.Table]) -> Calla
     return block
 
 
+def shared_blocks(m: Model, end_dates: ir.Table) -> dict[str, Callable[[], ir.Table]]:
+    """The building blocks a compute run makes once, each as its own definition over the run's model (so a block reads
+    the blocks before it, never itself), in an order where every block comes after those it reads. `end_dates` is the
+    run's snapshot periods table."""
+    blocks: dict[str, Callable[[], ir.Table]] = {
+        "allocations": m._allocations,
+        "cla_episodes": lambda: _cla_episodes(m),
+        "periods_of_care": m._periods_of_care,
+        "cla_periods": lambda: _cla_periods(m),
+    }
+    blocks |= {name: functools.partial(build, m, end_dates) for name, build in SHARED_AT_PERIOD_ENDS.items()}
+    return blocks
+
+
 def is_run_table(t: ir.Table, name: str) -> bool:
     op = t.op()
     return isinstance(op, ops.DatabaseTable) and op.name == name and RUN_DB in (op.namespace.catalog, op.namespace.database)
@@ -203,6 +217,9 @@ class Model:
     @cached_property
     def periods_of_care(self) -> ir.Table:
         """One row per period of care: start, end (null while open), end reason, short-breaks-only flag."""
+        return self._shared("periods_of_care", self._periods_of_care)
+
+    def _periods_of_care(self) -> ir.Table:
         e = self.episodes
         last = ibis.row_number().over(group_by=e.poc_id, order_by=[ibis.desc(e.ep_start), ibis.desc(e.episode_id)])
         e = e.mutate(_last=last)
@@ -373,6 +390,10 @@ def _cla_episodes(m: Model) -> ir.Table:
 def cla_periods(m: Model) -> ir.Table:
     """Periods of care that count in section E (not short breaks only), with `cla_start` = the start of their first
     episode not under short breaks (equal to poc_start unless the period began as short breaks)."""
+    return m._shared("cla_periods", lambda: _cla_periods(m))
+
+
+def _cla_periods(m: Model) -> ir.Table:
     pocs = m.periods_of_care
     pocs = pocs.filter(~pocs.short_breaks_only)
     e = cla_episodes(m)
