@@ -53,6 +53,9 @@ REFERRAL_AGE = [0.12, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.06
 CP_MEDIAN_DAYS, CP_SIGMA = 235.0, 0.6
 S47_SHARE, ICPC_TO_PLAN = 0.24, 0.88
 WARM_UP_YEARS = 3
+# Referral source 5D (early help) and closure reason RC9 (referred to early help) are in the CIN census from
+# 2022-23; before it such referrals were 5B (other internal) and such closures RC8 (no further action).
+EARLY_HELP_CODES_FROM = np.datetime64("2022-04-01")
 UNBORN_SHARE = 0.04
 
 
@@ -198,6 +201,9 @@ def _referrals(ctx: Ctx, r: dict[str, np.ndarray]) -> None:
     src = choice(rng, n, [v[1] for v in SOURCES.values()])
     closed = r["close"] <= ctx.end
     reasons = ["RC1", "RC2", "RC3", "RC4", "RC5", "RC6", "RC7", "RC8", "RC9"]
+    source_codes = list(SOURCES)
+    src = np.where((r["ref"] < EARLY_HELP_CODES_FROM) & (src == source_codes.index("5D")), source_codes.index("5B"), src)
+    reason = np.where((r["close"] < EARLY_HELP_CODES_FROM) & (r["reason"] == reasons.index("RC9")), reasons.index("RC8"), r["reason"])
     outcome = np.select(
         [r["nfa_ref"], r["cp"], r["s47"], r["cin"]],
         ['{"nfa":true}', '{"s47":true,"cp_plan":true}', '{"s47":true}', '{"cin_plan":true}'],
@@ -214,7 +220,7 @@ def _referrals(ctx: Ctx, r: dict[str, np.ndarray]) -> None:
             "cine_referral_source_desc": codes([v[0] for v in SOURCES.values()], src),
             "cine_referral_outcome_json": outcome,
             "cine_referral_nfa": flag(r["nfa_ref"]),
-            "cine_close_reason": codes(reasons, np.where(closed, r["reason"], -1)),
+            "cine_close_reason": codes(reasons, np.where(closed, reason, -1)),
             "cine_close_date": _open(r["close"], ctx.end),
         },
     )
