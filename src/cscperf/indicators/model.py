@@ -324,7 +324,8 @@ def visits_in_timescale(m: Model, periods: ir.Table, on_plan: ir.Table, visits: 
         seen,
         (rows.person_id == seen.v_person_id)
         & (seen.visit_date <= rows.period_end)
-        & (seen.visit_date >= ibis.greatest(rows.plan_start, lookback)),
+        & (seen.visit_date >= rows.plan_start)
+        & (seen.visit_date >= lookback),
     )
     keys = ["basis", "period_start", "period_end", "person_id", "plan_id", "plan_start", "ref_date"]
     last = j.group_by(keys).aggregate(last_seen=j.visit_date.max())

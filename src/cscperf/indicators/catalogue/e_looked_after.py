@@ -182,9 +182,11 @@ def _review_history(m: Model, periods: ir.Table, recent_only: bool = False) -> i
     rows = m.with_wd_due(rows, "cla_start", 20, "first_due")
     rows = rows.filter(rows.first_due <= rows.period_end)
     recent_from = window_start(rows.period_end, m.settings.cla_timeliness_months)
-    since = ibis.greatest(rows.cla_start, months_before(recent_from, 6)) if recent_only else rows.cla_start
     r = _numbered_reviews(m)
-    j = rows.left_join(r, (rows.poc_id == r.r_poc_id) & (r.review_date >= since) & (r.review_date <= rows.period_end))
+    on = (rows.poc_id == r.r_poc_id) & (r.review_date >= rows.cla_start) & (r.review_date <= rows.period_end)
+    if recent_only:
+        on &= r.review_date >= months_before(recent_from, 6)
+    j = rows.left_join(r, on)
     # Only deadlines in the last cla_timeliness_months count: a review late years ago does not fail a child today.
     recent = j.deadline >= window_start(j.period_end, m.settings.cla_timeliness_months)
     j = j.mutate(late=(j.review_date.notnull() & j.missed & recent).fill_null(False))
@@ -279,8 +281,10 @@ def _visit_history(m: Model, periods: ir.Table, recent_only: bool = False) -> ir
     recent_from = window_start(rows.period_end, m.settings.cla_timeliness_months)
     seen = cla_visits(m).filter(lambda v: v.seen)
     seen = seen.mutate(_prev=seen.visit_date.lag().over(ibis.window(group_by=seen.v_person_id, order_by=seen.visit_date)))
-    since = ibis.greatest(rows.spell_start, _visit_lookback(m, recent_from)) if recent_only else rows.spell_start
-    j = rows.left_join(seen, (rows.person_id == seen.v_person_id) & (seen.visit_date >= since) & (seen.visit_date <= rows.period_end))
+    on = (rows.person_id == seen.v_person_id) & (seen.visit_date >= rows.spell_start) & (seen.visit_date <= rows.period_end)
+    if recent_only:  # a second bound, not greatest(): a child with no current placement (null start) reads no visits
+        on &= seen.visit_date >= _visit_lookback(m, recent_from)
+    j = rows.left_join(seen, on)
     prev = ibis.cases((j._prev >= j.spell_start, j._prev), else_=ibis.null("date"))  # the previous visit in this placement
     limit = _visit_limit(m, j, prev)
     recent = limit >= window_start(j.period_end, m.settings.cla_timeliness_months)
