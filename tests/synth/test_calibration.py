@@ -80,3 +80,16 @@ def test_population(pb, start, end):
     # The mid-year estimate inside the collection year (30 June of its first calendar year).
     population = one(pb, "SELECT sum(popn_count) FROM ext_population WHERE popn_year = ?", start.year)
     assert 54_000 <= population <= 58_000
+
+
+@pytest.mark.parametrize(("start", "end"), YEARS)
+def test_children_in_need_at_31_march(pb, start, end):
+    # Peterborough's published children in need at 31 March 2023-2025: 1,746, 2,282 and 2,389 (CIN census, table B1).
+    cin = one(
+        pb,
+        """SELECT count(DISTINCT cine_person_id) FROM ssd_cin_episodes
+           WHERE cine_referral_date <= ? AND (cine_close_date IS NULL OR cine_close_date > ?)""",
+        end,
+        end,
+    )
+    assert 1_700 <= cin <= 2_450

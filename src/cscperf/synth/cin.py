@@ -53,6 +53,10 @@ REFERRAL_AGE = [0.12, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.06
 CP_MEDIAN_DAYS, CP_SIGMA = 235.0, 0.6
 S47_SHARE, ICPC_TO_PLAN = 0.24, 0.88
 WARM_UP_YEARS = 3
+# Open CIN cases at 31 March (Peterborough published 1,746-2,389 for 2023-2025): CIN plan lengths (median days,
+# after an assessment or stepping down from a CP plan) and children given services without a plan.
+CIN_PLAN_DAYS, CIN_STEP_DOWN_DAYS = 240, 170
+SERVICES_SHARE, SERVICES_DAYS = 0.30, 150
 # Referral source 5D (early help) and closure reason RC9 (referred to early help) are in the CIN census from
 # 2022-23; before it such referrals were 5B (other internal) and such closures RC8 (no further action).
 EARLY_HELP_CODES_FROM = np.datetime64("2022-04-01")
@@ -138,7 +142,7 @@ def _episode(
     cin_step_down = cp & (rng.random(n) < 0.55)
     cin = cin_after_assess | cin_step_down
     cin_start = np.where(cin_step_down, cp_end, a_auth)
-    cin_end = to_workday(cin_start + days(rng.lognormal(np.log(np.where(cin_step_down, 120, 170)), 0.7, n)))
+    cin_end = to_workday(cin_start + days(rng.lognormal(np.log(np.where(cin_step_down, CIN_STEP_DOWN_DAYS, CIN_PLAN_DAYS)), 0.7, n)))
     # Close: the end of the last stage, a few days later.
     last = np.where(nfa_ref, add_wd(ref, rng.integers(0, 4, n)), a_auth)
     last = np.where(s47, np.maximum(last, s47_end), last)
@@ -147,6 +151,10 @@ def _episode(
     close = last + days(np.where(cp | cin, 0, rng.integers(0, 8, n)))
     assess_nfa = assessed & ~s47 & ~cin & ~cp
     eh_step = assess_nfa & (rng.random(n) < 0.22)
+    # Some children assessed as in need get services without a plan (the census's "other" open cases): open for months.
+    services = assess_nfa & ~eh_step & (rng.random(n) < SERVICES_SHARE)
+    close = np.where(services, to_workday(a_auth + days(rng.lognormal(np.log(SERVICES_DAYS), 0.6, n))), close)
+    assess_nfa &= ~services
     reason = np.select([nfa_ref | (assess_nfa & ~eh_step), eh_step, rng.random(n) < 0.04], [7, 8, 4], 6)  # RC8, RC9, RC5, RC7
     p_again = np.select([nfa_ref, assess_nfa, cp], [0.46, 0.40, 0.30], 0.33)
     return {
@@ -176,6 +184,7 @@ def _episode(
         "close": close,
         "reason": reason,
         "eh_step": eh_step,
+        "services": services,
         "p_again": p_again,
     }
 
@@ -226,6 +235,8 @@ def _referrals(ctx: Ctx, r: dict[str, np.ndarray]) -> None:
     )
     first_phase_end = np.where(r["assessed"], r["a_auth"], r["close"])
     ctx.phases.add(r["person"], r["ref"], _open(first_phase_end, ctx.end), "AS", r["referral_id"])
+    svc = r["services"] & (r["a_auth"] <= ctx.end)  # services without a plan: held by a family support team
+    ctx.phases.add(r["person"][svc], r["a_auth"][svc], _open(r["close"][svc], ctx.end), "FS", r["referral_id"][svc])
     _contacts(ctx, r)
 
 

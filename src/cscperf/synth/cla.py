@@ -194,6 +194,7 @@ def _referrals(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
         "close": np.where(p["closed"], p["stop"], far),
         "reason": close_reason,
         "eh_step": np.zeros(m, bool),
+        "services": np.zeros(m, bool),
     }
     p["referral_id"] = r["referral_id"]
     cin.write(ctx, r)

@@ -93,11 +93,11 @@ class SynthSummary:
         ]
         items = [f"{t} {n:,}" for t, n in self.rows.items()]
         lines += ["  " + ", ".join(items[i : i + 6]) for i in range(0, len(items), 6)]
-        lines.append("Year to   population  referrals  re-ref%  CLA 31/3  CP 31/3  CLA started  CLA ceased")
+        lines.append("Year to   population  referrals  re-ref%  CIN 31/3  CLA 31/3  CP 31/3  CLA started  CLA ceased")
         for c in self.calibration:
             lines.append(
                 f"{c['year_end']}  {c['population']:>10,.0f}  {c['referrals']:>9,.0f}  {c['rereferral_pct']:>7.1f}  "
-                f"{c['cla']:>8,.0f}  {c['cp']:>7,.0f}  {c['cla_started']:>11,.0f}  {c['cla_ceased']:>10,.0f}"
+                f"{c['cin']:>8,.0f}  {c['cla']:>8,.0f}  {c['cp']:>7,.0f}  {c['cla_started']:>11,.0f}  {c['cla_ceased']:>10,.0f}"
             )
         return "\n".join(lines)
 
@@ -230,6 +230,8 @@ SELECT strftime(year_end, '%Y-%m-%d') AS year_end,
   (SELECT count(*) FROM ref WHERE d BETWEEN year_start AND year_end) AS referrals,
   (SELECT 100.0 * avg(CASE WHEN prev >= d - INTERVAL 12 MONTH THEN 1 ELSE 0 END) FROM ref
      WHERE d BETWEEN year_start AND year_end) AS rereferral_pct,
+  (SELECT count(DISTINCT cine_person_id) FROM ssd_cin_episodes WHERE cine_referral_date <= year_end
+     AND (cine_close_date IS NULL OR cine_close_date > year_end)) AS cin,
   (SELECT count(DISTINCT clae_person_id) FROM ssd_cla_episodes WHERE clae_cla_episode_start_date <= year_end
      AND (clae_cla_episode_ceased_date IS NULL OR clae_cla_episode_ceased_date > year_end)
      AND clae_ext_legal_status NOT IN ('V3', 'V4')) AS cla,
