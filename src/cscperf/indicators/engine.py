@@ -501,15 +501,21 @@ def compute(
         if ind.measure.kind != "rate":
             todo.put(ind)
 
+    deferred: set[str] = set()
+
     def work(engine: Engine) -> None:
         while True:
             try:
                 ind = todo.get_nowait()
             except queue.Empty:
                 return
-            try:  # wait for another connection's shared table only when there is nothing else to do
-                done[ind.id] = engine.compute_one(ind, periods, breakdowns, wait=todo.empty())
+            # Wait for another connection's shared table only when there is nothing else to do, or on the second
+            # try (so two connections never pass the same deferred indicators back and forth).
+            patient = todo.empty() or ind.id in deferred
+            try:
+                done[ind.id] = engine.compute_one(ind, periods, breakdowns, wait=patient)
             except SharedBlockBusy:
+                deferred.add(ind.id)
                 todo.put(ind)
 
     with _ONE_RUN_AT_A_TIME, Run(con, periods) as run:
