@@ -43,23 +43,28 @@ def test_referrals_and_rereferrals(pb, start, end):
     assert 15 <= 100 * rereferrals / referrals <= 25
 
 
+def children_open_on(con, table: str, person: str, start: str, end: str, day: dt.date, where: str = "TRUE") -> float:
+    """Children with a record of `table` open on `day` (started by then, not ended by then)."""
+    return one(
+        con,
+        f"SELECT count(DISTINCT {person}) FROM {table} WHERE {start} <= ? AND ({end} IS NULL OR {end} > ?) AND {where}",
+        day,
+        day,
+    )
+
+
 @pytest.mark.parametrize(("start", "end"), YEARS)
 def test_looked_after_and_protection_stocks(pb, start, end):
-    cla = one(
+    cla = children_open_on(
         pb,
-        """SELECT count(DISTINCT clae_person_id) FROM ssd_cla_episodes
-           WHERE clae_cla_episode_start_date <= ? AND (clae_cla_episode_ceased_date IS NULL OR clae_cla_episode_ceased_date > ?)
-             AND clae_ext_legal_status NOT IN ('V3', 'V4')""",
+        "ssd_cla_episodes",
+        "clae_person_id",
+        "clae_cla_episode_start_date",
+        "clae_cla_episode_ceased_date",
         end,
-        end,
+        "clae_ext_legal_status NOT IN ('V3', 'V4')",
     )
-    cp = one(
-        pb,
-        """SELECT count(DISTINCT cppl_person_id) FROM ssd_cp_plans
-           WHERE cppl_cp_plan_start_date <= ? AND (cppl_cp_plan_end_date IS NULL OR cppl_cp_plan_end_date > ?)""",
-        end,
-        end,
-    )
+    cp = children_open_on(pb, "ssd_cp_plans", "cppl_person_id", "cppl_cp_plan_start_date", "cppl_cp_plan_end_date", end)
     assert 330 <= cla <= 450
     assert 170 <= cp <= 280
 
@@ -85,11 +90,5 @@ def test_population(pb, start, end):
 @pytest.mark.parametrize(("start", "end"), YEARS)
 def test_children_in_need_at_31_march(pb, start, end):
     # Peterborough's published children in need at 31 March 2023-2025: 1,746, 2,282 and 2,389 (CIN census, table B1).
-    cin = one(
-        pb,
-        """SELECT count(DISTINCT cine_person_id) FROM ssd_cin_episodes
-           WHERE cine_referral_date <= ? AND (cine_close_date IS NULL OR cine_close_date > ?)""",
-        end,
-        end,
-    )
+    cin = children_open_on(pb, "ssd_cin_episodes", "cine_person_id", "cine_referral_date", "cine_close_date", end)
     assert 1_700 <= cin <= 2_450

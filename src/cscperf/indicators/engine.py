@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import queue
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
@@ -320,11 +320,15 @@ class Engine:
             self._la_codes = [r[0] for r in rows]
         return self._la_codes
 
+    @cached_property
+    def _blocks(self) -> dict[str, Callable[[], ir.Table]]:
+        return shared_blocks(self.model, self.model.run_table(SNAPSHOT_PERIODS))
+
     def _share(self, sql: str | None = None, wait: bool = True) -> None:
         """Make the run's shared building blocks a statement about to run reads, and the blocks they read (with no
         statement, all of them, in order: compiling needs their columns). If another connection is making one and
         `wait` is false, raise SharedBlockBusy rather than wait."""
-        for name, build in shared_blocks(self.model, self.model.run_table(SNAPSHOT_PERIODS)).items():
+        for name, build in self._blocks.items():
             table = f"{SHARED_PREFIX}{name}"
             if table in self.run.made or (sql is not None and f'"{table}"' not in sql):
                 continue
@@ -442,7 +446,7 @@ class Engine:
             return frame  # the usual case: nothing missing
         periods = periods.astype({"period_start": "datetime64[us]", "period_end": "datetime64[us]"})
         frame = frame.astype({"period_start": "datetime64[us]", "period_end": "datetime64[us]"})
-        grid = periods.merge(pd.DataFrame({"breakdown_value": self.la_codes}), how="cross").assign(breakdown="la")
+        grid = periods.merge(pd.DataFrame({"breakdown_value": codes}), how="cross").assign(breakdown="la")
         key = ["basis", "period_end", "breakdown", "breakdown_value"]
         missing = grid.merge(frame[key], on=key, how="left", indicator=True)
         missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
@@ -520,7 +524,7 @@ def compute(
 
     with _ONE_RUN_AT_A_TIME, Run(con, periods) as run:
         engines = [Engine(con if i == 0 else con.cursor(), run, settings) for i in range(workers)]
-        threads = con.execute("SELECT current_setting('threads')").fetchone()[0]  # type: ignore[index]
+        duckdb_threads = con.execute("SELECT current_setting('threads')").fetchone()[0]  # type: ignore[index]
         if workers > 1 and todo.qsize() > 1:  # the connections are the parallelism: one thread per statement
             con.execute("SET threads = 1")
         try:
@@ -531,7 +535,7 @@ def compute(
                     done[ind.id] = engines[0].compute_one(ind, periods, breakdowns, counted=done)
         finally:
             sql_cache.save(engines[0]._sql)
-            con.execute(f"SET threads = {int(threads)}")
+            con.execute(f"SET threads = {int(duckdb_threads)}")
             for name in (ROWS, COHORT):
                 con.execute(f'DROP TABLE IF EXISTS "{name}"')
             for engine in engines[1:]:

@@ -61,7 +61,7 @@ def _open_12m(m: Model, periods: ir.Table) -> ir.Table:
 def _open_12m_list(m: Model, period_end: dt.date) -> ir.Table:
     periods = one_period(period_end, period_end)
     r = _open_12m(m, periods)
-    due = months_after(r.referral_date, 12).cast("date")
+    due = months_after(r.referral_date, 12)
     return r.select(**exception_rows(r.person_id, r.referral_id, r.referral_date, r.referral_date, due, ibis.literal("overdue"), r.status))
 
 

@@ -181,15 +181,14 @@ def _review_history(m: Model, periods: ir.Table, recent_only: bool = False) -> i
     rows = _with_periods_of_care(m, m.cla_open_at(periods))
     rows = m.with_wd_due(rows, "cla_start", 20, "first_due")
     rows = rows.filter(rows.first_due <= rows.period_end)
-    recent_from = window_start(rows.period_end, m.settings.cla_timeliness_months)
+    # Only deadlines in the last cla_timeliness_months count: a review late years ago does not fail a child today.
+    rows = rows.mutate(_recent_from=window_start(rows.period_end, m.settings.cla_timeliness_months))
     r = _numbered_reviews(m)
     on = (rows.poc_id == r.r_poc_id) & (r.review_date >= rows.cla_start) & (r.review_date <= rows.period_end)
     if recent_only:
-        on &= r.review_date >= months_before(recent_from, 6)
+        on &= r.review_date >= months_before(rows._recent_from, 6)
     j = rows.left_join(r, on)
-    # Only deadlines in the last cla_timeliness_months count: a review late years ago does not fail a child today.
-    recent = j.deadline >= window_start(j.period_end, m.settings.cla_timeliness_months)
-    j = j.mutate(late=(j.review_date.notnull() & j.missed & recent).fill_null(False))
+    j = j.mutate(late=(j.review_date.notnull() & j.missed & (j.deadline >= j._recent_from)).fill_null(False))
     keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "cla_start", "first_due", "ref_date"]
     g = j.group_by(keys).aggregate(
         any_late=j.late.cast("int64").sum() > 0, held=(j.nth.max() + 1).fill_null(0), last_review=j.review_date.max()
@@ -217,8 +216,8 @@ def _reviews_due(m: Model, period_end: dt.date) -> ir.Table:
     g = g.mutate(
         due=ibis.cases(
             (g.held == 0, g.first_due),
-            (g.held == 1, months_after(g.last_review, 3).cast("date")),
-            else_=months_after(g.last_review, 6).cast("date"),
+            (g.held == 1, months_after(g.last_review, 3)),
+            else_=months_after(g.last_review, 6),
         ),
         reason=ibis.cases(
             (g.held == 0, "first review (20 working days)"), (g.held == 1, "second review (3 months)"), else_="review (6 months)"
@@ -258,7 +257,7 @@ def _visit_limit(m: Model, t: ir.Table, last: ir.DateValue) -> ir.DateValue:
     first_year_over = last >= months_after(t.spell_start, 12)
     return ibis.cases(
         (last.isnull(), as_date(t.spell_start + ibis.interval(days=s.cla_visit_first_days))),
-        (t.long_term & first_year_over, months_after(last, s.cla_visit_long_term_months).cast("date")),
+        (t.long_term & first_year_over, months_after(last, s.cla_visit_long_term_months)),
         else_=as_date(last + ibis.interval(days=s.cla_visit_interval_days)),
     )
 
@@ -278,17 +277,16 @@ def _visit_history(m: Model, periods: ir.Table, recent_only: bool = False) -> ir
     for a recent deadline only on or after its start, and a last visit before the lookback makes the child overdue
     either way), but `last_seen` is then null for a child not seen since (exception lists show the real date)."""
     rows = _visit_rows(m, periods)
-    recent_from = window_start(rows.period_end, m.settings.cla_timeliness_months)
+    rows = rows.mutate(_recent_from=window_start(rows.period_end, m.settings.cla_timeliness_months))
     seen = cla_visits(m).filter(lambda v: v.seen)
     seen = seen.mutate(_prev=seen.visit_date.lag().over(ibis.window(group_by=seen.v_person_id, order_by=seen.visit_date)))
     on = (rows.person_id == seen.v_person_id) & (seen.visit_date >= rows.spell_start) & (seen.visit_date <= rows.period_end)
     if recent_only:  # a second bound, not greatest(): a child with no current placement (null start) reads no visits
-        on &= seen.visit_date >= _visit_lookback(m, recent_from)
+        on &= seen.visit_date >= _visit_lookback(m, rows._recent_from)
     j = rows.left_join(seen, on)
     prev = ibis.cases((j._prev >= j.spell_start, j._prev), else_=ibis.null("date"))  # the previous visit in this placement
     limit = _visit_limit(m, j, prev)
-    recent = limit >= window_start(j.period_end, m.settings.cla_timeliness_months)
-    j = j.mutate(late=(j.visit_date.notnull() & (j.visit_date > limit) & recent).fill_null(False))
+    j = j.mutate(late=(j.visit_date.notnull() & (j.visit_date > limit) & (limit >= j._recent_from)).fill_null(False))
     keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "ref_date", "spell_start", "long_term"]
     g = j.group_by(keys).aggregate(any_late=j.late.cast("int64").sum() > 0, last_seen=j.visit_date.max())
     return g.mutate(due=_visit_limit(m, g, g.last_seen))
@@ -410,7 +408,7 @@ def _pep_rows(m: Model, periods: ir.Table) -> ir.Table:
     j = rows.left_join(p, (rows.person_id == p._ppid) & (p.pep_date <= rows.period_end))
     keys = ["basis", "period_start", "period_end", "person_id", "ref_date", "poc_id", "cla_start"]
     g = j.group_by(keys).aggregate(last_pep=j.pep_date.max())
-    return g.mutate(pep_due=months_after(g.last_pep, m.settings.pep_months).cast("date"))
+    return g.mutate(pep_due=months_after(g.last_pep, m.settings.pep_months))
 
 
 def _pep(m: Model, periods: ir.Table) -> ir.Table:

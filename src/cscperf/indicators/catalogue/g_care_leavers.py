@@ -151,7 +151,7 @@ def _pathway_list(m: Model, period_end: dt.date) -> ir.Table:
     start = add_months(period_end, -12) + dt.timedelta(days=1)
     periods = one_period(start, period_end)
     r = _pathway(m, periods)
-    due = ibis.coalesce(months_after(r.last_review, m.settings.pathway_plan_months).cast("date"), r.left_care, r.birthday)
+    due = ibis.coalesce(months_after(r.last_review, m.settings.pathway_plan_months), r.left_care, r.birthday)
     r = r.mutate(due=due)
     r = m.with_wd(r, "period_end", "due", "_wd_to_due")
     status = ibis.cases(
