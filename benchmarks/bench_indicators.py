@@ -7,8 +7,8 @@ the copy cached under benchmarks/.cache/ (keyed by a hash of the generator sourc
 catalogue for 24 month ends x every basis x la+team+worker, first cold (a fresh SQL cache directory, so
 every cohort is compiled) then warm (compiled SQL read back from that directory, as a second run would);
 then times the engine (median of 5 runs) and the reference (tests/reference/reference.py, one run) on the
-indicators both implement, `la` breakdown, same periods, and prints the ratio. Targets: `large` whole catalogue under 10 s, and the
-engine at least 20x faster than the reference.
+indicators both implement, `la` breakdown, same periods, and prints the ratio. Targets: `large` whole
+catalogue under 10 s, and the engine at least 20x faster than the reference.
 """
 
 from __future__ import annotations

@@ -69,8 +69,8 @@ def test_monthly_roll_up_equals_counting_each_period(tiny):
             for ind in additive
             for flag in (True, False)
         }
-    pairs = [(ind, counted[ind.id, True], counted[ind.id, False]) for ind in additive]
-    for ind, rolled, direct in pairs:
+    for ind in additive:
+        rolled, direct = counted[ind.id, True], counted[ind.id, False]
         assert len(rolled) > 0, ind.id
         merged = rolled.merge(direct, on=key, suffixes=("_r", "_d"), how="outer", indicator=True)
         assert (merged["_merge"] == "both").all(), ind.id
@@ -90,7 +90,7 @@ def test_store_results_replaces_the_same_figures(tiny):
 
 def test_parallel_connections_and_shared_blocks_give_the_same_figures(tiny):
     """Several connections sharing the run's blocks (made once, by whichever needs one first) give exactly the
-    figures of one connection; snapshot indicators read the shared stocks rather than rebuilding them."""
+    figures of one connection."""
     ends = month_ends(D("2026-03-31"), 3)
     one = compute(tiny, ends, threads=1)
     three = compute(tiny, ends, threads=3)

@@ -65,7 +65,8 @@ def published_authorities() -> dict[str, Authority]:
 def _peterborough() -> Authority:
     base = published_authorities()["874"]
     # Calibrated to the published 2021-2025 series (~3,700 referrals, ~220 on plans, 1,750-2,400 children in
-    # need at 31 March) and to the council's looked-after target band (325-360): about 350-370 looked after.
+    # need at 31 March) and to the council's looked-after target band (325-360): about 355-385 looked after,
+    # between that band and the published 354-422 (2022-2025).
     return replace(base, population=57_600, referral_rate=655.0, cla_rate=60.0, cla_start_rate=28.5, cp_rate=39.0)
 
 
