@@ -37,11 +37,24 @@ def test_users_add_list_remove(tmp_path):
     assert r.exit_code == 0, r.output
     assert "added mgr (manager: T1, T2)" in r.output
     store = WebStore(users_db_path(tmp_path / "w.duckdb"))
-    assert store.authenticate("mgr", "a long password here") == User("mgr", "manager", ("T1", "T2"), 0)
+    assert store.authenticate("mgr", "a long password here") == User("mgr", "manager", ("T1", "T2"))
     assert store.authenticate("mgr", "a long password her") is None
     assert run("users", "list", "--warehouse", wh).output == "mgr\tmanager\tT1,T2\n"
     assert run("users", "remove", "mgr", "--warehouse", wh).exit_code == 0
     assert run("users", "list", "--warehouse", wh).output == ""
+
+
+def test_users_role_changes_role_and_ends_sessions(tmp_path):
+    wh = str(tmp_path / "w.duckdb")
+    run("users", "add", "p", "--role", "performance", "--password-stdin", "--warehouse", wh, input="a long password here\n")
+    store = WebStore(users_db_path(tmp_path / "w.duckdb"))
+    sid = store.start_session("p")
+    r = run("users", "role", "p", "--role", "manager", "--team", "T2", "--warehouse", wh)
+    assert r.exit_code == 0 and "p is now manager: T2; their sessions have ended" in r.output
+    assert store.get_user("p") == User("p", "manager", ("T2",)) and store.session_user(sid) is None
+    r = run("users", "role", "p", "--role", "manager", "--warehouse", wh)
+    assert "a manager needs at least one --team" in str(r.exception)
+    assert "no user 'q'" in str(run("users", "role", "q", "--role", "member", "--warehouse", wh).exception)
 
 
 def test_users_add_refuses_bad_input(tmp_path):
@@ -89,6 +102,6 @@ def test_demo_users_one_per_role_with_random_passwords(tmp_path):
     assert len({p for _, _, p in made}) == 4
     store = WebStore(users_db_path(path))
     name, role, password = made[2]
-    assert store.authenticate(name, password) == User("demo-manager", "manager", ("T1",), 0)
+    assert store.authenticate(name, password) == User("demo-manager", "manager", ("T1",))
     again = create_demo_users(path, hasher=FAST_HASHER)  # a second demo replaces the logins with new passwords
     assert store.authenticate(name, password) is None and store.authenticate(name, again[2][2]) is not None

@@ -19,7 +19,16 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from cscperf.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginRateLimiter, Session, SessionCodec, csrf_ok
+from cscperf.web.auth import (
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    Limit,
+    LoginRateLimiter,
+    Session,
+    SessionCodec,
+    client_address,
+    csrf_ok,
+)
 from cscperf.web.db import Fingerprint, NoWarehouse, WarehouseAccess, WarehouseBusy, fingerprint
 from cscperf.web.live import Recomputer
 from cscperf.web.store import User, WebStore, users_db_path
@@ -35,8 +44,14 @@ class WebSettings:
     demo: bool = False
     idle_release: float = 2.0
     poll_seconds: int = 3
+    # Failed-login limits (docs/security.md): per address and user name, per address, per user name from anywhere.
     login_attempts: int = 5
     login_window: float = 300.0
+    login_address_attempts: int = 20
+    login_user_attempts: int = 20
+    login_user_window: float = 60.0
+    # Addresses of reverse proxies in front of the server: only from these is X-Forwarded-For believed.
+    trusted_proxies: tuple[str, ...] = ()
     auto_recompute: bool = True
     warm_caches: bool = True
 
@@ -75,7 +90,11 @@ class State:
         self.settings = settings
         self.store = WebStore(users_db_path(settings.warehouse))
         self.codec = SessionCodec(self.store.secret_key())
-        self.limiter = LoginRateLimiter(settings.login_attempts, settings.login_window)
+        self.limiter = LoginRateLimiter(
+            pair=Limit(settings.login_attempts, settings.login_window),
+            address=Limit(settings.login_address_attempts, settings.login_window),
+            user=Limit(settings.login_user_attempts, settings.login_user_window),
+        )
         self.access = WarehouseAccess(settings.warehouse, idle_release=settings.idle_release)
         self.recomputer = Recomputer(self.access)
         self.cache = PageCache()
@@ -201,10 +220,11 @@ def _install_session_middleware(app: FastAPI) -> None:
         fresh = session is None
         session = session or Session.anonymous()
         user = None
-        if session.user:
-            user = await run_in_threadpool(st.store.get_user, session.user)  # SQLite: keep the event loop free
-            if user is None or user.session_epoch != session.epoch:
-                user, session, fresh = None, Session.anonymous(), True
+        if session.sid:
+            # The session must still exist on the server: logout, removal and role changes delete it.
+            user = await run_in_threadpool(st.store.session_user, session.sid)  # SQLite: keep the event loop free
+            if user is None:
+                session, fresh = Session.anonymous(), True
         request.state.session = session
         request.state.user = user
         request.state.set_session = None
@@ -277,7 +297,8 @@ class CsrfFailed(Exception):
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    peer = request.client.host if request.client else "unknown"
+    return client_address(peer, request.headers.getlist("x-forwarded-for"), state(request).settings.trusted_proxies)
 
 
 def _safe_next(target: str | None) -> str:
@@ -316,14 +337,20 @@ def _install_login_routes(app: FastAPI) -> None:
         if user is None:
             st.limiter.failed(client, username)
             return render(request, "login.html", {"next": _safe_next(next), "error": "Wrong user name or password."}, 401)
-        st.limiter.succeeded(username)
+        st.limiter.succeeded(client, username)
+        old = session_of(request).sid
+        if old:  # logging in over another login ends that one
+            st.store.end_session(old)
         # A new session (and CSRF token) at login, so a token seen before login is useless after it.
-        request.state.set_session = Session(csrf=secrets.token_urlsafe(24), user=user.name, epoch=user.session_epoch)
+        request.state.set_session = Session(csrf=secrets.token_urlsafe(24), sid=st.store.start_session(user.name))
         return RedirectResponse(_safe_next(next), status_code=303)
 
     @app.post("/logout")
-    async def logout(request: Request, csrf_token: str = Form("")) -> Response:
+    def logout(request: Request, csrf_token: str = Form("")) -> Response:
         check_csrf(request, csrf_token)
+        sid = session_of(request).sid
+        if sid:  # ends this session on the server: a copy of the cookie no longer works
+            state(request).store.end_session(sid)
         request.state.set_session = Session.anonymous()
         return RedirectResponse("/login", status_code=303)
 

@@ -27,11 +27,16 @@ def _store(warehouse: Path, hasher: Any = None):  # noqa: ANN202 - imported lazi
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--demo", is_flag=True, help="Demo mode: plain-http cookies allowed on any host (never in production).")
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Address of a reverse proxy in front of the server (repeat for several): only its X-Forwarded-For is believed.",
+)
 @warehouse_option
-def serve(host: str, port: int, demo: bool, warehouse: Path) -> None:
+def serve(host: str, port: int, demo: bool, trusted_proxies: tuple[str, ...], warehouse: Path) -> None:
     """Serve the live dashboard and the push API (FastAPI; works offline)."""
-    import uvicorn
-
     from cscperf.web.app import LOCAL_HOSTS, WebSettings, create_app
 
     if not warehouse.exists():
@@ -39,9 +44,19 @@ def serve(host: str, port: int, demo: bool, warehouse: Path) -> None:
     store = _store(warehouse)
     if not store.list_users():
         raise UserError(f"no users in {store.path}: add one with 'cscperf users add NAME --role admin --password-stdin'")
-    settings = WebSettings(warehouse=warehouse, secure_cookies=not (demo or host in LOCAL_HOSTS), demo=demo)
+    settings = WebSettings(
+        warehouse=warehouse, secure_cookies=not (demo or host in LOCAL_HOSTS), demo=demo, trusted_proxies=trusted_proxies
+    )
     click.echo(f"Dashboard on http://{host}:{port}/ (warehouse {warehouse}; Ctrl-C to stop)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    server_config(create_app(settings), host, port).run()
+
+
+def server_config(app: Any, host: str, port: int) -> Any:
+    """The uvicorn server for the app. uvicorn's own proxy-header handling is off (by default it believes
+    X-Forwarded-For from 127.0.0.1): the app reads the header itself, from `--trusted-proxy` addresses only."""
+    import uvicorn
+
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False))
 
 
 @click.group()
@@ -79,6 +94,17 @@ def users_remove(name: str, warehouse: Path) -> None:
     """Remove a user (their sessions and API tokens end at once)."""
     _store(warehouse).remove_user(name)
     click.echo(f"removed {name}")
+
+
+@users.command("role")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["member", "manager", "performance", "admin"]))
+@click.option("--team", "teams", multiple=True, help="Team id a manager manages (repeat for several).")
+@warehouse_option
+def users_role(name: str, role: str, teams: tuple[str, ...], warehouse: Path) -> None:
+    """Change a user's role or teams (their sessions end; API tokens too unless the role may hold them)."""
+    _store(warehouse).change_role(name, role, teams)
+    click.echo(f"{name} is now {role}{': ' + ', '.join(teams) if teams else ''}; their sessions have ended")
 
 
 @users.command("token")

@@ -1,4 +1,4 @@
-"""Users, API tokens, the audit log and the session secret, in a small SQLite file next to the warehouse.
+"""Users, sessions, API tokens, the audit log and the session secret, in a small SQLite file next to the warehouse.
 
 Why not in the DuckDB warehouse: DuckDB allows one writing process, and a CLI load holds that lock
 for its whole run. Logging in, managing users and writing an audit row on every child-level view
@@ -24,8 +24,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from cscperf.errors import UserError
+from cscperf.web.auth import SESSION_MAX_AGE
 
 ROLES = ("member", "manager", "performance", "admin")
+TOKEN_ROLES = ("performance", "admin")  # the roles that may hold API tokens
 _hasher = PasswordHasher()
 # A fixed hash verified when the user does not exist, so a login takes as long either way.
 _DUMMY_HASH = _hasher.hash("not a password")
@@ -36,8 +38,13 @@ CREATE TABLE IF NOT EXISTS cscperf_users (
     role TEXT NOT NULL,
     teams TEXT NOT NULL DEFAULT '[]',      -- JSON list of ssd_department.dept_team_id (managers)
     password_hash TEXT NOT NULL,
-    session_epoch INTEGER NOT NULL DEFAULT 0,  -- bumped to end every session of the user
     created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cscperf_sessions (
+    id_sha256 TEXT PRIMARY KEY,        -- the cookie holds the id; the file only its hash
+    user_name TEXT NOT NULL REFERENCES cscperf_users(name) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL           -- UTC; the cookie's own signature expires at the same time
 );
 CREATE TABLE IF NOT EXISTS cscperf_api_tokens (
     token_sha256 TEXT PRIMARY KEY,
@@ -61,7 +68,6 @@ class User:
     name: str
     role: str
     teams: tuple[str, ...] = field(default=())
-    session_epoch: int = 0
 
     @property
     def sees_children(self) -> bool:
@@ -105,36 +111,50 @@ class WebStore:
         name = name.strip()
         if not name or len(name) > 64 or any(c.isspace() for c in name):
             raise UserError(f"user name '{name}': use 1-64 characters without spaces")
-        if role not in ROLES:
-            raise UserError(f"role '{role}': choose one of {', '.join(ROLES)}")
-        teams = tuple(teams)
-        if role == "manager" and not teams:
-            raise UserError("a manager needs at least one --team")
+        teams = _checked_role(role, teams)
         if len(password) < 10:
             raise UserError("password: use at least 10 characters")
         with self._connect() as con:
             if con.execute("SELECT 1 FROM cscperf_users WHERE name = ?", [name]).fetchone():
                 raise UserError(f"user '{name}' already exists")
             con.execute(
-                "INSERT INTO cscperf_users VALUES (?, ?, ?, ?, 0, ?)",
+                "INSERT INTO cscperf_users (name, role, teams, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
                 [name, role, json.dumps(list(teams)), self.hasher.hash(password), _now()],
             )
         return User(name, role, teams)
 
     def remove_user(self, name: str) -> None:
+        """Remove a user with their sessions and API tokens (explicitly: a re-added name starts with none)."""
         with self._connect() as con:
+            con.execute("DELETE FROM cscperf_sessions WHERE user_name = ?", [name])
+            con.execute("DELETE FROM cscperf_api_tokens WHERE user_name = ?", [name])
             if con.execute("DELETE FROM cscperf_users WHERE name = ?", [name]).rowcount == 0:
                 raise UserError(f"no user '{name}'")
 
+    def change_role(self, name: str, role: str, teams: Iterable[str] = ()) -> User:
+        """Give a user another role or other teams. Their sessions end (the next request asks them to log in
+        under the new role), and their API tokens go too when the new role may not hold one."""
+        teams = _checked_role(role, teams)
+        with self._connect() as con:
+            if (
+                con.execute("UPDATE cscperf_users SET role = ?, teams = ? WHERE name = ?", [role, json.dumps(list(teams)), name]).rowcount
+                == 0
+            ):
+                raise UserError(f"no user '{name}'")
+            con.execute("DELETE FROM cscperf_sessions WHERE user_name = ?", [name])
+            if role not in TOKEN_ROLES:
+                con.execute("DELETE FROM cscperf_api_tokens WHERE user_name = ?", [name])
+        return User(name, role, teams)
+
     def get_user(self, name: str) -> User | None:
         with self._connect() as con:
-            row = con.execute("SELECT name, role, teams, session_epoch FROM cscperf_users WHERE name = ?", [name]).fetchone()
-        return User(row[0], row[1], tuple(json.loads(row[2])), row[3]) if row else None
+            row = con.execute("SELECT name, role, teams FROM cscperf_users WHERE name = ?", [name]).fetchone()
+        return User(row[0], row[1], tuple(json.loads(row[2]))) if row else None
 
     def list_users(self) -> list[User]:
         with self._connect() as con:
-            rows = con.execute("SELECT name, role, teams, session_epoch FROM cscperf_users ORDER BY name").fetchall()
-        return [User(r[0], r[1], tuple(json.loads(r[2])), r[3]) for r in rows]
+            rows = con.execute("SELECT name, role, teams FROM cscperf_users ORDER BY name").fetchall()
+        return [User(r[0], r[1], tuple(json.loads(r[2]))) for r in rows]
 
     def authenticate(self, name: str, password: str) -> User | None:
         with self._connect() as con:
@@ -145,12 +165,39 @@ class WebStore:
             return None
         return self.get_user(name) if row else None
 
+    # --- sessions -----------------------------------------------------------------------------
+    def start_session(self, user_name: str) -> str:
+        """A new session for a user who has just logged in: its random id (for the cookie; the file keeps a hash)."""
+        sid = secrets.token_urlsafe(32)
+        now = dt.datetime.now(dt.UTC)
+        with self._connect() as con:
+            con.execute("DELETE FROM cscperf_sessions WHERE expires_at <= ?", [_iso(now)])
+            con.execute(
+                "INSERT INTO cscperf_sessions VALUES (?, ?, ?, ?)",
+                [_sha256(sid), user_name, _iso(now), _iso(now + dt.timedelta(seconds=SESSION_MAX_AGE))],
+            )
+        return sid
+
+    def session_user(self, sid: str) -> User | None:
+        """The user of a live session; None once it was ended, expired, or its user removed."""
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT u.name, u.role, u.teams FROM cscperf_sessions s JOIN cscperf_users u ON u.name = s.user_name "
+                "WHERE s.id_sha256 = ? AND s.expires_at > ?",
+                [_sha256(sid), _iso(dt.datetime.now(dt.UTC))],
+            ).fetchone()
+        return User(row[0], row[1], tuple(json.loads(row[2]))) if row else None
+
+    def end_session(self, sid: str) -> None:
+        with self._connect() as con:
+            con.execute("DELETE FROM cscperf_sessions WHERE id_sha256 = ?", [_sha256(sid)])
+
     # --- API tokens (for the push API) -----------------------------------------------------------
     def create_token(self, user_name: str) -> str:
         user = self.get_user(user_name)
         if user is None:
             raise UserError(f"no user '{user_name}'")
-        if user.role not in ("performance", "admin"):
+        if user.role not in TOKEN_ROLES:
             raise UserError(f"user '{user_name}' has role {user.role}: API tokens are for performance or admin users")
         token = secrets.token_urlsafe(32)
         with self._connect() as con:
@@ -200,6 +247,19 @@ class WebStore:
 
 def _now() -> str:
     return dt.datetime.now().isoformat(timespec="microseconds")
+
+
+def _iso(at: dt.datetime) -> str:
+    return at.isoformat(timespec="microseconds")
+
+
+def _checked_role(role: str, teams: Iterable[str]) -> tuple[str, ...]:
+    if role not in ROLES:
+        raise UserError(f"role '{role}': choose one of {', '.join(ROLES)}")
+    teams = tuple(teams)
+    if role == "manager" and not teams:
+        raise UserError("a manager needs at least one --team")
+    return teams
 
 
 def _sha256(text: str) -> str:
