@@ -284,9 +284,14 @@ def bars_spec(ind: Any, rows: list[BreakdownRow], title: str) -> dict[str, Any]:
     }
 
 
+# In a <script> block the HTML parser reacts to '<!--', '<script' and '</script' before JSON is read, so
+# every '<' (and '>' and '&', as Jinja's |tojson does) is written as a JSON escape the parser ignores.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
 def spec_json(spec: dict[str, Any]) -> str:
-    """JSON for a <script type="application/json"> block: '</' escaped so data can never close the tag."""
-    return json.dumps(spec, default=str).replace("</", "<\\/")
+    """JSON for a <script type="application/json"> block: no '<', '>' or '&', so data can never end or re-open the tag."""
+    return json.dumps(spec, default=str).translate(_SCRIPT_SAFE)
 
 
 def _unit_title(unit: str) -> str:
