@@ -85,31 +85,46 @@ def loads(cur: duckdb.DuckDBPyConnection, limit: int = 50) -> pd.DataFrame:
     ).df()
 
 
+# --- allocations -------------------------------------------------------------------------------
+# An allocation is current on date $d when it started on or before $d and has no end or ends after $d
+# (docs/data-model.md, as the indicator model's `allocated_at`): caseloads and who may see a child use it.
+ALLOCATION_OPEN_SQL = "i.invo_involvement_start_date <= $d AND (i.invo_involvement_end_date IS NULL OR i.invo_involvement_end_date > $d)"
+
 # --- caseloads ---------------------------------------------------------------------------------
-CASELOAD_SQL = """
+CASELOAD_SQL = f"""
 WITH open_alloc AS (
-    SELECT DISTINCT i.invo_person_id AS person_id, i.invo_professional_id AS worker_id,
-           coalesce(i.invo_professional_team, p.prof_ext_team_id) AS team_id
-    FROM ssd_involvements i LEFT JOIN ssd_professionals p ON p.prof_professional_id = i.invo_professional_id
-    WHERE i.invo_involvement_start_date <= $d
-      AND (i.invo_involvement_end_date IS NULL OR i.invo_involvement_end_date > $d)
+    SELECT DISTINCT i.invo_person_id AS person_id, i.invo_professional_id AS worker_id
+    FROM ssd_involvements i
+    WHERE {ALLOCATION_OPEN_SQL}
       AND i.invo_professional_id IS NOT NULL
+),
+in_post AS (
+    SELECT * FROM ssd_professionals p
+    WHERE (p.prof_ext_start_date IS NULL OR p.prof_ext_start_date <= $d)
+      AND (p.prof_ext_end_date IS NULL OR p.prof_ext_end_date > $d)
+),
+team_children AS (  -- a child allocated to two workers of a team is one child of the team
+    SELECT p.prof_ext_team_id AS team_id, count(DISTINCT o.person_id) AS children
+    FROM in_post p JOIN open_alloc o ON o.worker_id = p.prof_professional_id
+    GROUP BY ALL
 )
 SELECT p.prof_ext_team_id AS team_id, p.prof_professional_id AS worker_id,
        coalesce(p.prof_professional_name, p.prof_professional_id) AS worker_name,
        coalesce(p.prof_professional_job_title, '') AS job_title,
        coalesce(p.prof_agency_worker_flag, 'N') AS agency,
-       count(DISTINCT o.person_id) AS caseload
-FROM ssd_professionals p LEFT JOIN open_alloc o ON o.worker_id = p.prof_professional_id
-WHERE (p.prof_ext_start_date IS NULL OR p.prof_ext_start_date <= $d)
-  AND (p.prof_ext_end_date IS NULL OR p.prof_ext_end_date > $d)
+       count(DISTINCT o.person_id) AS caseload,
+       coalesce(tc.children, 0) AS team_children
+FROM in_post p
+LEFT JOIN open_alloc o ON o.worker_id = p.prof_professional_id
+LEFT JOIN team_children tc ON tc.team_id IS NOT DISTINCT FROM p.prof_ext_team_id
 GROUP BY ALL
 ORDER BY team_id, caseload DESC, worker_id
 """
 
 
 def caseloads(cur: duckdb.DuckDBPyConnection, on: dt.date) -> pd.DataFrame:
-    """Workers in post on a date with the number of children allocated to them then."""
+    """Workers in post on a date with the number of children allocated to them then (`caseload`), and the
+    number of different children allocated to their team's workers (`team_children`)."""
     return cur.execute(CASELOAD_SQL, {"d": on}).df()
 
 
@@ -196,23 +211,20 @@ def child(cur: duckdb.DuckDBPyConnection, person_id: str, on: dt.date) -> Child 
 
 
 def child_teams(cur: duckdb.DuckDBPyConnection, person_id: str, on: dt.date) -> tuple[str, ...]:
-    """The teams a child is allocated to on a date; if none then, the team of the latest allocation."""
+    """The teams a child is allocated to on a date (latest-starting first); none for a closed or unallocated child.
+
+    A manager sees a child only through these teams, so an allocation that ended, even the child's last one,
+    gives no access (docs/dashboard.md, "Roles and access rules")."""
     rows = cur.execute(
-        """
-        SELECT coalesce(i.invo_professional_team, p.prof_ext_team_id) AS team_id,
-               i.invo_involvement_start_date <= $d
-                   AND (i.invo_involvement_end_date IS NULL OR i.invo_involvement_end_date > $d) AS open_now,
-               i.invo_involvement_start_date AS started
+        f"""
+        SELECT coalesce(i.invo_professional_team, p.prof_ext_team_id) AS team_id
         FROM ssd_involvements i LEFT JOIN ssd_professionals p ON p.prof_professional_id = i.invo_professional_id
-        WHERE i.invo_person_id = $p
-        ORDER BY started DESC
+        WHERE i.invo_person_id = $p AND {ALLOCATION_OPEN_SQL}
+        ORDER BY i.invo_involvement_start_date DESC, team_id
         """,
         {"d": on, "p": person_id},
     ).fetchall()
-    open_now = tuple(dict.fromkeys(str(r[0]) for r in rows if r[1] and r[0]))
-    if open_now:
-        return open_now
-    return (str(rows[0][0]),) if rows and rows[0][0] else ()
+    return tuple(dict.fromkeys(str(r[0]) for r in rows if r[0]))
 
 
 def timeline(cur: duckdb.DuckDBPyConnection, person_id: str) -> pd.DataFrame:

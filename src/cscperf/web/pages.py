@@ -22,6 +22,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cscperf.errors import UserError
+from cscperf.judge.suppression import SUPPRESSED, format_value, is_small
 from cscperf.web import data, judging, views
 from cscperf.web.app import Forbidden, check_csrf, current_user, render, require, require_children, state
 from cscperf.web.store import ROLES, User
@@ -241,9 +242,8 @@ def install(app: FastAPI) -> None:
             "caseloads.html",
             {
                 "on": on,
-                "teams": teams,
+                "teams": [{**t, "shown": _caseload_cells(t, not show_workers)} for t in teams],
                 "show_workers": show_workers,
-                "suppress": not show_workers,
                 "unallocated_total": judging.display("count", unalloc_total, unalloc_total, None, not show_workers),
                 "sees_children": user.sees_children,
             },
@@ -406,6 +406,8 @@ def _unallocated(cur: Any, on: dt.date) -> dict[str, float]:
 
 
 def _team_caseloads(frame: pd.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:
+    """Per team: workers in post, different children allocated, and the average and highest caseload of the
+    workers holding cases (`holding`, the number the average is taken over)."""
     teams = []
     for team_id, group in frame.groupby(frame.team_id.fillna("(no team)"), sort=True):
         holding = group[group.caseload > 0]
@@ -415,9 +417,23 @@ def _team_caseloads(frame: pd.DataFrame, names: dict[str, str]) -> list[dict[str
                 "name": names.get(str(team_id), str(team_id)),
                 "workers": group.to_dict("records"),
                 "headcount": len(group),
-                "children": int(group.caseload.sum()),
+                "holding": len(holding),
+                "children": int(group.team_children.max()) if len(group) else 0,
                 "average": float(holding.caseload.mean()) if len(holding) else None,
                 "max": int(group.caseload.max()) if len(group) else 0,
             }
         )
     return teams
+
+
+def _caseload_cells(team: dict[str, Any], suppress: bool) -> dict[str, str]:
+    """A team's children, average and highest caseload as shown. For members, the judge's primary suppression
+    (cscperf.judge.suppression): 1-5 children is `c`, and so are an average and a maximum taken over 1-5
+    children or 1-5 workers holding cases (so a small count cannot be worked back from them)."""
+    small_children = is_small(team["children"])
+    hide_spread = suppress and (small_children or is_small(team["holding"]))
+    return {
+        "children": SUPPRESSED if suppress and small_children else format_value(team["children"], "count"),
+        "average": SUPPRESSED if hide_spread and team["average"] is not None else format_value(team["average"], "average"),
+        "max": SUPPRESSED if hide_spread else format_value(team["max"], "count"),
+    }
