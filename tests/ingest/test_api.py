@@ -113,3 +113,29 @@ def test_files_hold_a_list_or_json_lines_and_bad_records_are_rejected_with_their
     broken.write_text('{"la_code": 1}\n{"la_code": \n')
     with pytest.raises(UserError, match="broken.json: line 2: not valid JSON"):
         api_json.parse([broken])
+
+
+def test_a_file_record_of_the_wrong_shape_is_rejected_whole_and_nothing_of_it_stored(con, tmp_path):
+    listed = json.loads(json.dumps(RECORD))
+    listed["Children"]["la_child_id"] = "C2"
+    listed["Children"]["child_details"]["sex"] = ["A", "B"]
+    not_object = {"la_code": 874, "Children": {"la_child_id": "C3", "child_details": "F"}}
+    path = tmp_path / "children.jsonl"
+    # json.dumps writes the lone surrogate as the escape \ud800, as a sender's file would hold it
+    lone = {"la_code": 874, "Children": {"la_child_id": "C4", "child_details": {"ethnicity": "WBRI\ud800"}}}
+    path.write_text("\n".join(json.dumps(r) for r in (RECORD, listed, not_object, lone)) + "\n")
+    s = run_load(con, "api-json", [path], api_json.parse)
+    assert sorted((i.location, i.field, i.value, i.rule) for i in s.rejected) == [
+        ("record 2/Children/child_details/sex", "sex", "", "expected a single value (text, a number or true/false), got a list"),
+        ("record 3/Children/child_details", "child_details", "", "expected an object, got text"),
+        ("record 4/Children/child_details/ethnicity", "ethnicity", "", "text is not valid Unicode (a lone surrogate such as \\ud800)"),
+    ]
+    assert con.execute("SELECT pers_person_id, pers_sex FROM ssd_person ORDER BY 1").fetchall() == [("C1", "F")]
+    assert _count(con, "ssd_cin_episodes") == 1  # C1's R1 only: C2's episode went with its record
+
+
+def test_a_file_nested_too_deeply_is_a_clear_error(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(UserError, match="deep.json: JSON nested too deeply to read"):
+        api_json.parse([path])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -123,3 +124,95 @@ def test_recompute_order_puts_stock_figures_of_the_most_touched_area_first():
     order = prioritised({"ssd_cin_episodes", "ssd_cp_plans", "ssd_involvements"})
     assert order[0] == "cp_plans_open"  # the first stock figure of area C in catalogue order
     assert order.index("cp_plans_open_2y_plus") < order.index("cp_plans_started") < order.index("cin_open") < order.index("referrals")
+
+
+# --- malformed bodies (issue #12 item 9): refused naming the problem, nothing stored ---------------------
+def stored_people(client, *ids: str) -> list[tuple]:
+    with client.app.state.cscperf.access.cursor() as cur:
+        marks = ", ".join("?" * len(ids))
+        return cur.execute(f"SELECT pers_person_id, pers_sex FROM ssd_person WHERE pers_person_id IN ({marks})", list(ids)).fetchall()
+
+
+def push_raw(live, body: bytes):
+    client, token = live
+    return client.post(URL, content=body, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+
+
+def test_a_body_that_is_not_utf8_is_refused_naming_the_byte(live):
+    r = push_raw(live, b'{"la_code": "\xff"}')
+    assert r.status_code == 400 and r.json()["error"] == "body: not UTF-8 (byte 13 cannot be decoded)"  # {"la_code": " is 13 bytes
+
+
+def test_nesting_too_deep_for_the_parser_is_refused(live):
+    r = push_raw(live, b"[" * 100_000 + b"]" * 100_000)
+    assert r.status_code == 400 and r.json()["error"] == "body: JSON nested too deeply"
+
+
+def test_nesting_deeper_than_a_record_can_be_is_refused(live):
+    deep: dict = {}
+    for _ in range(40):
+        deep = {"x": deep}
+    r = live[0].post(URL, json=record("D1") | {"extra": deep}, headers={"Authorization": f"Bearer {live[1]}"})
+    assert r.status_code == 422 and r.json()["problems"][0].endswith("nested more than 32 deep")
+    assert stored_people(live[0], "D1") == []
+
+
+def test_nan_and_infinity_are_not_json(live):
+    r = push_raw(live, b'{"Children": {"la_child_id": "N9", "child_details": {"sex": NaN}}}')
+    assert r.status_code == 400 and r.json()["error"] == "body: NaN is not JSON"
+
+
+def test_children_must_be_a_list(live):
+    r = push_raw(live, b'{"children": {"la_child_id": "N9"}}')
+    assert r.status_code == 400 and r.json()["error"] == 'body: "children" must be a list of child records'
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            lambda c: c["child_details"].update(sex=["A", "B"]),
+            "record 1/Children/child_details/sex: expected a single value (text, a number or true/false), got a list",
+        ),
+        (lambda c: c.update(child_details="F"), "record 1/Children/child_details: expected an object, got text"),
+        (lambda c: c.update(child_details=["F"]), "record 1/Children/child_details: expected an object, got a list"),
+        (
+            lambda c: c.update(la_child_id={"id": "X"}),
+            "record 1/Children/la_child_id: expected an id (text or a whole number), got an object",
+        ),
+        (lambda c: c.update(la_child_id=True), "record 1/Children/la_child_id: expected an id (text or a whole number), got true/false"),
+        (lambda c: c.update(purge="true"), "record 1/Children/purge: expected true or false, got text"),
+        (
+            lambda c: c.update(social_care_episodes={"social_care_episode_id": "R"}),
+            "record 1/Children/social_care_episodes: expected a list, got an object",
+        ),
+        (
+            lambda c: c["social_care_episodes"][0]["care_worker_details"][0].update(start_date=["2024-03-01"]),
+            "record 1/Children/social_care_episodes[0]/care_worker_details[0]/start_date: "
+            "expected a single value (text, a number or true/false), got a list",
+        ),
+        (
+            lambda c: c["child_details"].update(ethnicity="WBRI\ud800"),
+            "record 1/Children/child_details/ethnicity: text is not valid Unicode (a lone surrogate such as \\ud800)",
+        ),
+    ],
+)
+def test_a_record_of_the_wrong_shape_is_refused_naming_the_place(live, change, problem):
+    client, token = live
+    bad = record("BAD1")
+    change(bad["Children"])
+    body = json.dumps(bad).encode()  # ensure_ascii writes a lone surrogate as the escape \ud800, as a sender would
+    r = client.post(URL, content=body, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["problems"] == [problem]
+    assert stored_people(client, "BAD1") == []
+
+
+def test_one_bad_record_refuses_the_whole_push_and_names_the_record(live):
+    client, token = live
+    bad = record("BAD3")
+    bad["Children"]["child_details"]["sex"] = ["A", "B"]
+    r = client.post(URL, json=[record("GOOD2"), bad], headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422 and r.json()["problems"][0].startswith("record 2/Children/child_details/sex:")
+    assert r.json()["error"] == "1 problem(s) in the records; nothing was stored"
+    assert stored_people(client, "GOOD2", "BAD3") == []

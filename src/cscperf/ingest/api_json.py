@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from cscperf.errors import UserError
+from cscperf.ingest import api_shape
 from cscperf.ingest import values as V
 from cscperf.ingest.core import Delete, Issue, LoadSummary, Parsed, apply_parsed, split_source
 from cscperf.warehouse import TABLES
@@ -82,10 +83,15 @@ def parse_record(record: dict, parsed: Parsed, source: str) -> None:
     if not isinstance(record, dict):
         parsed.rejected.append(Issue(source, "", "ssd_person", "", "", "a record must be a JSON object"))
         return
+    rec = _Record(source, parsed)
+    shape = api_shape.problems(record)
+    for path, rule in shape:  # a wrong type anywhere rejects the whole record: nothing of it is stored
+        rec.reject(path, "ssd_person", path.rsplit("/", 1)[-1].split("[")[0], "", rule)
+    if shape:
+        return
     child = record.get("Children", record)
     if isinstance(child, list) and len(child) == 1:
         child = child[0]
-    rec = _Record(source, parsed)
     if not isinstance(child, dict):
         rec.reject("/Children", "ssd_person", "Children", "", "expected one child object")
         return
@@ -345,6 +351,8 @@ def records_from_text(text: str, source: str) -> list[dict]:
     try:
         data = json.loads(stripped)
         return data if isinstance(data, list) else [data]
+    except RecursionError:
+        raise UserError(f"{source}: JSON nested too deeply to read") from None
     except json.JSONDecodeError as whole:
         records = []
         for n, line in enumerate(text.splitlines(), start=1):

@@ -4,6 +4,11 @@ Send `Authorization: Bearer <token>` (tokens from `cscperf users token NAME`, pe
 users) and a JSON body that is one child record, a list of them, or `{"children": [...]}`. The
 records are loaded in one transaction with the api-json loader, the push is audited, and the latest
 period's figures are recomputed in the background (the dashboard shows them within seconds).
+
+A body that is not UTF-8 JSON is refused with 400, and so is one that is not records; a record of the
+wrong shape (cscperf.ingest.api_shape: a list where one value belongs, `child_details` not an object,
+text that is not valid Unicode, nesting too deep) is refused with 422 naming each record and place,
+and nothing of the push is stored.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from cscperf.errors import UserError
+from cscperf.ingest import api_shape
 from cscperf.web.app import state
 from cscperf.web.live import push_records
 
@@ -22,8 +28,44 @@ MAX_BODY = 20 * 1024 * 1024
 MAX_RECORDS = 5000
 
 
+class BadBody(Exception):
+    """A push refused before anything is stored: the status and what to tell the sender."""
+
+    def __init__(self, status: int, error: str, problems: list[str] | None = None) -> None:
+        super().__init__(error)
+        self.status, self.error, self.problems = status, error, problems
+
+
+def _no_constant(name: str) -> None:
+    raise BadBody(400, f"body: {name} is not JSON")
+
+
+def _parse(raw: bytes) -> list[dict[str, Any]]:
+    """The records of a push body, or BadBody saying what is wrong with it."""
+    try:
+        text = raw.decode("utf-8-sig")  # JSON between systems is UTF-8 (RFC 8259 §8.1); a leading BOM is let pass
+    except UnicodeDecodeError as exc:
+        raise BadBody(400, f"body: not UTF-8 (byte {exc.start} cannot be decoded)") from None
+    try:
+        body = json.loads(text or "null", parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise BadBody(400, f"body: not JSON (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise BadBody(400, "body: JSON nested too deeply") from None
+    try:
+        records = _records(body)
+    except UserError as exc:
+        raise BadBody(400, str(exc)) from None
+    found = [f"record {i}{api_shape.describe(p)}" for i, r in enumerate(records, start=1) for p in api_shape.problems(r)]
+    if found:
+        raise BadBody(422, f"{len(found)} problem(s) in the records; nothing was stored", found)
+    return records
+
+
 def _records(body: Any) -> list[dict[str, Any]]:
-    if isinstance(body, dict) and isinstance(body.get("children"), list):
+    if isinstance(body, dict) and "children" in body:
+        if not isinstance(body["children"], list):
+            raise UserError('body: "children" must be a list of child records')
         body = body["children"]
     if isinstance(body, dict):
         body = [body]
@@ -57,14 +99,13 @@ def install(app: FastAPI) -> None:
         raw = await request.body()
         if len(raw) > MAX_BODY:
             return JSONResponse({"error": "body too large"}, status_code=413)
-        try:
-            records = _records(json.loads(raw or b"null"))
-        except json.JSONDecodeError as exc:
-            return JSONResponse({"error": f"body: not JSON (line {exc.lineno}, column {exc.colno})"}, status_code=400)
-        except UserError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
         from starlette.concurrency import run_in_threadpool
 
+        try:
+            records = await run_in_threadpool(_parse, raw)  # up to 20 MB: keep the event loop free
+        except BadBody as exc:
+            body = {"error": exc.error} | ({"problems": exc.problems} if exc.problems else {})
+            return JSONResponse(body, status_code=exc.status)
         try:
             result = await run_in_threadpool(push_records, st.access, records, user.name)
         except UserError as exc:
