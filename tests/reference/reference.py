@@ -339,7 +339,9 @@ def cp_plans_open_2y_count(d: Data, end: pd.Timestamp) -> pd.DataFrame:
 
 
 def cin_open_episodes(d: Data, end: pd.Timestamp) -> pd.DataFrame:
-    return open_at(d["referrals"], end, start="referral_date", stop="close_date")
+    """Open referrals, leaving out those flagged NFA: they are referrals but not children in need (LAIT 290)."""
+    r = d["referrals"]
+    return open_at(r[r.nfa != "Y"], end, start="referral_date", stop="close_date")
 
 
 def cin_open(d: Data, end: pd.Timestamp) -> pd.DataFrame:

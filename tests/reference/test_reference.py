@@ -225,6 +225,21 @@ def test_children_in_need_open() -> None:
     assert figure(hb, "cin_open", "2025-02-27") == (5, None, 5)  # the day before, Q is still open
 
 
+def test_children_in_need_leave_out_nfa_referrals() -> None:
+    hb = HandBuilt()
+    for pid in ("N", "M", "C"):
+        hb.child(pid)
+    hb.referral("N", "2023-11-01", nfa="Y")  # NFA never closed: a referral, not a child in need
+    hb.referral("M", "2023-12-01", nfa="Y")  # NFA never closed ...
+    hb.referral("M", "2025-01-06")  # ... then an episode of need: M counts once
+    hb.referral("C", "2025-02-03", close="2025-02-03", nfa="Y")  # NFA closed the same day
+    assert figure(hb, "cin_open", "2025-02-28") == (1, None, 1)
+    assert figure(hb, "cin_open_rate", "2025-02-28") == (1, 10000, 1)
+    # Both NFA referrals are over 12 months old at 28 Feb 2025; M's episode of need is 7 weeks old.
+    assert figure(hb, "cin_open_12m_plus", "2025-02-28") == (0, None, 0)
+    assert figure(hb, "cin_open", "2025-01-05") == (0, None, 0)
+
+
 # --- E: looked after -----------------------------------------------------------------------------
 
 
