@@ -13,7 +13,7 @@ import ibis.expr.types as ir
 
 from cscperf.indicators.catalogue.a_front_door import cin_episodes
 from cscperf.indicators.exceptions import exception_rows
-from cscperf.indicators.model import Model, one_period, open_at_period_end, open_end, shared_at_period_ends
+from cscperf.indicators.model import Model, one_period, open_at_period_end, open_end, qualified_flag, shared_at_period_ends
 from cscperf.indicators.registry import Indicator, count, maximum, mean, ratio, share
 
 SOURCE = "indicators.md H; DfE children's social work workforce statistics"
@@ -43,7 +43,7 @@ def workers(m: Model) -> ir.Table:
     return w.select(
         w_id=w.prof_professional_id,
         w_team=w.prof_ext_team_id,
-        qualified=(w.prof_ext_qualified_flag.upper() == "Y").fill_null(False),
+        qualified=qualified_flag(w.prof_ext_qualified_flag).fill_null(False),
         agency=(w.prof_agency_worker_flag.upper() == "Y").fill_null(False),
         w_start=w.prof_ext_start_date,
         w_end=w.prof_ext_end_date,
