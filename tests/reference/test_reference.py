@@ -138,6 +138,27 @@ def test_assessments_45_working_days_from_referral() -> None:
     assert figure(hb, "referrals_to_assessment_pct", "2025-01-31") == (3, 3, 100)
 
 
+def test_a_reassessment_counts_45_working_days_from_its_own_start() -> None:
+    hb = HandBuilt()
+    pid = hb.child("R")
+    rid = hb.referral(pid, "2025-01-02")
+    for start, auth in (("2025-01-03", "2025-01-31"), ("2025-06-02", "2025-08-04"), ("2025-06-16", None)):
+        hb.add(
+            "ssd_cin_assessments",
+            cina_person_id=pid,
+            cina_referral_id=rid,
+            cina_assessment_start_date=start,
+            cina_assessment_auth_date=auth,
+        )
+    # Re-assessment from Mon 2 Jun 2025: 20 working days after it to 30 Jun, 23 in July (43), then Fri 1 Aug (44) and
+    # Mon 4 Aug (45): in time (no bank holiday between). Timed from the referral of 2 Jan it would be late.
+    assert figure(hb, "assessments_45wd_pct", "2025-08-31") == (1, 1, 100)
+    # The one started Mon 16 Jun, still open: 10 working days to 30 Jun, 23 in July (33), 1 Aug (34), 5 + 5 to
+    # Fri 15 Aug (44), Mon 18 Aug the 45th, Tue 19 Aug the 46th (the 25 Aug bank holiday comes after).
+    assert figure(hb, "assessments_open_over_45wd", "2025-08-18") == (0, None, 0)
+    assert figure(hb, "assessments_open_over_45wd", "2025-08-19") == (1, None, 1)
+
+
 # --- C: child protection --------------------------------------------------------------------------
 
 
