@@ -612,16 +612,28 @@ def test_foster_in_house(missing):
 
 def test_three_or_more_social_workers():
     w = Built()
-    for pid in ("w1", "w2", "w3"):
+    for wid, qualified in (("A", "Y"), ("B", "Y"), ("C", "Y"), ("FS", "N")):  # FS: a family support worker
+        w.add("ssd_professionals", prof_professional_id=wid, prof_ext_team_id="T1", prof_ext_qualified_flag=qualified)
+    for pid in ("w1", "w2", "w3", "w4", "w5", "w6"):
         in_care(w, pid, "2022-01-01")
-    # Period end 31 Mar 2024; 12 months from 1 Apr 2023.
-    w.allocate("w1", "A", "T1", "2023-01-01", "2023-04-01")  # ended on the window's first day: counted
+    # Period end Sun 31 Mar 2024; the 12 months start Sat 1 Apr 2023. An end date is the first day no longer allocated.
+    w.allocate("w1", "A", "T1", "2023-01-01", "2023-04-01")  # last allocated 31 Mar 2023, before the 12 months
     w.allocate("w1", "B", "T1", "2023-04-01", "2023-10-01")
     w.allocate("w1", "C", "T1", "2023-10-01")
-    w.allocate("w2", "A", "T1", "2023-01-01", "2023-03-31")  # ended before the window
-    w.allocate("w2", "B", "T1", "2023-03-31", "2023-10-01")
+    w.allocate("w2", "A", "T1", "2023-01-01", "2023-04-02")  # allocated on 1 Apr 2023, the first day: counted
+    w.allocate("w2", "B", "T1", "2023-04-02", "2023-10-01")
     w.allocate("w2", "C", "T1", "2023-10-01")
     w.allocate("w3", "A", "T1", "2023-01-01", "2023-06-01")
     w.allocate("w3", "B", "T1", "2023-06-01", "2023-09-01")
     w.allocate("w3", "A", "T1", "2023-09-01")  # the same worker again: two different workers
-    assert w.figure("cla_social_workers_3plus_pct", "2024-03-31") == (1, 3, pytest.approx(100 / 3))
+    w.allocate("w4", "A", "T1", "2023-05-01", "2023-08-01")
+    w.allocate("w4", "B", "T1", "2023-08-01")
+    w.allocate("w4", "FS", "T1", "2023-09-01")  # not a social worker: two social workers
+    w.allocate("w5", "A", "T1", "2023-05-01", "2023-08-01")
+    w.allocate("w5", "B", "T1", "2023-08-01", "2024-03-31")
+    w.allocate("w5", "C", "T1", "2024-03-31")  # allocated on the period end itself: counted
+    w.allocate("w6", "A", "T1", "2023-05-01", "2023-08-01")
+    w.allocate("w6", "B", "T1", "2023-08-01")
+    w.allocate("w6", "C", "T1", "2023-07-01", "2023-07-01")  # ends the day it starts: allocated on no day
+    # Three or more social workers: w2 and w5, of 6 looked after.
+    assert w.figure("cla_social_workers_3plus_pct", "2024-03-31") == (2, 6, pytest.approx(100 / 3))

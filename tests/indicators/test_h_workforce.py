@@ -138,3 +138,30 @@ def test_vacancy_from_establishment(w):
 def test_workforce_figures_are_for_the_authority(w):
     frame = w.results(["sw_agency_pct"], END)
     assert list(frame.breakdown_value) == [LA]
+
+
+def test_nfa_referrals_are_not_open_cases():
+    """A referral that ended in no further action is not a case (LAIT 290), even while it has no closure date."""
+    w = Built()
+    w.add("ssd_professionals", prof_professional_id="Q1", prof_ext_team_id="T1", prof_ext_qualified_flag="Y")
+
+    def referral(pid, date, nfa):
+        w.add("ssd_cin_episodes", cine_person_id=pid, cine_referral_date=date, cine_referral_nfa=nfa)
+
+    for pid in ("open", "nfa", "nfa_unallocated", "both"):
+        w.child(pid)
+    referral("open", "2024-01-10", "N")
+    w.allocate("open", "Q1", "T1", "2024-01-10")
+    referral("nfa", "2024-02-01", "Y")  # NFA left open and still allocated to Q1: not one of Q1's cases
+    w.allocate("nfa", "Q1", "T1", "2024-02-01")
+    referral("nfa_unallocated", "2023-06-01", "Y")  # NFA left open, never allocated: not an unallocated case
+    referral("both", "2023-09-01", "Y")  # NFA left open ...
+    referral("both", "2024-03-01", "N")  # ... then an episode of need, not allocated: one unallocated case
+    # Q1 holds one case (open): an average and a maximum of 1.
+    assert w.figure("caseload_avg", END) == (1, 1, 1.0)
+    assert w.figure("caseload_max", END) == (1, None, 1)
+    assert w.figure("unallocated_cases", END) == (1, None, 1)
+    # Days since the episode of need's referral, Fri 1 Mar 2024, not since the NFA referral of 1 Sep 2023 (212 days).
+    rows = w.exceptions("unallocated_cases", END)
+    assert list(rows.person_id) == ["both"]
+    assert (rows.due_date[0], rows.days_overdue[0]) == (d("2024-03-01"), 30)

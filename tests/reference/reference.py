@@ -219,10 +219,28 @@ def assessments_completed(d: Data) -> pd.DataFrame:
     return pd.DataFrame({"la": a.la, "date": a.auth_date})
 
 
-def assessments_45wd(d: Data) -> pd.DataFrame:
+def assessments_with_clock(d: Data) -> pd.DataFrame:
+    """Assessments with `clock`, the day the 45 working days count from. The first assessment of a referral (earliest
+    start) counts from the referral date; any later one from its own start date. No referral: its start date."""
     a = d["assessments"].merge(d["referrals"][["referral_id", "referral_date"]], on="referral_id", how="left")
+    a = a.sort_values(["start_date", "assessment_id"], na_position="last")
+    later = a.referral_id.notna() & a.duplicated("referral_id")
+    clock = []
+    for is_later, start, referred in zip(later, a.start_date, a.referral_date, strict=True):
+        if is_later and pd.notna(start):
+            clock.append(start)
+        elif pd.notna(referred):
+            clock.append(referred)
+        else:
+            clock.append(start)
+    a["clock"] = pd.to_datetime(pd.Series(clock, index=a.index))
+    return a
+
+
+def assessments_45wd(d: Data) -> pd.DataFrame:
+    a = assessments_with_clock(d)
     a = a[a.auth_date.notna()]
-    return pd.DataFrame({"la": a.la, "date": a.auth_date, "met": d.cal.wd(a.referral_date, a.auth_date) <= 45})
+    return pd.DataFrame({"la": a.la, "date": a.auth_date, "met": d.cal.wd(a.clock, a.auth_date) <= 45})
 
 
 def s47_enquiries(d: Data) -> pd.DataFrame:
@@ -319,9 +337,8 @@ def eh_open(d: Data, end: pd.Timestamp) -> pd.DataFrame:
 
 
 def assessments_open_over_45wd(d: Data, end: pd.Timestamp) -> pd.DataFrame:
-    a = d["assessments"].merge(d["referrals"][["referral_id", "referral_date"]], on="referral_id", how="left")
-    a = open_at(a, end, stop="auth_date")
-    return a[d.cal.wd(a.referral_date, end.date()) > 45][["la"]]
+    a = open_at(assessments_with_clock(d), end, stop="auth_date")
+    return a[d.cal.wd(a.clock, end.date()) > 45][["la"]]
 
 
 def cp_plans_open(d: Data, end: pd.Timestamp) -> pd.DataFrame:
@@ -339,7 +356,9 @@ def cp_plans_open_2y_count(d: Data, end: pd.Timestamp) -> pd.DataFrame:
 
 
 def cin_open_episodes(d: Data, end: pd.Timestamp) -> pd.DataFrame:
-    return open_at(d["referrals"], end, start="referral_date", stop="close_date")
+    """Open referrals, leaving out those flagged NFA: they are referrals but not children in need (LAIT 290)."""
+    r = d["referrals"]
+    return open_at(r[r.nfa != "Y"], end, start="referral_date", stop="close_date")
 
 
 def cin_open(d: Data, end: pd.Timestamp) -> pd.DataFrame:

@@ -138,6 +138,27 @@ def test_assessments_45_working_days_from_referral() -> None:
     assert figure(hb, "referrals_to_assessment_pct", "2025-01-31") == (3, 3, 100)
 
 
+def test_a_reassessment_counts_45_working_days_from_its_own_start() -> None:
+    hb = HandBuilt()
+    pid = hb.child("R")
+    rid = hb.referral(pid, "2025-01-02")
+    for start, auth in (("2025-01-03", "2025-01-31"), ("2025-06-02", "2025-08-04"), ("2025-06-16", None)):
+        hb.add(
+            "ssd_cin_assessments",
+            cina_person_id=pid,
+            cina_referral_id=rid,
+            cina_assessment_start_date=start,
+            cina_assessment_auth_date=auth,
+        )
+    # Re-assessment from Mon 2 Jun 2025: 20 working days after it to 30 Jun, 23 in July (43), then Fri 1 Aug (44) and
+    # Mon 4 Aug (45): in time (no bank holiday between). Timed from the referral of 2 Jan it would be late.
+    assert figure(hb, "assessments_45wd_pct", "2025-08-31") == (1, 1, 100)
+    # The one started Mon 16 Jun, still open: 10 working days to 30 Jun, 23 in July (33), 1 Aug (34), 5 + 5 to
+    # Fri 15 Aug (44), Mon 18 Aug the 45th, Tue 19 Aug the 46th (the 25 Aug bank holiday comes after).
+    assert figure(hb, "assessments_open_over_45wd", "2025-08-18") == (0, None, 0)
+    assert figure(hb, "assessments_open_over_45wd", "2025-08-19") == (1, None, 1)
+
+
 # --- C: child protection --------------------------------------------------------------------------
 
 
@@ -223,6 +244,21 @@ def test_children_in_need_open() -> None:
     assert figure(hb, "cin_open", "2025-02-28") == (4, None, 4)
     assert figure(hb, "cin_open_12m_plus", "2025-02-28") == (2, None, 2)
     assert figure(hb, "cin_open", "2025-02-27") == (5, None, 5)  # the day before, Q is still open
+
+
+def test_children_in_need_leave_out_nfa_referrals() -> None:
+    hb = HandBuilt()
+    for pid in ("N", "M", "C"):
+        hb.child(pid)
+    hb.referral("N", "2023-11-01", nfa="Y")  # NFA never closed: a referral, not a child in need
+    hb.referral("M", "2023-12-01", nfa="Y")  # NFA never closed ...
+    hb.referral("M", "2025-01-06")  # ... then an episode of need: M counts once
+    hb.referral("C", "2025-02-03", close="2025-02-03", nfa="Y")  # NFA closed the same day
+    assert figure(hb, "cin_open", "2025-02-28") == (1, None, 1)
+    assert figure(hb, "cin_open_rate", "2025-02-28") == (1, 10000, 1)
+    # Both NFA referrals are over 12 months old at 28 Feb 2025; M's episode of need is 7 weeks old.
+    assert figure(hb, "cin_open_12m_plus", "2025-02-28") == (0, None, 0)
+    assert figure(hb, "cin_open", "2025-01-05") == (0, None, 0)
 
 
 # --- E: looked after -----------------------------------------------------------------------------

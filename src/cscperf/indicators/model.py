@@ -169,8 +169,11 @@ class Model:
         return self._shared("allocations", self._allocations)
 
     def _allocations(self) -> ir.Table:
+        """Allocations (end date exclusive: the first day no longer allocated), with `social_worker` (see
+        `allocated_social_worker`)."""
         i = self.table("ssd_involvements")
-        prof = self.table("ssd_professionals").select(_prof_id="prof_professional_id", _prof_team="prof_ext_team_id")
+        p = self.table("ssd_professionals")
+        prof = p.select(_prof_id=p.prof_professional_id, _prof_team=p.prof_ext_team_id, _prof_flag=p.prof_ext_qualified_flag)
         i = i.left_join(prof, i.invo_professional_id == prof._prof_id)
         return i.select(
             alloc_person_id=i.invo_person_id,
@@ -178,6 +181,7 @@ class Model:
             team_id=ibis.coalesce(i.invo_professional_team, i._prof_team),
             alloc_start=i.invo_involvement_start_date,
             alloc_end=i.invo_involvement_end_date,
+            social_worker=allocated_social_worker(i._prof_flag, i.invo_professional_role_id),
         )
 
     def allocated_at(self, t: ir.Table, date_col: str = "ref_date", unique_by: tuple[str, ...] | None = None) -> ir.Table:
@@ -195,7 +199,7 @@ class Model:
         group = [j[c] for c in unique_by] if unique_by else [j._row]
         rank = ibis.row_number().over(group_by=group, order_by=[ibis.desc(j.alloc_start), ibis.desc(j.worker_id)])
         j = j.mutate(_rank=rank)
-        drop = ["_rank", "alloc_person_id", "alloc_start", "alloc_end"] + ([] if unique_by else ["_row"])
+        drop = ["_rank", "alloc_person_id", "alloc_start", "alloc_end", "social_worker"] + ([] if unique_by else ["_row"])
         return j.filter(j._rank == 0).drop(*drop)
 
     # --- children looked after ----------------------------------------------------------------
@@ -250,6 +254,20 @@ class Model:
             pl_type=p.clap_cla_placement_type,
             provider=p.clap_cla_placement_provider,
         )
+
+
+def qualified_flag(flag: ir.StringValue) -> ir.BooleanValue:
+    """prof_ext_qualified_flag: true for Y (a registered, qualified social worker), false for N, null if not recorded."""
+    f = flag.strip().upper()
+    return ibis.cases((f == "Y", True), (f == "N", False), else_=ibis.null("boolean"))
+
+
+def allocated_social_worker(flag: ir.StringValue, role: ir.StringValue) -> ir.BooleanValue:
+    """Whether an allocation is to a social worker: the worker's own record decides (prof_ext_qualified_flag); where
+    it has no flag (no ssd_professionals row, as for SSDA903 SW_EPISODES, which list only social workers), the
+    involvement role does ('Allocated Social Worker'). Annex A and API workers carry neither, so they are not."""
+    named = role.upper().contains("SOCIAL WORKER")
+    return ibis.coalesce(qualified_flag(flag), named).fill_null(False)
 
 
 @shared_at_period_ends

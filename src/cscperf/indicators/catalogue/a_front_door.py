@@ -41,6 +41,13 @@ def referrals(m: Model) -> ir.Table:
     )
 
 
+def cin_episodes(m: Model) -> ir.Table:
+    """Referrals that are episodes of need: those that ended in no further action are not (DfE: NFA referrals count as
+    referrals but are excluded from the children in need population, LAIT 290), even when left open on the record."""
+    r = referrals(m)
+    return r.filter(~r.nfa.fill_null(False))
+
+
 def rereferral_flags(m: Model) -> ir.Table:
     """Referrals with `met` = the same child had an earlier referral in the 12 months before it."""
     r = referrals(m)

@@ -7,7 +7,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from cscperf.indicators.catalogue.a_front_door import referrals
+from cscperf.indicators.catalogue.a_front_door import cin_episodes
 from cscperf.indicators.catalogue.c_child_protection import cp_plans
 from cscperf.indicators.exceptions import exception_rows, with_status
 from cscperf.indicators.model import (
@@ -23,6 +23,12 @@ from cscperf.indicators.model import (
 from cscperf.indicators.registry import Indicator, count, rate, share
 
 SOURCE = "statutory-definitions.md §2.1; CIN census guide (case status)"
+SRC_OPEN = f"{SOURCE}; LAIT 290 (NFA referrals are not children in need)"
+NFA_NOTE = (
+    "A referral flagged no further action (cine_referral_nfa = Y: CIN census ReferralNFA, API "
+    "referral_no_further_action_flag, Annex A list 3 'Referral NFA?') is not an episode of need, so it is not counted "
+    "even while it has no closure date; the same child with another, non-NFA episode open counts once for that episode."
+)
 STATUS_ORDER = ("looked after", "child protection plan", "child in need plan", "other")
 
 
@@ -38,8 +44,8 @@ def cin_plans(m: Model) -> ir.Table:
 
 @shared_at_period_ends
 def open_cin_with_status(m: Model, periods: ir.Table) -> ir.Table:
-    """Open CIN episodes at each period end with the child's status, in the CIN census order."""
-    rows = open_at_period_end(referrals(m), periods, "referral_date", "close_date")
+    """Open CIN episodes (not NFA referrals) at each period end with the child's status, in the CIN census order."""
+    rows = open_at_period_end(cin_episodes(m), periods, "referral_date", "close_date")
     # The child's first status in STATUS_ORDER: each stock gives its rank, and the lowest wins.
     stocks = (
         m.cla_open_at(periods),
@@ -95,9 +101,11 @@ INDICATORS = [
         snapshot=True,
         measure=count(open_cin_with_status, distinct_children=True),
         breakdowns=("la", "team", "worker", "age_band", "sex", "ethnicity_group", "disability", "status"),
-        rule="Children with an open CIN episode at the period end. Status (one each, in this order): looked after, "
-        "child protection plan, child in need plan, other (assessment or in progress).",
-        source=SOURCE,
+        rule="Children with an open CIN episode at the period end (referral date on or before it, no closure date or one "
+        "after it), not counting referrals that ended in no further action. Status (one each, in this order): looked "
+        "after, child protection plan, child in need plan, other (assessment or in progress).",
+        source=SRC_OPEN,
+        notes=NFA_NOTE,
     ),
     Indicator(
         id="cin_open_rate",
@@ -108,8 +116,9 @@ INDICATORS = [
         snapshot=True,
         measure=rate("cin_open"),
         variant_of="cin_open",
-        rule="Children with an open CIN episode at the period end per 10,000 children aged 0-17.",
-        source=SOURCE,
+        rule="Children with an open CIN episode (not an NFA referral) at the period end per 10,000 children aged 0-17.",
+        source=SRC_OPEN,
+        notes=NFA_NOTE,
     ),
     Indicator(
         id="cin_open_12m_plus",
@@ -120,8 +129,10 @@ INDICATORS = [
         snapshot=True,
         measure=count(_open_12m),
         exceptions=_open_12m_list,
-        rule="Open CIN episodes (status child in need plan or other) with referral date 12 months or more before the period end.",
-        source=SOURCE,
+        rule="Open CIN episodes (status child in need plan or other; not NFA referrals) with referral date 12 months or "
+        "more before the period end.",
+        source=SRC_OPEN,
+        notes=NFA_NOTE,
     ),
     Indicator(
         id="cin_visits_in_timescale_pct",

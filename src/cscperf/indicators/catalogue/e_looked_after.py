@@ -480,11 +480,11 @@ def _foster_in_house(m: Model, periods: ir.Table) -> ir.Table:
 
 def _social_workers(m: Model, periods: ir.Table) -> ir.Table:
     rows = m.cla_open_at(periods)
-    a = m.allocations.select(_apid="alloc_person_id", _worker="worker_id", _astart="alloc_start", _aend="alloc_end")
-    j = rows.left_join(
-        a,
-        (rows.person_id == a._apid) & (a._astart <= rows.period_end) & (open_end(a._aend) >= window_start(rows.period_end, 12)),
-    )
+    a = m.allocations
+    a = a.filter(a.social_worker).select(_apid="alloc_person_id", _worker="worker_id", _astart="alloc_start", _aend="alloc_end")
+    # Allocated on at least one day of the 12 months: the end date is the first day no longer allocated.
+    first_day = ibis.greatest(a._astart, window_start(rows.period_end, 12))
+    j = rows.left_join(a, (rows.person_id == a._apid) & (a._astart <= rows.period_end) & (open_end(a._aend) > first_day))
     g = j.group_by(["basis", "period_start", "period_end", "person_id", "ref_date"]).aggregate(workers=j._worker.nunique())
     return g.mutate(met=g.workers >= 3)
 
@@ -769,12 +769,17 @@ INDICATORS = [
         polarity="low",
         snapshot=True,
         measure=share(_social_workers),
-        numerator="Children with 3 or more different allocated workers in the 12 months to the period end",
+        numerator="Children with 3 or more different allocated social workers in the 12 months to the period end",
         denominator="Children looked after at the period end",
         rule="Of children looked after at the period end, those who had 3 or more different allocated social workers in "
         "the 12 months to the period end.",
-        source=SRC_STABILITY,
-        notes="Allocations from ssd_involvements overlapping the 12 months (ending on or after their first day), whether "
-        "or not the child was looked after then; the same worker allocated twice counts once.",
+        source=f"{SRC_STABILITY} (other stability measures: social worker instability, from the SSDA903 SW episodes)",
+        notes="Allocations from ssd_involvements to a social worker: the worker's ssd_professionals record is flagged "
+        "qualified (prof_ext_qualified_flag = Y), or, where it has no flag (SSDA903 SW_EPISODES load no worker records), "
+        "the involvement role names a social worker ('Allocated Social Worker'); other workers (family support, "
+        "personal advisers, and Annex A or API workers with no flag) do not count. An allocation counts if the child was "
+        "allocated on a day of the 12 months, whether or not looked after then: it starts on or before the period end "
+        "and its end date, the first day no longer allocated (as for caseloads and breakdowns), is after the window's "
+        "first day and after its own start. The same worker allocated twice counts once.",
     ),
 ]

@@ -11,14 +11,18 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from cscperf.indicators.catalogue.a_front_door import referrals
+from cscperf.indicators.catalogue.a_front_door import cin_episodes
 from cscperf.indicators.exceptions import exception_rows
-from cscperf.indicators.model import Model, one_period, open_at_period_end, open_end, shared_at_period_ends
+from cscperf.indicators.model import Model, one_period, open_at_period_end, open_end, qualified_flag, shared_at_period_ends
 from cscperf.indicators.registry import Indicator, count, maximum, mean, ratio, share
 
 SOURCE = "indicators.md H; DfE children's social work workforce statistics"
 WORKER_BREAKDOWNS = ("la", "team")
 CHILD_ONLY = ("la", "age_band", "sex", "ethnicity_group", "disability")
+OPEN_CASES = (
+    "Open cases are children with an open CIN episode at the period end; a referral that ended in no further action "
+    "(cine_referral_nfa = Y) is not a case even while it has no closure date (statutory-definitions.md §2.1, LAIT 290)."
+)
 
 
 def _sole_la(m: Model) -> ir.Table:
@@ -39,7 +43,7 @@ def workers(m: Model) -> ir.Table:
     return w.select(
         w_id=w.prof_professional_id,
         w_team=w.prof_ext_team_id,
-        qualified=(w.prof_ext_qualified_flag.upper() == "Y").fill_null(False),
+        qualified=qualified_flag(w.prof_ext_qualified_flag).fill_null(False),
         agency=(w.prof_agency_worker_flag.upper() == "Y").fill_null(False),
         w_start=w.prof_ext_start_date,
         w_end=w.prof_ext_end_date,
@@ -68,9 +72,9 @@ def _worker_rows(t: ir.Table, **extra: ir.Value) -> ir.Table:
 
 @shared_at_period_ends
 def open_children(m: Model, periods: ir.Table) -> ir.Table:
-    """Children open to children's social care at each period end (an open CIN episode), one row each, with the
-    earliest open referral."""
-    rows = open_at_period_end(referrals(m), periods, "referral_date", "close_date")
+    """Children open to children's social care at each period end (an open CIN episode, not an NFA referral), one
+    row each, with the earliest open referral."""
+    rows = open_at_period_end(cin_episodes(m), periods, "referral_date", "close_date")
     rank = ibis.row_number().over(group_by=[rows.basis, rows.period_end, rows.person_id], order_by=[rows.referral_date, rows.referral_id])
     rows = rows.mutate(_rank=rank)
     return rows.filter(rows._rank == 0).select(
@@ -203,10 +207,10 @@ INDICATORS = [
         breakdowns=WORKER_BREAKDOWNS,
         numerator="Children open to children's social care at the period end allocated to a qualified social worker",
         denominator="Qualified social workers in post holding at least one case",
-        rule="Children open to children's social care (an open CIN episode) at the period end with an allocated "
-        "qualified social worker, divided by the number of such workers holding at least one case.",
+        rule="Children open to children's social care (an open CIN episode, not an NFA referral) at the period end with "
+        "an allocated qualified social worker, divided by the number of such workers holding at least one case.",
         source=SOURCE,
-        notes="A worker counts under their own team (prof_ext_team_id, else the allocation's team) with all the "
+        notes=f"{OPEN_CASES} A worker counts under their own team (prof_ext_team_id, else the allocation's team) with all the "
         "children allocated to them, so a worker holding cases for two teams is one worker with one caseload. "
         "Allocations to a worker who left on or before the period end do not count. A child with two qualified "
         "workers counts once, for the latest allocated.",
@@ -237,9 +241,10 @@ INDICATORS = [
         measure=count(_unallocated, distinct_children=True),
         exceptions=_unallocated_list,
         breakdowns=CHILD_ONLY,
-        rule="Children open to children's social care at the period end with no allocated worker.",
+        rule="Children open to children's social care (an open CIN episode, not an NFA referral) at the period end with "
+        "no allocated worker.",
         source=SOURCE,
-        notes="An allocation current at the period end to a worker whose end date is on or before it does not count "
+        notes=f"{OPEN_CASES} An allocation current at the period end to a worker whose end date is on or before it does not count "
         "(the child is unallocated); any worker counts, qualified or not. Exceptions list every unallocated child as "
         "overdue from the earliest open referral, so days overdue are the days since referral.",
     ),
