@@ -7,6 +7,7 @@ import datetime as dt
 import duckdb
 import pytest
 
+from cscperf.indicators import compute, month_ends
 from cscperf.synth.generator import build_warehouse
 
 pytestmark = pytest.mark.slow
@@ -92,3 +93,68 @@ def test_children_in_need_at_31_march(pb, start, end):
     # Peterborough's published children in need at 31 March 2023-2025: 1,746, 2,282 and 2,389 (CIN census, table B1).
     cin = children_open_on(pb, "ssd_cin_episodes", "cine_person_id", "cine_referral_date", "cine_close_date", end)
     assert 1_700 <= cin <= 2_450
+
+
+# Practice against published ranges (sources beside the settings in cscperf.synth.cla): visits and reviews in
+# timescale 85-95 %, annual health assessments 85-92 %, dental checks 70-85 %, initial health assessments within 20
+# working days 30-50 %. Visits and reviews are checked every month (an authority reports them monthly), the OC2 and
+# IHA figures at each 31 March, as DfE publishes them.
+RANGES = {
+    "cla_visits_in_timescale_pct": (85, 95),
+    "cla_reviews_in_timescale_pct": (85, 95),
+    "cla_health_assessment_pct": (85, 92),
+    "cla_dental_check_pct": (70, 85),
+    "cla_iha_20wd_pct": (30, 50),
+}
+MONTHLY = ["cla_visits_in_timescale_pct", "cla_reviews_in_timescale_pct"]
+
+
+@pytest.fixture(scope="module")
+def practice(pb):
+    # 25 month ends: the last two years and the 31 March before them
+    return compute(pb, month_ends(END, 25), bases=("month", "year"), breakdowns=("la",), ids=list(RANGES))
+
+
+@pytest.mark.parametrize("indicator", MONTHLY)
+def test_visits_and_reviews_in_timescale_every_month(practice, indicator):
+    rows = practice[(practice.indicator_id == indicator) & (practice.basis == "month")]
+    low, high = RANGES[indicator]
+    assert len(rows) == 25
+    outside = rows[(rows.value < low) | (rows.value > high)]
+    assert outside.empty, outside[["period_end", "numerator", "denominator", "value"]]
+
+
+@pytest.mark.parametrize("year_end", [dt.date(2023, 3, 31), dt.date(2024, 3, 31), END])
+@pytest.mark.parametrize("indicator", list(RANGES))
+def test_practice_at_31_march(practice, indicator, year_end):
+    row = practice[(practice.indicator_id == indicator) & (practice.basis == "year") & (practice.period_end == year_end)]
+    low, high = RANGES[indicator]
+    assert len(row) == 1 and low <= row.value.iloc[0] <= high, row
+
+
+def test_most_placements_needing_weekly_visits_get_them(pb):
+    """Regulation 28's weekly visits (placed with parents P1, foster placements U4-U6, interim care order C1): seen at
+    most 7 days apart from the start until a visit on or after day 28 (20 working days) in at least 85 % of the
+    placements that lasted 35 days or more (the generator gives 95 % the weekly schedule)."""
+    placements, weekly = pb.execute(
+        """WITH pl AS (
+             SELECT p.clap_cla_placement_id AS id, p.clap_person_id AS person, p.clap_cla_placement_start_date AS s,
+                    coalesce(p.clap_cla_placement_end_date, DATE '9999-12-31') AS e
+             FROM ssd_cla_placement p JOIN ssd_cla_episodes x ON x.clae_cla_placement_id = p.clap_cla_placement_id
+               AND x.clae_cla_episode_start_date = p.clap_cla_placement_start_date
+             WHERE p.clap_cla_placement_type IN ('P1', 'U4', 'U5', 'U6') OR x.clae_ext_legal_status = 'C1'),
+           eligible AS (SELECT DISTINCT * FROM pl WHERE s >= ? AND s + 35 <= least(e, ?)),
+           seen AS (
+             SELECT e.id, e.s, v.clav_cla_visit_date AS d FROM eligible e LEFT JOIN ssd_cla_visits v
+               ON v.clav_person_id = e.person AND v.clav_cla_visit_seen = 'Y'
+              AND v.clav_cla_visit_date > e.s AND v.clav_cla_visit_date < e.e),
+           gaps AS (
+             SELECT id, d, coalesce(lag(d) OVER (PARTITION BY id ORDER BY d), s) AS prev, s FROM seen)
+         SELECT count(DISTINCT id),
+                count(DISTINCT id) FILTER (WHERE id NOT IN (
+                  SELECT id FROM gaps WHERE prev < s + 28 AND (d IS NULL OR d - prev > 7)))
+         FROM gaps""",
+        [dt.date(2022, 4, 1), END],
+    ).fetchone()
+    assert placements >= 300
+    assert weekly >= 0.85 * placements

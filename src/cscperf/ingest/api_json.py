@@ -4,6 +4,8 @@
 `POST /api/v1/children`; `parse` reads files holding one record, a list of records, or JSON lines.
 Names, postcodes of the child and free text are never stored: the mapping below does not read them.
 `purge: true` on the child deletes the child and every row about them; on an item it deletes that item.
+Looked-after placements are read as SSDA903 episodes and their periods of care derived by the 903 rules
+(`cla_periods`); a record listing social care episodes replaces the child's looked-after rows.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ import json
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from cscperf.errors import UserError
-from cscperf.ingest import api_shape
+from cscperf.ingest import api_shape, cla_periods
 from cscperf.ingest import values as V
 from cscperf.ingest.core import Delete, Issue, LoadSummary, Parsed, apply_parsed, split_source
 from cscperf.warehouse import TABLES
 
 FMT = "api-json"
+# Placement items wait here (child -> 903-shaped episode rows) until `_frames` derives the looked-after tables.
+CLA_STAGE = "_cla_episodes"
+LOOKED_AFTER_TABLES = ("ssd_cla_episodes", "ssd_cla_placement", "ssd_legal_status")
 
 
 def person_column(table_name: str) -> str | None:
@@ -126,8 +132,19 @@ def parse_record(record: dict, parsed: Parsed, source: str) -> None:
                 "csdq_sdq_score": sdq.get("score"),
             },
         )
+    if isinstance(child.get("social_care_episodes"), list):
+        _replace_looked_after(rec, child_id)
     for path, ep in rec.items(child, "social_care_episodes", "/Children", "ssd_cin_episodes", "social_care_episode_id", "cine_referral_id"):
         _episode(rec, child_id, str(ep["social_care_episode_id"]), ep, path)
+
+
+def _replace_looked_after(rec: _Record, child_id: str) -> None:
+    """A record listing social care episodes carries the child's whole looked-after history (one record per child):
+    its periods of care are derived afresh, so the child's earlier episode, placement and legal-status rows go
+    (a later record for the same child in one file wins)."""
+    for table in LOOKED_AFTER_TABLES:
+        rec.parsed.deletes.append(Delete(table, person_column(table) or "", [child_id]))
+    rec.parsed.frames.setdefault(CLA_STAGE, {})[child_id] = []  # type: ignore[index]
 
 
 def _details(rec: _Record, child_id: str, d: dict, la: str | None) -> None:
@@ -266,35 +283,31 @@ def _episode(rec: _Record, child: str, ref: str, ep: dict, path: str) -> None:
 
 
 def _placement(rec: _Record, child: str, ref: str, c: dict, path: str) -> None:
-    """A placement, and the looked-after episode it implies (start/end reasons are 903 RNE/REC)."""
+    """Stage a placement item as an SSDA903 episode (start/end reasons are RNE/REC); `_frames` derives the periods of
+    care, placements and legal status from the child's whole list. `legal_status` (903 LS) is not in the DfE v0.7
+    specification; it is kept when a sender adds it, since short breaks (V3/V4) can be told apart only by it."""
     pid = str(c["child_looked_after_placement_id"])
-    rec.row(
-        "ssd_cla_placement",
-        path,
+    rec.parsed.frames[CLA_STAGE][child].append(  # type: ignore[index]
         {
-            "clap_cla_placement_id": pid,
-            "clap_cla_placement_start_date": c.get("start_date"),
-            "clap_cla_placement_type": V.clean_code(c.get("placement_type")),
-            "clap_cla_placement_end_date": c.get("end_date"),
-            "clap_cla_placement_change_reason": V.clean_code(c.get("change_reason")),
-            "clap_person_id": child,
-            "clap_cla_id": f"{ref}:CLA",
-        },
-    )
-    rec.row(
-        "ssd_cla_episodes",
-        path,
-        {
-            "clae_cla_episode_id": pid,
-            "clae_person_id": child,
-            "clae_cla_episode_start_date": c.get("start_date"),
-            "clae_cla_episode_start_reason": V.clean_code(c.get("start_reason")),
-            "clae_cla_episode_ceased_date": c.get("end_date"),
-            "clae_cla_episode_ceased_reason": V.clean_code(c.get("end_reason")),
-            "clae_cla_id": f"{ref}:CLA",
-            "clae_referral_id": ref,
-            "clae_cla_placement_id": pid,
-        },
+            "CHILD": child,
+            "DECOM": c.get("start_date"),
+            "RNE": V.clean_code(c.get("start_reason")),
+            "LS": V.clean_code(c.get("legal_status")),
+            "CIN": None,
+            "PLACE": V.clean_code(c.get("placement_type")),
+            "PLACE_PROVIDER": None,
+            "DEC": c.get("end_date"),
+            "REC": V.clean_code(c.get("end_reason")),
+            "REASON_PLACE_CHANGE": V.clean_code(c.get("change_reason")),
+            "PL_POST": None,  # the carer's postcode is not stored from the API
+            "URN": None,
+            "ref": ref,
+            "episode_id": pid,
+            "period_key": f"{child}:CLA:{pid}",
+            "placement_key": pid,
+            "legal_key": f"{pid}:LS",
+            "_source": f"{rec.source}{path}",
+        }
     )
 
 
@@ -311,7 +324,7 @@ def _single(rec: _Record, child: str, ref: str, ep: dict, path: str) -> None:
                 {
                     "perm_table_id": f"{ref}:PERM",
                     "perm_person_id": child,
-                    "perm_cla_id": f"{ref}:CLA",
+                    "perm_cla_id": None,  # set by `_frames` from the derived periods of care
                     "perm_adm_decision_date": adoption.get("initial_decision_date"),
                     "perm_matched_date": adoption.get("matched_date"),
                     "perm_placed_for_adoption_date": adoption.get("placed_date"),
@@ -336,11 +349,47 @@ def _single(rec: _Record, child: str, ref: str, ep: dict, path: str) -> None:
 
 
 def _frames(parsed: Parsed) -> Parsed:
-    """Turn the row lists collected by `_Record` into DataFrames."""
-    import pandas as pd
-
+    """Turn the row lists collected by `_Record` into DataFrames, deriving the looked-after tables."""
+    stage: dict[str, list[dict]] = parsed.frames.pop(CLA_STAGE, {})  # type: ignore[assignment]
     parsed.frames = {t: pd.DataFrame(rows, dtype=object) for t, rows in parsed.frames.items()}  # type: ignore[arg-type]
+    rows = [row for child_rows in stage.values() for row in child_rows]
+    if rows:
+        derived = _looked_after(pd.DataFrame(rows, dtype=object), parsed)
+        if derived is not None:
+            periods = derived.pop("_periods")
+            parsed.frames.update(derived)
+            if "ssd_permanence" in parsed.frames:
+                _link_permanence(parsed.frames["ssd_permanence"], periods)
     return parsed
+
+
+def _looked_after(e: pd.DataFrame, parsed: Parsed) -> dict[str, pd.DataFrame] | None:
+    """Episodes, periods of care, placements and legal status by the SSDA903 rules (`cla_periods`); items with an
+    unreadable date or no start date are quarantined first, as the 903 loader does."""
+    for col, field in (("DECOM", "clae_cla_episode_start_date"), ("DEC", "clae_cla_episode_ceased_date")):
+        dates, bad = V.parse_date_series(e[col])
+        missing = dates.isna() & ~bad if col == "DECOM" else pd.Series(False, index=e.index)
+        for i in e.index[bad | missing]:
+            rule = V.DATE_RULE if bad[i] else "start date is empty; the periods of care cannot be placed without it"
+            source, location = split_source(e.at[i, "_source"])
+            raw = {k: e.at[i, k] for k in ("episode_id", "DECOM", "DEC", "RNE", "REC")}
+            parsed.rejected.append(Issue(source, location, "ssd_cla_episodes", field, str(e.at[i, col] or ""), rule, raw))
+        e = e[~(bad | missing)].assign(**{col: dates[~(bad | missing)]})
+    if e.empty:
+        return None
+    derived = cla_periods.derive(e, parsed)
+    episodes, ordered = derived["ssd_cla_episodes"], derived.pop("_episodes")
+    episodes["clae_referral_id"] = ordered["ref"].to_numpy()
+    legal = derived["ssd_legal_status"]
+    derived["ssd_legal_status"] = legal[legal["lega_legal_status"].notna()]  # only where the payload carries it
+    return derived
+
+
+def _link_permanence(perm: pd.DataFrame, periods: pd.DataFrame) -> None:
+    """Each adoption record's period of care: the child's latest starting on or before its first known date."""
+    first = perm["perm_adm_decision_date"].fillna(perm["perm_matched_date"]).fillna(perm["perm_placed_for_adoption_date"])
+    dates, _ = V.parse_date_series(first)
+    perm["perm_cla_id"] = cla_periods.period_of(pd.DataFrame({"CHILD": perm["perm_person_id"], "_d": dates}), "_d", periods, within=False)
 
 
 def records_from_text(text: str, source: str) -> list[dict]:

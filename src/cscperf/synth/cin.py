@@ -503,23 +503,43 @@ def visits(
     gap_p: list[float],
     not_seen: float,
     in_days: bool = False,
+    weekly_until: np.ndarray | None = None,
+    rearranged: bool = False,
 ) -> None:
-    """Statutory visits from start to limit at working-day (or calendar-day) gaps; a few not seen, with a reason."""
+    """Statutory visits from start to limit at working-day (or calendar-day) gaps; a few not seen, with a reason.
+
+    `weekly_until` (calendar days only): visits at most 7 days apart until one falls on or after that date, then the
+    usual gaps. `rearranged`: a visit where the child was not seen is followed by one where they were, 1-4 days later, so the
+    schedule holds."""
     rng = ctx.rng
     lo = min(g[0] for g in gaps)
     span = (limit - start).astype(int)
     n_max = np.maximum(span // (lo if in_days else max(lo - 1, 1) * 7 // 5 + 1) + 2, 1).astype("int64")
+    if weekly_until is not None:
+        assert in_days, "weekly visits are scheduled in calendar days"
+        weekly_span = (weekly_until - start).astype(int)
+        n_max += np.maximum(weekly_span // 4 + 1, 0)
     owner, k = group_offsets(n_max)
     which = choice(rng, owner.size, gap_p)
     bounds = np.array(gaps)
     gap = rng.integers(bounds[which, 0], bounds[which, 1])
     gap = np.where(k == 0, rng.integers(1, 6, owner.size), gap)  # first visit within a week of the start
+    if weekly_until is not None:
+        weekly = np.where(k == 0, gap, rng.integers(4, 8, owner.size))
+        before = group_cumsum(weekly, owner) - weekly  # days from the start to the previous visit
+        gap = np.where(before < weekly_span[owner], weekly, gap)  # a prefix of each schedule, as `before` only grows
     cum = group_cumsum(gap, owner)
     date = start[owner] + days(cum) if in_days else add_wd(start[owner], cum)
     keep = (date <= limit[owner]) & (date <= ctx.end)
     owner, date = owner[keep], date[keep]
+    seen = rng.random(owner.size) >= not_seen
+    if rearranged:
+        # The scheduled visit happened; the attempt 1-4 days before it, where the child was not seen, is added.
+        o2 = owner[~seen]
+        d2 = date[~seen] - days(rng.integers(1, 5, o2.size))
+        ok = d2 > start[o2]
+        owner, date, seen = np.r_[owner, o2[ok]], np.r_[date, d2[ok]], np.r_[np.ones(seen.size, bool), np.zeros(int(ok.sum()), bool)]
     n = owner.size
-    seen = rng.random(n) >= not_seen
     older = age_at(dob[owner], date) >= 4
     la = ctx.la_of(person[owner])
     reason = codes(NOT_SEEN, np.where(seen, -1, rng.integers(0, len(NOT_SEEN), n)))
