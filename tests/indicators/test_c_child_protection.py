@@ -1,8 +1,14 @@
 """Section C: child protection, on hand-built cases."""
 
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
 import pytest
 
-from tests.indicators.builder import Built, d
+from cscperf.ingest import parser_for
+from cscperf.ingest.core import run_load
+from tests.indicators.builder import LA, Built, d
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +53,121 @@ def test_icpc_to_plan(conferences):
 def test_s47_to_icpc(conferences):
     # Ended in May: p1, p2, p3 with a conference, p5 with no conference needed.
     assert conferences.figure("s47_to_icpc_pct", "2023-05-31") == (3, 4, 75.0)
+
+
+# --- an S47 with no conference needed and no end date, from each source that records one ------------------------
+# A: started Tue 2 May 2023, no conference needed, no end date: it ends on its start, 2 May.
+# B: started Mon 1 May 2023 (a bank holiday), conference Wed 24 May, the 16th working day (8 May was the coronation).
+# C: started Wed 10 May 2023, conference needed and not yet held: due on the 15th working day, Thu 1 June (11-12 May,
+#    15-19, 22-26, 30-31 May: 14; Mon 29 May was the spring bank holiday), so approaching at 31 May.
+# D: started Fri 28 Apr 2023, no conference needed, no end date: ends 28 April, outside May.
+NO_END_CASES = [("A", "2023-05-02", None, True), ("B", "2023-05-01", "2023-05-24", False), ("C", "2023-05-10", None, False)]
+NO_END_CASES.append(("D", "2023-04-28", None, True))
+
+
+def _check_no_conference_ends_on_its_start(w: Built) -> None:
+    assert w.figure("s47_to_icpc_pct", "2023-05-31") == (1, 2, 50.0)  # ended in May: A (no conference) and B
+    assert w.figure("s47_to_icpc_pct", "2023-04-30") == (0, 1, 0.0)  # D
+    rows = w.exceptions("icpc_15wd_pct", "2023-05-31")
+    assert list(rows.person_id) == ["C"]  # A and D ended with no conference: not awaiting one
+    assert (rows.status[0], rows.due_date[0]) == ("approaching", d("2023-06-01"))
+
+
+def _children(w: Built) -> None:
+    for pid, *_ in NO_END_CASES:
+        w.child(pid)
+
+
+def test_no_conference_without_an_end_date_ends_on_its_start_ssd_rows():
+    w = Built()
+    _children(w)
+    for pid, start, icpc, not_required in NO_END_CASES:
+        s = w.add("ssd_s47_enquiry", s47e_person_id=pid, s47e_s47_start_date=start, s47e_s47_nfa="Y" if not_required else "N")
+        if icpc:
+            w.add("ssd_initial_cp_conference", icpc_person_id=pid, icpc_s47_enquiry_id=s, icpc_icpc_date=icpc)
+    _check_no_conference_ends_on_its_start(w)
+
+
+def cin_census(children: str) -> str:
+    """A CIN census return for 2022-23 from LA 874 holding the given <Child> elements."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Message><Header><CollectionDetails><Collection>CIN</Collection>'
+        "<Year>2023</Year><ReferenceDate>2023-03-31</ReferenceDate></CollectionDetails><Source><SourceLevel>L</SourceLevel>"
+        f"<LEA>{LA}</LEA><SoftwareCode>test</SoftwareCode><Release>1</Release><SerialNo>001</SerialNo>"
+        f"<DateTime>2023-06-01T09:00:00</DateTime></Source></Header><Children>{children}</Children></Message>"
+    )
+
+
+def cin_child(pid: str, referral: str, s47s: list[tuple[str, str | None, bool]], icpc: str | None = None, plan: str | None = None) -> str:
+    """A <Child> with one CINdetails: `s47s` are (start, conference date, ICPCnotRequired); `icpc` a CINdetails-level
+    DateOfInitialCPC; `plan` a CP plan start."""
+    sections = "".join(
+        f"<Section47><S47ActualStartDate>{start}</S47ActualStartDate>"
+        + (f"<DateOfInitialCPC>{date}</DateOfInitialCPC>" if date else "")
+        + f"<ICPCnotRequired>{int(not_required)}</ICPCnotRequired></Section47>"
+        for start, date, not_required in s47s
+    )
+    cpp = f"<ChildProtectionPlans><CPPstartDate>{plan}</CPPstartDate><NumberOfPreviousCPP>0</NumberOfPreviousCPP></ChildProtectionPlans>"
+    return (
+        f"<Child><ChildIdentifiers><LAchildID>{pid}</LAchildID><PersonBirthDate>2015-06-01</PersonBirthDate>"
+        "<GenderCurrent>2</GenderCurrent></ChildIdentifiers><ChildCharacteristics><Ethnicity>WBRI</Ethnicity>"
+        f"</ChildCharacteristics><CINdetails><CINreferralDate>{referral}</CINreferralDate><ReferralSource>6</ReferralSource>"
+        "<PrimaryNeedCode>N1</PrimaryNeedCode>"
+        + (f"<DateOfInitialCPC>{icpc}</DateOfInitialCPC>" if icpc else "")
+        + f"{sections}<ReferralNFA>0</ReferralNFA>{cpp if plan else ''}</CINdetails></Child>"
+    )
+
+
+def load(w: Built, fmt: str, path: Path) -> None:
+    """Load a file through the real loader, as `cscperf load` does."""
+    summary = run_load(w.con, fmt, [path], parser_for(fmt))
+    assert not summary.rejected, summary.rejected
+
+
+def test_no_conference_without_an_end_date_ends_on_its_start_cin_census(tmp_path):
+    w = Built()
+    children = [cin_child(pid, "2023-04-27", [(start, icpc, not_required)]) for pid, start, icpc, not_required in NO_END_CASES]
+    (tmp_path / "cin.xml").write_text(cin_census("".join(children)))
+    load(w, "cin-xml", tmp_path / "cin.xml")
+    # The census gives the outcome (ICPCnotRequired) and no end date; the warehouse keeps it so.
+    stored = w.con.execute("SELECT s47e_s47_nfa, s47e_s47_end_date FROM ssd_s47_enquiry WHERE s47e_person_id = 'A'").fetchall()
+    assert stored == [("Y", None)]
+    _check_no_conference_ends_on_its_start(w)
+
+
+def annex_a_list_5(path: Path, rows: list[list]) -> Path:
+    """An Annex A workbook holding only list 5 (S47 enquiries and their conferences)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "List 5"
+    ws.append(
+        [
+            "Child Unique ID",
+            "Gender",
+            "Strategy discussion initiating Section 47 Enquiry Start Date",
+            "Was an Initial Child Protection Conference deemed unnecessary?",
+            "Date of Initial Child Protection Conference",
+            "Did the Initial Child Protection Conference Result in a Child Protection Plan",
+        ]
+    )
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_no_conference_without_an_end_date_ends_on_its_start_annex_a(tmp_path):
+    w = Built()
+
+    def day(text: str | None) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(text) if text else None
+
+    rows = [
+        [pid, "b) Female", day(start), "a) Yes" if not_required else "b) No", day(icpc), "b) No" if icpc else None]
+        for pid, start, icpc, not_required in NO_END_CASES
+    ]
+    load(w, "annex-a", annex_a_list_5(tmp_path / "annex_a.xlsx", rows))
+    _check_no_conference_ends_on_its_start(w)
 
 
 def test_s47_awaiting_conference_is_an_exception():

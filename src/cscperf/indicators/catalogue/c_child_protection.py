@@ -22,16 +22,26 @@ from cscperf.indicators.registry import Indicator, count, rate, share
 
 SRC_S47 = "statutory-definitions.md §2.3; CIN census COLLECT report 'ICPC working days summary'"
 SRC_CPP = "statutory-definitions.md §2.4; Working Together to Safeguard Children"
+NO_CONFERENCE_END = (
+    "An enquiry whose outcome was that no conference was needed (s47e_s47_nfa = Y) and that has no end date ends on its "
+    "start date: the CIN census (ICPCnotRequired) and Annex A list 5 ('ICPC deemed unnecessary') record the outcome but "
+    "no end. The rule is applied where ssd_s47_enquiry is read (c_child_protection.s47), so every source gets it."
+)
 
 
 def s47(m: Model) -> ir.Table:
+    """S47 enquiries. `s47_end` is the recorded end or, for an enquiry whose outcome was that no conference was needed
+    (nfa = Y) and that has no end date, its start: the CIN census (ICPCnotRequired) and Annex A list 5 ('ICPC deemed
+    unnecessary') record that outcome but no end date, and without one the enquiry would never end. The rule lives here,
+    not in the loaders, so every source gets it and the warehouse keeps what the source said."""
     s = m.table("ssd_s47_enquiry")
+    no_conference = s.s47e_s47_nfa == "Y"
     return s.select(
         s47_id=s.s47e_s47_enquiry_id,
         person_id=s.s47e_person_id,
         referral_id=s.s47e_referral_id,
         s47_start=s.s47e_s47_start_date,
-        s47_end=s.s47e_s47_end_date,
+        s47_end=ibis.coalesce(s.s47e_s47_end_date, ibis.cases((no_conference, s.s47e_s47_start_date), else_=ibis.null("date"))),
         nfa=s.s47e_s47_nfa,
     )
 
@@ -86,8 +96,8 @@ def _s47_to_icpc(m: Model, periods: ir.Table) -> ir.Table:
     c = icpcs_after_s47(m).select(_s47="s47_id", _icpc_date="icpc_date")
     first_icpc = c.group_by("_s47").aggregate(icpc_date=c._icpc_date.min())
     j = s.left_join(first_icpc, s.s47_id == first_icpc._s47).drop("_s47")
-    # Ended: at the conference, or at the end date when the outcome was that no conference was needed. An enquiry
-    # closed with a conference still to come has not ended.
+    # Ended: at the conference, or at the end date (the start when none is recorded, see s47) when the outcome was that
+    # no conference was needed. An enquiry closed with a conference still to come has not ended.
     no_conference = j.s47_end.notnull() & (j.nfa == "Y")
     j = j.mutate(
         ended=ibis.coalesce(j.icpc_date, ibis.cases((no_conference, j.s47_end), else_=ibis.null("date"))), met=j.icpc_date.notnull()
@@ -269,6 +279,7 @@ INDICATORS = [
         denominator="S47 enquiries that ended in the period (an ICPC date, or an end with no conference)",
         rule="Of S47 enquiries that ended in the period (an ICPC date, or an outcome of no conference), those with an ICPC.",
         source=SRC_S47,
+        notes=NO_CONFERENCE_END,
     ),
     Indicator(
         id="icpc_15wd_pct",
@@ -284,7 +295,8 @@ INDICATORS = [
         denominator="ICPCs held in the period that follow an S47 in the same episode (transfer-in conferences excluded)",
         rule="Of ICPCs held in the period that follow an S47 in the same episode and are not before it, those with "
         "wd(S47 start, ICPC date) <= 15. Transfer-in conferences are excluded. Exceptions: open S47 enquiries without "
-        "a conference, due on their 15th working day.",
+        "a conference, due on their 15th working day (one whose outcome was no conference and that has no end date "
+        "ended on its start, as in s47_to_icpc_pct).",
         source=SRC_S47,
     ),
     Indicator(
