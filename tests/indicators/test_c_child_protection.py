@@ -135,6 +135,46 @@ def test_no_conference_without_an_end_date_ends_on_its_start_cin_census(tmp_path
     _check_no_conference_ends_on_its_start(w)
 
 
+# --- transfer-in conferences ------------------------------------------------------------------------------------
+# B: S47 from Mon 1 May 2023, conference Wed 24 May, the 16th working day: late.
+# E: an S47 from Thu 20 Apr 2023 that needed no conference, then a conference on Fri 12 May 2023 that no S47 of the
+#    episode led to (the census records it at CINdetails level: a transfer-in) and a plan from that day. Attached to
+#    the April S47 it would be timed at 14 working days (21-28 Apr 6, 2-5 May 10, 9-12 May 14) and counted as the S47's
+#    conference; it is not.
+
+
+def _check_transfer_in_is_not_timed(w: Built) -> None:
+    assert w.figure("icpc_15wd_pct", "2023-05-31") == (0, 1, 0.0)  # B only
+    assert w.figure("icpc_to_cp_plan_pct", "2023-05-31") == (1, 2, 50.0)  # a transfer-in is still a conference held
+    assert w.figure("s47_to_icpc_pct", "2023-05-31") == (1, 1, 100.0)  # B; E's S47 ended on 20 April
+    assert w.figure("s47_to_icpc_pct", "2023-04-30") == (0, 1, 0.0)
+
+
+def test_cin_census_conference_without_an_s47_is_a_transfer_in(tmp_path):
+    w = Built()
+    children = cin_child("B", "2023-04-27", [("2023-05-01", "2023-05-24", False)])
+    children += cin_child("E", "2023-04-18", [("2023-04-20", None, True)], icpc="2023-05-12", plan="2023-05-12")
+    (tmp_path / "cin.xml").write_text(cin_census(children))
+    load(w, "cin-xml", tmp_path / "cin.xml")
+    flags = w.con.execute("SELECT icpc_person_id, icpc_icpc_transfer_in FROM ssd_initial_cp_conference ORDER BY 1").fetchall()
+    assert flags == [("B", "N"), ("E", "Y")]
+    _check_transfer_in_is_not_timed(w)
+
+
+def test_ssd_transfer_in_conference_is_not_timed_even_in_a_referral_with_an_s47():
+    w = Built()
+    for pid in ("B", "E"):
+        w.child(pid)
+    b = w.add("ssd_s47_enquiry", s47e_person_id="B", s47e_s47_start_date="2023-05-01", s47e_s47_nfa="N")
+    w.add("ssd_initial_cp_conference", icpc_person_id="B", icpc_s47_enquiry_id=b, icpc_icpc_date="2023-05-24", icpc_icpc_transfer_in="N")
+    r = w.add("ssd_cin_episodes", cine_person_id="E", cine_referral_date="2023-04-18")
+    w.add("ssd_s47_enquiry", s47e_person_id="E", s47e_referral_id=r, s47e_s47_start_date="2023-04-20", s47e_s47_nfa="Y")
+    # Not flagged, this conference would follow the April S47 of its referral (as an SSD row without an S47 id does).
+    w.add("ssd_initial_cp_conference", icpc_person_id="E", icpc_referral_id=r, icpc_icpc_date="2023-05-12", icpc_icpc_transfer_in="Y")
+    w.add("ssd_cp_plans", cppl_person_id="E", cppl_cp_plan_start_date="2023-05-12")
+    _check_transfer_in_is_not_timed(w)
+
+
 def annex_a_list_5(path: Path, rows: list[list]) -> Path:
     """An Annex A workbook holding only list 5 (S47 enquiries and their conferences)."""
     wb = openpyxl.Workbook()

@@ -297,7 +297,14 @@ INDICATORS = [
         "wd(S47 start, ICPC date) <= 15. Transfer-in conferences are excluded. Exceptions: open S47 enquiries without "
         "a conference, due on their 15th working day (one whose outcome was no conference and that has no end date "
         "ended on its start, as in s47_to_icpc_pct).",
-        source=SRC_S47,
+        source=SRC_S47 + "; CIN census validation rule 2884",
+        notes="Transfer-in conferences are those with icpc_icpc_transfer_in = Y, as SSD records it. The CIN census has no "
+        "such flag and records a conference at CINdetails level only when no S47 of the episode led to it (e.g. a child "
+        "on a plan transferring in; rule 2884: never at both levels): its loader sets Y for a CINdetails-level "
+        "DateOfInitialCPC that no Section47 of the episode holds, N for one under a Section47. DfE reports transfer-in "
+        "conference timeliness separately (COLLECT 'Transfer-in ICPC working days summary'); they still count as "
+        "conferences held (icpc_to_cp_plan_pct). A conference with no S47 id that is not a transfer-in follows the latest "
+        "S47 of its referral that started on or before it.",
     ),
     Indicator(
         id="icpc_to_cp_plan_pct",
