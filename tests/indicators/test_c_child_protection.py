@@ -311,6 +311,37 @@ def test_review_exceptions(reviews):
 
 
 @pytest.fixture(scope="module")
+def lookback():
+    """Each child's first review was late; only a missed deadline in the 12 months to the period end counts, those
+    months running as the rolling12 basis (to 31 Mar 2025 from 1 Apr 2024; to 28 Feb 2025 from 1 Mar 2024)."""
+    w = Built()
+    for pid, start, reviews in [
+        # start 1 Jan 2024: first review due 1 Apr 2024, held 2 Apr (late); 2 Oct in time (<= 2 Oct); next due 2 Apr 2025.
+        ("apr1", "2024-01-01", ["2024-04-02", "2024-10-02"]),
+        # start 31 Dec 2023: due 31 Mar 2024, exactly 12 months before 31 Mar 2025; held 1 Apr (late); 1 Oct in time.
+        ("mar31", "2023-12-31", ["2024-04-01", "2024-10-01"]),
+        # start 1 Dec 2023: due 1 Mar 2024, held 2 Mar (late); 2 Sep in time; 20 Feb 2025 in time (<= 2 Mar 2025).
+        ("mar1", "2023-12-01", ["2024-03-02", "2024-09-02", "2025-02-20"]),
+        # start 29 Nov 2023: due on the leap day 29 Feb 2024, held 1 Mar (late); 1 Sep and 20 Feb 2025 in time.
+        ("feb29", "2023-11-29", ["2024-03-01", "2024-09-01", "2025-02-20"]),
+    ]:
+        w.child(pid)
+        plan = w.add("ssd_cp_plans", cppl_person_id=pid, cppl_cp_plan_start_date=start)
+        for day in reviews:
+            w.add("ssd_cp_reviews", cppr_person_id=pid, cppr_cp_plan_id=plan, cppr_cp_review_date=day)
+    return w
+
+
+def test_reviews_late_before_the_12_month_look_back_no_longer_count(lookback):
+    # 31 Mar 2025 (from 1 Apr 2024): apr1's missed 1 Apr 2024 counts; mar31's 31 Mar 2024 is a day before the 12
+    # months, as are mar1's and feb29's deadlines: 3 of 4.
+    assert lookback.figure("cp_reviews_in_timescale_pct", "2025-03-31") == (3, 4, 75.0)
+    # 28 Feb 2025 (from 1 Mar 2024, not the leap day): mar1 (1 Mar), mar31 and apr1 count against; feb29's 29 Feb 2024
+    # is a day before the 12 months: 1 of 4.
+    assert lookback.figure("cp_reviews_in_timescale_pct", "2025-02-28") == (1, 4, 25.0)
+
+
+@pytest.fixture(scope="module")
 def visits():
     w = Built()
     for pid, start, seen in [

@@ -12,6 +12,8 @@ from cscperf.indicators.model import (
     Model,
     as_date,
     events_in_period,
+    late_in_lookback,
+    lookback_start,
     months_after,
     months_before,
     open_at_period_end,
@@ -190,16 +192,17 @@ def cp_reviews(m: Model) -> ir.Table:
 
 
 def _review_history(m: Model, periods: ir.Table) -> ir.Table:
-    """Per plan open at each period end (started 3+ months before): whether every review so far was in time
-    (first within 3 months of the start, later ones within 6 months of the previous), and the last review."""
+    """Per plan open at each period end (started 3+ months before): whether any review missed a deadline (first within
+    3 months of the start, later ones within 6 months of the previous) falling in the look-back, and the last review."""
     rows = _plans_open(m, periods)
     rows = rows.filter(rows.plan_start <= months_before(rows.period_end, 3))
+    rows = rows.mutate(_lookback_from=lookback_start(m, rows.period_end))
     r = cp_reviews(m)
     j = rows.left_join(r, (rows.plan_id == r.r_plan_id) & (r.review_date <= rows.period_end) & (r.review_date >= rows.plan_start))
     order = ibis.window(group_by=[j.period_end, j.plan_id], order_by=j.review_date)
     prev = j.review_date.lag().over(order)
     limit = ibis.cases((prev.isnull(), months_after(j.plan_start, 3)), else_=months_after(prev, 6))
-    j = j.mutate(late=j.review_date.notnull() & (j.review_date > limit))
+    j = j.mutate(late=late_in_lookback(j.review_date.notnull() & (j.review_date > limit), limit, j._lookback_from))
     keys = ["basis", "period_start", "period_end", "person_id", "plan_id", "plan_start", "ref_date"]
     return j.group_by(keys).aggregate(any_late=j.late.cast("int64").sum() > 0, last_review=j.review_date.max())
 
@@ -436,13 +439,19 @@ INDICATORS = [
         snapshot=True,
         measure=share(_reviews_in_time, distinct_children=True),
         exceptions=_reviews_due,
-        numerator="Children whose first review was within 3 months of the plan start, each later review within 6 months "
-        "of the previous, and whose current interval has not passed its limit",
+        numerator="Children whose reviews due in the last 12 months (first within 3 months of the plan start, each later "
+        "one within 6 months of the previous) were in time, and whose current interval has not passed its limit",
         denominator="Children on a plan at the period end whose plan started at least 3 months before it",
         rule="Denominator: children on a plan at the period end whose plan started at least 3 months before it. "
         "Numerator: those whose first review was within 3 months of the plan start, each later review within 6 months "
-        "of the previous one, and whose current interval has not passed its limit.",
-        source=SRC_CPP,
+        "of the previous one, and whose current interval has not passed its limit. A review counts as late only if the "
+        "deadline it missed fell in the 12 months to the period end, as for CLA reviews and visits.",
+        source=SRC_CPP + " (LAIT 19; whether reviews before the census year count is open there); the look-back follows "
+        "the former NI 66 ('reviews held on time during the year') used for CLA reviews",
+        notes="The look-back is the setting timeliness_lookback_months (12), one rule with CLA reviews and visits "
+        "(model.late_in_lookback): the 12 calendar months to the period end, as the rolling12 basis, so for 31 Mar 2025 "
+        "a deadline missed on 1 Apr 2024 counts and one missed on 31 Mar 2024 does not. Without it one late review "
+        "years ago would fail a child for the rest of a long plan. Calendar months clamp to the month end.",
     ),
     Indicator(
         id="cp_visits_in_timescale_pct",
