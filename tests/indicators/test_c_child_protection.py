@@ -1,8 +1,14 @@
 """Section C: child protection, on hand-built cases."""
 
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
 import pytest
 
-from tests.indicators.builder import Built, d
+from cscperf.ingest import parser_for
+from cscperf.ingest.core import run_load
+from tests.indicators.builder import LA, Built, d
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +53,161 @@ def test_icpc_to_plan(conferences):
 def test_s47_to_icpc(conferences):
     # Ended in May: p1, p2, p3 with a conference, p5 with no conference needed.
     assert conferences.figure("s47_to_icpc_pct", "2023-05-31") == (3, 4, 75.0)
+
+
+# --- an S47 with no conference needed and no end date, from each source that records one ------------------------
+# A: started Tue 2 May 2023, no conference needed, no end date: it ends on its start, 2 May.
+# B: started Mon 1 May 2023 (a bank holiday), conference Wed 24 May, the 16th working day (8 May was the coronation).
+# C: started Wed 10 May 2023, conference needed and not yet held: due on the 15th working day, Thu 1 June (11-12 May,
+#    15-19, 22-26, 30-31 May: 14; Mon 29 May was the spring bank holiday), so approaching at 31 May.
+# D: started Fri 28 Apr 2023, no conference needed, no end date: ends 28 April, outside May.
+NO_END_CASES = [("A", "2023-05-02", None, True), ("B", "2023-05-01", "2023-05-24", False), ("C", "2023-05-10", None, False)]
+NO_END_CASES.append(("D", "2023-04-28", None, True))
+
+
+def _check_no_conference_ends_on_its_start(w: Built) -> None:
+    assert w.figure("s47_to_icpc_pct", "2023-05-31") == (1, 2, 50.0)  # ended in May: A (no conference) and B
+    assert w.figure("s47_to_icpc_pct", "2023-04-30") == (0, 1, 0.0)  # D
+    rows = w.exceptions("icpc_15wd_pct", "2023-05-31")
+    assert list(rows.person_id) == ["C"]  # A and D ended with no conference: not awaiting one
+    assert (rows.status[0], rows.due_date[0]) == ("approaching", d("2023-06-01"))
+
+
+def _children(w: Built) -> None:
+    for pid, *_ in NO_END_CASES:
+        w.child(pid)
+
+
+def test_no_conference_without_an_end_date_ends_on_its_start_ssd_rows():
+    w = Built()
+    _children(w)
+    for pid, start, icpc, not_required in NO_END_CASES:
+        s = w.add("ssd_s47_enquiry", s47e_person_id=pid, s47e_s47_start_date=start, s47e_s47_nfa="Y" if not_required else "N")
+        if icpc:
+            w.add("ssd_initial_cp_conference", icpc_person_id=pid, icpc_s47_enquiry_id=s, icpc_icpc_date=icpc)
+    _check_no_conference_ends_on_its_start(w)
+
+
+def cin_census(children: str) -> str:
+    """A CIN census return for 2022-23 from LA 874 holding the given <Child> elements."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Message><Header><CollectionDetails><Collection>CIN</Collection>'
+        "<Year>2023</Year><ReferenceDate>2023-03-31</ReferenceDate></CollectionDetails><Source><SourceLevel>L</SourceLevel>"
+        f"<LEA>{LA}</LEA><SoftwareCode>test</SoftwareCode><Release>1</Release><SerialNo>001</SerialNo>"
+        f"<DateTime>2023-06-01T09:00:00</DateTime></Source></Header><Children>{children}</Children></Message>"
+    )
+
+
+def cin_child(pid: str, referral: str, s47s: list[tuple[str, str | None, bool]], icpc: str | None = None, plan: str | None = None) -> str:
+    """A <Child> with one CINdetails: `s47s` are (start, conference date, ICPCnotRequired); `icpc` a CINdetails-level
+    DateOfInitialCPC; `plan` a CP plan start."""
+    sections = "".join(
+        f"<Section47><S47ActualStartDate>{start}</S47ActualStartDate>"
+        + (f"<DateOfInitialCPC>{date}</DateOfInitialCPC>" if date else "")
+        + f"<ICPCnotRequired>{int(not_required)}</ICPCnotRequired></Section47>"
+        for start, date, not_required in s47s
+    )
+    cpp = f"<ChildProtectionPlans><CPPstartDate>{plan}</CPPstartDate><NumberOfPreviousCPP>0</NumberOfPreviousCPP></ChildProtectionPlans>"
+    return (
+        f"<Child><ChildIdentifiers><LAchildID>{pid}</LAchildID><PersonBirthDate>2015-06-01</PersonBirthDate>"
+        "<GenderCurrent>2</GenderCurrent></ChildIdentifiers><ChildCharacteristics><Ethnicity>WBRI</Ethnicity>"
+        f"</ChildCharacteristics><CINdetails><CINreferralDate>{referral}</CINreferralDate><ReferralSource>6</ReferralSource>"
+        "<PrimaryNeedCode>N1</PrimaryNeedCode>"
+        + (f"<DateOfInitialCPC>{icpc}</DateOfInitialCPC>" if icpc else "")
+        + f"{sections}<ReferralNFA>0</ReferralNFA>{cpp if plan else ''}</CINdetails></Child>"
+    )
+
+
+def load(w: Built, fmt: str, path: Path) -> None:
+    """Load a file through the real loader, as `cscperf load` does."""
+    summary = run_load(w.con, fmt, [path], parser_for(fmt))
+    assert not summary.rejected, summary.rejected
+
+
+def test_no_conference_without_an_end_date_ends_on_its_start_cin_census(tmp_path):
+    w = Built()
+    children = [cin_child(pid, "2023-04-27", [(start, icpc, not_required)]) for pid, start, icpc, not_required in NO_END_CASES]
+    (tmp_path / "cin.xml").write_text(cin_census("".join(children)))
+    load(w, "cin-xml", tmp_path / "cin.xml")
+    # The census gives the outcome (ICPCnotRequired) and no end date; the warehouse keeps it so.
+    stored = w.con.execute("SELECT s47e_s47_nfa, s47e_s47_end_date FROM ssd_s47_enquiry WHERE s47e_person_id = 'A'").fetchall()
+    assert stored == [("Y", None)]
+    _check_no_conference_ends_on_its_start(w)
+
+
+# --- transfer-in conferences ------------------------------------------------------------------------------------
+# B: S47 from Mon 1 May 2023, conference Wed 24 May, the 16th working day: late.
+# E: an S47 from Thu 20 Apr 2023 that needed no conference, then a conference on Fri 12 May 2023 that no S47 of the
+#    episode led to (the census records it at CINdetails level: a transfer-in) and a plan from that day. Attached to
+#    the April S47 it would be timed at 14 working days (21-28 Apr 6, 2-5 May 10, 9-12 May 14) and counted as the S47's
+#    conference; it is not.
+
+
+def _check_transfer_in_is_not_timed(w: Built) -> None:
+    assert w.figure("icpc_15wd_pct", "2023-05-31") == (0, 1, 0.0)  # B only
+    assert w.figure("icpc_to_cp_plan_pct", "2023-05-31") == (1, 2, 50.0)  # a transfer-in is still a conference held
+    assert w.figure("s47_to_icpc_pct", "2023-05-31") == (1, 1, 100.0)  # B; E's S47 ended on 20 April
+    assert w.figure("s47_to_icpc_pct", "2023-04-30") == (0, 1, 0.0)
+
+
+def test_cin_census_conference_without_an_s47_is_a_transfer_in(tmp_path):
+    w = Built()
+    children = cin_child("B", "2023-04-27", [("2023-05-01", "2023-05-24", False)])
+    children += cin_child("E", "2023-04-18", [("2023-04-20", None, True)], icpc="2023-05-12", plan="2023-05-12")
+    (tmp_path / "cin.xml").write_text(cin_census(children))
+    load(w, "cin-xml", tmp_path / "cin.xml")
+    flags = w.con.execute("SELECT icpc_person_id, icpc_icpc_transfer_in FROM ssd_initial_cp_conference ORDER BY 1").fetchall()
+    assert flags == [("B", "N"), ("E", "Y")]
+    _check_transfer_in_is_not_timed(w)
+
+
+def test_ssd_transfer_in_conference_is_not_timed_even_in_a_referral_with_an_s47():
+    w = Built()
+    for pid in ("B", "E"):
+        w.child(pid)
+    b = w.add("ssd_s47_enquiry", s47e_person_id="B", s47e_s47_start_date="2023-05-01", s47e_s47_nfa="N")
+    w.add("ssd_initial_cp_conference", icpc_person_id="B", icpc_s47_enquiry_id=b, icpc_icpc_date="2023-05-24", icpc_icpc_transfer_in="N")
+    r = w.add("ssd_cin_episodes", cine_person_id="E", cine_referral_date="2023-04-18")
+    w.add("ssd_s47_enquiry", s47e_person_id="E", s47e_referral_id=r, s47e_s47_start_date="2023-04-20", s47e_s47_nfa="Y")
+    # Not flagged, this conference would follow the April S47 of its referral (as an SSD row without an S47 id does).
+    w.add("ssd_initial_cp_conference", icpc_person_id="E", icpc_referral_id=r, icpc_icpc_date="2023-05-12", icpc_icpc_transfer_in="Y")
+    w.add("ssd_cp_plans", cppl_person_id="E", cppl_cp_plan_start_date="2023-05-12")
+    _check_transfer_in_is_not_timed(w)
+
+
+def annex_a_list_5(path: Path, rows: list[list]) -> Path:
+    """An Annex A workbook holding only list 5 (S47 enquiries and their conferences)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "List 5"
+    ws.append(
+        [
+            "Child Unique ID",
+            "Gender",
+            "Strategy discussion initiating Section 47 Enquiry Start Date",
+            "Was an Initial Child Protection Conference deemed unnecessary?",
+            "Date of Initial Child Protection Conference",
+            "Did the Initial Child Protection Conference Result in a Child Protection Plan",
+        ]
+    )
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_no_conference_without_an_end_date_ends_on_its_start_annex_a(tmp_path):
+    w = Built()
+
+    def day(text: str | None) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(text) if text else None
+
+    rows = [
+        [pid, "b) Female", day(start), "a) Yes" if not_required else "b) No", day(icpc), "b) No" if icpc else None]
+        for pid, start, icpc, not_required in NO_END_CASES
+    ]
+    load(w, "annex-a", annex_a_list_5(tmp_path / "annex_a.xlsx", rows))
+    _check_no_conference_ends_on_its_start(w)
 
 
 def test_s47_awaiting_conference_is_an_exception():
@@ -147,6 +308,37 @@ def test_review_exceptions(reviews):
     assert rows.loc["late", "status"] == "approaching"  # 1 working day away
     # "new" is due 15 Nov, 11 working days away: outside the 10-day approaching window.
     assert "new" not in rows.index
+
+
+@pytest.fixture(scope="module")
+def lookback():
+    """Each child's first review was late; only a missed deadline in the 12 months to the period end counts, those
+    months running as the rolling12 basis (to 31 Mar 2025 from 1 Apr 2024; to 28 Feb 2025 from 1 Mar 2024)."""
+    w = Built()
+    for pid, start, reviews in [
+        # start 1 Jan 2024: first review due 1 Apr 2024, held 2 Apr (late); 2 Oct in time (<= 2 Oct); next due 2 Apr 2025.
+        ("apr1", "2024-01-01", ["2024-04-02", "2024-10-02"]),
+        # start 31 Dec 2023: due 31 Mar 2024, exactly 12 months before 31 Mar 2025; held 1 Apr (late); 1 Oct in time.
+        ("mar31", "2023-12-31", ["2024-04-01", "2024-10-01"]),
+        # start 1 Dec 2023: due 1 Mar 2024, held 2 Mar (late); 2 Sep in time; 20 Feb 2025 in time (<= 2 Mar 2025).
+        ("mar1", "2023-12-01", ["2024-03-02", "2024-09-02", "2025-02-20"]),
+        # start 29 Nov 2023: due on the leap day 29 Feb 2024, held 1 Mar (late); 1 Sep and 20 Feb 2025 in time.
+        ("feb29", "2023-11-29", ["2024-03-01", "2024-09-01", "2025-02-20"]),
+    ]:
+        w.child(pid)
+        plan = w.add("ssd_cp_plans", cppl_person_id=pid, cppl_cp_plan_start_date=start)
+        for day in reviews:
+            w.add("ssd_cp_reviews", cppr_person_id=pid, cppr_cp_plan_id=plan, cppr_cp_review_date=day)
+    return w
+
+
+def test_reviews_late_before_the_12_month_look_back_no_longer_count(lookback):
+    # 31 Mar 2025 (from 1 Apr 2024): apr1's missed 1 Apr 2024 counts; mar31's 31 Mar 2024 is a day before the 12
+    # months, as are mar1's and feb29's deadlines: 3 of 4.
+    assert lookback.figure("cp_reviews_in_timescale_pct", "2025-03-31") == (3, 4, 75.0)
+    # 28 Feb 2025 (from 1 Mar 2024, not the leap day): mar1 (1 Mar), mar31 and apr1 count against; feb29's 29 Feb 2024
+    # is a day before the 12 months: 1 of 4.
+    assert lookback.figure("cp_reviews_in_timescale_pct", "2025-02-28") == (1, 4, 25.0)
 
 
 @pytest.fixture(scope="module")

@@ -317,6 +317,21 @@ def test_review_exceptions(reviews):
     assert set(rows.index) == {"r3", "r5", "r7"}
 
 
+def test_reviews_late_before_the_12_month_look_back_no_longer_count():
+    """The look-back shared with CP reviews (model.late_in_lookback): to 30 Nov 2024 the 12 months run from 1 Dec 2023."""
+    w = Built()
+    # Both start Mon 7 Aug 2023: first review due on the 20th working day, Tue 5 Sep (28 Aug was a bank holiday).
+    # in: first review Fri 1 Sep (in time), second due 1 Dec 2023, held Mon 4 Dec (late, inside the 12 months);
+    #     third due 4 Jun 2024, held 3 Jun; next due 3 Dec 2024.
+    # out: first review Wed 30 Aug (in time), second due 30 Nov 2023, exactly 12 months before the period end, held Fri
+    #     1 Dec (late, a day before the 12 months); third due 1 Jun 2024, held 31 May; next due 30 Nov 2024, the period end.
+    for pid, reviews in (("in", ["2023-09-01", "2023-12-04", "2024-06-03"]), ("out", ["2023-08-30", "2023-12-01", "2024-05-31"])):
+        in_care(w, pid, "2023-08-07")
+        for day in reviews:
+            w.add("ssd_cla_reviews", clar_cla_id=poc_of(w, pid), clar_ext_person_id=pid, clar_cla_review_date=day)
+    assert w.figure("cla_reviews_in_timescale_pct", "2024-11-30") == (1, 2, 50.0)
+
+
 # --- visits (regulation 28) -------------------------------------------------------------------------
 
 # v3 and v4: placed 2 Jan 2023, seen every 5-6 weeks, the last on 10 Jan 2024, after the placement's first year.

@@ -119,7 +119,7 @@ def test_cla_timeliness_from_recent_history_equals_from_all_of_it(tiny, in_time,
     cohort = getattr(e_looked_after, in_time)
     ends = month_ends(D("2026-03-31"), 24)
     periods = ibis.memtable({"basis": ["month"] * len(ends), "period_start": ends, "period_end": ends})
-    m = Model(ibis.duckdb.from_connection(tiny), Settings(cla_timeliness_months=months))
+    m = Model(ibis.duckdb.from_connection(tiny), Settings(timeliness_lookback_months=months))
     keys = ["period_end", "person_id", "met"]
     recent = cohort(m, periods, recent_only=True).select(*keys).to_pandas().sort_values(keys, ignore_index=True)
     whole = cohort(m, periods, recent_only=False).select(*keys).to_pandas().sort_values(keys, ignore_index=True)

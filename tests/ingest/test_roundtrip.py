@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from lxml import etree
 
 from cscperf.ingest import parser_for
 from cscperf.ingest.core import Parsed, run_load
@@ -94,6 +95,16 @@ def _frames() -> dict[str, pd.DataFrame]:
                 icpc_icpc_target_date=D(2022, 6, 24),
                 icpc_icpc_date=D(2022, 6, 20),
                 icpc_icpc_outcome_cp_flag="Y",
+                icpc_icpc_transfer_in="N",
+            ),
+            # P2 transfers in on a plan from another authority: a conference with no S47.
+            dict(
+                icpc_icpc_id="I2",
+                icpc_person_id="P2",
+                icpc_referral_id="R3",
+                icpc_icpc_date=D(2024, 1, 15),
+                icpc_icpc_outcome_cp_flag="N",
+                icpc_icpc_transfer_in="Y",
             ),
         ],
         "ssd_cp_plans": [
@@ -236,7 +247,8 @@ CIN_CHECKS = {
     "cin_plans": "SELECT cinp_person_id, cinp_cin_plan_start_date, cinp_cin_plan_end_date FROM ssd_cin_plans",
     "s47": "SELECT s47e_person_id, s47e_s47_start_date, s47e_s47_nfa FROM ssd_s47_enquiry",
     "icpc": "SELECT icpc_person_id, icpc_icpc_date, icpc_icpc_target_date, s.s47e_s47_start_date, icpc_icpc_outcome_cp_flag, "
-    "p.cppl_cp_plan_start_date FROM ssd_initial_cp_conference LEFT JOIN ssd_s47_enquiry s ON s.s47e_s47_enquiry_id = icpc_s47_enquiry_id "
+    "icpc_icpc_transfer_in, p.cppl_cp_plan_start_date FROM ssd_initial_cp_conference "
+    "LEFT JOIN ssd_s47_enquiry s ON s.s47e_s47_enquiry_id = icpc_s47_enquiry_id "
     "LEFT JOIN ssd_cp_plans p ON p.cppl_cp_plan_id = icpc_cp_plan_id",
     "cp_plans": "SELECT cppl_person_id, cppl_cp_plan_start_date, cppl_cp_plan_end_date, cppl_cp_plan_initial_category, "
     "cppl_cp_plan_latest_category, cppl_ext_previous_plans FROM ssd_cp_plans",
@@ -259,6 +271,24 @@ def test_cin_xml_round_trip_over_several_years(source, tmp_path):
     assert summary.rejected == []
     for name, sql in CIN_CHECKS.items():
         assert _natural(target, sql) == _natural(source, sql), name
+
+
+def test_cin_xml_records_each_conference_at_one_level(source, tmp_path):
+    """A conference led to by an S47 is written under its Section47 only, one with no S47 (the transfer-in) at
+    CINdetails level only (CIN census validation rule 2884); loaded back, only the latter is a transfer-in."""
+    out = tmp_path / "cin_2024.xml"
+    export_cin_xml(source, 2024, out)
+    export_cin_xml(source, 2023, tmp_path / "cin_2023.xml")
+    doc = etree.parse(str(tmp_path / "cin_2023.xml"))
+    assert doc.xpath("//CINdetails/DateOfInitialCPC/text()") == []
+    assert doc.xpath("//Section47/DateOfInitialCPC/text()") == ["2022-06-20"]
+    assert etree.parse(str(out)).xpath("//CINdetails/DateOfInitialCPC/text()") == ["2024-01-15"]
+    target = _fresh(tmp_path, "cin2")
+    run_load(target, "cin-xml", [tmp_path / "cin_2023.xml", out], parser_for("cin-xml"))
+    rows = target.execute(
+        "SELECT icpc_icpc_date, icpc_s47_enquiry_id IS NULL, icpc_icpc_transfer_in FROM ssd_initial_cp_conference ORDER BY 1"
+    ).fetchall()
+    assert rows == [(D(2022, 6, 20), False, "N"), (D(2024, 1, 15), True, "Y")]
 
 
 def test_cin_xml_export_of_one_year_blanks_what_happened_after_it(source, tmp_path):

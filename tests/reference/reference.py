@@ -249,12 +249,14 @@ def s47_enquiries(d: Data) -> pd.DataFrame:
 
 
 def s47_ended(d: Data) -> pd.DataFrame:
-    """S47s end at their (first) ICPC, or at their end date when no conference was needed."""
+    """S47s end at their (first) ICPC, or at their end date when no conference was needed. With no end date recorded
+    (the CIN census and Annex A give none), a no-conference enquiry ends on its start date."""
     first_icpc = d["icpc"].dropna(subset=["s47_id", "icpc_date"]).groupby("s47_id")["icpc_date"].min()
     s = d["s47"].copy()
     s["icpc_date"] = s.s47_id.map(first_icpc)
     no_conference = s.icpc_date.isna() & (s.nfa == "Y")
-    s["ended"] = s.icpc_date.where(s.icpc_date.notna(), s.end_date.where(no_conference))
+    end = s.end_date.fillna(s.start_date)
+    s["ended"] = s.icpc_date.where(s.icpc_date.notna(), end.where(no_conference))
     s = s[s.ended.notna()]
     return pd.DataFrame({"la": s.la, "date": s.ended, "met": s.icpc_date.notna()})
 

@@ -180,12 +180,13 @@ def _plan(hb: HandBuilt, pid: str, start: str, end: str | None = None, previous:
 
 def test_s47_and_initial_conferences() -> None:
     hb = HandBuilt()
-    for pid in "abcdet":
+    for pid in "abcdeft":
         hb.child(pid)
     a = _s47(hb, "a", "2025-05-01", "2025-05-20", "N")
     b = _s47(hb, "b", "2025-05-01", "2025-05-20", "N")
     _s47(hb, "c", "2025-05-02", "2025-05-15", "Y")  # ended with no conference needed
     _s47(hb, "d", "2025-05-06", "2025-05-20", "N")  # conference needed but not yet held: not ended
+    _s47(hb, "f", "2025-05-12", None, "Y")  # no conference needed and no end date (as the CIN census): ends on its start
     e = _s47(hb, "e", "2025-06-10", "2025-06-12", "N")
     _icpc(hb, "a", a, "2025-05-23")  # 15th working day after 1 May (5 May holiday): in time
     _icpc(hb, "b", b, "2025-05-27")  # 16th (26 May holiday): late
@@ -193,8 +194,8 @@ def test_s47_and_initial_conferences() -> None:
     _icpc(hb, "e", e, "2025-06-09")  # dated before its S47: left out of timeliness
     _plan(hb, "a", "2025-05-23")
     _plan(hb, "t", "2025-05-20")
-    assert figure(hb, "s47_enquiries", "2025-05-31") == (4, None, 4)
-    assert figure(hb, "s47_to_icpc_pct", "2025-05-31") == (2, 3, pytest.approx(200 / 3))
+    assert figure(hb, "s47_enquiries", "2025-05-31") == (5, None, 5)
+    assert figure(hb, "s47_to_icpc_pct", "2025-05-31") == (2, 4, 50)
     assert figure(hb, "icpc_15wd_pct", "2025-05-31") == (1, 2, 50)
     assert figure(hb, "icpc_15wd_pct", "2025-06-30") == (0, 0, None)
     # ICPCs in May: a (plan same day), b (none), transfer-in (plan same day).

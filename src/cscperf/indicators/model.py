@@ -97,7 +97,8 @@ class Settings:
     care_leaver_record_months_after: int = 1  # ... to 1 month after
     pathway_plan_months: int = 6  # pathway plan reviewed within this many months
     pathway_plan_approaching_wd: int = 10  # exceptions: review due within this many working days
-    cla_timeliness_months: int = 12  # CLA reviews/visits: a missed deadline counts against a child for this many months
+    # CP and CLA reviews, CLA visits: a missed deadline counts against a child for this many months (late_in_lookback)
+    timeliness_lookback_months: int = 12
 
 
 class Model:
@@ -386,6 +387,21 @@ def window_start(period_end: ir.DateValue, months: int) -> ir.DateValue:
     """First day of the N calendar months ending at period_end (as the rolling12 basis): looked after on every day
     from it to the period end is 'continuously for N months' (so 1 April counts for the year to 31 March, as in OC2)."""
     return as_date(months_before(period_end, months) + ibis.interval(days=1))
+
+
+def lookback_start(m: Model, period_end: ir.DateValue) -> ir.DateValue:
+    """First day of the timeliness look-back: the `timeliness_lookback_months` calendar months to the period end, counted
+    as the rolling12 basis counts them (from 1 Apr 2024 to 31 Mar 2025; from 1 Mar 2024, not the leap day, to 28 Feb
+    2025: counting back from the day after the end keeps a month end a month end)."""
+    return months_before(as_date(period_end + ibis.interval(days=1)), m.settings.timeliness_lookback_months)
+
+
+def late_in_lookback(missed: ir.BooleanValue, deadline: ir.DateValue, lookback_from: ir.DateValue) -> ir.BooleanValue:
+    """Whether a missed review or visit deadline counts against the child: only if it fell in the look-back (on or after
+    `lookback_from`, see lookback_start). As the former NI 66 counted reviews 'held on time during the year', a review
+    late years ago does not fail a child for the rest of their plan or care. CP reviews, CLA reviews and CLA visits all
+    use this one rule."""
+    return (missed & (deadline >= lookback_from)).fill_null(False)
 
 
 def cla_episodes(m: Model) -> ir.Table:

@@ -642,6 +642,14 @@ def _icpc(ret: Return, child: str, ref: str, s47: str | None, date: dt.date, tar
     return row
 
 
+def _transfer_in(icpc: dict) -> str:
+    """Y for a conference no return records under a Section47: a CINdetails-level DateOfInitialCPC with no S47 of the
+    episode holding the same date. The census records a conference there only when no S47 in the episode led to it,
+    e.g. a child on a plan transferring in from another authority (CIN census guide; validation rule 2884: a conference
+    is recorded at S47 or CINdetails level, not both); DfE times those separately from the 15-working-day measure."""
+    return "N" if icpc.get("icpc_s47_enquiry_id") else "Y"
+
+
 def _cp_plan(ret: Return, c: etree._Element, ctx: tuple, path: str) -> dict | None:
     child, ref, rejected_paths = ctx
     ret.read["ssd_cp_plans"] += 1
@@ -735,5 +743,6 @@ def parse_cin_xml(paths: list[Path]) -> Parsed:
     for icpc in merged["ssd_initial_cp_conference"].values():
         # a later return may no longer hold the plan: the flag follows the merged link
         icpc["icpc_icpc_outcome_cp_flag"] = "Y" if icpc.get("icpc_cp_plan_id") else "N"
+        icpc["icpc_icpc_transfer_in"] = _transfer_in(icpc)
     frames = {t: pd.DataFrame(list(rows.values())) for t, rows in merged.items() if rows}
     return Parsed(frames=frames, rejected=rejected, warnings=warnings, read=read)

@@ -193,7 +193,11 @@ def _episode(parent: etree._Element, ep: dict, year: int, index: dict, previous:
         _sub(el, "CINclosureDate", close)
         _sub(el, "ReasonForClosure", _s(ep.get("cine_close_reason")))
     icpcs = index["icpc"].get(ref, [])
-    _sub(el, "DateOfInitialCPC", _d(icpcs[0]["icpc_icpc_date"]) if icpcs else None)
+    # A conference goes under the Section47 that led to it or, with none in the episode (a transfer-in), here: never
+    # both (CIN census validation rule 2884), so a loader can tell the two apart.
+    s47_ids = {_s(s["s47e_s47_enquiry_id"]) for s in index["s47"].get(ref, [])}
+    without_s47 = [i for i in icpcs if _s(i.get("icpc_s47_enquiry_id")) not in s47_ids]
+    _sub(el, "DateOfInitialCPC", _d(without_s47[0]["icpc_icpc_date"]) if without_s47 else None)
     for a in index["assessments"].get(ref, []):
         asm = etree.SubElement(el, "Assessments")
         _sub(asm, "AssessmentActualStartDate", _d(a["cina_assessment_start_date"]))

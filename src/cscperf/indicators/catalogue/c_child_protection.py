@@ -12,6 +12,8 @@ from cscperf.indicators.model import (
     Model,
     as_date,
     events_in_period,
+    late_in_lookback,
+    lookback_start,
     months_after,
     months_before,
     open_at_period_end,
@@ -22,16 +24,26 @@ from cscperf.indicators.registry import Indicator, count, rate, share
 
 SRC_S47 = "statutory-definitions.md §2.3; CIN census COLLECT report 'ICPC working days summary'"
 SRC_CPP = "statutory-definitions.md §2.4; Working Together to Safeguard Children"
+NO_CONFERENCE_END = (
+    "An enquiry whose outcome was that no conference was needed (s47e_s47_nfa = Y) and that has no end date ends on its "
+    "start date: the CIN census (ICPCnotRequired) and Annex A list 5 ('ICPC deemed unnecessary') record the outcome but "
+    "no end. The rule is applied where ssd_s47_enquiry is read (c_child_protection.s47), so every source gets it."
+)
 
 
 def s47(m: Model) -> ir.Table:
+    """S47 enquiries. `s47_end` is the recorded end or, for an enquiry whose outcome was that no conference was needed
+    (nfa = Y) and that has no end date, its start: the CIN census (ICPCnotRequired) and Annex A list 5 ('ICPC deemed
+    unnecessary') record that outcome but no end date, and without one the enquiry would never end. The rule lives here,
+    not in the loaders, so every source gets it and the warehouse keeps what the source said."""
     s = m.table("ssd_s47_enquiry")
+    no_conference = s.s47e_s47_nfa == "Y"
     return s.select(
         s47_id=s.s47e_s47_enquiry_id,
         person_id=s.s47e_person_id,
         referral_id=s.s47e_referral_id,
         s47_start=s.s47e_s47_start_date,
-        s47_end=s.s47e_s47_end_date,
+        s47_end=ibis.coalesce(s.s47e_s47_end_date, ibis.cases((no_conference, s.s47e_s47_start_date), else_=ibis.null("date"))),
         nfa=s.s47e_s47_nfa,
     )
 
@@ -86,8 +98,8 @@ def _s47_to_icpc(m: Model, periods: ir.Table) -> ir.Table:
     c = icpcs_after_s47(m).select(_s47="s47_id", _icpc_date="icpc_date")
     first_icpc = c.group_by("_s47").aggregate(icpc_date=c._icpc_date.min())
     j = s.left_join(first_icpc, s.s47_id == first_icpc._s47).drop("_s47")
-    # Ended: at the conference, or at the end date when the outcome was that no conference was needed. An enquiry
-    # closed with a conference still to come has not ended.
+    # Ended: at the conference, or at the end date (the start when none is recorded, see s47) when the outcome was that
+    # no conference was needed. An enquiry closed with a conference still to come has not ended.
     no_conference = j.s47_end.notnull() & (j.nfa == "Y")
     j = j.mutate(
         ended=ibis.coalesce(j.icpc_date, ibis.cases((no_conference, j.s47_end), else_=ibis.null("date"))), met=j.icpc_date.notnull()
@@ -180,16 +192,17 @@ def cp_reviews(m: Model) -> ir.Table:
 
 
 def _review_history(m: Model, periods: ir.Table) -> ir.Table:
-    """Per plan open at each period end (started 3+ months before): whether every review so far was in time
-    (first within 3 months of the start, later ones within 6 months of the previous), and the last review."""
+    """Per plan open at each period end (started 3+ months before): whether any review missed a deadline (first within
+    3 months of the start, later ones within 6 months of the previous) falling in the look-back, and the last review."""
     rows = _plans_open(m, periods)
     rows = rows.filter(rows.plan_start <= months_before(rows.period_end, 3))
+    rows = rows.mutate(_lookback_from=lookback_start(m, rows.period_end))
     r = cp_reviews(m)
     j = rows.left_join(r, (rows.plan_id == r.r_plan_id) & (r.review_date <= rows.period_end) & (r.review_date >= rows.plan_start))
     order = ibis.window(group_by=[j.period_end, j.plan_id], order_by=j.review_date)
     prev = j.review_date.lag().over(order)
     limit = ibis.cases((prev.isnull(), months_after(j.plan_start, 3)), else_=months_after(prev, 6))
-    j = j.mutate(late=j.review_date.notnull() & (j.review_date > limit))
+    j = j.mutate(late=late_in_lookback(j.review_date.notnull() & (j.review_date > limit), limit, j._lookback_from))
     keys = ["basis", "period_start", "period_end", "person_id", "plan_id", "plan_start", "ref_date"]
     return j.group_by(keys).aggregate(any_late=j.late.cast("int64").sum() > 0, last_review=j.review_date.max())
 
@@ -269,6 +282,7 @@ INDICATORS = [
         denominator="S47 enquiries that ended in the period (an ICPC date, or an end with no conference)",
         rule="Of S47 enquiries that ended in the period (an ICPC date, or an outcome of no conference), those with an ICPC.",
         source=SRC_S47,
+        notes=NO_CONFERENCE_END,
     ),
     Indicator(
         id="icpc_15wd_pct",
@@ -284,8 +298,16 @@ INDICATORS = [
         denominator="ICPCs held in the period that follow an S47 in the same episode (transfer-in conferences excluded)",
         rule="Of ICPCs held in the period that follow an S47 in the same episode and are not before it, those with "
         "wd(S47 start, ICPC date) <= 15. Transfer-in conferences are excluded. Exceptions: open S47 enquiries without "
-        "a conference, due on their 15th working day.",
-        source=SRC_S47,
+        "a conference, due on their 15th working day (one whose outcome was no conference and that has no end date "
+        "ended on its start, as in s47_to_icpc_pct).",
+        source=SRC_S47 + "; CIN census validation rule 2884",
+        notes="Transfer-in conferences are those with icpc_icpc_transfer_in = Y, as SSD records it. The CIN census has no "
+        "such flag and records a conference at CINdetails level only when no S47 of the episode led to it (e.g. a child "
+        "on a plan transferring in; rule 2884: never at both levels): its loader sets Y for a CINdetails-level "
+        "DateOfInitialCPC that no Section47 of the episode holds, N for one under a Section47. DfE reports transfer-in "
+        "conference timeliness separately (COLLECT 'Transfer-in ICPC working days summary'); they still count as "
+        "conferences held (icpc_to_cp_plan_pct). A conference with no S47 id that is not a transfer-in follows the latest "
+        "S47 of its referral that started on or before it.",
     ),
     Indicator(
         id="icpc_to_cp_plan_pct",
@@ -417,13 +439,19 @@ INDICATORS = [
         snapshot=True,
         measure=share(_reviews_in_time, distinct_children=True),
         exceptions=_reviews_due,
-        numerator="Children whose first review was within 3 months of the plan start, each later review within 6 months "
-        "of the previous, and whose current interval has not passed its limit",
+        numerator="Children whose reviews due in the last 12 months (first within 3 months of the plan start, each later "
+        "one within 6 months of the previous) were in time, and whose current interval has not passed its limit",
         denominator="Children on a plan at the period end whose plan started at least 3 months before it",
         rule="Denominator: children on a plan at the period end whose plan started at least 3 months before it. "
         "Numerator: those whose first review was within 3 months of the plan start, each later review within 6 months "
-        "of the previous one, and whose current interval has not passed its limit.",
-        source=SRC_CPP,
+        "of the previous one, and whose current interval has not passed its limit. A review counts as late only if the "
+        "deadline it missed fell in the 12 months to the period end, as for CLA reviews and visits.",
+        source=SRC_CPP + " (LAIT 19; whether reviews before the census year count is open there); the look-back follows "
+        "the former NI 66 ('reviews held on time during the year') used for CLA reviews",
+        notes="The look-back is the setting timeliness_lookback_months (12), one rule with CLA reviews and visits "
+        "(model.late_in_lookback): the 12 calendar months to the period end, as the rolling12 basis, so for 31 Mar 2025 "
+        "a deadline missed on 1 Apr 2024 counts and one missed on 31 Mar 2024 does not. Without it one late review "
+        "years ago would fail a child for the rest of a long plan. Calendar months clamp to the month end.",
     ),
     Indicator(
         id="cp_visits_in_timescale_pct",

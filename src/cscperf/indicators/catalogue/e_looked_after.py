@@ -24,6 +24,8 @@ from cscperf.indicators.model import (
     cla_periods,
     continuously_looked_after,
     events_in_period,
+    late_in_lookback,
+    lookback_start,
     months_after,
     months_before,
     one_period,
@@ -172,7 +174,7 @@ def _numbered_reviews(m: Model) -> ir.Table:
 
 def _review_history(m: Model, periods: ir.Table, recent_only: bool = False) -> ir.Table:
     """Per child looked after at the period end whose first review was due by then: whether every review so far in the
-    current period of care whose deadline fell in the last cla_timeliness_months was in time, the number held, the last
+    current period of care whose deadline fell in the look-back (late_in_lookback) was in time, the number held, the last
     one and the first review's due date.
 
     `recent_only` reads only reviews held on or after the lookback (6 months before the window): whether the child is in
@@ -181,14 +183,14 @@ def _review_history(m: Model, periods: ir.Table, recent_only: bool = False) -> i
     rows = _with_periods_of_care(m, m.cla_open_at(periods))
     rows = m.with_wd_due(rows, "cla_start", 20, "first_due")
     rows = rows.filter(rows.first_due <= rows.period_end)
-    # Only deadlines in the last cla_timeliness_months count: a review late years ago does not fail a child today.
-    rows = rows.mutate(_recent_from=window_start(rows.period_end, m.settings.cla_timeliness_months))
+    # Only deadlines in the look-back count: a review late years ago does not fail a child today.
+    rows = rows.mutate(_recent_from=lookback_start(m, rows.period_end))
     r = _numbered_reviews(m)
     on = (rows.poc_id == r.r_poc_id) & (r.review_date >= rows.cla_start) & (r.review_date <= rows.period_end)
     if recent_only:
         on &= r.review_date >= months_before(rows._recent_from, 6)
     j = rows.left_join(r, on)
-    j = j.mutate(late=(j.review_date.notnull() & j.missed & (j.deadline >= j._recent_from)).fill_null(False))
+    j = j.mutate(late=late_in_lookback(j.review_date.notnull() & j.missed, j.deadline, j._recent_from))
     keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "cla_start", "first_due", "ref_date"]
     g = j.group_by(keys).aggregate(
         any_late=j.late.cast("int64").sum() > 0, held=(j.nth.max() + 1).fill_null(0), last_review=j.review_date.max()
@@ -271,13 +273,13 @@ def _visit_lookback(m: Model, recent_from: ir.DateValue) -> ir.DateValue:
 
 def _visit_history(m: Model, periods: ir.Table, recent_only: bool = False) -> ir.Table:
     """Per child looked after at the period end: whether any visit in the current placement missed a deadline
-    falling in the last cla_timeliness_months, the last visit and when the next is due.
+    falling in the look-back (late_in_lookback), the last visit and when the next is due.
 
     `recent_only` reads only visits that can set or miss such a deadline: the figures are the same (a visit is late
     for a recent deadline only on or after its start, and a last visit before the lookback makes the child overdue
     either way), but `last_seen` is then null for a child not seen since (exception lists show the real date)."""
     rows = _visit_rows(m, periods)
-    rows = rows.mutate(_recent_from=window_start(rows.period_end, m.settings.cla_timeliness_months))
+    rows = rows.mutate(_recent_from=lookback_start(m, rows.period_end))
     seen = cla_visits(m).filter(lambda v: v.seen)
     seen = seen.mutate(_prev=seen.visit_date.lag().over(ibis.window(group_by=seen.v_person_id, order_by=seen.visit_date)))
     on = (rows.person_id == seen.v_person_id) & (seen.visit_date >= rows.spell_start) & (seen.visit_date <= rows.period_end)
@@ -286,7 +288,7 @@ def _visit_history(m: Model, periods: ir.Table, recent_only: bool = False) -> ir
     j = rows.left_join(seen, on)
     prev = ibis.cases((j._prev >= j.spell_start, j._prev), else_=ibis.null("date"))  # the previous visit in this placement
     limit = _visit_limit(m, j, prev)
-    j = j.mutate(late=(j.visit_date.notnull() & (j.visit_date > limit) & (limit >= j._recent_from)).fill_null(False))
+    j = j.mutate(late=late_in_lookback(j.visit_date.notnull() & (j.visit_date > limit), limit, j._recent_from))
     keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "ref_date", "spell_start", "long_term"]
     g = j.group_by(keys).aggregate(any_late=j.late.cast("int64").sum() > 0, last_seen=j.visit_date.max())
     return g.mutate(due=_visit_limit(m, g, g.last_seen))
@@ -607,7 +609,8 @@ INDICATORS = [
         "is recorded; cancelled reviews and those without a date do not count; two on one day count once. The schedule "
         "restarts with each period of care. Calendar months clamp to the month end (30 Nov + 3 months = 29 Feb 2024). "
         "The 12-month look-back (as the former NI 66 'reviews held on time during the year') is the setting "
-        "cla_timeliness_months; without it one late review years ago would fail a child for the rest of their care.",
+        "timeliness_lookback_months, shared with CP reviews and CLA visits (model.late_in_lookback); without it one late "
+        "review years ago would fail a child for the rest of their care.",
     ),
     _entry(
         id="cla_visits_in_timescale_pct",
@@ -630,7 +633,7 @@ INDICATORS = [
         "placement becomes long-term keeps the same clock. Intervals are settings (cla_visit_first_days 7, "
         "cla_visit_interval_days 42, cla_visit_long_term_months 3); the 3-month interval applies to the next visit "
         "after one made once the placement is a year old. Only visits where the child was seen count. As for reviews, a "
-        "late visit counts only if the deadline it missed fell in the last cla_timeliness_months (12).",
+        "late visit counts only if the deadline it missed fell in the last timeliness_lookback_months (12).",
     ),
     _entry(
         id="cla_iha_20wd_pct",
