@@ -126,6 +126,20 @@ def test_loads_that_change_nothing_the_indicator_reads_make_no_break():
     assert source_breaks(ENDS, first, EPISODES) == []  # on or before the first figure: nothing before it to compare
 
 
+def test_two_systems_feeding_a_table_in_turn_break_the_series_once():
+    """Nightly SSD tables with API records pushed between them: the first push starts a second source, no more."""
+    loads = [
+        SourceLoad(d("2023-12-01"), "ssd", EPISODES),
+        SourceLoad(d("2024-02-12"), "api-json", EPISODES),
+        SourceLoad(d("2024-02-13"), "ssd", EPISODES),
+        SourceLoad(d("2024-03-20"), "api-json", EPISODES),
+        SourceLoad(d("2024-03-21"), "ssd", EPISODES),
+    ]
+    assert source_breaks(ENDS, loads, EPISODES) == [
+        SeriesBreak(d("2024-02-29"), "source", f"Source system changed on 2024-02-12 (SSD tables to API JSON): {NOT_COMPARABLE}")
+    ]
+
+
 def test_a_chart_shows_the_breaks_with_a_figure_before_them():
     found = [SeriesBreak(e, "source", "x") for e in ENDS]
     assert within(found, d("2024-02-29"), d("2024-03-31")) == found[2:3]

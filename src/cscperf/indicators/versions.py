@@ -123,14 +123,17 @@ def definition_versions(ids: list[str] | None = None, settings: Settings | None 
     return out
 
 
-@cache
 def tables_read(ind_id: str) -> frozenset[str]:
     """The warehouse tables whose records an indicator counts (what a change of source system can affect): not the
     people table where it only gives the authority's code, as in a warehouse of one authority."""
     ind = REGISTRY[ind_id]
     if ind.measure.kind == "rate":
         return tables_read(ind.measure.of) | RATE_TABLES  # type: ignore[arg-type]
-    return _tables_in(definition_sql(ind, sole_la="000"))
+    cached = sql_cache.load()
+    key = ("tables_read", ind_id, _schema_digest())
+    if key not in cached:
+        cached[key] = ",".join(sorted(_tables_in(definition_sql(ind, sole_la="000"))))
+    return frozenset(t for t in cached[key].split(",") if t)
 
 
 def _tables_in(sql: str) -> frozenset[str]:

@@ -6,8 +6,9 @@ Two things break a series:
   every figure, see `cscperf.indicators.versions`). Figures stored before versions were kept have none and
   never make a break: nothing says whether their rule differed.
 - **source**: a load changed the source system (its format: SSD tables, CIN census XML, SSDA903, ...) of a
-  table the indicator reads. Recording practice changes with the system on the day it goes live, so the break
-  falls at the first period end on or after the load's date: earlier periods were recorded in the old system.
+  table the indicator reads: the first load of a format into a table another format fed before. Recording
+  practice changes with the system on the day it goes live, so the break falls at the first period end on or
+  after the load's date: earlier periods were recorded in the old system.
 
 Charts draw a rule at each break and print its caveat; statistical process control rebases its limits there.
 """
@@ -82,15 +83,20 @@ def _definition_caveat(end: dt.date, versions: tuple[str, ...], changes: dict[st
 
 
 def source_breaks(period_ends: Iterable[dt.date], loads: Sequence[SourceLoad], tables: frozenset[str]) -> list[SeriesBreak]:
-    """Breaks where a load (in order) wrote a table in `tables` last written by a load of another format, placed at the
-    first period end on or after the load's date, if the series has figures both before and after it."""
+    """Breaks where a load (in order) is the first of its format to write a table in `tables` that another format wrote
+    before, placed at the first period end on or after the load's date, if the series has figures before and after it.
+    Once two systems both feed a table (nightly SSD tables and pushed API records), alternating between them is one
+    mixed source, not a new change each time."""
     ends = sorted(set(period_ends))
-    fed_by: dict[str, str] = {}
+    fed_by: dict[str, str] = {}  # table -> the format that last wrote it
+    formats: dict[str, set[str]] = {}  # table -> every format that has written it
     out: list[SeriesBreak] = []
     for load in loads:
         hit = load.tables & tables
-        before = sorted({fed_by[t] for t in hit if t in fed_by and fed_by[t] != load.format})
+        before = sorted({fed_by[t] for t in hit if t in fed_by and load.format not in formats[t]})
         fed_by.update(dict.fromkeys(hit, load.format))
+        for t in hit:
+            formats.setdefault(t, set()).add(load.format)
         after = [e for e in ends if e >= load.loaded_on]
         if before and after and after[0] != ends[0]:
             old, new = " and ".join(FORMAT_NAMES.get(f, f) for f in before), FORMAT_NAMES.get(load.format, load.format)
@@ -165,7 +171,9 @@ def breaks(
     recorded = [c for c in definition_history() if c.indicator_id == indicator_id]
     changes = {c.version: c.change for c in recorded[1:]}  # the first row records a version, not a change
     found = definition_breaks(series, changes)
-    found += source_breaks(series["period_end"], source_loads(con) if loads is None else loads, tables_read(indicator_id))
+    loads = source_loads(con) if loads is None else loads
+    if len({load.format for load in loads}) > 1:  # else no change of source (and no need to find the tables read)
+        found += source_breaks(series["period_end"], loads, tables_read(indicator_id))
     return sorted(found, key=lambda b: (b.period_end, b.kind))
 
 
