@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from cscperf.indicators import REGISTRY, compute, month_ends
+from cscperf.indicators import REGISTRY, RESULT_COLUMNS, compute, month_ends
+from cscperf.indicators.versions import definition_versions
 from tests.reference import reference as ref
 from tests.reference import test_reference
 from tests.reference.handbuilt import LA, HandBuilt, day
@@ -191,6 +192,9 @@ def test_cli_compute_meets_the_results_contract(tmp_path: Path, capsys: pytest.C
     assert result.output.startswith("computed ")
     frame = pd.read_csv(out)
     assert set(frame.breakdown) >= {"la", "team", "worker"}
+    # The contract's columns, then the definition version of every figure (check_results accepts an extra column).
+    assert list(frame.columns) == [*RESULT_COLUMNS, "definition_version"]
+    assert (frame.definition_version == frame.indicator_id.map(definition_versions())).all()
     assert set(frame.basis) == {"month", "rolling12", "ytd", "year"}
     capsys.readouterr()
     assert checker.main(str(out), True) == 0, capsys.readouterr().out

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cscperf.indicators.model import Settings
 from cscperf.indicators.registry import AREAS, REGISTRY, Indicator
+from cscperf.indicators.versions import HISTORY_PATH, DefinitionChange, definition_history, definition_versions
 
 DOC_PATH = Path(__file__).resolve().parents[3] / "docs" / "indicators.md"
 
@@ -29,7 +30,7 @@ def _target(ind: Indicator) -> str:
     return "" if ind.target is None else f"{ind.target:g}"
 
 
-def _entry(ind: Indicator) -> str:
+def _entry(ind: Indicator, version: str) -> str:
     flag = " ⚑" if ind.practice else ""
     lines = [
         f"### `{ind.id}`{flag}: {ind.name}",
@@ -49,17 +50,40 @@ def _entry(ind: Indicator) -> str:
     if ind.notes:
         lines.append(f"- **Conventions**: {ind.notes}")
     lines.append(f"- **Source**: {ind.source}")
+    lines.append(f"- **Definition version**: `{version}`")
     return "\n".join(lines) + "\n"
+
+
+CHANGES_INTRO = """## Definition changes
+
+Every figure `cscperf compute` stores carries its indicator's definition version: a hash of the registry
+entry's computing parts and the SQL of its whole-authority figure (not its wording, nor the run's dates).
+Where a stored series mixes versions, or a load changes the source system of a table the indicator reads,
+charts in the report and on the dashboard mark a break in series with a caveat. Each version, with the
+date it was recorded and what changed, is in `src/cscperf/indicators/{history}` (a test fails when an
+indicator's current version is missing from it). Newest first:
+
+| Indicator | Version | Recorded | What changed |
+| --- | --- | --- | --- |
+"""
+
+
+def _changes(history: list[DefinitionChange]) -> str:
+    rows = sorted(history, key=lambda c: (-c.date.toordinal(), c.indicator_id))
+    lines = [f"| `{c.indicator_id}` | `{c.version}` | {c.date.isoformat()} | {c.change} |" for c in rows]
+    return CHANGES_INTRO.format(history=HISTORY_PATH.name) + "\n".join(lines) + "\n"
 
 
 def render() -> str:
     settings = ", ".join(f"`{k}` = {v}" for k, v in vars(Settings()).items())
+    versions = definition_versions()
     parts = [INTRO.format(settings=settings)]
     for letter, title in AREAS.items():
         entries = [i for i in REGISTRY.values() if i.area == letter]
         if entries:
             parts.append(f"## {letter}. {title}\n")
-            parts.extend(_entry(i) for i in entries)
+            parts.extend(_entry(i, versions[i.id]) for i in entries)
+    parts.append(_changes(definition_history()))
     return "\n".join(parts)
 
 

@@ -34,6 +34,7 @@ from cscperf.indicators.model import (
     shared_blocks,
 )
 from cscperf.indicators.registry import BASES, REGISTRY, Indicator
+from cscperf.indicators.versions import definition_versions
 
 RESULT_COLUMNS = [
     "indicator_id",
@@ -47,6 +48,7 @@ RESULT_COLUMNS = [
     "value",
     "unit",
 ]
+VERSION_COLUMN = "definition_version"  # beside the contract's columns: the definition that made the figure
 DEFAULT_BREAKDOWNS = ("la", "team", "worker")
 ROWS, COHORT, FIGURES = "_cscperf_rows", "_cscperf_cohort", "_cscperf_figures"  # the CTEs of each indicator's statement
 SNAPSHOT, MONTHLY = "_snapshot", "_monthly"
@@ -56,7 +58,7 @@ RESULTS_DDL = """
 CREATE TABLE IF NOT EXISTS cscperf_results (
     indicator_id VARCHAR, basis VARCHAR, period_start DATE, period_end DATE,
     breakdown VARCHAR, breakdown_value VARCHAR, numerator DOUBLE, denominator DOUBLE,
-    value DOUBLE, unit VARCHAR, computed_at TIMESTAMP
+    value DOUBLE, unit VARCHAR, computed_at TIMESTAMP, definition_version VARCHAR
 )
 """
 
@@ -543,8 +545,9 @@ def compute(
     frames = [done[ind.id] for ind in selected]
     frames = [f for f in frames if not f.empty]
     if not frames:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
+        return pd.DataFrame(columns=[*RESULT_COLUMNS, VERSION_COLUMN])
     out = pd.concat(frames, ignore_index=True)
+    out[VERSION_COLUMN] = out.indicator_id.map(definition_versions([ind.id for ind in selected], settings))
     out["breakdown_value"] = out.breakdown_value.astype(str)
     for col in ("period_start", "period_end"):
         out[col] = pd.to_datetime(out[col]).dt.date
@@ -554,14 +557,17 @@ def compute(
 def store_results(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
     """Write results to cscperf_results, replacing figures with the same key."""
     con.execute(RESULTS_DDL)
-    con.register("incoming", frame.assign(computed_at=pd.Timestamp.now()))
+    con.execute(f"ALTER TABLE cscperf_results ADD COLUMN IF NOT EXISTS {VERSION_COLUMN} VARCHAR")  # stored before versions
+    versions = frame[VERSION_COLUMN] if VERSION_COLUMN in frame.columns else None
+    con.register("incoming", frame.assign(computed_at=pd.Timestamp.now(), **{VERSION_COLUMN: versions}))
     con.execute("BEGIN")
     try:
         con.execute(
             "DELETE FROM cscperf_results r USING (SELECT DISTINCT indicator_id, basis, period_end FROM incoming) k "
             "WHERE r.indicator_id = k.indicator_id AND r.basis = k.basis AND r.period_end = k.period_end"
         )
-        con.execute(f"INSERT INTO cscperf_results SELECT {', '.join(RESULT_COLUMNS)}, computed_at FROM incoming")
+        columns = ", ".join([*RESULT_COLUMNS, "computed_at", VERSION_COLUMN])
+        con.execute(f"INSERT INTO cscperf_results ({columns}) SELECT {columns} FROM incoming")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

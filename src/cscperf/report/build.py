@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from cscperf.errors import UserError
 from cscperf.judge.assess import Figure, judge
 from cscperf.judge.benchmarks import Benchmarks
+from cscperf.judge.breaks import SeriesBreak, breaks, source_loads, within
 from cscperf.judge.rag import RAG_LETTER
 from cscperf.judge.suppression import format_value
 from cscperf.judge.targets import TargetBook, load_targets
@@ -43,6 +44,7 @@ class Report:
     commentary: dict[str, Markup]
     sn_method: str = "mean"
     charts: dict[str, Markup] = field(default_factory=dict)
+    breaks: dict[str, list[SeriesBreak]] = field(default_factory=dict)  # breaks in series within each chart
     exceptions: dict[str, pd.DataFrame] = field(default_factory=dict)
     exception_notes: dict[str, str] = field(default_factory=dict)
     produced: dt.date = field(default_factory=dt.date.today)
@@ -79,12 +81,12 @@ def _markers(fig: Figure, sn_method: str) -> list[charts.Marker]:
     return out
 
 
-def _chart(fig: Figure, sn_method: str) -> Markup:
+def _chart(fig: Figure, sn_method: str, found: list[SeriesBreak]) -> Markup:
     series = fig.series.copy()
     if series.empty or series["value"].isna().all():
         return Markup('<p class="nochart">No figures to chart.</p>')
     series.loc[series["suppressed"].astype(bool), "value"] = None  # suppressed months are gaps, never drawn
-    spec = charts.indicator_chart(series, fig.indicator.unit, fig.basis, _markers(fig, sn_method))
+    spec = charts.indicator_chart(series, fig.indicator.unit, fig.basis, _markers(fig, sn_method), breaks=found)
     svg = charts.to_svg(spec)
     # As an image, not inline markup: WeasyPrint then skips HTML-parsing and CSS-styling every SVG element (twice as fast).
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -92,10 +94,21 @@ def _chart(fig: Figure, sn_method: str) -> Markup:
     return Markup(f'<img class="chart-img" alt="{alt}" src="data:image/svg+xml;base64,{data}">')  # noqa: S704 - our own SVG, escaped alt
 
 
-def _render_charts(figures: list[Figure], sn_method: str) -> dict[str, Markup]:
+def _render_charts(figures: list[Figure], sn_method: str, found: dict[str, list[SeriesBreak]]) -> dict[str, Markup]:
     # vl-convert releases the GIL while rendering, so two threads use both cores.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip([f.id for f in figures], pool.map(lambda f: _chart(f, sn_method), figures), strict=True))
+        return dict(zip([f.id for f in figures], pool.map(lambda f: _chart(f, sn_method, found.get(f.id, [])), figures), strict=True))
+
+
+def series_breaks(con: duckdb.DuckDBPyConnection, figures: list[Figure]) -> dict[str, list[SeriesBreak]]:
+    """The breaks in series each figure's chart shows (its basis, its months)."""
+    loads = source_loads(con)
+    out: dict[str, list[SeriesBreak]] = {}
+    for fig in figures:
+        if not fig.series.empty:
+            ends = pd.to_datetime(fig.series["period_end"]).dt.date
+            out[fig.id] = within(breaks(fig.id, con, fig.basis, loads), min(ends), max(ends))
+    return out
 
 
 def _team_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -153,7 +166,8 @@ def build(
     results = ensure_results(con, period_end) if results is None else results
     figures = judge(results, period_end, code, book, Benchmarks.default(), registry, suppressed=audience == "members")
     report = Report(code, name, period_end, audience, figures, dict(AREAS), load_commentary(commentary, set(registry)), sn_method)
-    report.charts = _render_charts(figures, sn_method)
+    report.breaks = series_breaks(con, figures)
+    report.charts = _render_charts(figures, sn_method, report.breaks)
     if not report.members:
         report.exceptions, report.exception_notes = exception_counts(con, figures, period_end)
     return report

@@ -14,10 +14,12 @@ from functools import cache
 import altair as alt
 import pandas as pd
 
+from cscperf.judge.breaks import SeriesBreak
+
 # GOV.UK design-system colours: readable on white; RAG is also carried by letter and point shape.
 RAG_COLOURS = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c"}
 RAG_SHAPES = {"green": "circle", "amber": "triangle-up", "red": "square"}
-INK, MUTED, TARGET, BENCH = "#0b0c0c", "#8a8f94", "#1d70b8", "#4c2c92"
+INK, MUTED, TARGET, BENCH, BREAK = "#0b0c0c", "#8a8f94", "#1d70b8", "#4c2c92", "#505a5f"
 FONT = "DejaVu Sans"
 BASIS_LABEL = {"month": "Month", "rolling12": "Rolling 12 months", "ytd": "Year to date", "year": "Collection year"}
 UNIT_AXIS = {"percent": "%", "rate_per_10k": "per 10,000", "count": "number", "days": "days", "average": "average"}
@@ -38,6 +40,7 @@ def indicator_chart(
     markers: Sequence[Marker] = (),
     width: int = 520,
     height: int = 120,
+    breaks: Sequence[SeriesBreak] = (),
 ) -> alt.LayerChart:
     """A trend chart for one indicator.
 
@@ -93,6 +96,8 @@ def indicator_chart(
             if not part.empty:
                 text = alt.Chart(part).mark_text(align="left", baseline=pos, dx=4, fontSize=9, color=BENCH)
                 layers.append(text.encode(y="value:Q", x=alt.value(width), text="label:N"))
+    if breaks:
+        layers.extend(_break_layers(breaks, x))
     return (
         alt.layer(*layers)
         .properties(width=width, height=height, padding={"left": 4, "top": 6, "bottom": 4, "right": 16 if markers else 86})
@@ -100,6 +105,20 @@ def indicator_chart(
         .configure_view(strokeWidth=0)
         .configure_axis(labelFontSize=9, titleFontSize=9, labelColor=INK, titleColor=INK, gridColor="#e5e6e7", domainColor=MUTED)
     )
+
+
+def _break_layers(breaks: Sequence[SeriesBreak], x: alt.X) -> list[alt.Chart]:
+    """A solid rule at the month of each break, with its short label along the top edge."""
+    frame = pd.DataFrame(
+        {
+            "period_end": pd.to_datetime([b.period_end for b in breaks]),
+            "label": [b.label for b in breaks],
+            "caveat": [b.caveat for b in breaks],
+        }
+    )
+    rule = alt.Chart(frame).mark_rule(color=BREAK, strokeWidth=1.5).encode(x=x, tooltip=[alt.Tooltip("caveat:N", title="Break in series")])
+    text = alt.Chart(frame).mark_text(align="left", baseline="top", dx=3, dy=1, fontSize=8, color=BREAK)
+    return [rule, text.encode(x=x, y=alt.value(0), text="label:N")]
 
 
 @cache

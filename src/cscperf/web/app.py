@@ -145,9 +145,12 @@ class State:
                 for tile in ov.tiles:  # the trend charts (Altair builds them slowly: ~0.2 s each)
                     if self._warmed == "closed":
                         return
-                    key = (fp.key, "trend", tile.ind.id, tile.ind.rag_basis, False)
+                    basis = tile.ind.rag_basis
+                    found = pages._breaks(self, cur, fp, tile.ind.id, basis, ov.series.get((tile.ind.id, basis), []))
+                    key = (fp.key, "trend", tile.ind.id, basis, False)
                     self.cache.get(
-                        key, lambda t=tile: views.spec_json(views.trend_spec(t.ind, ov.series, t.ind.rag_basis, False, t.benchmark))
+                        key,
+                        lambda t=tile, f=found: views.spec_json(views.trend_spec(t.ind, ov.series, t.ind.rag_basis, False, t.benchmark, f)),
                     )
         except Exception:  # warming is an optimisation: a page builds what it needs if this fails
             pass

@@ -22,6 +22,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cscperf.errors import UserError
+from cscperf.judge.breaks import SeriesBreak, breaks, within
 from cscperf.judge.suppression import SUPPRESSED, format_value, is_small
 from cscperf.web import data, judging, views
 from cscperf.web.app import Forbidden, check_csrf, current_user, render, require, require_children, state
@@ -105,18 +106,22 @@ def install(app: FastAPI) -> None:
             st = state(request)
             with st.read() as (cur, fp):
                 teams = st.cache.get((fp.key, "teams", ind.id, basis, end), lambda: views.breakdown(cur, ind, basis, end, "team"))
+        st = state(request)
+        with st.read() as (cur, fp_now):
+            found = _breaks(st, cur, fp_now, ind.id, basis, points)
         return render(
             request,
             "indicator.html",
             {
                 "ind": ind,
                 "basis": basis,
+                "breaks": found,
                 "period": end,
                 "points": points,
                 "tile": tile,
                 "teams": teams,
                 "suppress": suppress,
-                "chart": _trend_json(request, fp, ind, ov, basis, suppress, tile),
+                "chart": _trend_json(request, fp, ind, ov, basis, suppress, tile, found),
                 "team_chart": views.spec_json(views.bars_spec(ind, teams, "By team")) if teams else None,
                 "area_name": views.areas().get(ind.area, ind.area),
                 "ov": ov,
@@ -361,13 +366,23 @@ def _names(st: Any, cur: Any, fp: Any) -> dict[str, Any]:
     return st.cache.get((fp.key, "names"), make)
 
 
-def _trend_json(request: Request, fp: Any, ind: Any, ov: views.Overview, basis: str, suppress: bool, tile: Any) -> str:
+def _trend_json(
+    request: Request, fp: Any, ind: Any, ov: views.Overview, basis: str, suppress: bool, tile: Any, found: list[SeriesBreak]
+) -> str:
     # The members' chart differs only when a point is actually suppressed: otherwise share one cached spec.
     hides = suppress and views.any_suppressed(ind, ov.series, basis)
     key = (fp.key, "trend", ind.id, basis, hides)
     return state(request).cache.get(
-        key, lambda: views.spec_json(views.trend_spec(ind, ov.series, basis, suppress, tile.benchmark if tile else None))
+        key, lambda: views.spec_json(views.trend_spec(ind, ov.series, basis, suppress, tile.benchmark if tile else None, found))
     )
+
+
+def _breaks(st: Any, cur: Any, fp: Any, ind_id: str, basis: str, points: list[Any]) -> list[SeriesBreak]:
+    """The breaks in series within the charted figures (cscperf.judge.breaks), once per data fingerprint."""
+    if not points:
+        return []
+    found = st.cache.get((fp.key, "breaks", ind_id, basis), lambda: breaks(ind_id, cur, basis))
+    return within(found, points[0].period_end, points[-1].period_end)
 
 
 def _exceptions(cur: Any, ind_id: str, end: dt.date) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,9 +195,11 @@ def any_suppressed(ind: Any, series: dict[tuple[str, str], list[Point]], basis: 
     )
 
 
-def trend_spec(ind: Any, series: dict[tuple[str, str], list[Point]], basis: str, suppress: bool, bench: Any) -> dict[str, Any]:
+def trend_spec(
+    ind: Any, series: dict[tuple[str, str], list[Point]], basis: str, suppress: bool, bench: Any, breaks: Sequence[Any] = ()
+) -> dict[str, Any]:
     """The report's trend chart (cscperf.report.charts): the monthly figure, the chosen basis with RAG points,
-    the target in force each month and benchmark markers; the same spec the scrutiny report draws."""
+    the target in force each month, benchmark markers and breaks in series; the same spec the scrutiny report draws."""
     rows = []
     for b in dict.fromkeys(("month", basis)):
         for p in series.get((ind.id, b), []):
@@ -223,7 +226,7 @@ def trend_spec(ind: Any, series: dict[tuple[str, str], list[Point]], basis: str,
         if bench is not None and bench.neighbours is not None:
             markers.append(Marker(f"Neighbours {bench.neighbours:,.1f}", bench.neighbours))
         frame = pd.DataFrame(rows, columns=["period_end", "basis", "value", "rag", "target", "band_lo", "band_hi"])
-        return indicator_chart(frame, ind.unit, basis, markers, width=900, height=240).to_dict(validate=False)
+        return indicator_chart(frame, ind.unit, basis, markers, width=900, height=240, breaks=breaks).to_dict(validate=False)
     except ImportError:
         return series_spec(ind, series.get((ind.id, basis), []), basis, suppress)
 
