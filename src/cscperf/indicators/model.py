@@ -402,6 +402,18 @@ def _cla_periods(m: Model) -> ir.Table:
     return pocs.join(first, pocs.poc_id == first._poc).drop("_poc")
 
 
+def children_ceasing(m: Model, periods: ir.Table) -> ir.Table:
+    """Children who ceased to be looked after in the period, one row per child: the last period of care (not short
+    breaks only) they left in it, with its poc_end_reason. DfE counts "only the last occasion on which a child ceased
+    to be looked after in the year", so a child leaving care twice in a window is counted once, by the second time."""
+    p = cla_periods(m)
+    rows = events_in_period(p.filter(p.poc_end.notnull()), periods, "poc_end")
+    last = ibis.row_number().over(
+        group_by=[rows.basis, rows.period_end, rows.person_id], order_by=[ibis.desc(rows.poc_end), rows.poc_id]
+    )
+    return rows.mutate(_last=last).filter(lambda r: r._last == 0).drop("_last")
+
+
 def _open_end(end: ir.DateColumn) -> ir.DateScalar:
     """End of a group of rows: null (open) if any row is open, else the latest end."""
     return ibis.cases((end.isnull().any(), ibis.null("date")), else_=end.max())

@@ -20,6 +20,7 @@ from cscperf.indicators.model import (
     Model,
     age_at,
     as_date,
+    children_ceasing,
     cla_episodes,
     cla_periods,
     continuously_looked_after,
@@ -50,10 +51,9 @@ REASON_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 COMPLETED = "COMPLETED"
 
 
-def _first_per_child(t: ir.Table, date_col: str, last: bool = False) -> ir.Table:
-    """Keep one row per child and period: the first (or last) by `date_col`."""
-    order = ibis.desc(t[date_col]) if last else t[date_col]
-    rank = ibis.row_number().over(group_by=[t.basis, t.period_end, t.person_id], order_by=[order, t.poc_id])
+def _first_per_child(t: ir.Table, date_col: str) -> ir.Table:
+    """Keep one row per child and period: the first by `date_col`."""
+    rank = ibis.row_number().over(group_by=[t.basis, t.period_end, t.person_id], order_by=[t[date_col], t.poc_id])
     return t.mutate(_rank=rank).filter(lambda r: r._rank == 0).drop("_rank")
 
 
@@ -95,9 +95,7 @@ def reason_group(rec: ir.StringValue) -> ir.StringValue:
 
 
 def _ceased(m: Model, periods: ir.Table) -> ir.Table:
-    p = cla_periods(m)
-    p = p.filter(p.poc_end.notnull())
-    rows = _first_per_child(events_in_period(p, periods, "poc_end"), "poc_end", last=True)
+    rows = children_ceasing(m, periods)
     return rows.mutate(reason_group=reason_group(rows.poc_end_reason))
 
 
