@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 
 import pytest
 
+from cscperf.ingest import ssda903
+from cscperf.ingest.core import run_load
 from tests.indicators.builder import Built, d
 
 NEW_PLACEMENT = ("S", "P", "B", "T", "U")
@@ -48,6 +51,40 @@ def care(w: Built, pid: str, episodes: list[Episode], dob: str = "2015-06-01") -
             clae_cla_placement_id=pl,
         )
     w.rows("ssd_cla_placement", list(placements.values()))
+
+
+SSD, SSDA903 = "ssd", "ssda903"
+EPISODE_COLS = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
+
+
+def _dmy(day: str | None) -> str:
+    return d(day).strftime("%d/%m/%Y") if day else ""
+
+
+def load_cases(w: Built, source: str, folder: Path, cases: dict[str, list[Episode]], reviews: dict[str, list[str]] | None = None) -> None:
+    """Children looked after, from SSD rows (`care`) or from an SSDA903 return (header, episodes, reviews) that the
+    903 loader maps into the same tables. Every child is born 1 Jun 2015."""
+    reviews = reviews or {}
+    if source == SSD:
+        for pid, episodes in cases.items():
+            care(w, pid, episodes)
+        for pid, dates in reviews.items():
+            for day in dates:
+                w.add("ssd_cla_reviews", clar_cla_id=poc_of(w, pid), clar_ext_person_id=pid, clar_cla_review_date=day)
+        return
+    year = folder / "2023-24"
+    year.mkdir(parents=True)
+    header = [f"{pid},2,01/06/2015,WBRI,,," for pid in cases]
+    (year / "header.csv").write_text("CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n" + "\n".join(header) + "\n")
+    rows = [
+        f"{pid},{_dmy(start)},{rne},{ls},N1,{place},{provider},{_dmy(end)},{rec or ''},,,,"
+        for pid, episodes in cases.items()
+        for start, end, rne, rec, ls, place, provider in episodes
+    ]
+    (year / "episodes.csv").write_text(EPISODE_COLS + "\n" + "\n".join(rows) + "\n")
+    review_rows = [f"{pid},01/06/2015,{_dmy(day)},PN1" for pid, dates in reviews.items() for day in dates]
+    (year / "reviews.csv").write_text("CHILD,DOB,REVIEW,REVIEW_CODE\n" + "\n".join(review_rows) + "\n")
+    run_load(w.con, "ssda903", [folder], ssda903.parse)
 
 
 def in_care(w: Built, pid: str, start: str, dob: str = "2015-06-01", place: str = "U6", provider: str = "PR1", ls: str = "C2") -> None:
@@ -395,54 +432,83 @@ def test_cla_visit_exceptions(visits):
 # --- initial health assessments ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def iha():
+@pytest.fixture(scope="module", params=[SSD, SSDA903])
+def iha(request, tmp_path_factory):
+    """Periods of care from SSD rows or an SSDA903 return; health assessments are SSD rows (IHAs are not in the 903)."""
     w = Built()
+    c2 = ("C2", "U6", "PR1")
+
+    def stay(start: str, end: str | None = None, rec: str | None = None, ls: str = "C2") -> list[Episode]:
+        return [(start, end, "S", rec, ls, "U6", "PR1")]
+
+    cases = {
+        # Starting Fri 1 Dec 2023, the 20th working day is Wed 3 Jan 2024, not Fri 29 Dec: 25-26 Dec and 1 Jan are bank
+        # holidays. So December's starters fall due in January.
+        "i1": stay("2023-12-01"),
+        "i2": stay("2023-12-01"),
+        # Looked after for only a few days: 4-8 Dec 2023. Excluded.
+        "i3": stay("2023-12-04", "2023-12-08", "E4A", "V2"),
+        # i4 ended on Tue 2 Jan, the 19th working day, and i5 on Wed 3 Jan, the 20th: both excluded. i12 ended on Thu
+        # 4 Jan, the day after its 20th working day: counted.
+        "i4": stay("2023-12-01", "2024-01-02", "E4A", "V2"),
+        "i5": stay("2023-12-01", "2024-01-03", "E4A", "V2"),
+        "i12": stay("2023-12-01", "2024-01-04", "E4A", "V2"),
+        # Short breaks: excluded.
+        "i6": stay("2023-12-01", ls="V3"),
+        # i7 from Wed 10 Jan 2024, due Wed 7 Feb; only a refused IHA.
+        "i7": stay("2024-01-10"),
+        # i8 from Fri 5 Jan 2024, due Fri 2 Feb; the IHA on Sat 3 Feb is still within 20 working days.
+        "i8": stay("2024-01-05"),
+        # Month end: i10 from Wed 3 Jan 2024 is due Wed 31 Jan (January); i11 from Thu 4 Jan is due Thu 1 Feb (February).
+        "i10": stay("2024-01-03"),
+        "i11": stay("2024-01-04"),
+        # Easter: from Mon 4 Mar 2024 the 20th working day would be Mon 1 Apr without the bank holidays; Good Friday
+        # (29 Mar) and Easter Monday (1 Apr) put it on Wed 3 Apr.
+        "i9": [("2024-03-04", "2024-03-20", "S", "X1", *c2), ("2024-03-20", None, "P", None, "C2", "K2", "PR4")],
+    }
+    load_cases(w, request.param, tmp_path_factory.mktemp("903"), cases)
 
     def check(pid: str, date: str, kind: str = "IHA", status: str = "Completed") -> None:
         w.add(
             "ssd_cla_health", clah_person_id=pid, clah_health_check_type=kind, clah_health_check_date=date, clah_health_check_status=status
         )
 
-    # Starting Fri 1 Dec 2023, the 20th working day is Wed 3 Jan 2024 (25-26 Dec and 1 Jan are bank holidays).
-    in_care(w, "i1", "2023-12-01")
     check("i1", "2024-01-03")  # day 20: in time
-    in_care(w, "i2", "2023-12-01")
     check("i2", "2024-01-04")  # day 21: late
-    # Looked after for only a few days: 4-8 Dec 2023. Excluded.
-    care(w, "i3", [("2023-12-04", "2023-12-08", "S", "E4A", "V2", "U6", "PR1")])
-    # Ended on Tue 2 Jan, the 19th working day: excluded. i5 ended on the 20th: in the cohort, without an IHA.
-    care(w, "i4", [("2023-12-01", "2024-01-02", "S", "E4A", "V2", "U6", "PR1")])
-    care(w, "i5", [("2023-12-01", "2024-01-03", "S", "E4A", "V2", "U6", "PR1")])
-    # Short breaks: excluded.
-    in_care(w, "i6", "2023-12-01", ls="V3")
-    # i7 from Wed 10 Jan 2024, due Wed 7 Feb; only a refused IHA.
-    in_care(w, "i7", "2024-01-10")
+    check("i12", "2024-01-02")
     check("i7", "2024-01-20", status="Refused")
-    # i8 from Fri 5 Jan 2024, due Fri 2 Feb; the IHA on Sat 3 Feb is still within 20 working days.
-    in_care(w, "i8", "2024-01-05")
     check("i8", "2024-02-03")
+    check("i10", "2024-01-31")  # day 20
+    check("i9", "2024-04-03")  # day 20, after Easter
     return w
 
 
-def test_iha_within_20_working_days(iha):
-    # Year to 31 Jan 2024: i1 (met), i2 (day 21), i5 (lasted exactly 20 working days, no IHA). i3 and i4 were looked
-    # after for only a few days; i7 and i8 are not yet due.
-    assert iha.figure("cla_iha_20wd_pct", "2024-01-31", basis="ytd") == (1, 3, pytest.approx(100 / 3))
-    # Year to 29 Feb 2024: also i7 (refused only: not met) and i8 (Saturday after its due Friday: met).
-    assert iha.figure("cla_iha_20wd_pct", "2024-02-29", basis="ytd") == (2, 5, 40.0)
-    # December's starters reach their 20th working day in January: none counts on the month basis.
+def test_iha_counted_in_the_month_it_fell_due(iha):
+    # December: nothing fell due (December's starters reach their 20th working day in January).
     assert iha.figure("cla_iha_20wd_pct", "2023-12-31") == (0, 0, None)
+    # January: i1 (met), i2 (day 21), i12 (met; left the day after its due date), i10 (met, due 31 Jan). i3, i4 and i5
+    # left care on or before their 20th working day; i6 is on short breaks.
+    assert iha.figure("cla_iha_20wd_pct", "2024-01-31") == (3, 4, 75.0)
+    # February: i7 (refused only: not met), i8 (Saturday after its due Friday: met), i11 (due 1 Feb, none).
+    assert iha.figure("cla_iha_20wd_pct", "2024-02-29") == (1, 3, pytest.approx(100 / 3))
+    # i9 started in March but fell due in April, after Easter.
+    assert iha.figure("cla_iha_20wd_pct", "2024-03-31") == (0, 0, None)
+    assert iha.figure("cla_iha_20wd_pct", "2024-04-30") == (1, 1, 100.0)
+    # Longer windows are the sum of the months.
+    assert iha.figure("cla_iha_20wd_pct", "2024-01-31", basis="ytd") == (3, 4, 75.0)
+    assert iha.figure("cla_iha_20wd_pct", "2024-04-30", basis="rolling12") == (5, 8, 62.5)
 
 
 def test_iha_exceptions(iha):
     rows = iha.exceptions("cla_iha_20wd_pct", "2024-01-31").set_index("person_id")
-    # i7 due Wed 7 Feb and i8 due Fri 2 Feb: within 5 working days, approaching. i1 and i2 had an IHA; i5 left care.
-    assert set(rows.index) == {"i7", "i8"}
+    # Due within 5 working days: i11 Thu 1 Feb, i8 Fri 2 Feb (its IHA comes after the period end) and i7 Wed 7 Feb.
+    # i1, i2 and i10 had an IHA; i4, i5 and i12 left care; i9 has not started.
+    assert set(rows.index) == {"i7", "i8", "i11"}
     assert (rows.loc["i7", "status"], rows.loc["i7", "due_date"]) == ("approaching", d("2024-02-07"))
     rows = iha.exceptions("cla_iha_20wd_pct", "2024-02-29").set_index("person_id")
-    assert set(rows.index) == {"i7"}
+    assert set(rows.index) == {"i7", "i11"}
     assert (rows.loc["i7", "status"], rows.loc["i7", "days_overdue"]) == ("overdue", 22)
+    assert (rows.loc["i11", "due_date"], rows.loc["i11", "days_overdue"]) == (d("2024-02-01"), 28)
 
 
 # --- annual health, dental, immunisations (OC2 cohort) ----------------------------------------------

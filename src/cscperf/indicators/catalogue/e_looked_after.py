@@ -319,12 +319,12 @@ def health_checks(m: Model) -> ir.Table:
 
 
 def _iha_cohort(m: Model, periods: ir.Table) -> ir.Table:
+    """Periods of care counted in the period their initial health assessment fell due (the 20th working day), so a
+    period starting late in a month counts in the next month rather than in none."""
     p = m.with_wd_due(cla_periods(m), "cla_start", 20, "iha_due")
-    p = m.with_wd(p, "cla_start", "poc_end", "wd_in_care")
-    # Looked after for only a few days: a period of care ending before its 20th working day is left out.
-    p = p.filter(p.poc_end.isnull() | (p.wd_in_care >= 20))
-    rows = events_in_period(p, periods, "cla_start")
-    rows = rows.filter(rows.iha_due <= rows.period_end)
+    # Still looked after on the 20th working day: a period ending on or before it (a short stay) is left out.
+    p = p.filter(open_end(p.poc_end) > p.iha_due)
+    rows = events_in_period(p, periods, "iha_due")
     iha = health_checks(m).filter(lambda h: h.check_type == "IHA")
     j = rows.left_join(iha, (rows.person_id == iha.h_person) & (iha.check_date >= rows.cla_start))
     keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "cla_start", "iha_due", "ref_date"]
@@ -638,17 +638,22 @@ INDICATORS = [
         target=90.0,
         measure=share(_iha_cohort),
         exceptions=_iha_outstanding,
+        additive=True,
         numerator="Periods of care with an initial health assessment on or before their 20th working day",
-        denominator="Periods of care starting in the period that lasted at least 20 working days, with the 20th working "
-        "day on or before the period end",
-        rule="Cohort: periods of care (RNE = S, not short breaks) starting in the period that lasted at least 20 working "
-        "days and whose 20th working day is on or before the period end; those that ended within 20 working days are "
-        "excluded. Numerator: an initial health assessment (IHA, completed) dated from the start to the 20th working day.",
+        denominator="Periods of care whose 20th working day (the IHA due date) fell in the period and that were still "
+        "open after it",
+        rule="Cohort: periods of care (RNE = S, not short breaks) whose initial health assessment fell due in the period "
+        "(the 20th working day after the start, bank holidays skipped), excluding periods that ended on or before that "
+        "day (looked after for under 20 working days, or ending on the 20th). Numerator: an initial health assessment "
+        "(IHA, completed) dated from the start to the 20th working day.",
         source=SRC_HEALTH,
-        notes="Follows the catalogue literally: on the month basis a period starting late in a month is counted in no "
-        "month (its 20th working day falls after that month's end); rolling12/ytd count it. An IHA before the start "
-        "(reg 7's 'previous 3 months') is not counted. Exceptions: children in care now whose period started in the last "
-        "iha_exception_months (12) with no IHA yet, due on the 20th working day.",
+        notes="Each IHA is attributed to the period in which it fell due, so every eligible period of care counts in "
+        "exactly one month: a period starting late in a month counts in the next one (starting Fri 1 Dec 2023, due Wed "
+        "3 Jan 2024 after the Christmas and New Year bank holidays: January). Team/worker: the allocation on the due "
+        "date. A period ending on its 20th working day was not looked after through it and is left out, as a stay of "
+        "under 20 working days is (DfE/reg 7 eligibility: still looked after 20 working days after starting). An IHA "
+        "before the start (reg 7's 'previous 3 months') is not counted. Exceptions: children in care now whose period "
+        "started in the last iha_exception_months (12) with no IHA yet, due on the 20th working day.",
     ),
     _entry(
         id="cla_health_assessment_pct",
