@@ -6,8 +6,11 @@ import datetime as dt
 import itertools
 from pathlib import Path
 
+import ibis
 import pytest
 
+from cscperf.indicators.catalogue import e_looked_after
+from cscperf.indicators.model import Model, one_period
 from cscperf.ingest import ssda903
 from cscperf.ingest.core import run_load
 from tests.indicators.builder import Built, d
@@ -427,6 +430,146 @@ def test_cla_visit_exceptions(visits):
     # v3: due 10 Apr, within 14 days: approaching. v1 (due 19 Apr), v2 (due 20 Apr) and v7 (due 25 Apr) are not listed.
     assert rows.loc["v3", "status"] == "approaching"
     assert set(rows.index) == {"v3", "v4", "v6"}
+
+
+# Regulation 28(3)-(5): tighter schedules by placement type and legal status. Period end 31 Mar 2024 unless said.
+SCHEDULE_CASES: dict[str, tuple[list[Episode], list[str], list[str]]] = {
+    # 28(2), foster care (U6): first visit within 1 week, then at most 6 weeks. b1 from Mon 1 Jan 2024: 5 Jan, 16 Feb
+    # (5 Jan + 42 days exactly), 29 Mar (16 Feb + 42, leap February): met, next due 10 May. b2: 17 Feb is 6 weeks and
+    # a day: late.
+    "b1": ([("2024-01-01", None, "S", None, "C2", "U6", "PR1")], [], ["2024-01-05", "2024-02-16", "2024-03-29"]),
+    "b2": ([("2024-01-01", None, "S", None, "C2", "U6", "PR1")], [], ["2024-01-05", "2024-02-17", "2024-03-29"]),
+    # 28(4), interim care order at home (P1, C1): weekly until the first review, then at most 4 weeks. pA from Mon 8 Jan
+    # 2024, reviewed Fri 2 Feb: 15, 22, 29 Jan (weekly; 29 Jan + 7 = 5 Feb is after the review, so the next is due
+    # 29 Jan + 28 = 26 Feb), 26 Feb, 25 Mar (+28): met, next due 22 Apr. pF: 27 Feb is 4 weeks and a day: late.
+    "pA": (
+        [("2024-01-08", None, "S", None, "C1", "P1", "PR0")],
+        ["2024-02-02"],
+        ["2024-01-15", "2024-01-22", "2024-01-29", "2024-02-26", "2024-03-25"],
+    ),
+    "pF": (
+        [("2024-01-08", None, "S", None, "C1", "P1", "PR0")],
+        ["2024-02-02"],
+        ["2024-01-15", "2024-01-22", "2024-01-29", "2024-02-27", "2024-03-25"],
+    ),
+    # pM: as pA, not seen after 26 Feb: due 25 Mar, overdue (28(2) would allow until 8 Apr).
+    "pM": ([("2024-01-08", None, "S", None, "C1", "P1", "PR0")], ["2024-02-02"], ["2024-01-15", "2024-01-22", "2024-01-29", "2024-02-26"]),
+    # The probe: pB (P1, C1) from Wed 1 Nov 2023, reviewed 28 Nov, seen 8, 15, 22 Nov then every 6 weeks (3 Jan, 14 Feb,
+    # 27 Mar). After 22 Nov the next was due by 20 Dec (4 weeks): late. pC, the same visits in foster care (U6, C2),
+    # meets 28(2) (22 Nov + 42 = 3 Jan, + 42 = 14 Feb, + 42 = 27 Mar).
+    "pB": (
+        [("2023-11-01", None, "S", None, "C1", "P1", "PR0")],
+        ["2023-11-28"],
+        ["2023-11-08", "2023-11-15", "2023-11-22", "2024-01-03", "2024-02-14", "2024-03-27"],
+    ),
+    "pC": (
+        [("2023-11-01", None, "S", None, "C2", "U6", "PR1")],
+        ["2023-11-28"],
+        ["2023-11-08", "2023-11-15", "2023-11-22", "2024-01-03", "2024-02-14", "2024-03-27"],
+    ),
+    # Weekly before the first review (not held by 31 Mar; due Wed 3 Apr after Easter): pD (P1, C1) from Mon 4 Mar seen
+    # 11, 18, then 26 Mar (8 days): late. pE seen 11, 18, 25 Mar (7 days each): met, next due Mon 1 Apr.
+    "pD": ([("2024-03-04", None, "S", None, "C1", "P1", "PR0")], [], ["2024-03-11", "2024-03-18", "2024-03-26"]),
+    "pE": ([("2024-03-04", None, "S", None, "C1", "P1", "PR0")], [], ["2024-03-11", "2024-03-18", "2024-03-25"]),
+    # 28(5), care order made at home: pG (P1) under an interim order from 1 Nov 2023 (reviewed 28 Nov; 8, 15, 22 Nov,
+    # then 4-weekly 20 Dec, 17 Jan), full care order (C2, RNE L) on Thu 1 Feb 2024: a visit within 1 week of it, by
+    # 8 Feb, then 6-weekly: 8 Feb, 21 Mar (+42): met, next due 2 May. pH was seen on 9 Feb, the 8th day: late,
+    # although only 23 days after 17 Jan.
+    "pG": (
+        [("2023-11-01", "2024-02-01", "S", "X1", "C1", "P1", "PR0"), ("2024-02-01", None, "L", None, "C2", "P1", "PR0")],
+        ["2023-11-28"],
+        ["2023-11-08", "2023-11-15", "2023-11-22", "2023-12-20", "2024-01-17", "2024-02-08", "2024-03-21"],
+    ),
+    "pH": (
+        [("2023-11-01", "2024-02-01", "S", "X1", "C1", "P1", "PR0"), ("2024-02-01", None, "L", None, "C2", "P1", "PR0")],
+        ["2023-11-28"],
+        ["2023-11-08", "2023-11-15", "2023-11-22", "2023-12-20", "2024-01-17", "2024-02-09", "2024-03-21"],
+    ),
+    # 28(4), connected person under temporary approval (U3, reg 24): weekly until the first review, then 4-weekly for
+    # the first 24 weeks. pJ from Mon 4 Dec 2023, reviewed Fri 22 Dec: 11, 18 Dec, then 15 Jan (18 Dec + 28), 12 Feb,
+    # 11 Mar: met, next due 8 Apr. pK: 29 Jan is 6 weeks after 18 Dec: late (due 15 Jan).
+    "pJ": (
+        [("2023-12-04", None, "S", None, "C1", "U3", "PR1")],
+        ["2023-12-22"],
+        ["2023-12-11", "2023-12-18", "2024-01-15", "2024-02-12", "2024-03-11"],
+    ),
+    "pK": ([("2023-12-04", None, "S", None, "C1", "U3", "PR1")], ["2023-12-22"], ["2023-12-11", "2023-12-18", "2024-01-29", "2024-03-11"]),
+    # pL (U3) from Mon 2 Oct 2023, reviewed 27 Oct: 9, 16, 23 Oct, then 4-weekly to 11 Mar and 8 Apr. 24 weeks end on
+    # 18 Mar 2024 (2 Oct + 168 days): 11 Mar sets a 4-week limit (8 Apr), 8 Apr a 6-week one (28(2): 20 May). Seen
+    # 20 May: met at 31 May 2024 (under the 4-week rule 20 May would be late: due 6 May).
+    "pL": (
+        [("2023-10-02", None, "S", None, "C2", "U3", "PR1")],
+        ["2023-10-27"],
+        [
+            "2023-10-09",
+            "2023-10-16",
+            "2023-10-23",
+            "2023-11-20",
+            "2023-12-18",
+            "2024-01-15",
+            "2024-02-12",
+            "2024-03-11",
+            "2024-04-08",
+            "2024-05-20",
+        ],
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=[SSD, SSDA903])
+def schedules(request, tmp_path_factory):
+    """SCHEDULE_CASES with episodes and reviews from SSD rows or an SSDA903 return; visits are SSD rows."""
+    w = Built()
+    cases = {pid: episodes for pid, (episodes, _, _) in SCHEDULE_CASES.items()}
+    reviews = {pid: dates for pid, (_, dates, _) in SCHEDULE_CASES.items() if dates}
+    load_cases(w, request.param, tmp_path_factory.mktemp("903"), cases, reviews)
+    for pid, (_, _, visits) in SCHEDULE_CASES.items():
+        for day in visits:
+            w.add("ssd_cla_visits", clav_person_id=pid, clav_cla_visit_date=day, clav_cla_visit_seen="Y")
+    return w
+
+
+def visits_met(w: Built, period_end: str) -> dict[str, bool]:
+    """Each child's `met` in cla_visits_in_timescale_pct at a period end."""
+    rows = e_looked_after._visits_in_time(Model(ibis.duckdb.from_connection(w.con)), one_period(d(period_end), d(period_end)))
+    frame = rows.select("person_id", "met").to_pandas()
+    return dict(zip(frame.person_id, frame.met.astype(bool), strict=True))
+
+
+def test_visit_schedules_at_their_boundaries(schedules):
+    met = visits_met(schedules, "2024-03-31")
+    expected = {
+        "b1": True,  # 6 weeks exactly
+        "b2": False,  # 6 weeks and a day
+        "pA": True,  # weekly, then 4 weeks after the first review
+        "pF": False,  # 4 weeks and a day
+        "pM": False,  # 4 weeks passed on 25 Mar
+        "pB": False,  # interim care order at home seen 6-weekly
+        "pC": True,  # the same visits in foster care
+        "pD": False,  # 8 days before the first review
+        "pE": True,  # 7 days each
+        "pG": True,  # within 1 week of the care order, then 6 weeks
+        "pH": False,  # 8 days after the care order
+        "pJ": True,  # connected person: weekly, then 4 weeks
+        "pK": False,  # connected person seen 6 weeks after the last weekly visit
+        "pL": True,
+    }
+    assert met == expected
+    assert schedules.figure("cla_visits_in_timescale_pct", "2024-03-31") == (7, 14, 50.0)
+    # After 24 weeks a connected-person placement follows 28(2): pL's 6-week gap 8 Apr - 20 May is in time.
+    assert visits_met(schedules, "2024-05-31")["pL"] is True
+
+
+def test_visit_exceptions_follow_the_same_schedules(schedules):
+    rows = schedules.exceptions("cla_visits_in_timescale_pct", "2024-03-31").set_index("person_id")
+    # Due by 14 Apr (cla_approaching_days) or overdue: pM (4 weeks after 26 Feb: 25 Mar, 6 days overdue), pD (weekly
+    # after 26 Mar: 2 Apr), pE (1 Apr), pJ, pK and pL (4 weeks after 11 Mar: 8 Apr). pB's next is due 24 Apr (4 weeks
+    # after 27 Mar), pG's 2 May (6 weeks after 21 Mar under the care order), pA's 22 Apr.
+    assert set(rows.index) == {"pD", "pE", "pJ", "pK", "pL", "pM"}
+    assert (rows.loc["pM", "status"], rows.loc["pM", "due_date"], rows.loc["pM", "days_overdue"]) == ("overdue", d("2024-03-25"), 6)
+    assert (rows.loc["pE", "status"], rows.loc["pE", "due_date"]) == ("approaching", d("2024-04-01"))
+    assert rows.loc["pD", "due_date"] == d("2024-04-02")
+    assert rows.loc["pK", "due_date"] == d("2024-04-08")
 
 
 # --- initial health assessments ---------------------------------------------------------------------

@@ -85,6 +85,7 @@ class Settings:
     cla_visit_first_days: int = 7  # reg 28: a visit within 1 week of a new placement
     cla_visit_interval_days: int = 42  # reg 28: then at most every 6 weeks
     cla_visit_long_term_months: int = 3  # reg 28: long-term placements (U1/U4) after the first year
+    cla_visit_temporary_approval_weeks: int = 24  # reg 28(4): U3 placements taken as reg 24 approvals (16 + 8 weeks)
     pep_school_days: int = 20  # PEP cohort: looked after at least this many school (working) days
     cla_approaching_days: int = 14  # exceptions: calendar-month/week deadlines due within this many days
     iha_approaching_wd: int = 5  # exceptions: IHA due within this many working days
@@ -260,7 +261,9 @@ def cla_open_at(m: Model, periods: ir.Table) -> ir.Table:
         periods,
         (e.ep_start <= periods.period_end) & (open_end(e.ep_end) > periods.period_end),
     )
-    j = j.select("basis", "period_start", "period_end", "person_id", "poc_id", "placement_id", "ep_start", ref_date=j.period_end)
+    j = j.select(
+        "basis", "period_start", "period_end", "person_id", "poc_id", "placement_id", "legal_status", "ep_start", ref_date=j.period_end
+    )
     # One row per child: the latest-starting open episode (row_number, not DISTINCT ON, so every SQL dialect compiles it).
     latest = ibis.row_number().over(group_by=[j.basis, j.period_end, j.person_id], order_by=[ibis.desc(j.ep_start), j.poc_id])
     j = j.mutate(_latest=latest)
@@ -408,9 +411,7 @@ def children_ceasing(m: Model, periods: ir.Table) -> ir.Table:
     to be looked after in the year", so a child leaving care twice in a window is counted once, by the second time."""
     p = cla_periods(m)
     rows = events_in_period(p.filter(p.poc_end.notnull()), periods, "poc_end")
-    last = ibis.row_number().over(
-        group_by=[rows.basis, rows.period_end, rows.person_id], order_by=[ibis.desc(rows.poc_end), rows.poc_id]
-    )
+    last = ibis.row_number().over(group_by=[rows.basis, rows.period_end, rows.person_id], order_by=[ibis.desc(rows.poc_end), rows.poc_id])
     return rows.mutate(_last=last).filter(lambda r: r._last == 0).drop("_last")
 
 
