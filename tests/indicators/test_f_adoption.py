@@ -1,10 +1,11 @@
 """Section F: adoption and permanence, on hand-built periods of care worked out in the comments."""
 
+import json
 from pathlib import Path
 
 import pytest
 
-from cscperf.ingest import ssda903
+from cscperf.ingest import api_json, ssda903
 from cscperf.ingest.core import run_load
 from tests.indicators.builder import Built, d
 
@@ -238,21 +239,57 @@ def _ceasing_twice_903(folder: Path) -> Path:
     return folder
 
 
-SSD, SSDA903 = "ssd", "ssda903"
+def _ceasing_twice_api(folder: Path) -> Path:
+    """The same three children as DfE API records: one social care episode per period of care, each with the
+    placement whose start and end reasons are the 903 RNE and REC (the API carries no legal status)."""
+
+    def placement(ref: str, start: str, end: str, rec: str, kind: str = "U6") -> dict:
+        return {
+            "social_care_episode_id": ref,
+            "referral_date": start,
+            "child_looked_after_placements": [
+                {
+                    "child_looked_after_placement_id": f"{ref}-PL",
+                    "start_date": start,
+                    "start_reason": "S",
+                    "placement_type": kind,
+                    "end_date": end,
+                    "end_reason": rec,
+                }
+            ],
+        }
+
+    def child(pid: str, episodes: list[dict]) -> dict:
+        details = {"sex": "F", "date_of_birth": "2012-01-01", "ethnicity": "WBRI"}
+        return {"la_code": "874", "Children": {"la_child_id": pid, "child_details": details, "social_care_episodes": episodes}}
+
+    records = [
+        child("q1", [placement("q1-1", "2023-01-10", "2023-06-15", "E4A"), placement("q1-2", "2023-09-01", "2024-02-20", "E11", "A6")]),
+        child("q2", [placement("q2-1", "2022-06-01", "2023-05-10", "E12", "A6"), placement("q2-2", "2023-10-01", "2024-03-05", "E4A")]),
+        child("q3", [placement("q3-1", "2023-02-01", "2024-01-15", "E45", "U3")]),
+    ]
+    path = folder / "records.json"
+    path.write_text(json.dumps(records))
+    return path
 
 
-@pytest.fixture(scope="module", params=[SSD, SSDA903])
+SSD, SSDA903, API = "ssd", "ssda903", "api-json"
+
+
+@pytest.fixture(scope="module", params=[SSD, SSDA903, API])
 def ceasing_twice(request, tmp_path_factory):
     """q1 left care on 15 Jun 2023 (returned home, E4A), came back and was adopted on 20 Feb 2024 (E11); q2 the reverse:
     adopted on 10 May 2023 (E12), back in care after the adoption broke down, returned home on 5 Mar 2024 (E4A); q3 left
-    once, on a special guardianship order (E45) on 15 Jan 2024. Built from SSD rows and from an SSDA903 return."""
+    once, on a special guardianship order (E45) on 15 Jan 2024. Built from SSD rows, an SSDA903 return and API records."""
     w = Built()
     if request.param == SSD:
         _periods(w, "q1", [("2023-01-10", "2023-06-15", "E4A"), ("2023-09-01", "2024-02-20", "E11")])
         _periods(w, "q2", [("2022-06-01", "2023-05-10", "E12"), ("2023-10-01", "2024-03-05", "E4A")])
         _periods(w, "q3", [("2023-02-01", "2024-01-15", "E45")])
-    else:
+    elif request.param == SSDA903:
         run_load(w.con, "ssda903", [_ceasing_twice_903(tmp_path_factory.mktemp("903"))], ssda903.parse)
+    else:
+        run_load(w.con, "api-json", [_ceasing_twice_api(tmp_path_factory.mktemp("api"))], api_json.parse)
     return w
 
 

@@ -67,6 +67,12 @@ def is_run_table(t: ir.Table, name: str) -> bool:
     return isinstance(op, ops.DatabaseTable) and op.name == name and RUN_DB in (op.namespace.catalog, op.namespace.database)
 
 
+def not_short_break(legal_status: ir.StringValue) -> ir.BooleanValue:
+    """An episode not under short breaks (V3/V4). No legal status recorded (the DfE API carries none) is not a short
+    break: left NULL, the test would drop the episode, or make a period of care's short-breaks-only flag NULL."""
+    return legal_status.isnull() | ~legal_status.isin(SHORT_BREAKS)
+
+
 def open_end(end: ir.DateValue) -> ir.DateValue:
     """An end date with 'still open' as a far-future date, so `end > d` needs no OR (which stops engines from
     using hash and range joins)."""
@@ -231,7 +237,7 @@ class Model:
         )
         starts = e.group_by(["poc_id", "person_id"]).aggregate(
             poc_start=e.ep_start.min(),
-            short_breaks_only=(~e.legal_status.isin(SHORT_BREAKS)).sum() == 0,
+            short_breaks_only=not_short_break(e.legal_status).sum() == 0,
         )
         return starts.join(ends, starts.poc_id == ends._poc).drop("_poc")
 
@@ -256,7 +262,7 @@ class Model:
 @shared_at_period_ends
 def cla_open_at(m: Model, periods: ir.Table) -> ir.Table:
     """Children looked after at each period end (an episode open then, not under short breaks): one row per child."""
-    e = m.episodes.filter(~m.episodes.legal_status.isin(SHORT_BREAKS) | m.episodes.legal_status.isnull())
+    e = m.episodes.filter(not_short_break(m.episodes.legal_status))
     j = e.join(
         periods,
         (e.ep_start <= periods.period_end) & (open_end(e.ep_end) > periods.period_end),
@@ -380,7 +386,7 @@ def cla_episodes(m: Model) -> ir.Table:
 
 def _cla_episodes(m: Model) -> ir.Table:
     e = m.episodes
-    e = e.filter(e.legal_status.isnull() | ~e.legal_status.isin(SHORT_BREAKS))
+    e = e.filter(not_short_break(e.legal_status))
     p = m.table("ssd_cla_placement")
     p = p.select(
         _pl_id=p.clap_cla_placement_id,
