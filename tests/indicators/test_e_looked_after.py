@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from pathlib import Path
 
 import ibis
@@ -11,7 +12,7 @@ import pytest
 
 from cscperf.indicators.catalogue import e_looked_after
 from cscperf.indicators.model import Model, one_period
-from cscperf.ingest import ssda903
+from cscperf.ingest import api_json, ssda903
 from cscperf.ingest.core import run_load
 from tests.indicators.builder import Built, d
 
@@ -56,7 +57,7 @@ def care(w: Built, pid: str, episodes: list[Episode], dob: str = "2015-06-01") -
     w.rows("ssd_cla_placement", list(placements.values()))
 
 
-SSD, SSDA903 = "ssd", "ssda903"
+SSD, SSDA903, API = "ssd", "ssda903", "api-json"
 EPISODE_COLS = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
 
 
@@ -65,9 +66,12 @@ def _dmy(day: str | None) -> str:
 
 
 def load_cases(w: Built, source: str, folder: Path, cases: dict[str, list[Episode]], reviews: dict[str, list[str]] | None = None) -> None:
-    """Children looked after, from SSD rows (`care`) or from an SSDA903 return (header, episodes, reviews) that the
-    903 loader maps into the same tables. Every child is born 1 Jun 2015."""
+    """Children looked after, from SSD rows (`care`), an SSDA903 return (header, episodes, reviews) or DfE API records,
+    which their loaders map into the same tables. Every child is born 1 Jun 2015."""
     reviews = reviews or {}
+    if source == API:
+        assert not reviews, "the API carries no reviews"
+        return _load_api(w, folder, cases)
     if source == SSD:
         for pid, episodes in cases.items():
             care(w, pid, episodes)
@@ -88,6 +92,23 @@ def load_cases(w: Built, source: str, folder: Path, cases: dict[str, list[Episod
     review_rows = [f"{pid},01/06/2015,{_dmy(day)},PN1" for pid, dates in reviews.items() for day in dates]
     (year / "reviews.csv").write_text("CHILD,DOB,REVIEW,REVIEW_CODE\n" + "\n".join(review_rows) + "\n")
     run_load(w.con, "ssda903", [folder], ssda903.parse)
+
+
+def _load_api(w: Built, folder: Path, cases: dict[str, list[Episode]]) -> None:
+    """DfE API records: a social care episode per period of care, each episode a placement with its RNE and REC (the
+    API carries no legal status and no reviews)."""
+    records = []
+    for pid, episodes in cases.items():
+        periods: list[dict] = []
+        for k, (start, end, rne, rec, _, place, _) in enumerate(episodes):
+            if rne == "S":
+                periods.append({"social_care_episode_id": f"{pid}-{start}", "referral_date": start, "child_looked_after_placements": []})
+            placement = {"child_looked_after_placement_id": f"{pid}-{k}", "start_date": start, "start_reason": rne, "placement_type": place}
+            periods[-1]["child_looked_after_placements"].append(placement | {"end_date": end, "end_reason": rec})
+        details = {"sex": "F", "date_of_birth": "2015-06-01", "ethnicity": "WBRI"}
+        records.append({"la_code": "874", "Children": {"la_child_id": pid, "child_details": details, "social_care_episodes": periods}})
+    (folder / "records.json").write_text(json.dumps(records))
+    run_load(w.con, "api-json", [folder / "records.json"], api_json.parse)
 
 
 def in_care(w: Built, pid: str, start: str, dob: str = "2015-06-01", place: str = "U6", provider: str = "PR1", ls: str = "C2") -> None:
@@ -575,9 +596,10 @@ def test_visit_exceptions_follow_the_same_schedules(schedules):
 # --- initial health assessments ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=[SSD, SSDA903])
+@pytest.fixture(scope="module", params=[SSD, SSDA903, API])
 def iha(request, tmp_path_factory):
-    """Periods of care from SSD rows or an SSDA903 return; health assessments are SSD rows (IHAs are not in the 903)."""
+    """Periods of care from SSD rows, an SSDA903 return or DfE API records; health assessments are SSD rows (neither the
+    903 nor the API carries IHAs). Child ids are upper case, as the API loader writes them."""
     w = Built()
     c2 = ("C2", "U6", "PR1")
 
@@ -587,54 +609,56 @@ def iha(request, tmp_path_factory):
     cases = {
         # Starting Fri 1 Dec 2023, the 20th working day is Wed 3 Jan 2024, not Fri 29 Dec: 25-26 Dec and 1 Jan are bank
         # holidays. So December's starters fall due in January.
-        "i1": stay("2023-12-01"),
-        "i2": stay("2023-12-01"),
+        "I1": stay("2023-12-01"),
+        "I2": stay("2023-12-01"),
         # Looked after for only a few days: 4-8 Dec 2023. Excluded.
-        "i3": stay("2023-12-04", "2023-12-08", "E4A", "V2"),
-        # i4 ended on Tue 2 Jan, the 19th working day, and i5 on Wed 3 Jan, the 20th: both excluded. i12 ended on Thu
+        "I3": stay("2023-12-04", "2023-12-08", "E4A", "V2"),
+        # I4 ended on Tue 2 Jan, the 19th working day, and I5 on Wed 3 Jan, the 20th: both excluded. I12 ended on Thu
         # 4 Jan, the day after its 20th working day: counted.
-        "i4": stay("2023-12-01", "2024-01-02", "E4A", "V2"),
-        "i5": stay("2023-12-01", "2024-01-03", "E4A", "V2"),
-        "i12": stay("2023-12-01", "2024-01-04", "E4A", "V2"),
+        "I4": stay("2023-12-01", "2024-01-02", "E4A", "V2"),
+        "I5": stay("2023-12-01", "2024-01-03", "E4A", "V2"),
+        "I12": stay("2023-12-01", "2024-01-04", "E4A", "V2"),
         # Short breaks: excluded.
-        "i6": stay("2023-12-01", ls="V3"),
-        # i7 from Wed 10 Jan 2024, due Wed 7 Feb; only a refused IHA.
-        "i7": stay("2024-01-10"),
-        # i8 from Fri 5 Jan 2024, due Fri 2 Feb; the IHA on Sat 3 Feb is still within 20 working days.
-        "i8": stay("2024-01-05"),
-        # Month end: i10 from Wed 3 Jan 2024 is due Wed 31 Jan (January); i11 from Thu 4 Jan is due Thu 1 Feb (February).
-        "i10": stay("2024-01-03"),
-        "i11": stay("2024-01-04"),
+        "I6": stay("2023-12-01", ls="V3"),
+        # I7 from Wed 10 Jan 2024, due Wed 7 Feb; only a refused IHA.
+        "I7": stay("2024-01-10"),
+        # I8 from Fri 5 Jan 2024, due Fri 2 Feb; the IHA on Sat 3 Feb is still within 20 working days.
+        "I8": stay("2024-01-05"),
+        # Month end: I10 from Wed 3 Jan 2024 is due Wed 31 Jan (January); I11 from Thu 4 Jan is due Thu 1 Feb (February).
+        "I10": stay("2024-01-03"),
+        "I11": stay("2024-01-04"),
         # Easter: from Mon 4 Mar 2024 the 20th working day would be Mon 1 Apr without the bank holidays; Good Friday
         # (29 Mar) and Easter Monday (1 Apr) put it on Wed 3 Apr.
-        "i9": [("2024-03-04", "2024-03-20", "S", "X1", *c2), ("2024-03-20", None, "P", None, "C2", "K2", "PR4")],
+        "I9": [("2024-03-04", "2024-03-20", "S", "X1", *c2), ("2024-03-20", None, "P", None, "C2", "K2", "PR4")],
     }
-    load_cases(w, request.param, tmp_path_factory.mktemp("903"), cases)
+    if request.param == API:  # the API has no legal status, so short breaks cannot be told apart: I6 is left out
+        del cases["I6"]
+    load_cases(w, request.param, tmp_path_factory.mktemp(request.param), cases)
 
     def check(pid: str, date: str, kind: str = "IHA", status: str = "Completed") -> None:
         w.add(
             "ssd_cla_health", clah_person_id=pid, clah_health_check_type=kind, clah_health_check_date=date, clah_health_check_status=status
         )
 
-    check("i1", "2024-01-03")  # day 20: in time
-    check("i2", "2024-01-04")  # day 21: late
-    check("i12", "2024-01-02")
-    check("i7", "2024-01-20", status="Refused")
-    check("i8", "2024-02-03")
-    check("i10", "2024-01-31")  # day 20
-    check("i9", "2024-04-03")  # day 20, after Easter
+    check("I1", "2024-01-03")  # day 20: in time
+    check("I2", "2024-01-04")  # day 21: late
+    check("I12", "2024-01-02")
+    check("I7", "2024-01-20", status="Refused")
+    check("I8", "2024-02-03")
+    check("I10", "2024-01-31")  # day 20
+    check("I9", "2024-04-03")  # day 20, after Easter
     return w
 
 
 def test_iha_counted_in_the_month_it_fell_due(iha):
     # December: nothing fell due (December's starters reach their 20th working day in January).
     assert iha.figure("cla_iha_20wd_pct", "2023-12-31") == (0, 0, None)
-    # January: i1 (met), i2 (day 21), i12 (met; left the day after its due date), i10 (met, due 31 Jan). i3, i4 and i5
-    # left care on or before their 20th working day; i6 is on short breaks.
+    # January: I1 (met), I2 (day 21), I12 (met; left the day after its due date), I10 (met, due 31 Jan). I3, I4 and I5
+    # left care on or before their 20th working day; I6 is on short breaks.
     assert iha.figure("cla_iha_20wd_pct", "2024-01-31") == (3, 4, 75.0)
-    # February: i7 (refused only: not met), i8 (Saturday after its due Friday: met), i11 (due 1 Feb, none).
+    # February: I7 (refused only: not met), I8 (Saturday after its due Friday: met), I11 (due 1 Feb, none).
     assert iha.figure("cla_iha_20wd_pct", "2024-02-29") == (1, 3, pytest.approx(100 / 3))
-    # i9 started in March but fell due in April, after Easter.
+    # I9 started in March but fell due in April, after Easter.
     assert iha.figure("cla_iha_20wd_pct", "2024-03-31") == (0, 0, None)
     assert iha.figure("cla_iha_20wd_pct", "2024-04-30") == (1, 1, 100.0)
     # Longer windows are the sum of the months.
@@ -644,14 +668,14 @@ def test_iha_counted_in_the_month_it_fell_due(iha):
 
 def test_iha_exceptions(iha):
     rows = iha.exceptions("cla_iha_20wd_pct", "2024-01-31").set_index("person_id")
-    # Due within 5 working days: i11 Thu 1 Feb, i8 Fri 2 Feb (its IHA comes after the period end) and i7 Wed 7 Feb.
-    # i1, i2 and i10 had an IHA; i4, i5 and i12 left care; i9 has not started.
-    assert set(rows.index) == {"i7", "i8", "i11"}
-    assert (rows.loc["i7", "status"], rows.loc["i7", "due_date"]) == ("approaching", d("2024-02-07"))
+    # Due within 5 working days: I11 Thu 1 Feb, I8 Fri 2 Feb (its IHA comes after the period end) and I7 Wed 7 Feb.
+    # I1, I2 and I10 had an IHA; I4, I5 and I12 left care; I9 has not started.
+    assert set(rows.index) == {"I7", "I8", "I11"}
+    assert (rows.loc["I7", "status"], rows.loc["I7", "due_date"]) == ("approaching", d("2024-02-07"))
     rows = iha.exceptions("cla_iha_20wd_pct", "2024-02-29").set_index("person_id")
-    assert set(rows.index) == {"i7", "i11"}
-    assert (rows.loc["i7", "status"], rows.loc["i7", "days_overdue"]) == ("overdue", 22)
-    assert (rows.loc["i11", "due_date"], rows.loc["i11", "days_overdue"]) == (d("2024-02-01"), 28)
+    assert set(rows.index) == {"I7", "I11"}
+    assert (rows.loc["I7", "status"], rows.loc["I7", "days_overdue"]) == ("overdue", 22)
+    assert (rows.loc["I11", "due_date"], rows.loc["I11", "days_overdue"]) == (d("2024-02-01"), 28)
 
 
 # --- annual health, dental, immunisations (OC2 cohort) ----------------------------------------------
