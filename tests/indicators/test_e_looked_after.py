@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+from pathlib import Path
 
+import ibis
 import pytest
 
+from cscperf.indicators.catalogue import e_looked_after
+from cscperf.indicators.model import Model, one_period
+from cscperf.ingest import api_json, ssda903
+from cscperf.ingest.core import run_load
 from tests.indicators.builder import Built, d
 
 NEW_PLACEMENT = ("S", "P", "B", "T", "U")
@@ -48,6 +55,60 @@ def care(w: Built, pid: str, episodes: list[Episode], dob: str = "2015-06-01") -
             clae_cla_placement_id=pl,
         )
     w.rows("ssd_cla_placement", list(placements.values()))
+
+
+SSD, SSDA903, API = "ssd", "ssda903", "api-json"
+EPISODE_COLS = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
+
+
+def _dmy(day: str | None) -> str:
+    return d(day).strftime("%d/%m/%Y") if day else ""
+
+
+def load_cases(w: Built, source: str, folder: Path, cases: dict[str, list[Episode]], reviews: dict[str, list[str]] | None = None) -> None:
+    """Children looked after, from SSD rows (`care`), an SSDA903 return (header, episodes, reviews) or DfE API records,
+    which their loaders map into the same tables. Every child is born 1 Jun 2015."""
+    reviews = reviews or {}
+    if source == API:
+        assert not reviews, "the API carries no reviews"
+        return _load_api(w, folder, cases)
+    if source == SSD:
+        for pid, episodes in cases.items():
+            care(w, pid, episodes)
+        for pid, dates in reviews.items():
+            for day in dates:
+                w.add("ssd_cla_reviews", clar_cla_id=poc_of(w, pid), clar_ext_person_id=pid, clar_cla_review_date=day)
+        return
+    year = folder / "2023-24"
+    year.mkdir(parents=True)
+    header = [f"{pid},2,01/06/2015,WBRI,,," for pid in cases]
+    (year / "header.csv").write_text("CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n" + "\n".join(header) + "\n")
+    rows = [
+        f"{pid},{_dmy(start)},{rne},{ls},N1,{place},{provider},{_dmy(end)},{rec or ''},,,,"
+        for pid, episodes in cases.items()
+        for start, end, rne, rec, ls, place, provider in episodes
+    ]
+    (year / "episodes.csv").write_text(EPISODE_COLS + "\n" + "\n".join(rows) + "\n")
+    review_rows = [f"{pid},01/06/2015,{_dmy(day)},PN1" for pid, dates in reviews.items() for day in dates]
+    (year / "reviews.csv").write_text("CHILD,DOB,REVIEW,REVIEW_CODE\n" + "\n".join(review_rows) + "\n")
+    run_load(w.con, "ssda903", [folder], ssda903.parse)
+
+
+def _load_api(w: Built, folder: Path, cases: dict[str, list[Episode]]) -> None:
+    """DfE API records: a social care episode per period of care, each episode a placement with its RNE and REC (the
+    API carries no legal status and no reviews)."""
+    records = []
+    for pid, episodes in cases.items():
+        periods: list[dict] = []
+        for k, (start, end, rne, rec, _, place, _) in enumerate(episodes):
+            if rne == "S":
+                periods.append({"social_care_episode_id": f"{pid}-{start}", "referral_date": start, "child_looked_after_placements": []})
+            placement = {"child_looked_after_placement_id": f"{pid}-{k}", "start_date": start, "start_reason": rne, "placement_type": place}
+            periods[-1]["child_looked_after_placements"].append(placement | {"end_date": end, "end_reason": rec})
+        details = {"sex": "F", "date_of_birth": "2015-06-01", "ethnicity": "WBRI"}
+        records.append({"la_code": "874", "Children": {"la_child_id": pid, "child_details": details, "social_care_episodes": periods}})
+    (folder / "records.json").write_text(json.dumps(records))
+    run_load(w.con, "api-json", [folder / "records.json"], api_json.parse)
 
 
 def in_care(w: Built, pid: str, start: str, dob: str = "2015-06-01", place: str = "U6", provider: str = "PR1", ls: str = "C2") -> None:
@@ -407,57 +468,229 @@ def test_cla_visit_exceptions(visits):
     assert set(rows.index) == {"v3", "v4", "v6"}
 
 
+# Regulation 28(3)-(5): tighter schedules by placement type and legal status. Period end 31 Mar 2024 unless said.
+SCHEDULE_CASES: dict[str, tuple[list[Episode], list[str], list[str]]] = {
+    # 28(2), foster care (U6): first visit within 1 week, then at most 6 weeks. b1 from Mon 1 Jan 2024: 5 Jan, 16 Feb
+    # (5 Jan + 42 days exactly), 29 Mar (16 Feb + 42, leap February): met, next due 10 May. b2: 17 Feb is 6 weeks and
+    # a day: late.
+    "b1": ([("2024-01-01", None, "S", None, "C2", "U6", "PR1")], [], ["2024-01-05", "2024-02-16", "2024-03-29"]),
+    "b2": ([("2024-01-01", None, "S", None, "C2", "U6", "PR1")], [], ["2024-01-05", "2024-02-17", "2024-03-29"]),
+    # 28(4), interim care order at home (P1, C1): weekly until the first review, then at most 4 weeks. pA from Mon 8 Jan
+    # 2024, reviewed Fri 2 Feb: 15, 22, 29 Jan (weekly; 29 Jan + 7 = 5 Feb is after the review, so the next is due
+    # 29 Jan + 28 = 26 Feb), 26 Feb, 25 Mar (+28): met, next due 22 Apr. pF: 27 Feb is 4 weeks and a day: late.
+    "pA": (
+        [("2024-01-08", None, "S", None, "C1", "P1", "PR0")],
+        ["2024-02-02"],
+        ["2024-01-15", "2024-01-22", "2024-01-29", "2024-02-26", "2024-03-25"],
+    ),
+    "pF": (
+        [("2024-01-08", None, "S", None, "C1", "P1", "PR0")],
+        ["2024-02-02"],
+        ["2024-01-15", "2024-01-22", "2024-01-29", "2024-02-27", "2024-03-25"],
+    ),
+    # pM: as pA, not seen after 26 Feb: due 25 Mar, overdue (28(2) would allow until 8 Apr).
+    "pM": ([("2024-01-08", None, "S", None, "C1", "P1", "PR0")], ["2024-02-02"], ["2024-01-15", "2024-01-22", "2024-01-29", "2024-02-26"]),
+    # The probe: pB (P1, C1) from Wed 1 Nov 2023, reviewed 28 Nov, seen 8, 15, 22 Nov then every 6 weeks (3 Jan, 14 Feb,
+    # 27 Mar). After 22 Nov the next was due by 20 Dec (4 weeks): late. pC, the same visits in foster care (U6, C2),
+    # meets 28(2) (22 Nov + 42 = 3 Jan, + 42 = 14 Feb, + 42 = 27 Mar).
+    "pB": (
+        [("2023-11-01", None, "S", None, "C1", "P1", "PR0")],
+        ["2023-11-28"],
+        ["2023-11-08", "2023-11-15", "2023-11-22", "2024-01-03", "2024-02-14", "2024-03-27"],
+    ),
+    "pC": (
+        [("2023-11-01", None, "S", None, "C2", "U6", "PR1")],
+        ["2023-11-28"],
+        ["2023-11-08", "2023-11-15", "2023-11-22", "2024-01-03", "2024-02-14", "2024-03-27"],
+    ),
+    # Weekly before the first review (not held by 31 Mar; due Wed 3 Apr after Easter): pD (P1, C1) from Mon 4 Mar seen
+    # 11, 18, then 26 Mar (8 days): late. pE seen 11, 18, 25 Mar (7 days each): met, next due Mon 1 Apr.
+    "pD": ([("2024-03-04", None, "S", None, "C1", "P1", "PR0")], [], ["2024-03-11", "2024-03-18", "2024-03-26"]),
+    "pE": ([("2024-03-04", None, "S", None, "C1", "P1", "PR0")], [], ["2024-03-11", "2024-03-18", "2024-03-25"]),
+    # 28(5), care order made at home: pG (P1) under an interim order from 1 Nov 2023 (reviewed 28 Nov; 8, 15, 22 Nov,
+    # then 4-weekly 20 Dec, 17 Jan), full care order (C2, RNE L) on Thu 1 Feb 2024: a visit within 1 week of it, by
+    # 8 Feb, then 6-weekly: 8 Feb, 21 Mar (+42): met, next due 2 May. pH was seen on 9 Feb, the 8th day: late,
+    # although only 23 days after 17 Jan.
+    "pG": (
+        [("2023-11-01", "2024-02-01", "S", "X1", "C1", "P1", "PR0"), ("2024-02-01", None, "L", None, "C2", "P1", "PR0")],
+        ["2023-11-28"],
+        ["2023-11-08", "2023-11-15", "2023-11-22", "2023-12-20", "2024-01-17", "2024-02-08", "2024-03-21"],
+    ),
+    "pH": (
+        [("2023-11-01", "2024-02-01", "S", "X1", "C1", "P1", "PR0"), ("2024-02-01", None, "L", None, "C2", "P1", "PR0")],
+        ["2023-11-28"],
+        ["2023-11-08", "2023-11-15", "2023-11-22", "2023-12-20", "2024-01-17", "2024-02-09", "2024-03-21"],
+    ),
+    # 28(4), connected person under temporary approval (U3, reg 24): weekly until the first review, then 4-weekly for
+    # the first 24 weeks. pJ from Mon 4 Dec 2023, reviewed Fri 22 Dec: 11, 18 Dec, then 15 Jan (18 Dec + 28), 12 Feb,
+    # 11 Mar: met, next due 8 Apr. pK: 29 Jan is 6 weeks after 18 Dec: late (due 15 Jan).
+    "pJ": (
+        [("2023-12-04", None, "S", None, "C1", "U3", "PR1")],
+        ["2023-12-22"],
+        ["2023-12-11", "2023-12-18", "2024-01-15", "2024-02-12", "2024-03-11"],
+    ),
+    "pK": ([("2023-12-04", None, "S", None, "C1", "U3", "PR1")], ["2023-12-22"], ["2023-12-11", "2023-12-18", "2024-01-29", "2024-03-11"]),
+    # pL (U3) from Mon 2 Oct 2023, reviewed 27 Oct: 9, 16, 23 Oct, then 4-weekly to 11 Mar and 8 Apr. 24 weeks end on
+    # 18 Mar 2024 (2 Oct + 168 days): 11 Mar sets a 4-week limit (8 Apr), 8 Apr a 6-week one (28(2): 20 May). Seen
+    # 20 May: met at 31 May 2024 (under the 4-week rule 20 May would be late: due 6 May).
+    "pL": (
+        [("2023-10-02", None, "S", None, "C2", "U3", "PR1")],
+        ["2023-10-27"],
+        [
+            "2023-10-09",
+            "2023-10-16",
+            "2023-10-23",
+            "2023-11-20",
+            "2023-12-18",
+            "2024-01-15",
+            "2024-02-12",
+            "2024-03-11",
+            "2024-04-08",
+            "2024-05-20",
+        ],
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=[SSD, SSDA903])
+def schedules(request, tmp_path_factory):
+    """SCHEDULE_CASES with episodes and reviews from SSD rows or an SSDA903 return; visits are SSD rows."""
+    w = Built()
+    cases = {pid: episodes for pid, (episodes, _, _) in SCHEDULE_CASES.items()}
+    reviews = {pid: dates for pid, (_, dates, _) in SCHEDULE_CASES.items() if dates}
+    load_cases(w, request.param, tmp_path_factory.mktemp("903"), cases, reviews)
+    for pid, (_, _, visits) in SCHEDULE_CASES.items():
+        for day in visits:
+            w.add("ssd_cla_visits", clav_person_id=pid, clav_cla_visit_date=day, clav_cla_visit_seen="Y")
+    return w
+
+
+def visits_met(w: Built, period_end: str) -> dict[str, bool]:
+    """Each child's `met` in cla_visits_in_timescale_pct at a period end."""
+    rows = e_looked_after._visits_in_time(Model(ibis.duckdb.from_connection(w.con)), one_period(d(period_end), d(period_end)))
+    frame = rows.select("person_id", "met").to_pandas()
+    return dict(zip(frame.person_id, frame.met.astype(bool), strict=True))
+
+
+def test_visit_schedules_at_their_boundaries(schedules):
+    met = visits_met(schedules, "2024-03-31")
+    expected = {
+        "b1": True,  # 6 weeks exactly
+        "b2": False,  # 6 weeks and a day
+        "pA": True,  # weekly, then 4 weeks after the first review
+        "pF": False,  # 4 weeks and a day
+        "pM": False,  # 4 weeks passed on 25 Mar
+        "pB": False,  # interim care order at home seen 6-weekly
+        "pC": True,  # the same visits in foster care
+        "pD": False,  # 8 days before the first review
+        "pE": True,  # 7 days each
+        "pG": True,  # within 1 week of the care order, then 6 weeks
+        "pH": False,  # 8 days after the care order
+        "pJ": True,  # connected person: weekly, then 4 weeks
+        "pK": False,  # connected person seen 6 weeks after the last weekly visit
+        "pL": True,
+    }
+    assert met == expected
+    assert schedules.figure("cla_visits_in_timescale_pct", "2024-03-31") == (7, 14, 50.0)
+    # After 24 weeks a connected-person placement follows 28(2): pL's 6-week gap 8 Apr - 20 May is in time.
+    assert visits_met(schedules, "2024-05-31")["pL"] is True
+
+
+def test_visit_exceptions_follow_the_same_schedules(schedules):
+    rows = schedules.exceptions("cla_visits_in_timescale_pct", "2024-03-31").set_index("person_id")
+    # Due by 14 Apr (cla_approaching_days) or overdue: pM (4 weeks after 26 Feb: 25 Mar, 6 days overdue), pD (weekly
+    # after 26 Mar: 2 Apr), pE (1 Apr), pJ, pK and pL (4 weeks after 11 Mar: 8 Apr). pB's next is due 24 Apr (4 weeks
+    # after 27 Mar), pG's 2 May (6 weeks after 21 Mar under the care order), pA's 22 Apr.
+    assert set(rows.index) == {"pD", "pE", "pJ", "pK", "pL", "pM"}
+    assert (rows.loc["pM", "status"], rows.loc["pM", "due_date"], rows.loc["pM", "days_overdue"]) == ("overdue", d("2024-03-25"), 6)
+    assert (rows.loc["pE", "status"], rows.loc["pE", "due_date"]) == ("approaching", d("2024-04-01"))
+    assert rows.loc["pD", "due_date"] == d("2024-04-02")
+    assert rows.loc["pK", "due_date"] == d("2024-04-08")
+
+
 # --- initial health assessments ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def iha():
+@pytest.fixture(scope="module", params=[SSD, SSDA903, API])
+def iha(request, tmp_path_factory):
+    """Periods of care from SSD rows, an SSDA903 return or DfE API records; health assessments are SSD rows (neither the
+    903 nor the API carries IHAs). Child ids are upper case, as the API loader writes them."""
     w = Built()
+    c2 = ("C2", "U6", "PR1")
+
+    def stay(start: str, end: str | None = None, rec: str | None = None, ls: str = "C2") -> list[Episode]:
+        return [(start, end, "S", rec, ls, "U6", "PR1")]
+
+    cases = {
+        # Starting Fri 1 Dec 2023, the 20th working day is Wed 3 Jan 2024, not Fri 29 Dec: 25-26 Dec and 1 Jan are bank
+        # holidays. So December's starters fall due in January.
+        "I1": stay("2023-12-01"),
+        "I2": stay("2023-12-01"),
+        # Looked after for only a few days: 4-8 Dec 2023. Excluded.
+        "I3": stay("2023-12-04", "2023-12-08", "E4A", "V2"),
+        # I4 ended on Tue 2 Jan, the 19th working day, and I5 on Wed 3 Jan, the 20th: both excluded. I12 ended on Thu
+        # 4 Jan, the day after its 20th working day: counted.
+        "I4": stay("2023-12-01", "2024-01-02", "E4A", "V2"),
+        "I5": stay("2023-12-01", "2024-01-03", "E4A", "V2"),
+        "I12": stay("2023-12-01", "2024-01-04", "E4A", "V2"),
+        # Short breaks: excluded.
+        "I6": stay("2023-12-01", ls="V3"),
+        # I7 from Wed 10 Jan 2024, due Wed 7 Feb; only a refused IHA.
+        "I7": stay("2024-01-10"),
+        # I8 from Fri 5 Jan 2024, due Fri 2 Feb; the IHA on Sat 3 Feb is still within 20 working days.
+        "I8": stay("2024-01-05"),
+        # Month end: I10 from Wed 3 Jan 2024 is due Wed 31 Jan (January); I11 from Thu 4 Jan is due Thu 1 Feb (February).
+        "I10": stay("2024-01-03"),
+        "I11": stay("2024-01-04"),
+        # Easter: from Mon 4 Mar 2024 the 20th working day would be Mon 1 Apr without the bank holidays; Good Friday
+        # (29 Mar) and Easter Monday (1 Apr) put it on Wed 3 Apr.
+        "I9": [("2024-03-04", "2024-03-20", "S", "X1", *c2), ("2024-03-20", None, "P", None, "C2", "K2", "PR4")],
+    }
+    if request.param == API:  # the API has no legal status, so short breaks cannot be told apart: I6 is left out
+        del cases["I6"]
+    load_cases(w, request.param, tmp_path_factory.mktemp(request.param), cases)
 
     def check(pid: str, date: str, kind: str = "IHA", status: str = "Completed") -> None:
         w.add(
             "ssd_cla_health", clah_person_id=pid, clah_health_check_type=kind, clah_health_check_date=date, clah_health_check_status=status
         )
 
-    # Starting Fri 1 Dec 2023, the 20th working day is Wed 3 Jan 2024 (25-26 Dec and 1 Jan are bank holidays).
-    in_care(w, "i1", "2023-12-01")
-    check("i1", "2024-01-03")  # day 20: in time
-    in_care(w, "i2", "2023-12-01")
-    check("i2", "2024-01-04")  # day 21: late
-    # Looked after for only a few days: 4-8 Dec 2023. Excluded.
-    care(w, "i3", [("2023-12-04", "2023-12-08", "S", "E4A", "V2", "U6", "PR1")])
-    # Ended on Tue 2 Jan, the 19th working day: excluded. i5 ended on the 20th: in the cohort, without an IHA.
-    care(w, "i4", [("2023-12-01", "2024-01-02", "S", "E4A", "V2", "U6", "PR1")])
-    care(w, "i5", [("2023-12-01", "2024-01-03", "S", "E4A", "V2", "U6", "PR1")])
-    # Short breaks: excluded.
-    in_care(w, "i6", "2023-12-01", ls="V3")
-    # i7 from Wed 10 Jan 2024, due Wed 7 Feb; only a refused IHA.
-    in_care(w, "i7", "2024-01-10")
-    check("i7", "2024-01-20", status="Refused")
-    # i8 from Fri 5 Jan 2024, due Fri 2 Feb; the IHA on Sat 3 Feb is still within 20 working days.
-    in_care(w, "i8", "2024-01-05")
-    check("i8", "2024-02-03")
+    check("I1", "2024-01-03")  # day 20: in time
+    check("I2", "2024-01-04")  # day 21: late
+    check("I12", "2024-01-02")
+    check("I7", "2024-01-20", status="Refused")
+    check("I8", "2024-02-03")
+    check("I10", "2024-01-31")  # day 20
+    check("I9", "2024-04-03")  # day 20, after Easter
     return w
 
 
-def test_iha_within_20_working_days(iha):
-    # Year to 31 Jan 2024: i1 (met), i2 (day 21), i5 (lasted exactly 20 working days, no IHA). i3 and i4 were looked
-    # after for only a few days; i7 and i8 are not yet due.
-    assert iha.figure("cla_iha_20wd_pct", "2024-01-31", basis="ytd") == (1, 3, pytest.approx(100 / 3))
-    # Year to 29 Feb 2024: also i7 (refused only: not met) and i8 (Saturday after its due Friday: met).
-    assert iha.figure("cla_iha_20wd_pct", "2024-02-29", basis="ytd") == (2, 5, 40.0)
-    # December's starters reach their 20th working day in January: none counts on the month basis.
+def test_iha_counted_in_the_month_it_fell_due(iha):
+    # December: nothing fell due (December's starters reach their 20th working day in January).
     assert iha.figure("cla_iha_20wd_pct", "2023-12-31") == (0, 0, None)
+    # January: I1 (met), I2 (day 21), I12 (met; left the day after its due date), I10 (met, due 31 Jan). I3, I4 and I5
+    # left care on or before their 20th working day; I6 is on short breaks.
+    assert iha.figure("cla_iha_20wd_pct", "2024-01-31") == (3, 4, 75.0)
+    # February: I7 (refused only: not met), I8 (Saturday after its due Friday: met), I11 (due 1 Feb, none).
+    assert iha.figure("cla_iha_20wd_pct", "2024-02-29") == (1, 3, pytest.approx(100 / 3))
+    # I9 started in March but fell due in April, after Easter.
+    assert iha.figure("cla_iha_20wd_pct", "2024-03-31") == (0, 0, None)
+    assert iha.figure("cla_iha_20wd_pct", "2024-04-30") == (1, 1, 100.0)
+    # Longer windows are the sum of the months.
+    assert iha.figure("cla_iha_20wd_pct", "2024-01-31", basis="ytd") == (3, 4, 75.0)
+    assert iha.figure("cla_iha_20wd_pct", "2024-04-30", basis="rolling12") == (5, 8, 62.5)
 
 
 def test_iha_exceptions(iha):
     rows = iha.exceptions("cla_iha_20wd_pct", "2024-01-31").set_index("person_id")
-    # i7 due Wed 7 Feb and i8 due Fri 2 Feb: within 5 working days, approaching. i1 and i2 had an IHA; i5 left care.
-    assert set(rows.index) == {"i7", "i8"}
-    assert (rows.loc["i7", "status"], rows.loc["i7", "due_date"]) == ("approaching", d("2024-02-07"))
+    # Due within 5 working days: I11 Thu 1 Feb, I8 Fri 2 Feb (its IHA comes after the period end) and I7 Wed 7 Feb.
+    # I1, I2 and I10 had an IHA; I4, I5 and I12 left care; I9 has not started.
+    assert set(rows.index) == {"I7", "I8", "I11"}
+    assert (rows.loc["I7", "status"], rows.loc["I7", "due_date"]) == ("approaching", d("2024-02-07"))
     rows = iha.exceptions("cla_iha_20wd_pct", "2024-02-29").set_index("person_id")
-    assert set(rows.index) == {"i7"}
-    assert (rows.loc["i7", "status"], rows.loc["i7", "days_overdue"]) == ("overdue", 22)
+    assert set(rows.index) == {"I7", "I11"}
+    assert (rows.loc["I7", "status"], rows.loc["I7", "days_overdue"]) == ("overdue", 22)
+    assert (rows.loc["I11", "due_date"], rows.loc["I11", "days_overdue"]) == (d("2024-02-01"), 28)
 
 
 # --- annual health, dental, immunisations (OC2 cohort) ----------------------------------------------

@@ -1,7 +1,12 @@
 """Section F: adoption and permanence, on hand-built periods of care worked out in the comments."""
 
+import json
+from pathlib import Path
+
 import pytest
 
+from cscperf.ingest import api_json, ssda903
+from cscperf.ingest.core import run_load
 from tests.indicators.builder import Built, d
 
 
@@ -193,3 +198,118 @@ def test_awaiting_match_exceptions_show_days_waiting(waiting):
     assert (rows.loc["w3", "status"], rows.loc["w3", "due_date"]) == ("approaching", d("2024-06-15"))
     assert rows.loc["w5", "reason"] == "waiting 90 days since the placement order"
     assert rows.loc["w5", "start_date"] == d("2024-01-01")
+
+
+# --- adoptions as a share of children ceasing care (counted as cla_ceased: once each, by the last time) ------------
+
+
+def _periods(w: Built, pid: str, spells: list[tuple[str, str, str]]) -> None:
+    """Several one-episode periods of care (start, end, REC) for one child, in foster care under a care order."""
+    w.child(pid, dob="2012-01-01")
+    for start, end, rec in spells:
+        poc = f"poc-{pid}-{start}"
+        w.add(
+            "ssd_cla_episodes",
+            clae_person_id=pid,
+            clae_cla_id=poc,
+            clae_cla_episode_start_date=start,
+            clae_cla_episode_start_reason="S",
+            clae_ext_legal_status="C2",
+            clae_cla_episode_ceased_date=end,
+            clae_cla_episode_ceased_reason=rec,
+        )
+
+
+def _ceasing_twice_903(folder: Path) -> Path:
+    """The same three children as an SSDA903 return for 2023-24 (REC on the last episode of each period)."""
+    year = folder / "2023-24"
+    year.mkdir(parents=True)
+    (year / "header.csv").write_text(
+        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nq1,2,01/01/2012,WBRI,,,\nq2,1,01/01/2012,WBRI,,,\nq3,2,01/01/2012,WBRI,,,\n"
+    )
+    (year / "episodes.csv").write_text(
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
+        "q1,10/01/2023,S,C2,N1,U6,PR1,15/06/2023,E4A,,,,\n"
+        "q1,01/09/2023,S,E1,N1,U6,PR1,01/12/2023,X1,,,,\n"
+        "q1,01/12/2023,P,E1,N1,A6,PR1,20/02/2024,E11,CARPL,,,\n"
+        "q2,01/06/2022,S,E1,N1,A6,PR1,10/05/2023,E12,,,,\n"
+        "q2,01/10/2023,S,C2,N1,U6,PR1,05/03/2024,E4A,,,,\n"
+        "q3,01/02/2023,S,C2,N1,U3,PR1,15/01/2024,E45,,,,\n"
+    )
+    return folder
+
+
+def _ceasing_twice_api(folder: Path) -> Path:
+    """The same three children as DfE API records: one social care episode per period of care, each with the
+    placement whose start and end reasons are the 903 RNE and REC (the API carries no legal status)."""
+
+    def placement(ref: str, start: str, end: str, rec: str, kind: str = "U6") -> dict:
+        return {
+            "social_care_episode_id": ref,
+            "referral_date": start,
+            "child_looked_after_placements": [
+                {
+                    "child_looked_after_placement_id": f"{ref}-PL",
+                    "start_date": start,
+                    "start_reason": "S",
+                    "placement_type": kind,
+                    "end_date": end,
+                    "end_reason": rec,
+                }
+            ],
+        }
+
+    def child(pid: str, episodes: list[dict]) -> dict:
+        details = {"sex": "F", "date_of_birth": "2012-01-01", "ethnicity": "WBRI"}
+        return {"la_code": "874", "Children": {"la_child_id": pid, "child_details": details, "social_care_episodes": episodes}}
+
+    records = [
+        child("q1", [placement("q1-1", "2023-01-10", "2023-06-15", "E4A"), placement("q1-2", "2023-09-01", "2024-02-20", "E11", "A6")]),
+        child("q2", [placement("q2-1", "2022-06-01", "2023-05-10", "E12", "A6"), placement("q2-2", "2023-10-01", "2024-03-05", "E4A")]),
+        child("q3", [placement("q3-1", "2023-02-01", "2024-01-15", "E45", "U3")]),
+    ]
+    path = folder / "records.json"
+    path.write_text(json.dumps(records))
+    return path
+
+
+SSD, SSDA903, API = "ssd", "ssda903", "api-json"
+
+
+@pytest.fixture(scope="module", params=[SSD, SSDA903, API])
+def ceasing_twice(request, tmp_path_factory):
+    """q1 left care on 15 Jun 2023 (returned home, E4A), came back and was adopted on 20 Feb 2024 (E11); q2 the reverse:
+    adopted on 10 May 2023 (E12), back in care after the adoption broke down, returned home on 5 Mar 2024 (E4A); q3 left
+    once, on a special guardianship order (E45) on 15 Jan 2024. Built from SSD rows, an SSDA903 return and API records."""
+    w = Built()
+    if request.param == SSD:
+        _periods(w, "q1", [("2023-01-10", "2023-06-15", "E4A"), ("2023-09-01", "2024-02-20", "E11")])
+        _periods(w, "q2", [("2022-06-01", "2023-05-10", "E12"), ("2023-10-01", "2024-03-05", "E4A")])
+        _periods(w, "q3", [("2023-02-01", "2024-01-15", "E45")])
+    elif request.param == SSDA903:
+        run_load(w.con, "ssda903", [_ceasing_twice_903(tmp_path_factory.mktemp("903"))], ssda903.parse)
+    else:
+        run_load(w.con, "api-json", [_ceasing_twice_api(tmp_path_factory.mktemp("api"))], api_json.parse)
+    return w
+
+
+def test_adoptions_pct_counts_children_by_their_last_ceasing(ceasing_twice):
+    w = ceasing_twice
+    # Year 1 Apr 2023 - 31 Mar 2024: five periods of care ended, but three children ceased: q1 last by adoption (met),
+    # q2 last by returning home (not met, although adopted in May), q3 by SGO. 1 of 3, not 2 of 5.
+    num, den, value = w.figure("adoptions_pct", "2024-03-31", basis="year")
+    assert (num, den) == (1, 3)
+    assert value == pytest.approx(100 / 3)
+    # The denominator is cla_ceased, whatever the window.
+    assert w.figure("cla_ceased", "2024-03-31", basis="year")[0] == den
+    # Each adoption is still an adoption: q1 (Feb 2024) and q2 (May 2023).
+    assert w.figure("adoptions", "2024-03-31", basis="year")[0] == 2
+    # Month by month each child ceases once: May 2023 q2 adopted, June 2023 q1 home, February 2024 q1 adopted,
+    # March 2024 q2 home.
+    assert w.figure("adoptions_pct", "2023-05-31") == (1, 1, 100.0)
+    assert w.figure("adoptions_pct", "2023-06-30") == (0, 1, 0.0)
+    assert w.figure("adoptions_pct", "2024-02-29") == (1, 1, 100.0)
+    assert w.figure("adoptions_pct", "2024-03-31") == (0, 1, 0.0)
+    # Rolling 12 months to 29 Feb 2024 (from 1 Mar 2023): q1 last ceased in February (adopted), q2 in May (adopted; its
+    # return home is in March), q3 in January (SGO): 2 of 3.
+    assert w.figure("adoptions_pct", "2024-02-29", basis="rolling12")[:2] == (2, 3)

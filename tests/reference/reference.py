@@ -30,6 +30,7 @@ import pandas as pd
 BASES = ("month", "rolling12", "ytd", "year")
 HOLIDAYS_CSV = Path(__file__).resolve().parents[2] / "src" / "cscperf" / "calendar" / "bank_holidays_england_wales.csv"
 SHORT_BREAKS = ("V3", "V4")
+ADOPTED = ("E11", "E12")
 RESULT_COLUMNS = [
     "indicator_id",
     "basis",
@@ -317,9 +318,11 @@ def cla_started(d: Data) -> pd.DataFrame:
 
 
 def cla_ceased(d: Data) -> pd.DataFrame:
+    """Every ending of a period of care (REC other than X1), met when it was an adoption; counted per child by the last
+    one in the window (Ref.last_per_child), as DfE counts children who ceased."""
     e = cla_care_episodes(d)
     e = e[e.end_date.notna() & e.rec.notna() & (e.rec != "X1")]
-    return pd.DataFrame({"la": e.la, "date": e.end_date})
+    return pd.DataFrame({"la": e.la, "person_id": e.person_id, "date": e.end_date, "met": e.rec.isin(ADOPTED)})
 
 
 # --- snapshots (one row per counted item open at the period end) -----------------------------------
@@ -394,6 +397,7 @@ class Ref:
     snapshot: Snapshot | None = None
     rate_of: str | None = None
     per_child: bool = False  # a share of children: met if any of the child's events in the period met it
+    last_per_child: bool = False  # one row per child in each window: their last event in it
 
 
 REFS: tuple[Ref, ...] = (
@@ -430,7 +434,8 @@ REFS: tuple[Ref, ...] = (
     Ref("cla_open", "count", snapshot=cla_open),
     Ref("cla_open_rate", "rate_per_10k", rate_of="cla_open"),
     Ref("cla_started", "count", flow=cla_started),
-    Ref("cla_ceased", "count", flow=cla_ceased),
+    Ref("cla_ceased", "count", flow=cla_ceased, last_per_child=True),
+    Ref("adoptions_pct", "percent", flow=cla_ceased, last_per_child=True),
 )
 REFS_BY_ID = {r.id: r for r in REFS}
 
@@ -499,6 +504,8 @@ def compute_one(data: Data, ref: Ref, period_list: list[Period]) -> pd.DataFrame
         events = ref.flow(data)
         for p in period_list:
             inside = events[(events.date >= pd.Timestamp(p.start)) & (events.date <= pd.Timestamp(p.end))]
+            if ref.last_per_child:
+                inside = inside.sort_values("date", kind="stable").drop_duplicates("person_id", keep="last")
             rows += _figures(ref, data.la_codes, inside, p)
     else:
         assert ref.snapshot is not None

@@ -303,3 +303,22 @@ def test_looked_after_excludes_short_breaks() -> None:
     assert figure(hb, "cla_open_rate", "2024-05-31") == (1, 10000, 1)
     assert figure(hb, "cla_open_rate", "2024-06-30") == (1, 20000, 0.5)
     assert figure(hb, "cla_open_rate", "2026-03-31") == (1, 20000, 0.5)  # L3, after the last year held: the latest
+
+
+def test_ceased_counts_each_child_once_by_the_last_time() -> None:
+    hb = HandBuilt()
+    for pid in ("Q1", "Q2", "Q3"):
+        hb.child(pid)
+    # Q1 returned home on 15 Jun 2024, came back and was adopted on 20 Feb 2025; Q2 the reverse (adopted 10 May 2024,
+    # back in care, returned home 5 Mar 2025); Q3 left once, on an SGO, on 15 Jan 2025.
+    _episode(hb, "Q1", "2024-01-10", "S", "C2", "2024-06-15", "E4A")
+    _episode(hb, "Q1", "2024-09-01", "S", "E1", "2025-02-20", "E11")
+    _episode(hb, "Q2", "2023-06-01", "S", "E1", "2024-05-10", "E12")
+    _episode(hb, "Q2", "2024-10-01", "S", "C2", "2025-03-05", "E4A")
+    _episode(hb, "Q3", "2024-02-01", "S", "C2", "2025-01-15", "E45")
+    # Year 1 Apr 2024 - 31 Mar 2025: five endings, three children; only Q1's last ending was an adoption.
+    assert figure(hb, "cla_ceased", "2025-03-31", "year") == (3, None, 3)
+    assert figure(hb, "adoptions_pct", "2025-03-31", "year") == (1, 3, pytest.approx(100 / 3))
+    # Rolling 12 months to 28 Feb 2025: Q1 (adopted in February), Q2 (adopted in May; home only in March), Q3.
+    assert figure(hb, "adoptions_pct", "2025-02-28", "rolling12") == (2, 3, pytest.approx(200 / 3))
+    assert figure(hb, "adoptions_pct", "2025-03-31") == (0, 1, 0.0)

@@ -67,6 +67,12 @@ def is_run_table(t: ir.Table, name: str) -> bool:
     return isinstance(op, ops.DatabaseTable) and op.name == name and RUN_DB in (op.namespace.catalog, op.namespace.database)
 
 
+def not_short_break(legal_status: ir.StringValue) -> ir.BooleanValue:
+    """An episode not under short breaks (V3/V4). No legal status recorded (the DfE API carries none) is not a short
+    break: left NULL, the test would drop the episode, or make a period of care's short-breaks-only flag NULL."""
+    return legal_status.isnull() | ~legal_status.isin(SHORT_BREAKS)
+
+
 def open_end(end: ir.DateValue) -> ir.DateValue:
     """An end date with 'still open' as a far-future date, so `end > d` needs no OR (which stops engines from
     using hash and range joins)."""
@@ -85,6 +91,7 @@ class Settings:
     cla_visit_first_days: int = 7  # reg 28: a visit within 1 week of a new placement
     cla_visit_interval_days: int = 42  # reg 28: then at most every 6 weeks
     cla_visit_long_term_months: int = 3  # reg 28: long-term placements (U1/U4) after the first year
+    cla_visit_temporary_approval_weeks: int = 24  # reg 28(4): U3 placements taken as reg 24 approvals (16 + 8 weeks)
     pep_school_days: int = 20  # PEP cohort: looked after at least this many school (working) days
     cla_approaching_days: int = 14  # exceptions: calendar-month/week deadlines due within this many days
     iha_approaching_wd: int = 5  # exceptions: IHA due within this many working days
@@ -235,7 +242,7 @@ class Model:
         )
         starts = e.group_by(["poc_id", "person_id"]).aggregate(
             poc_start=e.ep_start.min(),
-            short_breaks_only=(~e.legal_status.isin(SHORT_BREAKS)).sum() == 0,
+            short_breaks_only=not_short_break(e.legal_status).sum() == 0,
         )
         return starts.join(ends, starts.poc_id == ends._poc).drop("_poc")
 
@@ -274,12 +281,14 @@ def allocated_social_worker(flag: ir.StringValue, role: ir.StringValue) -> ir.Bo
 @shared_at_period_ends
 def cla_open_at(m: Model, periods: ir.Table) -> ir.Table:
     """Children looked after at each period end (an episode open then, not under short breaks): one row per child."""
-    e = m.episodes.filter(~m.episodes.legal_status.isin(SHORT_BREAKS) | m.episodes.legal_status.isnull())
+    e = m.episodes.filter(not_short_break(m.episodes.legal_status))
     j = e.join(
         periods,
         (e.ep_start <= periods.period_end) & (open_end(e.ep_end) > periods.period_end),
     )
-    j = j.select("basis", "period_start", "period_end", "person_id", "poc_id", "placement_id", "ep_start", ref_date=j.period_end)
+    j = j.select(
+        "basis", "period_start", "period_end", "person_id", "poc_id", "placement_id", "legal_status", "ep_start", ref_date=j.period_end
+    )
     # One row per child: the latest-starting open episode (row_number, not DISTINCT ON, so every SQL dialect compiles it).
     latest = ibis.row_number().over(group_by=[j.basis, j.period_end, j.person_id], order_by=[ibis.desc(j.ep_start), j.poc_id])
     j = j.mutate(_latest=latest)
@@ -411,7 +420,7 @@ def cla_episodes(m: Model) -> ir.Table:
 
 def _cla_episodes(m: Model) -> ir.Table:
     e = m.episodes
-    e = e.filter(e.legal_status.isnull() | ~e.legal_status.isin(SHORT_BREAKS))
+    e = e.filter(not_short_break(e.legal_status))
     p = m.table("ssd_cla_placement")
     p = p.select(
         _pl_id=p.clap_cla_placement_id,
@@ -434,6 +443,16 @@ def _cla_periods(m: Model) -> ir.Table:
     e = cla_episodes(m)
     first = e.group_by(_poc="poc_id").aggregate(cla_start=e.ep_start.min())
     return pocs.join(first, pocs.poc_id == first._poc).drop("_poc")
+
+
+def children_ceasing(m: Model, periods: ir.Table) -> ir.Table:
+    """Children who ceased to be looked after in the period, one row per child: the last period of care (not short
+    breaks only) they left in it, with its poc_end_reason. DfE counts "only the last occasion on which a child ceased
+    to be looked after in the year", so a child leaving care twice in a window is counted once, by the second time."""
+    p = cla_periods(m)
+    rows = events_in_period(p.filter(p.poc_end.notnull()), periods, "poc_end")
+    last = ibis.row_number().over(group_by=[rows.basis, rows.period_end, rows.person_id], order_by=[ibis.desc(rows.poc_end), rows.poc_id])
+    return rows.mutate(_last=last).filter(lambda r: r._last == 0).drop("_last")
 
 
 def _open_end(end: ir.DateColumn) -> ir.DateScalar:

@@ -7,6 +7,7 @@ episodes are dropped (`cla_episodes`, `cla_open_at`) and periods of care made on
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
@@ -20,6 +21,7 @@ from cscperf.indicators.model import (
     Model,
     age_at,
     as_date,
+    children_ceasing,
     cla_episodes,
     cla_periods,
     continuously_looked_after,
@@ -38,6 +40,10 @@ from cscperf.indicators.registry import CHILD_BREAKDOWNS, Indicator, count, rate
 SRC_CLA = "statutory-definitions.md §2.5; DfE children looked after in England (EES), LAIT 124/392/208/390"
 SRC_STABILITY = "statutory-definitions.md §2.6; LAIT 372 and 393; EES placement stability"
 SRC_REVIEWS = "statutory-definitions.md §2.7; Care Planning, Placement and Case Review (England) Regulations 2010 regs 28 and 33"
+SRC_VISITS = (
+    "Care Planning, Placement and Case Review (England) Regulations 2010 reg 28(2)-(5) (legislation.gov.uk/uksi/2010/959/"
+    "regulation/28), regs 19, 24 and 25; statutory-definitions.md §2.7"
+)
 SRC_HEALTH = "statutory-definitions.md §2.8; SSDA903 OC2; reg 7 and Promoting the health and wellbeing of looked-after children"
 SRC_PEP = "statutory-definitions.md §2.8; Promoting the education of looked-after children (2018)"
 SRC_MISSING = "statutory-definitions.md §2.11; LAIT 161"
@@ -52,10 +58,9 @@ REASON_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 COMPLETED = "COMPLETED"
 
 
-def _first_per_child(t: ir.Table, date_col: str, last: bool = False) -> ir.Table:
-    """Keep one row per child and period: the first (or last) by `date_col`."""
-    order = ibis.desc(t[date_col]) if last else t[date_col]
-    rank = ibis.row_number().over(group_by=[t.basis, t.period_end, t.person_id], order_by=[order, t.poc_id])
+def _first_per_child(t: ir.Table, date_col: str) -> ir.Table:
+    """Keep one row per child and period: the first by `date_col`."""
+    rank = ibis.row_number().over(group_by=[t.basis, t.period_end, t.person_id], order_by=[t[date_col], t.poc_id])
     return t.mutate(_rank=rank).filter(lambda r: r._rank == 0).drop("_rank")
 
 
@@ -97,9 +102,7 @@ def reason_group(rec: ir.StringValue) -> ir.StringValue:
 
 
 def _ceased(m: Model, periods: ir.Table) -> ir.Table:
-    p = cla_periods(m)
-    p = p.filter(p.poc_end.notnull())
-    rows = _first_per_child(events_in_period(p, periods, "poc_end"), "poc_end", last=True)
+    rows = children_ceasing(m, periods)
     return rows.mutate(reason_group=reason_group(rows.poc_end_reason))
 
 
@@ -244,30 +247,121 @@ def cla_visits(m: Model) -> ir.Table:
     )
 
 
+@dataclass(frozen=True)
+class VisitSchedule:
+    """A paragraph of regulation 28 that replaces the 28(2) schedule (first visit within 1 week of the placement, then
+    at most 6 weeks apart, 3 months for a long-term placement after its first year) for the children it covers: those
+    whose current placement type is in `placement_types` and, if given, legal status in `legal_statuses`. Visits are
+    then due at least weekly until the first review of the period of care (`weekly_until_first_review`), and after it at
+    most `interval_days` apart. `from_care_order`: the clock starts again when that legal status began in the
+    placement (28(5)(a): within 1 week of the care order). `temporary_approval`: only visits made in the first
+    cla_visit_temporary_approval_weeks of the placement follow it, the longest a reg 24 approval lasts (reg 25)."""
+
+    paragraph: str
+    placement_types: tuple[str, ...]
+    legal_statuses: tuple[str, ...] | None
+    interval_days: int
+    weekly_until_first_review: bool = True
+    from_care_order: bool = False
+    temporary_approval: bool = False
+
+
+# Regulation 28(3)-(5); the first that covers a child applies, anyone else follows 28(2). P1 = placed with parents,
+# U3 = foster placement with a relative or friend (not long-term, not fostering for adoption), C1 interim care order,
+# C2 full care order. Weekly visits for any placement with parents (P1) until the first review take reg 19 (placed
+# with parents before their assessment is complete) to apply until then.
+VISIT_SCHEDULES: tuple[VisitSchedule, ...] = (
+    VisitSchedule("28(4): interim care order, living with parents", ("P1",), ("C1",), 28),
+    VisitSchedule("28(5) and 28(3): care order, living with parents", ("P1",), ("C2",), 42, from_care_order=True),
+    VisitSchedule("28(3): placed with parents before assessment (reg 19)", ("P1",), None, 42),
+    VisitSchedule("28(4): connected person with temporary approval (reg 24)", ("U3",), None, 28, temporary_approval=True),
+)
+WEEKLY_DAYS = 7
+
+
+def _schedules_text() -> str:
+    """VISIT_SCHEDULES in words, for the registry entry (so the docs show the table the engine runs)."""
+    parts = []
+    for sched in VISIT_SCHEDULES:
+        who = "/".join(sched.placement_types) + (f" with {'/'.join(sched.legal_statuses)}" if sched.legal_statuses else "")
+        when = " in the placement's first cla_visit_temporary_approval_weeks" if sched.temporary_approval else ""
+        start = "within 1 week of the care order, " if sched.from_care_order else ""
+        weekly = "weekly until the first review, then " if sched.weekly_until_first_review else ""
+        parts.append(f"{sched.paragraph} ({who}{when}): {start}{weekly}at most {sched.interval_days} days apart")
+    return "; ".join(parts)
+
+
+def _covers(sched: VisitSchedule, t: ir.Table) -> ir.BooleanValue:
+    """Whether the child's current placement type and legal status fall under a schedule."""
+    hit = t.type_now.isin(sched.placement_types)
+    if sched.legal_statuses is not None:
+        hit &= t.legal_status.isin(sched.legal_statuses)
+    return hit.fill_null(False)
+
+
+def _first_reviews(m: Model) -> ir.Table:
+    """The first review held in each period of care (on or after its start)."""
+    p = cla_periods(m).select(_poc="poc_id", _start="cla_start")
+    r = cla_reviews(m)
+    r = r.join(p, (r.r_poc_id == p._poc) & (r.review_date >= p._start))
+    return r.group_by(_fr_poc="r_poc_id").aggregate(_first_review=r.review_date.min())
+
+
+def _care_order_starts(m: Model, sched: VisitSchedule) -> ir.Table:
+    """When each period of care first had one of the schedule's legal statuses (the order was made)."""
+    e = cla_episodes(m)
+    e = e.filter(e.legal_status.isin(sched.legal_statuses or ()))
+    return e.group_by(_co_poc="poc_id").aggregate(_order_start=e.ep_start.min())
+
+
 def _visit_rows(m: Model, periods: ir.Table) -> ir.Table:
     """Children looked after at the period end with their current placement (same carer: T/U moves and legal status
-    changes do not restart it) and whether it is long-term foster care (U1/U4) now."""
+    changes do not restart it), its type and the legal status now, whether it is long-term foster care (U1/U4), the
+    first review of the period of care if held by the period end, and `clock_start`: when the current visit schedule
+    began (the placement start, or a later care order for a schedule that runs from it)."""
     rows = _current_spell(m, m.cla_open_at(periods), NEW_CARER_RNE)
     p = m.placements.select(_pl="placement_id", type_now="pl_type")
     rows = rows.left_join(p, rows.placement_id == p._pl).drop("_pl")
-    return rows.mutate(long_term=rows.type_now.isin(LONG_TERM_FOSTER).fill_null(False))
+    rows = rows.mutate(long_term=rows.type_now.isin(LONG_TERM_FOSTER).fill_null(False))
+    fr = _first_reviews(m)
+    rows = rows.left_join(fr, rows.poc_id == fr._fr_poc).drop("_fr_poc")
+    held = rows._first_review <= rows.period_end  # a review after the period end is not known then
+    rows = rows.mutate(first_review=ibis.cases((held, rows._first_review), else_=ibis.null("date"))).drop("_first_review")
+    rows = rows.mutate(clock_start=rows.spell_start)
+    for sched in (s for s in VISIT_SCHEDULES if s.from_care_order):
+        co = _care_order_starts(m, sched)
+        rows = rows.left_join(co, rows.poc_id == co._co_poc).drop("_co_poc")
+        later = _covers(sched, rows) & (rows._order_start > rows.spell_start)
+        rows = rows.mutate(clock_start=ibis.cases((later, rows._order_start), else_=rows.clock_start)).drop("_order_start")
+    return rows
 
 
 def _visit_limit(m: Model, t: ir.Table, last: ir.DateValue) -> ir.DateValue:
-    """The latest date of the next visit after `last` (null: the first visit in the placement)."""
+    """The latest date of the next visit after `last` (null: the first, within 1 week of the clock start), by the
+    first schedule in VISIT_SCHEDULES covering the child, else 28(2). A weekly deadline applies while it falls on or
+    before the first review (or none has been held)."""
     s = m.settings
+
+    def after(days: int) -> ir.DateValue:
+        return as_date(last + ibis.interval(days=days))
+
+    cases = [(last.isnull(), as_date(t.clock_start + ibis.interval(days=s.cla_visit_first_days)))]
+    before_review = t.first_review.isnull() | (after(WEEKLY_DAYS) <= t.first_review)
+    approval_ends = as_date(t.spell_start + ibis.interval(days=7 * s.cla_visit_temporary_approval_weeks))
+    for sched in VISIT_SCHEDULES:
+        covered = _covers(sched, t) & (last < approval_ends) if sched.temporary_approval else _covers(sched, t)
+        if sched.weekly_until_first_review:
+            cases.append((covered & before_review, after(WEEKLY_DAYS)))
+        cases.append((covered, after(sched.interval_days)))
     first_year_over = last >= months_after(t.spell_start, 12)
-    return ibis.cases(
-        (last.isnull(), as_date(t.spell_start + ibis.interval(days=s.cla_visit_first_days))),
-        (t.long_term & first_year_over, months_after(last, s.cla_visit_long_term_months)),
-        else_=as_date(last + ibis.interval(days=s.cla_visit_interval_days)),
-    )
+    cases.append((t.long_term & first_year_over, months_after(last, s.cla_visit_long_term_months)))
+    return ibis.cases(*cases, else_=after(s.cla_visit_interval_days))
 
 
 def _visit_lookback(m: Model, recent_from: ir.DateValue) -> ir.DateValue:
     """The earliest visit that can set a deadline falling on or after `recent_from` (the longest gap allowed)."""
     s = m.settings
-    days = max(s.cla_visit_interval_days, s.cla_visit_first_days)
+    days = max(s.cla_visit_interval_days, s.cla_visit_first_days, *(sched.interval_days for sched in VISIT_SCHEDULES))
     return ibis.least(months_before(recent_from, s.cla_visit_long_term_months), as_date(recent_from - ibis.interval(days=days)))
 
 
@@ -282,14 +376,15 @@ def _visit_history(m: Model, periods: ir.Table, recent_only: bool = False) -> ir
     rows = rows.mutate(_recent_from=lookback_start(m, rows.period_end))
     seen = cla_visits(m).filter(lambda v: v.seen)
     seen = seen.mutate(_prev=seen.visit_date.lag().over(ibis.window(group_by=seen.v_person_id, order_by=seen.visit_date)))
-    on = (rows.person_id == seen.v_person_id) & (seen.visit_date >= rows.spell_start) & (seen.visit_date <= rows.period_end)
+    on = (rows.person_id == seen.v_person_id) & (seen.visit_date >= rows.clock_start) & (seen.visit_date <= rows.period_end)
     if recent_only:  # a second bound, not greatest(): a child with no current placement (null start) reads no visits
         on &= seen.visit_date >= _visit_lookback(m, rows._recent_from)
     j = rows.left_join(seen, on)
-    prev = ibis.cases((j._prev >= j.spell_start, j._prev), else_=ibis.null("date"))  # the previous visit in this placement
+    prev = ibis.cases((j._prev >= j.clock_start, j._prev), else_=ibis.null("date"))  # the previous visit on this clock
     limit = _visit_limit(m, j, prev)
     j = j.mutate(late=late_in_lookback(j.visit_date.notnull() & (j.visit_date > limit), limit, j._recent_from))
-    keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "ref_date", "spell_start", "long_term"]
+    keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "ref_date", "spell_start", "clock_start", "long_term"]
+    keys += ["type_now", "legal_status", "first_review"]
     g = j.group_by(keys).aggregate(any_late=j.late.cast("int64").sum() > 0, last_seen=j.visit_date.max())
     return g.mutate(due=_visit_limit(m, g, g.last_seen))
 
@@ -302,13 +397,13 @@ def _visits_in_time(m: Model, periods: ir.Table, recent_only: bool = True) -> ir
 def _visits_overdue(m: Model, period_end: dt.date) -> ir.Table:
     h = _visit_history(m, one_period(period_end, period_end))
     missed = cla_visits(m).filter(lambda v: ~v.seen & v.reason.notnull() & (v.visit_date <= ibis.literal(period_end)))
-    clock = ibis.coalesce(h.last_seen, h.spell_start)
+    clock = ibis.coalesce(h.last_seen, h.clock_start)
     k = h.left_join(missed, (h.person_id == missed.v_person_id) & (missed.visit_date >= clock))
     rank = ibis.row_number().over(group_by=k.person_id, order_by=ibis.desc(k.visit_date))
     k = k.mutate(_rank=rank)
     k = k.filter(k._rank == 0)
     k = k.mutate(status=_calendar_status(k.due, period_end, m.settings.cla_approaching_days))
-    return k.select(**exception_rows(k.person_id, k.poc_id, k.spell_start, k.last_seen, k.due, k.status, k.reason))
+    return k.select(**exception_rows(k.person_id, k.poc_id, k.clock_start, k.last_seen, k.due, k.status, k.reason))
 
 
 # --- health -----------------------------------------------------------------------------------------
@@ -323,12 +418,12 @@ def health_checks(m: Model) -> ir.Table:
 
 
 def _iha_cohort(m: Model, periods: ir.Table) -> ir.Table:
+    """Periods of care counted in the period their initial health assessment fell due (the 20th working day), so a
+    period starting late in a month counts in the next month rather than in none."""
     p = m.with_wd_due(cla_periods(m), "cla_start", 20, "iha_due")
-    p = m.with_wd(p, "cla_start", "poc_end", "wd_in_care")
-    # Looked after for only a few days: a period of care ending before its 20th working day is left out.
-    p = p.filter(p.poc_end.isnull() | (p.wd_in_care >= 20))
-    rows = events_in_period(p, periods, "cla_start")
-    rows = rows.filter(rows.iha_due <= rows.period_end)
+    # Still looked after on the 20th working day: a period ending on or before it (a short stay) is left out.
+    p = p.filter(open_end(p.poc_end) > p.iha_due)
+    rows = events_in_period(p, periods, "iha_due")
     iha = health_checks(m).filter(lambda h: h.check_type == "IHA")
     j = rows.left_join(iha, (rows.person_id == iha.h_person) & (iha.check_date >= rows.cla_start))
     keys = ["basis", "period_start", "period_end", "person_id", "poc_id", "cla_start", "iha_due", "ref_date"]
@@ -621,19 +716,29 @@ INDICATORS = [
         snapshot=True,
         measure=share(_visits_in_time),
         exceptions=_visits_overdue,
-        numerator="Children seen within 1 week of the current placement starting and then within each regulation 28 "
-        "interval, with the current interval not passed",
+        numerator="Children seen within 1 week of the current placement starting (or of a care order made while at "
+        "home) and then within each regulation 28 interval that applies to them, with the current interval not passed",
         denominator="Children looked after at the period end",
-        rule="Of children looked after at the period end, those whose visits in the current placement meet regulation 28: "
-        "seen within 1 week of its start, then at most 6 weeks apart in its first year, then at most 3 months apart "
-        "where it is long-term foster care (U1/U4), otherwise 6 weeks; the current interval has not passed. Exceptions: "
-        "last visit, due date, days overdue and the latest recorded reason a visit did not happen.",
-        source=SRC_REVIEWS,
+        rule="Of children looked after at the period end, those whose visits in the current placement meet regulation 28. "
+        "28(2): seen within 1 week of its start, then at most 6 weeks apart in its first year, then at most 3 months apart "
+        "where it is long-term foster care (U1/U4), otherwise 6 weeks. The tighter schedules of 28(3)-(5), chosen from "
+        "the current placement type and legal status (the first that applies): " + _schedules_text() + ". The current "
+        "interval must not have passed. Exceptions: last visit, due date (by the same schedules), days overdue and the "
+        "latest recorded reason a visit did not happen.",
+        source=SRC_VISITS,
         notes="The placement is the current carer's (RNE S/P/B start one; T/U and L do not), so a child whose foster "
-        "placement becomes long-term keeps the same clock. Intervals are settings (cla_visit_first_days 7, "
-        "cla_visit_interval_days 42, cla_visit_long_term_months 3); the 3-month interval applies to the next visit "
-        "after one made once the placement is a year old. Only visits where the child was seen count. As for reviews, a "
-        "late visit counts only if the deadline it missed fell in the last timeliness_lookback_months (12).",
+        "placement becomes long-term keeps the same clock; a care order (C2) made while the child is placed with parents "
+        "starts it again (28(5)(a)). 'Weekly' = within 7 days of the last visit; that deadline applies while it falls on "
+        "or before the first review of the period of care (reviews held by the period end), after which the longer "
+        "interval runs from the last visit. Assumptions, as the data do not say: a placement with parents (P1) before the "
+        "first review is a reg 19 placement (assessment of the parents not complete); a U3 placement (relative or friend, "
+        "not long-term: long-term fostering, U1, needs an approved carer; U2 is fostering for adoption, reg 25A) is a reg "
+        "24 temporary approval for its first cla_visit_temporary_approval_weeks (24: 16 weeks and the one 8-week extension "
+        "of reg 25). The longer interval allowed for a long-term foster placement after its first year where the child "
+        "agrees (6 months) is not applied: agreement is not recorded. Settings: cla_visit_first_days 7, "
+        "cla_visit_interval_days 42, cla_visit_long_term_months 3 (the 3-month interval applies to the next visit after "
+        "one made once the placement is a year old). Only visits where the child was seen count. As for reviews, a late "
+        "visit counts only if the deadline it missed fell in the last timeliness_lookback_months (12).",
     ),
     _entry(
         id="cla_iha_20wd_pct",
@@ -643,17 +748,21 @@ INDICATORS = [
         target=90.0,
         measure=share(_iha_cohort),
         exceptions=_iha_outstanding,
+        additive=True,
         numerator="Periods of care with an initial health assessment on or before their 20th working day",
-        denominator="Periods of care starting in the period that lasted at least 20 working days, with the 20th working "
-        "day on or before the period end",
-        rule="Cohort: periods of care (RNE = S, not short breaks) starting in the period that lasted at least 20 working "
-        "days and whose 20th working day is on or before the period end; those that ended within 20 working days are "
-        "excluded. Numerator: an initial health assessment (IHA, completed) dated from the start to the 20th working day.",
+        denominator="Periods of care whose 20th working day (the IHA due date) fell in the period and that were still open after it",
+        rule="Cohort: periods of care (RNE = S, not short breaks) whose initial health assessment fell due in the period "
+        "(the 20th working day after the start, bank holidays skipped), excluding periods that ended on or before that "
+        "day (looked after for under 20 working days, or ending on the 20th). Numerator: an initial health assessment "
+        "(IHA, completed) dated from the start to the 20th working day.",
         source=SRC_HEALTH,
-        notes="Follows the catalogue literally: on the month basis a period starting late in a month is counted in no "
-        "month (its 20th working day falls after that month's end); rolling12/ytd count it. An IHA before the start "
-        "(reg 7's 'previous 3 months') is not counted. Exceptions: children in care now whose period started in the last "
-        "iha_exception_months (12) with no IHA yet, due on the 20th working day.",
+        notes="Each IHA is attributed to the period in which it fell due, so every eligible period of care counts in "
+        "exactly one month: a period starting late in a month counts in the next one (starting Fri 1 Dec 2023, due Wed "
+        "3 Jan 2024 after the Christmas and New Year bank holidays: January). Team/worker: the allocation on the due "
+        "date. A period ending on its 20th working day was not looked after through it and is left out, as a stay of "
+        "under 20 working days is (DfE/reg 7 eligibility: still looked after 20 working days after starting). An IHA "
+        "before the start (reg 7's 'previous 3 months') is not counted. Exceptions: children in care now whose period "
+        "started in the last iha_exception_months (12) with no IHA yet, due on the 20th working day.",
     ),
     _entry(
         id="cla_health_assessment_pct",

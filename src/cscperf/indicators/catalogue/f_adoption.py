@@ -13,6 +13,7 @@ from cscperf.indicators.model import (
     NEW_CARER_RNE,
     Model,
     as_date,
+    children_ceasing,
     events_in_period,
     months_before,
     one_period,
@@ -33,19 +34,24 @@ def ceased_periods(m: Model) -> ir.Table:
     return p.filter(p.poc_end.notnull() & ~p.short_breaks_only)
 
 
-def _ceased(m: Model, periods: ir.Table) -> ir.Table:
-    p = ceased_periods(m)
-    return events_in_period(p.mutate(met=p.poc_end_reason.isin(ADOPTED)), periods, "poc_end")
+def _ceased_with(m: Model, periods: ir.Table, reasons: tuple[str, ...]) -> ir.Table:
+    """Periods of care ending in the period with one of `reasons` (each adoption or order is an event)."""
+    rows = events_in_period(ceased_periods(m), periods, "poc_end")
+    return rows.filter(rows.poc_end_reason.isin(reasons))
 
 
 def _adoptions(m: Model, periods: ir.Table) -> ir.Table:
-    rows = _ceased(m, periods)
-    return rows.filter(rows.met)
+    return _ceased_with(m, periods, ADOPTED)
 
 
 def _sgos(m: Model, periods: ir.Table) -> ir.Table:
-    rows = _ceased(m, periods)
-    return rows.filter(rows.poc_end_reason.isin(SGO))
+    return _ceased_with(m, periods, SGO)
+
+
+def _ceased_adopted(m: Model, periods: ir.Table) -> ir.Table:
+    """Children ceasing care in the period as cla_ceased counts them (once, by the last time), met if adopted then."""
+    rows = children_ceasing(m, periods)
+    return rows.mutate(met=rows.poc_end_reason.isin(ADOPTED))
 
 
 def permanence_by_period(m: Model) -> ir.Table:
@@ -208,13 +214,17 @@ INDICATORS = [
         area="F",
         unit="percent",
         polarity="high",
-        measure=share(_ceased),
+        measure=share(_ceased_adopted),
         variant_of="adoptions",
-        numerator="Periods of care ending with REC E11/E12 in the period",
-        denominator="Periods of care ending in the period (not short breaks only)",
-        rule="Of periods of care ending in the period, those ending in adoption (E11/E12).",
-        source=SOURCE,
-        notes="A child with two periods of care ending in the period counts twice, as cla_ceased.",
+        numerator="Children whose last ceasing in the period was adoption (REC E11/E12)",
+        denominator="Children ceasing to be looked after in the period (cla_ceased: once each, by the last time)",
+        rule="Of children who ceased to be looked after in the period (periods of care not made only of short breaks), "
+        "counted once each by the last time they ceased, those whose last ceasing was an adoption (E11/E12).",
+        source=SOURCE + "; statutory-definitions.md §2.5 (adoption rate = E11/E12 over all who ceased)",
+        notes="The denominator is cla_ceased: DfE counts 'only the last occasion on which a child ceased to be looked "
+        "after in the year', and the adoption rate divides adoptions by those children. A child who ceased twice "
+        "counts once, as adopted only if the last ceasing was; so in the rare window where an adopted child comes back "
+        "into care and leaves again, the numerator is below the adoptions count.",
     ),
     Indicator(
         id="sgos",

@@ -9,7 +9,7 @@ import ibis.expr.types as ir
 
 from cscperf.calendar import add_months
 from cscperf.indicators.exceptions import exception_rows
-from cscperf.indicators.model import SHORT_BREAKS, Model, months_after, months_before, one_period, open_end
+from cscperf.indicators.model import Model, months_after, months_before, not_short_break, one_period, open_end
 from cscperf.indicators.registry import CHILD_BREAKDOWNS, Indicator, share
 
 SOURCE = "statutory-definitions.md §2.10 and §1.2 (OC3); LAIT measures 112, 113, 221"
@@ -32,7 +32,7 @@ def _birthday(dob: ir.DateValue, years: int) -> ir.DateValue:
 
 def _la_episodes(m: Model) -> ir.Table:
     e = m.episodes
-    return e.filter(e.legal_status.isnull() | ~e.legal_status.isin(SHORT_BREAKS))
+    return e.filter(not_short_break(e.legal_status))
 
 
 def eligible(m: Model) -> ir.Table:
