@@ -3,8 +3,11 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# DfE's validation rules pin pandas 1.5 and numpy 1.24: they get an environment of their own.
+DFE_VENV ?= .venv-dfe-rules
+DFE_STAMP := $(DFE_VENV)/.installed-stamp
 
-.PHONY: demo test lint bench system serve clean
+.PHONY: demo test lint bench system serve clean dfe-rules
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,13 +16,22 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
+$(DFE_STAMP): requirements-dfe-rules.lock
+	$(PYTHON) -m venv $(DFE_VENV)
+	$(DFE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DFE_VENV)/bin/python -m pip install -q -r requirements-dfe-rules.lock
+	touch $(DFE_STAMP)
+
+## DfE's validation rules (Data to Insight's validators), for `cscperf validate --year` and the returns.
+dfe-rules: $(DFE_STAMP)
+
 ## Build the synthetic authority, compute, report, and say how to open the dashboard.
 demo: $(STAMP)
 	bash scripts/install-system-deps.sh report
 	$(BIN)/cscperf demo
 
 ## System packages the tests need (Chromium, PostgreSQL, poppler), then lint and the full test suite.
-test: $(STAMP) system
+test: $(STAMP) $(DFE_STAMP) system
 	bash scripts/run-tests.sh
 
 system:
@@ -35,4 +47,4 @@ serve: $(STAMP)
 	$(BIN)/cscperf serve
 
 clean:
-	rm -rf $(VENV) cscperf.duckdb demo-output .pytest_cache
+	rm -rf $(VENV) $(DFE_VENV) cscperf.duckdb demo-output .pytest_cache

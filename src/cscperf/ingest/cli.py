@@ -108,20 +108,80 @@ def undo(ctx: click.Context, load_id: str) -> None:
 @click.command()
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the problems to this CSV file.")
 @click.option("--limit", default=50, show_default=True, help="Rows to print (the CSV has them all).")
+@click.option(
+    "--year",
+    type=int,
+    default=None,
+    help="Also run DfE's validation rules on the CIN census and SSDA903 returns for the year ending 31 March YEAR.",
+)
+@click.option(
+    "--returns",
+    "kinds",
+    default="cin,903",
+    show_default=True,
+    help="With --year: which returns to check (cin, 903).",
+)
+@click.option("--dfe-out", type=click.Path(path_type=Path, dir_okay=False), help="With --year: write DfE's issues to this CSV file.")
 @warehouse_option
-def validate(out: Path | None, limit: int, warehouse: Path) -> None:
-    """Report data-quality problems in what is loaded: rule, table, record id, person id, detail."""
+def validate(out: Path | None, limit: int, year: int | None, kinds: str, dfe_out: Path | None, warehouse: Path) -> None:
+    """Report data-quality problems in what is loaded: rule, table, record id, person id, detail.
+
+    With --year, also write that year's statutory returns from the warehouse (whatever the data came
+    from) and run DfE's own validation rules on them (Data to Insight's validators, installed by
+    'make dfe-rules'); every issue is stored in the warehouse with the child and record it concerns.
+    """
     from cscperf.ingest.validate import describe, run_checks
 
+    wanted = _return_kinds(kinds) if year is not None else []
     con = _open(warehouse, must_exist=True)
     try:
         problems = run_checks(con)
+        reports = _dfe_rules(con, year, wanted) if year is not None else []
     finally:
         con.close()
     click.echo(describe(problems, limit))
     if out is not None:
-        try:
-            problems.to_csv(out, index=False)
-        except OSError as exc:
-            raise UserError(f"{out}: cannot write ({exc.strerror})") from None
+        _write_csv(problems, out)
         click.echo(f"wrote {len(problems)} problems to {out}")
+    _report_dfe(reports, dfe_out)
+
+
+def _return_kinds(kinds: str) -> list[str]:
+    wanted = [k.strip() for k in kinds.split(",") if k.strip()]
+    unknown = sorted(set(wanted) - {"cin", "903"})
+    if unknown or not wanted:
+        raise UserError(f"--returns: {', '.join(unknown) or 'nothing given'}: choose from cin, 903")
+    return wanted
+
+
+def _dfe_rules(con, year: int, kinds: list[str]) -> list:  # noqa: ANN001 - duckdb connection
+    from cscperf.returns.dfe_rules import check_warehouse, store
+
+    reports = check_warehouse(con, year, kinds)
+    store(con, reports)
+    return reports
+
+
+def _report_dfe(reports: list, dfe_out: Path | None) -> None:
+    import pandas as pd
+
+    from cscperf.returns.dfe_rules import crashed_message
+
+    for r in reports:
+        click.echo(r.summary())
+        counts = r.issues.groupby(["rule", "rule_type", "message"]).size().sort_values(ascending=False)
+        for (rule, kind, message), n in counts.head(15).items():
+            click.echo(f"  {n:>6}  {rule:<10} {kind:<6} {str(message)[:100]}")
+    if dfe_out is not None and reports:
+        _write_csv(pd.concat([r.issues.assign(year=r.year) for r in reports], ignore_index=True), dfe_out)
+        click.echo(f"wrote DfE's issues to {dfe_out}")
+    crashes = [m for m in (crashed_message(r) for r in reports) if m]
+    if crashes:
+        raise UserError("; ".join(crashes) + ": the issues found by the other rules are stored, but the check is incomplete")
+
+
+def _write_csv(frame, out: Path) -> None:  # noqa: ANN001 - a DataFrame
+    try:
+        frame.to_csv(out, index=False)
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write ({exc.strerror})") from None

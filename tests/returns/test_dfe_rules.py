@@ -1,0 +1,138 @@
+"""DfE's validation rules (Data to Insight's validators) run in their own environment on cscperf's returns.
+
+These run the real rule sets: `make test` builds their environment (`make dfe-rules`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cscperf.cli import main
+from cscperf.errors import UserError
+from cscperf.returns import dfe_rules
+from cscperf.returns.dfe_rules import check_warehouse, crashed_message, rule_set, run_rules, store
+from cscperf.warehouse import connect
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SMALL_CIN = FIXTURES / "cin" / "cin_2023_small.xml"
+
+
+def issues_for(report, child: str) -> set[str]:
+    return set(report.issues.loc[report.issues["child_id"] == child, "rule"])
+
+
+def test_the_cin_rules_find_what_is_wrong_in_a_small_return():
+    # C001 has its ICPC at both S47 and CIN-details level (2884) and no UPN (8770Q); C002's records are
+    # deliberately broken: a duplicate child id (8510), an assessment before its referral (1103), a missing ethnicity (4220).
+    report = run_rules("cin", [SMALL_CIN], 2023)
+    assert report.rule_set == "cin2022_23" and report.rules_run > 100 and not report.crashed
+    assert {"2884", "8770Q"} <= issues_for(report, "C001")
+    assert {"8510", "1103", "4220"} <= issues_for(report, "C002")
+    assert set(report.issues["rule_type"]) == {"error", "query"}
+    assert (report.errors["rule"] == "2884").any() and (report.queries["rule"] == "8770Q").any()
+    assert "2022-23" in report.summary() and "errors" in report.summary()
+
+
+def write_903(folder: Path, header_columns: list[str]) -> list[Path]:
+    """A 2024-25 SSDA903 set for one child looked after all year in foster care (U3)."""
+    folder.mkdir()
+    header = {"CHILD": "A1", "SEX": "M", "DOB": "01/05/2012", "ETHNIC": "WBRI", "UPN": "A123456789012", "MOTHER": "", "MC_DOB": ""}
+    pd.DataFrame([{k: header[k] for k in header_columns}]).to_csv(folder / "header.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "CHILD": "A1", "DECOM": "01/06/2023", "RNE": "S", "LS": "C2", "CIN": "N1", "PLACE": "U3", "PLACE_PROVIDER": "PR1",
+                "DEC": "", "REC": "", "REASON_PLACE_CHANGE": "", "HOME_POST": "PE1 1AA", "PL_POST": "PE2 2BB", "URN": "XXXXXXX",
+            }
+        ]
+    ).to_csv(folder / "episodes.csv", index=False)  # fmt: skip
+    return sorted(folder.glob("*.csv"))
+
+
+def test_a_rule_that_crashes_is_reported_not_passed(tmp_path):
+    # 2024-25's rule 231 reads UASC_STATUS from the header; the validators' CSV reader does not know that
+    # column yet, so on CSV input the rule raises. It is reported as crashed, never counted as passed.
+    header = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
+    report = run_rules("903", write_903(tmp_path / "set", header), 2025, "Peterborough")
+    assert "231" in report.crashed and "UASC_STATUS" in report.crashed["231"]
+    assert "rule 231" in crashed_message(report)
+    assert crashed_message(run_rules("cin", [SMALL_CIN], 2023)) is None
+
+
+def test_no_rule_set_for_the_year_names_the_year():
+    with pytest.raises(UserError, match="year ending 31 March 2019.*2022-23 to 2026-27"):
+        rule_set("cin", 2019)
+    assert rule_set("903", 2026) == "lac2025_26"
+
+
+def test_a_missing_validator_environment_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv(dfe_rules.ENV_VARIABLE, str(tmp_path / "nowhere"))
+    with pytest.raises(UserError, match="make dfe-rules"):
+        run_rules("cin", [SMALL_CIN], 2023)
+
+
+def test_a_file_the_validator_cannot_read_is_a_clear_error(tmp_path):
+    bad = tmp_path / "broken.xml"
+    bad.write_text("<Message><Header>")
+    with pytest.raises(UserError, match=r"CIN census rules \(cin2022_23\) could not run on broken.xml"):
+        run_rules("cin", [bad], 2023)
+
+
+@pytest.fixture
+def tiny_warehouse(tmp_path):
+    path = tmp_path / "tiny.duckdb"
+    result = CliRunner().invoke(main, ["synth", "--profile", "tiny", "--years", "3", "--end-date", "2024-03-31", "--warehouse", str(path)])
+    assert result.exit_code == 0, result.output
+    # The 903 rules look the authority up by name to tell placements out of area: give the fictional
+    # authority a real one's name.
+    con = connect(path)
+    con.execute("UPDATE ext_authority SET auth_la_name = 'Rutland'")
+    con.close()
+    return path
+
+
+def test_an_authority_the_lookup_does_not_know_is_named(tmp_path):
+    with pytest.raises(UserError, match="no upper-tier authority named 'Atlantis'"):
+        run_rules("903", write_903(tmp_path / "set", ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]), 2024, "Atlantis")
+
+
+def test_validate_year_writes_the_returns_runs_the_rules_and_stores_every_issue(tiny_warehouse, tmp_path):
+    out = tmp_path / "dfe.csv"
+    result = CliRunner().invoke(main, ["validate", "--year", "2024", "--warehouse", str(tiny_warehouse), "--dfe-out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "CIN census 2023-24 (cin2023_24" in result.output and "SSDA903 2023-24 (lac2023_24" in result.output
+    written = pd.read_csv(out, dtype=str, keep_default_na=False)
+    con = connect(tiny_warehouse, read_only=True)
+    stored = con.execute("SELECT kind, count(*) FROM cscperf_dfe_issues WHERE year = 2024 GROUP BY kind").fetchall()
+    children = {r[0] for r in con.execute("SELECT pers_person_id FROM ssd_person").fetchall()}
+    con.close()
+    assert dict(stored) == written.groupby("kind").size().to_dict()
+    named = set(written["child_id"]) - {""}
+    assert named and named <= children  # every issue names a child the warehouse holds (or none, for return-level rules)
+
+
+def test_validating_again_replaces_the_stored_issues(tiny_warehouse):
+    con = connect(tiny_warehouse)
+    reports = check_warehouse(con, 2024, ["cin"])
+    store(con, reports)
+    store(con, reports)
+    count = con.execute("SELECT count(*) FROM cscperf_dfe_issues WHERE kind = 'cin' AND year = 2024").fetchone()[0]
+    con.close()
+    assert count == len(reports[0].issues)
+
+
+def test_validate_refuses_an_unknown_return(tiny_warehouse):
+    result = CliRunner().invoke(main, ["validate", "--year", "2024", "--returns", "cin,oc9", "--warehouse", str(tiny_warehouse)])
+    assert isinstance(result.exception, UserError) and "oc9" in str(result.exception)
+
+
+def test_the_validator_environment_is_built_from_its_own_lock():
+    python = dfe_rules.validator_python()
+    assert shutil.which(str(python)) or python.exists()
+    lock = (Path(dfe_rules.REPO) / "requirements-dfe-rules.lock").read_text()
+    assert "csc-validator-be-cin==" in lock and "csc-validator-be-903==" in lock and "pandas==1.5" in lock
