@@ -34,31 +34,13 @@ from cscperf.indicators.model import (
     shared_blocks,
 )
 from cscperf.indicators.registry import BASES, REGISTRY, Indicator
+from cscperf.warehouse import results as stored
+from cscperf.warehouse.schema import RESULT_COLUMNS
 
-RESULT_COLUMNS = [
-    "indicator_id",
-    "basis",
-    "period_start",
-    "period_end",
-    "breakdown",
-    "breakdown_value",
-    "numerator",
-    "denominator",
-    "value",
-    "unit",
-]
 DEFAULT_BREAKDOWNS = ("la", "team", "worker")
 ROWS, COHORT, FIGURES = "_cscperf_rows", "_cscperf_cohort", "_cscperf_figures"  # the CTEs of each indicator's statement
 SNAPSHOT, MONTHLY = "_snapshot", "_monthly"
 UNALLOCATED = "unallocated"
-
-RESULTS_DDL = """
-CREATE TABLE IF NOT EXISTS cscperf_results (
-    indicator_id VARCHAR, basis VARCHAR, period_start DATE, period_end DATE,
-    breakdown VARCHAR, breakdown_value VARCHAR, numerator DOUBLE, denominator DOUBLE,
-    value DOUBLE, unit VARCHAR, computed_at TIMESTAMP
-)
-"""
 
 
 def month_ends(last: dt.date, months: int) -> list[dt.date]:
@@ -552,20 +534,5 @@ def compute(
 
 
 def store_results(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
-    """Write results to cscperf_results, replacing figures with the same key."""
-    con.execute(RESULTS_DDL)
-    con.register("incoming", frame.assign(computed_at=pd.Timestamp.now()))
-    con.execute("BEGIN")
-    try:
-        con.execute(
-            "DELETE FROM cscperf_results r USING (SELECT DISTINCT indicator_id, basis, period_end FROM incoming) k "
-            "WHERE r.indicator_id = k.indicator_id AND r.basis = k.basis AND r.period_end = k.period_end"
-        )
-        con.execute(f"INSERT INTO cscperf_results SELECT {', '.join(RESULT_COLUMNS)}, computed_at FROM incoming")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("incoming")
-    return len(frame)
+    """Write results to cscperf_results, replacing figures with the same key (see `warehouse.results.store`)."""
+    return stored.store(con, frame)

@@ -1,13 +1,19 @@
-"""The push API: `POST /api/v1/children` with DfE CSC API child records, token-authenticated.
+"""The API.
 
-Send `Authorization: Bearer <token>` (tokens from `cscperf users token NAME`, performance or admin
-users) and a JSON body that is one child record, a list of them, or `{"children": [...]}`. The
-records are loaded in one transaction with the api-json loader, the push is audited, and the latest
-period's figures are recomputed in the background (the dashboard shows them within seconds).
+`POST /api/v1/children`: DfE CSC API child records, token-authenticated. Send `Authorization: Bearer
+<token>` (tokens from `cscperf users token NAME`, performance or admin users) and a JSON body that is
+one child record, a list of them, or `{"children": [...]}`. The records are loaded in one transaction
+with the api-json loader, the push is audited, and the latest period's figures are recomputed in the
+background (the dashboard shows them within seconds).
+
+`GET /api/v1/figures[?period_end=YYYY-MM-DD]`: the judged table (`cscperf.judge.table`), the rows
+`cscperf judge` writes, as a JSON list. For an API token or a signed-in user; members get the
+suppressed version.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -15,8 +21,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from cscperf.errors import UserError
+from cscperf.judge import table
+from cscperf.judge.table import audience_of
+from cscperf.warehouse import results
 from cscperf.web.app import state
 from cscperf.web.live import push_records
+from cscperf.web.store import User
 
 MAX_BODY = 20 * 1024 * 1024
 MAX_RECORDS = 5000
@@ -45,7 +55,42 @@ def _person_ids(records: list[dict[str, Any]]) -> list[str]:
     return ids
 
 
+def _reader(request: Request) -> User | None:
+    """The user behind a request: an API token (Authorization: Bearer ...) or a signed-in session."""
+    auth = request.headers.get("Authorization", "")
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+    if token:
+        return state(request).store.user_for_token(token)
+    return request.state.user
+
+
+def figures(request: Request, period_end: str = "") -> Response:
+    user = _reader(request)
+    if user is None:
+        return JSONResponse({"error": "sign in, or send an API token (Authorization: Bearer ...)"}, status_code=401)
+    st = state(request)
+    audience = audience_of(user.role)
+    book, book_key = st.targets()
+    try:
+        end = dt.date.fromisoformat(period_end) if period_end else None
+    except ValueError:
+        return JSONResponse({"error": f"period_end {period_end!r}: expected a date YYYY-MM-DD"}, status_code=400)
+    with st.read() as (cur, fp):
+        end = end or results.latest_period(cur)
+        if end is None:
+            return JSONResponse({"error": "no figures computed yet"}, status_code=404)
+        try:
+            rows = st.cache.get(
+                (f"{fp.key}|{book_key}", "api", end, audience), lambda: table.json_rows(table.read(cur, end, audience, book).table())
+            )
+        except UserError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+    return JSONResponse(rows, headers={"X-Cscperf-Audience": audience})
+
+
 def install(app: FastAPI) -> None:
+    app.add_api_route("/api/v1/figures", figures, methods=["GET"])
+
     @app.post("/api/v1/children")
     async def push_children(request: Request) -> Response:
         st = state(request)
