@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from cscperf.errors import UserError
+from cscperf.judge.cli import targets_option
 from cscperf.warehouse.options import warehouse_option as shared_warehouse_option
 
 warehouse_option = shared_warehouse_option("DuckDB warehouse file (users and the audit log live beside it in <name>.web.sqlite).")
@@ -27,19 +28,22 @@ def _store(warehouse: Path, hasher: Any = None):  # noqa: ANN202 - imported lazi
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--demo", is_flag=True, help="Demo mode: plain-http cookies allowed on any host (never in production).")
+@targets_option
 @warehouse_option
-def serve(host: str, port: int, demo: bool, warehouse: Path) -> None:
+def serve(host: str, port: int, demo: bool, targets_file: Path | None, warehouse: Path) -> None:
     """Serve the live dashboard and the push API (FastAPI; works offline)."""
     import uvicorn
 
+    from cscperf.judge.targets import load_targets
     from cscperf.web.app import LOCAL_HOSTS, WebSettings, create_app
 
+    load_targets(targets_file)  # a bad targets file stops here, with the message the report and 'cscperf judge' give
     if not warehouse.exists():
         raise UserError(f"no warehouse at {warehouse}: run 'cscperf demo' or 'cscperf synth' first")
     store = _store(warehouse)
     if not store.list_users():
         raise UserError(f"no users in {store.path}: add one with 'cscperf users add NAME --role admin --password-stdin'")
-    settings = WebSettings(warehouse=warehouse, secure_cookies=not (demo or host in LOCAL_HOSTS), demo=demo)
+    settings = WebSettings(warehouse=warehouse, secure_cookies=not (demo or host in LOCAL_HOSTS), demo=demo, targets=targets_file)
     click.echo(f"Dashboard on http://{host}:{port}/ (warehouse {warehouse}; Ctrl-C to stop)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
 
