@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from collections import OrderedDict
@@ -27,6 +28,7 @@ from cscperf.web.live import Recomputer
 from cscperf.web.store import User, WebStore, users_db_path
 
 HERE = Path(__file__).parent
+log = logging.getLogger("cscperf.web")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -154,8 +156,8 @@ class State:
                         (key, "trend", tile.ind.id, basis, "management"),
                         lambda t=tile, b=basis: views.spec_json(views.trend_spec(t.ind, t.fig.series, b, t.fig)),
                     )
-        except Exception:  # warming is an optimisation: a page builds what it needs if this fails
-            pass
+        except Exception as exc:  # warming is an optimisation: the page builds what it needs (and shows any error) itself
+            log.warning("warming the page caches failed: %s", type(exc).__name__)
 
     def close(self) -> None:
         self._warmed = "closed"
