@@ -55,13 +55,19 @@ def _person_ids(records: list[dict[str, Any]]) -> list[str]:
     return ids
 
 
-def _reader(request: Request) -> User | None:
-    """The user behind a request: an API token (Authorization: Bearer ...) or a signed-in session."""
+def _bearer(request: Request) -> str:
     auth = request.headers.get("Authorization", "")
-    token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-    if token:
-        return state(request).store.user_for_token(token)
-    return request.state.user
+    return auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+
+
+def _token_user(request: Request) -> User | None:
+    token = _bearer(request)
+    return state(request).store.user_for_token(token) if token else None
+
+
+def _reader(request: Request) -> User | None:
+    """The user behind a request: an API token (Authorization: Bearer ...), else a signed-in session."""
+    return _token_user(request) if _bearer(request) else request.state.user
 
 
 def figures(request: Request, period_end: str = "") -> Response:
@@ -94,9 +100,7 @@ def install(app: FastAPI) -> None:
     @app.post("/api/v1/children")
     async def push_children(request: Request) -> Response:
         st = state(request)
-        auth = request.headers.get("Authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        user = st.store.user_for_token(token) if token else None
+        user = _token_user(request)
         if user is None:
             return JSONResponse({"error": "a valid API token is required (Authorization: Bearer ...)"}, status_code=401)
         raw = await request.body()
