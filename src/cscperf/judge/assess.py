@@ -185,9 +185,20 @@ def judge(
     suppressed: bool = False,
 ) -> list[Figure]:
     """Judge every registry indicator at `period_end` (catalogue order); suppressed=True for members."""
+    return judge_rows(la_rows(results, la_code, suppressed), period_end, la_code, book, benchmarks, registry)
+
+
+def judge_rows(
+    rows: pd.DataFrame,
+    period_end: dt.date,
+    la_code: str,
+    book: TargetBook,
+    benchmarks: Benchmarks | None = None,
+    registry: Mapping[str, Any] | None = None,
+) -> list[Figure]:
+    """`judge` from the authority's rows already displayed for the audience (`la_rows`)."""
     registry = registry if registry is not None else book.registry
     benchmarks = benchmarks or Benchmarks.default()
-    rows = la_rows(results, la_code, suppressed)
     by_id = dict(tuple(rows.groupby("indicator_id"))) if not rows.empty else {}
     empty = rows.iloc[0:0]
     return [judge_indicator(ind, by_id.get(iid, empty), period_end, book, benchmarks, la_code) for iid, ind in registry.items()]

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from cscperf.errors import UserError
-from cscperf.judge.assess import Figure, judge, la_rows, months_back
+from cscperf.judge.assess import Figure, judge_rows, la_rows, months_back
 from cscperf.judge.benchmarks import Benchmarks
 from cscperf.judge.targets import Target, TargetBook
 from cscperf.warehouse import results as stored
@@ -140,6 +140,6 @@ def read(
         raise UserError(
             f"--period-end {period_end}: no figures stored for that month end (run 'cscperf compute --period-end {period_end}')"
         )
-    suppressed = audience == "members"
-    figures = judge(results, period_end, code, book, Benchmarks.default(), registry, suppressed=suppressed)
-    return Judged(period_end, code, audience, book, figures, la_rows(results, code, suppressed))
+    rows = la_rows(results, code, suppressed=audience == "members")
+    figures = judge_rows(rows, period_end, code, book, Benchmarks.default(), registry)
+    return Judged(period_end, code, audience, book, figures, rows)
