@@ -96,7 +96,10 @@ SERIES_COLUMNS = [
 
 def rag_at(ind: Any, book: TargetBook, basis: str, on: dt.date, value: float | None) -> str | None:
     """RAG of one figure (any breakdown): against the target in force at `on`, and only on the basis that target judges."""
-    target = book.at(ind.id, on)
+    return _rag_on(ind, book.at(ind.id, on), basis, value)
+
+
+def _rag_on(ind: Any, target: Target, basis: str, value: float | None) -> str | None:
     return rag(value, target, ind.polarity, ind.unit) if basis == target.basis else None
 
 
@@ -105,17 +108,25 @@ def series(rows: pd.DataFrame, ind: Any, book: TargetBook, bases: list[str]) -> 
 
     Suppressed figures keep no value (a member's chart or table can never show one).
     """
-    out = rows[rows["basis"].isin(bases)].sort_values(["basis", "period_end"])
-    if out.empty:
+    rows = rows[rows["basis"].isin(bases)].sort_values(["basis", "period_end"])
+    if rows.empty:
         return pd.DataFrame(columns=SERIES_COLUMNS)
-    out = out.copy()
-    targets = [book.at(ind.id, d) for d in out["period_end"]]
-    out["value"] = [None if s else _num(v) for v, s in zip(out["value"], out["suppressed"], strict=True)]
-    out["target"] = [t.target for t in targets]
-    out["band_lo"] = [t.band[0] if t.band else None for t in targets]
-    out["band_hi"] = [t.band[1] if t.band else None for t in targets]
-    out["rag"] = [rag_at(ind, book, b, d, v) for v, b, d in zip(out["value"], out["basis"], out["period_end"], strict=True)]
-    return out.reindex(columns=SERIES_COLUMNS).reset_index(drop=True)
+    cols = {c: rows[c].tolist() for c in ("period_end", "basis", "value_display", "numerator_display", "denominator_display")}
+    hidden = [bool(h) for h in rows["suppressed"]]
+    values = [None if h else _num(v) for v, h in zip(rows["value"].tolist(), hidden, strict=True)]
+    targets = [book.at(ind.id, d) for d in cols["period_end"]]
+    return pd.DataFrame(
+        {
+            **cols,
+            "value": values,
+            "suppressed": hidden,
+            "rag": [_rag_on(ind, t, b, v) for t, b, v in zip(targets, cols["basis"], values, strict=True)],
+            "target": [t.target for t in targets],
+            "band_lo": [t.band[0] if t.band else None for t in targets],
+            "band_hi": [t.band[1] if t.band else None for t in targets],
+        },
+        columns=SERIES_COLUMNS,
+    )
 
 
 def shown_count(row: dict | None, column: str) -> float | None:
@@ -131,7 +142,7 @@ def judge_indicator(ind: Any, rows: pd.DataFrame, period_end: dt.date, book: Tar
     have = set(rows["basis"])
     basis = target.basis if target.basis in have else ("month" if "month" in have else target.basis)
     prev_end, ly_end = months_back(period_end, 1), months_back(period_end, 12)
-    index = _index(rows)
+    index = _index(rows[(rows["basis"] == basis) & rows["period_end"].isin([period_end, prev_end, ly_end])])
     cur, prev, ly = (index.get((basis, d)) for d in (period_end, prev_end, ly_end))
 
     def val(r: dict | None) -> float | None:
