@@ -39,7 +39,7 @@ def prepare(warehouse: Path | None, profile: str, years: int) -> tuple[Path, dt.
     """A warehouse with 24 months of computed figures (built and computed here unless given)."""
     from cscperf.indicators.engine import compute, month_ends, store_results
     from cscperf.synth.cli import _default_end_date
-    from cscperf.warehouse import connect
+    from cscperf.warehouse import connect, results
 
     end = _default_end_date()
     if warehouse is None:
@@ -51,8 +51,7 @@ def prepare(warehouse: Path | None, profile: str, years: int) -> tuple[Path, dt.
         print(f"built {profile} in {time.perf_counter() - t:.0f} s")
     con = connect(warehouse)
     try:
-        has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'cscperf_results'").fetchone()[0]
-        latest = con.execute("SELECT max(period_end) FROM cscperf_results").fetchone()[0] if has else None
+        latest = results.latest_period(con)
         if latest is None:
             t = time.perf_counter()
             store_results(con, compute(con, month_ends(end, 24)))

@@ -27,11 +27,12 @@ def _register_commands() -> None:
     from cscperf.indicators.cli import compute, export_exceptions, indicators
     from cscperf.ingest.cli import load, loads, validate
     from cscperf.ingest.export_cli import export
+    from cscperf.judge.cli import judge
     from cscperf.report.cli import report, targets
     from cscperf.synth.cli import synth
     from cscperf.web.cli import audit, serve, users
 
-    for command in (demo, synth, load, loads, validate, export, report, targets):
+    for command in (demo, synth, load, loads, validate, export, judge, report, targets):
         main.add_command(command)
     for command in (serve, users, audit):
         main.add_command(command)

@@ -1,6 +1,9 @@
 import subprocess
 import sys
 
+import pandas as pd
+import pytest
+
 
 def run(*args):
     return subprocess.run([sys.executable, "-c", "from cscperf.cli import run; run()", *args], capture_output=True, text=True)
@@ -20,3 +23,61 @@ def test_targets_command_invalid_file_is_one_line_exit_2(tmp_path):
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert f"{bad}, indicator assessments_45wd_pct, field target: expected a number" in out.stderr
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    from tests.web import fixture
+
+    return fixture.build(tmp_path_factory.mktemp("judge") / "w.duckdb")
+
+
+def judged(warehouse, tmp_path, *extra):
+    out = tmp_path / "judged.csv"
+    done = run("judge", "--warehouse", str(warehouse), "--period-end", "2024-03-31", "--out", str(out), *extra)
+    assert done.returncode == 0, done.stderr
+    return pd.read_csv(out, dtype=str, keep_default_na=False).set_index("indicator_id")
+
+
+def test_judge_writes_one_row_per_indicator(warehouse, tmp_path):
+    from cscperf.indicators.registry import REGISTRY
+    from cscperf.judge.table import COLUMNS
+
+    frame = judged(warehouse, tmp_path)
+    assert frame.reset_index().columns.tolist() == COLUMNS and list(frame.index) == list(REGISTRY)
+    a = frame.loc["assessments_45wd_pct"]
+    # 8 of 10 year to date against 90 %: 10 points short, beyond the 5-point tolerance; February was 9 of 10.
+    assert (a.basis, a.value, a.numerator, a.denominator, a.target, a.rag, a.direction_month) == (
+        "ytd",
+        "80.0",
+        "8.0",
+        "10.0",
+        "90.0",
+        "red",
+        "worse",
+    )
+    assert a.direction_year == "" and a.period_end == "2024-03-31"
+    r = frame.loc["referrals"]
+    assert (r.value, r.direction_month, r.suppressed) == ("12.0", "better", "False")  # 15 to 12, fewer is better
+
+
+def test_members_rows_leave_small_numbers_empty(warehouse, tmp_path):
+    staff = judged(warehouse, tmp_path).loc["cp_plans_open"]
+    members = judged(warehouse, tmp_path, "--audience", "members").loc["cp_plans_open"]
+    assert (staff.value, staff.numerator, staff.suppressed) == ("2.0", "2.0", "False")
+    assert (members.value, members.numerator, members.direction_month, members.suppressed) == ("", "", "", "True")
+
+
+def test_judge_invalid_targets_is_one_line_exit_2(warehouse, tmp_path):
+    bad = tmp_path / "t.yaml"
+    bad.write_text("indicators:\n  assessments_45wd_pct: {basis: weekly}\n")
+    out = run("judge", "--warehouse", str(warehouse), "--period-end", "2024-03-31", "--targets", str(bad), "--out", str(tmp_path / "j.csv"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"{bad}, indicator assessments_45wd_pct, field basis: expected one of month, rolling12, ytd, year, got 'weekly'" in out.stderr
+    assert not (tmp_path / "j.csv").exists()
+
+
+def test_judge_a_month_never_computed_is_exit_2(warehouse, tmp_path):
+    out = run("judge", "--warehouse", str(warehouse), "--period-end", "2024-04-30", "--out", str(tmp_path / "j.csv"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "--period-end 2024-04-30: no figures stored for that month end" in out.stderr

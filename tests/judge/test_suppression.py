@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 
 from cscperf.judge.suppression import display, format_value, suppress
 
@@ -72,3 +73,28 @@ def test_format_value():
     assert format_value(93.75, "percent") == "93.8%"
     assert format_value(None, "percent") == "–"
     assert format_value(35.26, "rate_per_10k") == "35.3"
+
+
+@pytest.mark.parametrize(
+    ("unit", "num", "den", "value", "shown"),
+    [
+        ("count", 0, None, 0, "0"),  # a true zero is shown
+        ("count", 1, None, 1, "c"),
+        ("count", 5, None, 5, "c"),
+        ("count", 6, None, 6, "6"),
+        ("count", 1234, None, 1234, "1,234"),
+        ("percent", 3, 10, 30.0, "c"),  # numerator 1-5
+        ("percent", 0, 2, 0.0, "c"),  # denominator 1-5
+        ("percent", 6, 10, 60.0, "60.0%"),
+        ("percent", 0, 0, None, "–"),  # no denominator: no value, never 0 %
+        ("rate_per_10k", 4, 9500, 4.2, "c"),
+        ("rate_per_10k", 40, 9533, 41.96, "42.0"),
+        ("days", 2000, 5, 400.0, "c"),  # an average over 1-5 children
+    ],
+)
+def test_authority_figure_boundaries(unit, num, den, value, shown):
+    out = suppress(frame([("x", "month", "2026-01-31", "la", "874", num, den, value, unit)]))
+    assert out.loc[0, "value_display"] == shown
+    assert display(frame([("x", "month", "2026-01-31", "la", "874", num, den, value, unit)]), suppressed=False).loc[0, "value_display"] == (
+        format_value(value, unit)
+    )

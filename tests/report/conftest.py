@@ -8,27 +8,20 @@ import pytest
 
 from cscperf.indicators.registry import REGISTRY
 from cscperf.judge.assess import months_back
-from cscperf.warehouse import connect
+from cscperf.warehouse import connect, results
 
 PERIOD_END = dt.date(2026, 1, 31)
 LA = "874"
 PERSON_IDS = [f"PX{n:05d}" for n in (101, 202, 303)]
-RESULTS_DDL = """
-CREATE TABLE IF NOT EXISTS cscperf_results (
-    indicator_id VARCHAR, basis VARCHAR, period_start DATE, period_end DATE,
-    breakdown VARCHAR, breakdown_value VARCHAR, numerator DOUBLE, denominator DOUBLE,
-    value DOUBLE, unit VARCHAR, computed_at TIMESTAMP
-)
-"""
 
 
-def hand_results(seed: int = 7) -> pd.DataFrame:
+def hand_results(seed: int = 7, la: str = LA, period_end: dt.date = PERIOD_END) -> pd.DataFrame:
     """Deterministic figures in the contract's shape; every fifth count is small (1-5) to exercise suppression."""
     rng = np.random.default_rng(seed)
     rows = []
     for k, ind in enumerate(REGISTRY.values()):
         for m in range(24):
-            end = months_back(PERIOD_END, 23 - m)
+            end = months_back(period_end, 23 - m)
             for basis in ind.bases:
                 small = (k + m) % 5 == 0
                 if ind.unit == "count":
@@ -44,7 +37,7 @@ def hand_results(seed: int = 7) -> pd.DataFrame:
                 else:
                     num, den = float(rng.integers(500, 9000)), float(rng.integers(20, 60))
                     value = num / den
-                rows.append((ind.id, basis, end.replace(day=1), end, "la", LA, num, den, value, ind.unit))
+                rows.append((ind.id, basis, end.replace(day=1), end, "la", la, num, den, value, ind.unit))
     cols = [
         "indicator_id",
         "basis",
@@ -70,8 +63,6 @@ def warehouse(tmp_path_factory):
     )
     for pid in PERSON_IDS:
         con.execute("INSERT INTO ssd_person (pers_person_id, pers_ext_la_code) VALUES (?, ?)", [pid, LA])
-    con.execute(RESULTS_DDL)
-    frame = hand_results()  # noqa: F841 - read by DuckDB
-    con.execute("INSERT INTO cscperf_results SELECT *, now() FROM frame")
+    results.store(con, hand_results())
     yield con
     con.close()

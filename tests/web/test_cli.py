@@ -95,6 +95,14 @@ def test_serve_refuses_without_warehouse_or_users(tmp_path):
     assert "no users" in str(r.exception)
 
 
+def test_serve_refuses_a_malformed_targets_file(tmp_path):
+    bad = tmp_path / "targets.yaml"
+    bad.write_text("indicators:\n  assessments_45wd_pct: [{from: 2024-04-01}, {from: 2024-04-01}]\n")
+    r = run("serve", "--warehouse", str(fixture.build(tmp_path / "w.duckdb", results=False)), "--targets", str(bad))
+    assert r.exit_code != 0
+    assert str(r.exception) == f"{bad}, indicator assessments_45wd_pct, field from: effective dates overlap (2024-04-01 and 2024-04-01)"
+
+
 def test_demo_users_one_per_role_with_random_passwords(tmp_path):
     path = fixture.build(tmp_path / "w.duckdb", results=False)
     made = create_demo_users(path, hasher=FAST_HASHER)

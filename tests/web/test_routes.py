@@ -222,7 +222,7 @@ def test_csv_export_has_the_hand_worked_rows_and_is_audited(app, client_for):
 def test_indicator_page_shows_rag_target_teams_figures_and_definition(client_for):
     html = client_for("perf1").get("/indicators/assessments_45wd_pct").text
     assert "80.0%" in html and "RED" in html  # 80 % against a 90 % target
-    assert "Target</dt><dd>90%" in html
+    assert "Target</dt><dd>90.0%" in html  # printed as the report prints it
     assert "Team A" in html and "85.7%" in html and "66.7%" in html  # 6/7 and 2/3
     assert "29 Feb 2024" in html and "90.0%" in html  # February: 9 of 10
     assert "Counting rule" in html and "45 working days" in html

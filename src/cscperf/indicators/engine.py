@@ -35,32 +35,13 @@ from cscperf.indicators.model import (
 )
 from cscperf.indicators.registry import BASES, REGISTRY, Indicator
 from cscperf.indicators.versions import definition_versions
+from cscperf.warehouse import results as stored
+from cscperf.warehouse.schema import RESULT_COLUMNS, VERSION_COLUMN
 
-RESULT_COLUMNS = [
-    "indicator_id",
-    "basis",
-    "period_start",
-    "period_end",
-    "breakdown",
-    "breakdown_value",
-    "numerator",
-    "denominator",
-    "value",
-    "unit",
-]
-VERSION_COLUMN = "definition_version"  # beside the contract's columns: the definition that made the figure
 DEFAULT_BREAKDOWNS = ("la", "team", "worker")
 ROWS, COHORT, FIGURES = "_cscperf_rows", "_cscperf_cohort", "_cscperf_figures"  # the CTEs of each indicator's statement
 SNAPSHOT, MONTHLY = "_snapshot", "_monthly"
 UNALLOCATED = "unallocated"
-
-RESULTS_DDL = """
-CREATE TABLE IF NOT EXISTS cscperf_results (
-    indicator_id VARCHAR, basis VARCHAR, period_start DATE, period_end DATE,
-    breakdown VARCHAR, breakdown_value VARCHAR, numerator DOUBLE, denominator DOUBLE,
-    value DOUBLE, unit VARCHAR, computed_at TIMESTAMP, definition_version VARCHAR
-)
-"""
 
 
 def month_ends(last: dt.date, months: int) -> list[dt.date]:
@@ -555,23 +536,5 @@ def compute(
 
 
 def store_results(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
-    """Write results to cscperf_results, replacing figures with the same key."""
-    con.execute(RESULTS_DDL)
-    con.execute(f"ALTER TABLE cscperf_results ADD COLUMN IF NOT EXISTS {VERSION_COLUMN} VARCHAR")  # stored before versions
-    versions = frame[VERSION_COLUMN] if VERSION_COLUMN in frame.columns else None
-    con.register("incoming", frame.assign(computed_at=pd.Timestamp.now(), **{VERSION_COLUMN: versions}))
-    con.execute("BEGIN")
-    try:
-        con.execute(
-            "DELETE FROM cscperf_results r USING (SELECT DISTINCT indicator_id, basis, period_end FROM incoming) k "
-            "WHERE r.indicator_id = k.indicator_id AND r.basis = k.basis AND r.period_end = k.period_end"
-        )
-        columns = ", ".join([*RESULT_COLUMNS, "computed_at", VERSION_COLUMN])
-        con.execute(f"INSERT INTO cscperf_results ({columns}) SELECT {columns} FROM incoming")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("incoming")
-    return len(frame)
+    """Write results to cscperf_results, replacing figures with the same key (see `warehouse.results.store`)."""
+    return stored.store(con, frame)

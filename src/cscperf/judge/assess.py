@@ -15,7 +15,7 @@ import pandas as pd
 
 from cscperf.judge.benchmarks import Benchmark, Benchmarks
 from cscperf.judge.rag import direction, rag
-from cscperf.judge.suppression import display
+from cscperf.judge.suppression import SUPPRESSED, display
 from cscperf.judge.targets import Target, TargetBook
 
 
@@ -79,17 +79,61 @@ def _num(x: object) -> float | None:
     return None if x is None or pd.isna(x) else float(x)
 
 
-def _series(rows: pd.DataFrame, ind: Any, book: TargetBook, bases: list[str]) -> pd.DataFrame:
-    out = rows[rows["basis"].isin(bases)].sort_values("period_end").copy()
-    targets = [book.at(ind.id, d) for d in out["period_end"]]
-    out["target"] = [t.target for t in targets]
-    out["band_lo"] = [t.band[0] if t.band else None for t in targets]
-    out["band_hi"] = [t.band[1] if t.band else None for t in targets]
-    out["rag"] = [
-        rag(None if s else v, t, ind.polarity, ind.unit) if b == t.basis else None
-        for v, s, t, b in zip(out["value"], out["suppressed"], targets, out["basis"], strict=True)
-    ]
-    return out[["period_end", "basis", "value", "value_display", "suppressed", "rag", "target", "band_lo", "band_hi"]]
+SERIES_COLUMNS = [
+    "period_end",
+    "basis",
+    "value",
+    "value_display",
+    "numerator_display",
+    "denominator_display",
+    "suppressed",
+    "rag",
+    "target",
+    "band_lo",
+    "band_hi",
+]
+
+
+def rag_at(ind: Any, book: TargetBook, basis: str, on: dt.date, value: float | None) -> str | None:
+    """RAG of one figure (any breakdown): against the target in force at `on`, and only on the basis that target judges."""
+    return _rag_on(ind, book.at(ind.id, on), basis, value)
+
+
+def _rag_on(ind: Any, target: Target, basis: str, value: float | None) -> str | None:
+    return rag(value, target, ind.polarity, ind.unit) if basis == target.basis else None
+
+
+def series(rows: pd.DataFrame, ind: Any, book: TargetBook, bases: list[str]) -> pd.DataFrame:
+    """An indicator's displayed `la` rows on some bases, by period, with the target in force and RAG on the judged basis.
+
+    Suppressed figures keep no value (a member's chart or table can never show one).
+    """
+    rows = rows[rows["basis"].isin(bases)].sort_values(["basis", "period_end"])
+    if rows.empty:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    cols = {c: rows[c].tolist() for c in ("period_end", "basis", "value_display", "numerator_display", "denominator_display")}
+    hidden = [bool(h) for h in rows["suppressed"]]
+    values = [None if h else _num(v) for v, h in zip(rows["value"].tolist(), hidden, strict=True)]
+    targets = [book.at(ind.id, d) for d in cols["period_end"]]
+    return pd.DataFrame(
+        {
+            **cols,
+            "value": values,
+            "suppressed": hidden,
+            "rag": [_rag_on(ind, t, b, v) for t, b, v in zip(targets, cols["basis"], values, strict=True)],
+            "target": [t.target for t in targets],
+            "band_lo": [t.band[0] if t.band else None for t in targets],
+            "band_hi": [t.band[1] if t.band else None for t in targets],
+        },
+        columns=SERIES_COLUMNS,
+    )
+
+
+def shown_count(row: dict | None, column: str) -> float | None:
+    """A numerator or denominator as the audience may see it: none when it, or the figure built on it, is suppressed."""
+    if row is None or row["suppressed"] or row[f"{column}_display"] == SUPPRESSED:
+        return None
+    return _num(row[column])
 
 
 def judge_indicator(ind: Any, rows: pd.DataFrame, period_end: dt.date, book: TargetBook, benchmarks: Benchmarks, la_code: str) -> Figure:
@@ -98,7 +142,7 @@ def judge_indicator(ind: Any, rows: pd.DataFrame, period_end: dt.date, book: Tar
     have = set(rows["basis"])
     basis = target.basis if target.basis in have else ("month" if "month" in have else target.basis)
     prev_end, ly_end = months_back(period_end, 1), months_back(period_end, 12)
-    index = _index(rows)
+    index = _index(rows[(rows["basis"] == basis) & rows["period_end"].isin([period_end, prev_end, ly_end])])
     cur, prev, ly = (index.get((basis, d)) for d in (period_end, prev_end, ly_end))
 
     def val(r: dict | None) -> float | None:
@@ -116,8 +160,8 @@ def judge_indicator(ind: Any, rows: pd.DataFrame, period_end: dt.date, book: Tar
         value=value,
         display=shown(cur),
         suppressed=bool(cur is not None and cur["suppressed"]),
-        numerator=None if cur is None or cur["suppressed"] else _num(cur["numerator"]),
-        denominator=None if cur is None or cur["suppressed"] else _num(cur["denominator"]),
+        numerator=shown_count(cur, "numerator"),
+        denominator=shown_count(cur, "denominator"),
         target=target,
         rag=rag(value, target, ind.polarity, ind.unit),
         previous=val(prev),
@@ -130,8 +174,16 @@ def judge_indicator(ind: Any, rows: pd.DataFrame, period_end: dt.date, book: Tar
         vs_last_year=direction(value, val(ly), ind.polarity),
         benchmark=bench,
         quartile=bench.band(value, ind.polarity) if bench.available else None,
-        series=_series(rows, ind, book, sorted({"month", basis})),
+        series=series(rows, ind, book, sorted({"month", basis})),
     )
+
+
+def la_rows(results: pd.DataFrame, la_code: str | None, suppressed: bool) -> pd.DataFrame:
+    """The authority's rows with display strings for the audience (suppressed=True for members)."""
+    rows = _la_rows(results, la_code)
+    if rows.empty:
+        return rows.assign(value_display=[], numerator_display=[], denominator_display=[], suppressed=[])
+    return display(rows, suppressed=suppressed)
 
 
 def judge(
@@ -144,10 +196,20 @@ def judge(
     suppressed: bool = False,
 ) -> list[Figure]:
     """Judge every registry indicator at `period_end` (catalogue order); suppressed=True for members."""
+    return judge_rows(la_rows(results, la_code, suppressed), period_end, la_code, book, benchmarks, registry)
+
+
+def judge_rows(
+    rows: pd.DataFrame,
+    period_end: dt.date,
+    la_code: str,
+    book: TargetBook,
+    benchmarks: Benchmarks | None = None,
+    registry: Mapping[str, Any] | None = None,
+) -> list[Figure]:
+    """`judge` from the authority's rows already displayed for the audience (`la_rows`)."""
     registry = registry if registry is not None else book.registry
     benchmarks = benchmarks or Benchmarks.default()
-    rows = _la_rows(results, la_code)
-    rows = display(rows, suppressed=suppressed) if not rows.empty else rows.assign(value_display=[], suppressed=[])
     by_id = dict(tuple(rows.groupby("indicator_id"))) if not rows.empty else {}
     empty = rows.iloc[0:0]
     return [judge_indicator(ind, by_id.get(iid, empty), period_end, book, benchmarks, la_code) for iid, ind in registry.items()]

@@ -128,6 +128,7 @@ class Benchmarks:
         self.authorities = authorities.set_index("la_code")
         self.mapping = mapping
         self._by_id = {k: g for k, g in self.published.groupby("indicator_id")}
+        self._memo: dict[tuple, Benchmark] = {}  # the published data never change while loaded
 
     @classmethod
     @cache
@@ -150,6 +151,12 @@ class Benchmarks:
 
     def get(self, indicator_id: str, la_code: str, polarity: str = "neutral", year: int | None = None) -> Benchmark:
         """The benchmark for an indicator: the latest published year unless `year` is given."""
+        key = (indicator_id, la_code, polarity, year)
+        if key not in self._memo:
+            self._memo[key] = self._get(indicator_id, la_code, polarity, year)
+        return self._memo[key]
+
+    def _get(self, indicator_id: str, la_code: str, polarity: str, year: int | None) -> Benchmark:
         entry = self.mapping.get(indicator_id)
         if entry is None:
             return Benchmark(indicator_id, reason="not in the benchmark mapping")

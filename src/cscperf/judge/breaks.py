@@ -117,23 +117,11 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])  # type: ignore[index]
 
 
-def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    sql = "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?"
-    return bool(con.execute(sql, [table, column]).fetchone()[0])  # type: ignore[index]
-
-
 def stored_series(con: duckdb.DuckDBPyConnection, indicator_id: str, basis: str) -> pd.DataFrame:
     """The indicator's whole-authority figures' period ends and definition versions (null where stored without)."""
-    if not _has_table(con, "cscperf_results"):
-        return pd.DataFrame({"period_end": [], "definition_version": []})
-    version = "definition_version" if _has_column(con, "cscperf_results", "definition_version") else "CAST(NULL AS VARCHAR)"
-    sql = (
-        f"SELECT DISTINCT period_end, {version} AS definition_version FROM cscperf_results "
-        "WHERE indicator_id = ? AND basis = ? AND breakdown = 'la' ORDER BY period_end"
-    )
-    frame = con.execute(sql, [indicator_id, basis]).df()
-    frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
-    return frame
+    from cscperf.warehouse import results
+
+    return results.versions(con, indicator_id, basis)
 
 
 def tables_fed(summary: str | None) -> frozenset[str]:

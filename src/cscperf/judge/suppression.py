@@ -13,6 +13,8 @@ import math
 
 import pandas as pd
 
+from cscperf.judge.targets import Target
+
 SUPPRESSED = "c"
 MISSING = "–"
 SMALL_MIN, SMALL_MAX = 1, 5
@@ -34,6 +36,13 @@ def format_value(value: object, unit: str) -> str:
     if unit == "percent":
         return f"{v:,.1f}%"
     return f"{v:,.1f}"
+
+
+def target_text(target: Target, unit: str) -> str:
+    """A target as printed: '90.0%', '35.0 to 45.0', or '' when none is set."""
+    if target.band is not None:
+        return f"{format_value(target.band[0], unit)} to {format_value(target.band[1], unit)}"
+    return format_value(target.target, unit) if target.target is not None else ""
 
 
 def _secondary(cells: pd.Series, hidden: pd.Series) -> pd.Series:

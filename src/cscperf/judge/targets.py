@@ -179,15 +179,20 @@ def _parse_defaults(path: Path, raw: Any) -> dict[str, tuple[str, float]]:
     return defaults
 
 
+def targets_path(path: str | Path | None = None) -> Path | None:
+    """The targets file in use: `path`, else the repository's config/targets.yaml, else the packaged copy, else none."""
+    if path is not None:
+        return Path(path)
+    return next((p for p in (REPO_TARGETS, PACKAGE_TARGETS) if p.exists()), None)
+
+
 def load_targets(path: str | Path | None = None, registry: Mapping[str, Any] | None = None) -> TargetBook:
     """Read a targets file (default: the repository's config/targets.yaml, else the packaged copy)."""
     if registry is None:
         from cscperf.indicators.registry import REGISTRY as registry  # noqa: N811 - late import keeps judge light
+    path = targets_path(path)
     if path is None:
-        path = REPO_TARGETS if REPO_TARGETS.exists() else PACKAGE_TARGETS
-        if not path.exists():
-            return TargetBook(registry, {}, {**DEFAULT_TOLERANCE, "other": DEFAULT_OTHER})
-    path = Path(path)
+        return TargetBook(registry, {}, {**DEFAULT_TOLERANCE, "other": DEFAULT_OTHER})
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}  # noqa: S506 - a SafeLoader
     except FileNotFoundError:

@@ -70,23 +70,12 @@ class Report:
         return {r: sum(f.rag == r for f in self.figures) for r in ("green", "amber", "red")}
 
 
-def _markers(fig: Figure, sn_method: str) -> list[charts.Marker]:
-    b, unit = fig.benchmark, fig.indicator.unit
-    out = []
-    if b.available and b.england.value is not None:
-        out.append(charts.Marker(f"England {format_value(b.england.value, unit)}", b.england.value))
-    sn = b.sn(sn_method) if b.available else None
-    if sn is not None:
-        out.append(charts.Marker(f"SN {format_value(sn, unit)}", sn))
-    return out
-
-
 def _chart(fig: Figure, sn_method: str, found: list[SeriesBreak]) -> Markup:
-    series = fig.series.copy()
+    series = fig.series  # suppressed months carry no value: gaps, never drawn
     if series.empty or series["value"].isna().all():
         return Markup('<p class="nochart">No figures to chart.</p>')
-    series.loc[series["suppressed"].astype(bool), "value"] = None  # suppressed months are gaps, never drawn
-    spec = charts.indicator_chart(series, fig.indicator.unit, fig.basis, _markers(fig, sn_method), breaks=found)
+    markers = charts.benchmark_markers(fig.benchmark, fig.indicator.unit, sn_method)
+    spec = charts.indicator_chart(series, fig.indicator.unit, fig.basis, markers, breaks=found)
     svg = charts.to_svg(spec)
     # As an image, not inline markup: WeasyPrint then skips HTML-parsing and CSS-styling every SVG element (twice as fast).
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")

@@ -14,7 +14,9 @@ from functools import cache
 import altair as alt
 import pandas as pd
 
+from cscperf.judge.benchmarks import Benchmark
 from cscperf.judge.breaks import SeriesBreak
+from cscperf.judge.suppression import format_value
 
 # GOV.UK design-system colours: readable on white; RAG is also carried by letter and point shape.
 RAG_COLOURS = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c"}
@@ -31,6 +33,19 @@ class Marker:
 
     label: str
     value: float
+
+
+def benchmark_markers(benchmark: Benchmark, unit: str, sn_method: str = "mean") -> list[Marker]:
+    """England and statistical-neighbour reference lines, where published."""
+    if not benchmark.available:
+        return []
+    out = []
+    if benchmark.england.value is not None:
+        out.append(Marker(f"England {format_value(benchmark.england.value, unit)}", benchmark.england.value))
+    sn = benchmark.sn(sn_method)
+    if sn is not None:
+        out.append(Marker(f"SN {format_value(sn, unit)}", sn))
+    return out
 
 
 def indicator_chart(

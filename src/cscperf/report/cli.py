@@ -8,19 +8,12 @@ from pathlib import Path
 import click
 
 from cscperf.errors import UserError
+from cscperf.judge.cli import parse_date, targets_option
 from cscperf.warehouse.options import warehouse_option as shared_warehouse_option
 
 _warehouse = shared_warehouse_option()
-_targets = click.option(
-    "--targets", "targets_file", type=click.Path(path_type=Path, dir_okay=False), help="Targets file (default: config/targets.yaml)."
-)
-
-
-def _date(value: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"{option} {value!r}: expected a date YYYY-MM-DD") from None
+_targets = targets_option
+_date = parse_date
 
 
 @click.command()

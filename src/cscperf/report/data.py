@@ -10,6 +10,7 @@ import pandas as pd
 from cscperf.errors import UserError
 from cscperf.judge.assess import months_back
 from cscperf.judge.benchmarks import Benchmarks
+from cscperf.warehouse import results
 
 MONTHS = 24
 
@@ -43,16 +44,6 @@ def report_months(period_end: dt.date, months: int = MONTHS) -> list[dt.date]:
     return [months_back(period_end, n) for n in range(months - 1, -1, -1)]
 
 
-def stored_results(con: duckdb.DuckDBPyConnection, period_ends: list[dt.date]) -> pd.DataFrame:
-    if not _has_table(con, "cscperf_results"):
-        return pd.DataFrame()
-    return con.execute(
-        "SELECT indicator_id, basis, period_start, period_end, breakdown, breakdown_value, numerator, denominator, value, unit "
-        "FROM cscperf_results WHERE breakdown = 'la' AND period_end IN (SELECT unnest(?::DATE[]))",
-        [period_ends],
-    ).df()
-
-
 def ensure_results(con: duckdb.DuckDBPyConnection, period_end: dt.date, months: int = MONTHS) -> pd.DataFrame:
     """Whole-authority results for the report's months, computing and storing any month not yet computed.
 
@@ -61,18 +52,16 @@ def ensure_results(con: duckdb.DuckDBPyConnection, period_end: dt.date, months: 
     from cscperf.indicators import REGISTRY, compute, store_results
 
     ends = report_months(period_end, months)
-    have = stored_results(con, ends)
-    done = set(pd.to_datetime(have["period_end"]).dt.date) if not have.empty else set()
+    have = results.read(con, period_ends=ends)
+    done = set(have["period_end"])
     missing = [d for d in ends if d not in done or not _complete(have, d, len(REGISTRY))]
     if missing:
         store_results(con, compute(con, missing, breakdowns=("la",)))
-        have = stored_results(con, ends)
-    if not have.empty:
-        have["period_end"] = pd.to_datetime(have["period_end"]).dt.date
+        have = results.read(con, period_ends=ends)
     return have
 
 
 def _complete(have: pd.DataFrame, end: dt.date, n_ids: int) -> bool:
     """A month counts as computed when results hold most indicator ids for it (some legitimately have none)."""
-    ids = have.loc[pd.to_datetime(have["period_end"]).dt.date == end, "indicator_id"].nunique()
+    ids = have.loc[have["period_end"] == end, "indicator_id"].nunique()
     return ids >= n_ids // 2

@@ -6,6 +6,7 @@ import datetime as dt
 
 from cscperf.judge.assess import Figure
 from cscperf.judge.suppression import format_value
+from cscperf.judge.suppression import target_text as format_target
 
 BASIS_PHRASE = {
     "month": "in {m}",
@@ -33,11 +34,7 @@ def fmt(value: float | None, unit: str) -> str:
 
 
 def target_text(fig: Figure) -> str:
-    t = fig.target
-    unit = fig.indicator.unit
-    if t.band is not None:
-        return f"{fmt(t.band[0], unit)} to {fmt(t.band[1], unit)}"
-    return fmt(t.target, unit) if t.target is not None else ""
+    return format_target(fig.target, fig.indicator.unit)
 
 
 def movement(fig: Figure) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cscperf.warehouse.schema import PROVENANCE, TABLES
+from cscperf.warehouse.schema import PROVENANCE, RESULTS, TABLES, Table
 
 DOC_PATH = Path(__file__).resolve().parents[3] / "docs" / "data-model.md"
 
@@ -52,22 +52,28 @@ indicators read only this model.
 - `cscperf_dfe_issues`: what DfE's validation rules found in the returns written from the warehouse
   (`cscperf validate --year Y`): return, year, rule set, rule, error or query, DfE's message, child,
   and the table, field and row of the written return.
+- `cscperf_results`: computed figures (columns at the end), written and read only through
+  `cscperf.warehouse.results`.
 
 ## Tables
 """
 
 
+def _table(t: Table, kind: str, provenance: bool = True) -> list[str]:
+    parts = [f"### `{t.name}`{kind}\n\n{t.description}\n", "| column | type | key | description |\n|---|---|---|---|"]
+    for c in (*t.columns, *(PROVENANCE if provenance else ())):
+        key = "PK" if c.pk else (f"FK {t.foreign_keys[c.name]}" if c.name in t.foreign_keys else "")
+        ext = " *(ext)*" if c.ext else ""
+        parts.append(f"| `{c.name}` | {c.type} | {key} | {c.description}{ext} |")
+    parts.append("")
+    return parts
+
+
 def render() -> str:
     parts = [INTRO]
     for t in TABLES:
-        kind = " (extension table)" if t.ext else ""
-        parts.append(f"### `{t.name}`{kind}\n\n{t.description}\n")
-        parts.append("| column | type | key | description |\n|---|---|---|---|")
-        for c in (*t.columns, *PROVENANCE):
-            key = "PK" if c.pk else (f"FK {t.foreign_keys[c.name]}" if c.name in t.foreign_keys else "")
-            ext = " *(ext)*" if c.ext else ""
-            parts.append(f"| `{c.name}` | {c.type} | {key} | {c.description}{ext} |")
-        parts.append("")
+        parts += _table(t, " (extension table)" if t.ext else "")
+    parts += ["## Computed figures\n", *_table(RESULTS, " (meta table)", provenance=False)]
     return "\n".join(parts)
 
 

@@ -588,6 +588,31 @@ csdq_sdq_score VARCHAR | Score
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
+# Computed figures (a meta table: no provenance columns). Declared here once; `warehouse.results`
+# creates, writes and reads it. A new column is one more line below (before `computed_at`).
+RESULTS = _table(
+    "cscperf_results",
+    "Computed figures, one row per (indicator_id, basis, period_end, breakdown, breakdown_value) (indicators.md: result shape).",
+    """
+indicator_id VARCHAR req | Registry id
+basis VARCHAR req | month, rolling12, ytd or year
+period_start DATE | First day of the window
+period_end DATE req | Last day of the window (a month end)
+breakdown VARCHAR req | la (whole authority), team, worker, or a demographic or indicator-specific breakdown
+breakdown_value VARCHAR | LA code, team id, worker id or the breakdown's value
+numerator DOUBLE | Numerator (for counts, the count)
+denominator DOUBLE | Denominator (empty for counts)
+value DOUBLE | The figure, in the indicator's unit
+unit VARCHAR | count, percent, rate_per_10k, average or days
+computed_at TIMESTAMP | When the figure was stored
+definition_version VARCHAR | The version (hash) of the indicator definition that made the figure (indicators/versions.py)
+""",
+    ext=True,
+)
+VERSION_COLUMN = "definition_version"
+# The contract's columns, what every engine produces; the version is stored beside them.
+RESULT_COLUMNS: list[str] = [c for c in RESULTS.column_names if c not in ("computed_at", VERSION_COLUMN)]
+
 
 def table(name: str) -> Table:
     return BY_NAME[name]

@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from cscperf.calendar import install_calendar
+from cscperf.warehouse import results
 from cscperf.warehouse.schema import PROVENANCE, TABLES, Table
 
 DEFAULT_WAREHOUSE = Path("cscperf.duckdb")
@@ -64,6 +65,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for t in TABLES:
         con.execute(_ddl(t))
     con.execute(META_DDL)
+    results.create(con)
     install_calendar(con)
 
 

@@ -1,18 +1,24 @@
-"""The push API: `POST /api/v1/children` with DfE CSC API child records, token-authenticated.
+"""The API.
 
-Send `Authorization: Bearer <token>` (tokens from `cscperf users token NAME`, performance or admin
-users) and a JSON body that is one child record, a list of them, or `{"children": [...]}`. The
-records are loaded in one transaction with the api-json loader, the push is audited, and the latest
-period's figures are recomputed in the background (the dashboard shows them within seconds).
+`POST /api/v1/children`: DfE CSC API child records, token-authenticated. Send `Authorization: Bearer
+<token>` (tokens from `cscperf users token NAME`, performance or admin users) and a JSON body that is
+one child record, a list of them, or `{"children": [...]}`. The records are loaded in one transaction
+with the api-json loader, the push is audited, and the latest period's figures are recomputed in the
+background (the dashboard shows them within seconds).
 
-A body that is not UTF-8 JSON is refused with 400, and so is one that is not records; a record of the
-wrong shape (cscperf.ingest.api_shape: a list where one value belongs, `child_details` not an object,
-text that is not valid Unicode, nesting too deep) is refused with 422 naming each record and place,
-and nothing of the push is stored.
+`GET /api/v1/figures[?period_end=YYYY-MM-DD]`: the judged table (`cscperf.judge.table`), the rows
+`cscperf judge` writes, as a JSON list. For an API token or a signed-in user; members get the
+suppressed version.
+
+A push body that is not UTF-8 JSON is refused with 400, and so is one that is not records; a record of
+the wrong shape (cscperf.ingest.api_shape: a list where one value belongs, `child_details` not an
+object, text that is not valid Unicode, nesting too deep) is refused with 422 naming each record and
+place, and nothing of the push is stored.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -21,8 +27,12 @@ from fastapi.responses import JSONResponse, Response
 
 from cscperf.errors import UserError
 from cscperf.ingest import api_shape
+from cscperf.judge import table
+from cscperf.judge.table import audience_of
+from cscperf.warehouse import results
 from cscperf.web.app import state
 from cscperf.web.live import push_records
+from cscperf.web.store import User
 
 MAX_BODY = 20 * 1024 * 1024
 MAX_RECORDS = 5000
@@ -87,13 +97,52 @@ def _person_ids(records: list[dict[str, Any]]) -> list[str]:
     return ids
 
 
+def _bearer(request: Request) -> str:
+    auth = request.headers.get("Authorization", "")
+    return auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+
+
+def _token_user(request: Request) -> User | None:
+    token = _bearer(request)
+    return state(request).store.user_for_token(token) if token else None
+
+
+def _reader(request: Request) -> User | None:
+    """The user behind a request: an API token (Authorization: Bearer ...), else a signed-in session."""
+    return _token_user(request) if _bearer(request) else request.state.user
+
+
+def figures(request: Request, period_end: str = "") -> Response:
+    user = _reader(request)
+    if user is None:
+        return JSONResponse({"error": "sign in, or send an API token (Authorization: Bearer ...)"}, status_code=401)
+    st = state(request)
+    audience = audience_of(user.role)
+    book, book_key = st.targets()
+    try:
+        end = dt.date.fromisoformat(period_end) if period_end else None
+    except ValueError:
+        return JSONResponse({"error": f"period_end {period_end!r}: expected a date YYYY-MM-DD"}, status_code=400)
+    with st.read() as (cur, fp):
+        end = end or results.latest_period(cur)
+        if end is None:
+            return JSONResponse({"error": "no figures computed yet"}, status_code=404)
+        try:
+            rows = st.cache.get(
+                (f"{fp.key}|{book_key}", "api", end, audience), lambda: table.json_rows(table.read(cur, end, audience, book).table())
+            )
+        except UserError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+    return JSONResponse(rows, headers={"X-Cscperf-Audience": audience})
+
+
 def install(app: FastAPI) -> None:
+    app.add_api_route("/api/v1/figures", figures, methods=["GET"])
+
     @app.post("/api/v1/children")
     async def push_children(request: Request) -> Response:
         st = state(request)
-        auth = request.headers.get("Authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-        user = st.store.user_for_token(token) if token else None
+        user = _token_user(request)
         if user is None:
             return JSONResponse({"error": "a valid API token is required (Authorization: Bearer ...)"}, status_code=401)
         raw = await request.body()

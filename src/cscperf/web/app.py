@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from collections import OrderedDict
@@ -19,6 +20,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from cscperf.errors import UserError
+from cscperf.judge.targets import TargetBook, load_targets, targets_path
 from cscperf.web.auth import (
     SESSION_COOKIE,
     SESSION_MAX_AGE,
@@ -29,11 +32,12 @@ from cscperf.web.auth import (
     client_address,
     csrf_ok,
 )
-from cscperf.web.db import Fingerprint, NoWarehouse, WarehouseAccess, WarehouseBusy, fingerprint
+from cscperf.web.db import Fingerprint, NoWarehouse, WarehouseAccess, WarehouseBusy, file_token, fingerprint
 from cscperf.web.live import Recomputer
 from cscperf.web.store import User, WebStore, users_db_path
 
 HERE = Path(__file__).parent
+log = logging.getLogger("cscperf.web")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -54,6 +58,7 @@ class WebSettings:
     trusted_proxies: tuple[str, ...] = ()
     auto_recompute: bool = True
     warm_caches: bool = True
+    targets: Path | None = None  # targets file (default: config/targets.yaml, as for the report)
 
 
 class Forbidden(Exception):
@@ -62,6 +67,10 @@ class Forbidden(Exception):
 
 class LoginRequired(Exception):
     pass
+
+
+class BadTargets(Exception):
+    """The targets file cannot be read: every page and the API say so, rather than judge against other targets."""
 
 
 class PageCache:
@@ -101,6 +110,20 @@ class State:
         self._warmed: str | None = None
         self._warmer: threading.Thread | None = None
         self._warm_lock = threading.Lock()
+        self._book: tuple[tuple, TargetBook] | None = None
+
+    def targets(self) -> tuple[TargetBook, str]:
+        """The target book and a key that changes when its file does (part of every judged page's cache key)."""
+        path = targets_path(self.settings.targets)
+        token = (str(path), *file_token(path)) if path is not None else ("registry",)
+        cached = self._book
+        if cached is None or cached[0] != token:
+            try:
+                cached = (token, load_targets(path))
+            except UserError as exc:
+                raise BadTargets(str(exc)) from exc
+            self._book = cached
+        return cached[1], repr(token)
 
     @contextmanager
     def read(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, Fingerprint]]:
@@ -129,7 +152,9 @@ class State:
         try:
             with self.access.cursor() as cur:
                 fp = fingerprint(cur)
-                ov = self.cache.get((fp.key, "overview"), lambda: views.overview(cur))
+                book, book_key = self.targets()
+                key = f"{fp.key}|{book_key}"
+                ov = self.cache.get((fp.key, "overview", "management", book_key), lambda: views.overview(cur, book, "management"))
                 if ov.period_end is None:
                     return
                 names = pages._names(self, cur, fp)["teams"]
@@ -145,15 +170,14 @@ class State:
                 for tile in ov.tiles:  # the trend charts (Altair builds them slowly: ~0.2 s each)
                     if self._warmed == "closed":
                         return
-                    basis = tile.ind.rag_basis
-                    found = pages._breaks(self, cur, fp, tile.ind.id, basis, ov.series.get((tile.ind.id, basis), []))
-                    key = (fp.key, "trend", tile.ind.id, basis, False)
+                    basis = tile.fig.basis
+                    found = pages._breaks(self, cur, fp, tile.ind.id, basis, tile.fig.series)
                     self.cache.get(
-                        key,
-                        lambda t=tile, f=found: views.spec_json(views.trend_spec(t.ind, ov.series, t.ind.rag_basis, False, t.benchmark, f)),
+                        (key, "trend", tile.ind.id, basis, "management"),
+                        lambda t=tile, b=basis, f=found: views.spec_json(views.trend_spec(t.ind, t.fig.series, b, t.fig, f)),
                     )
-        except Exception:  # warming is an optimisation: a page builds what it needs if this fails
-            pass
+        except Exception as exc:  # warming is an optimisation: the page builds what it needs (and shows any error) itself
+            log.warning("warming the page caches failed: %s", type(exc).__name__)
 
     def close(self) -> None:
         self._warmed = "closed"
@@ -281,6 +305,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NoWarehouse)
     async def missing(request: Request, exc: NoWarehouse) -> Response:
         return render(request, "error.html", {"title": "No data yet", "message": str(exc)}, 503)
+
+    @app.exception_handler(BadTargets)
+    async def bad_targets(request: Request, exc: BadTargets) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": f"targets file: {exc}"}, status_code=500)
+        return render(request, "error.html", {"title": "Targets file not valid", "message": str(exc)}, 500)
 
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:

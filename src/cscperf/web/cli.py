@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from cscperf.errors import UserError
+from cscperf.judge.cli import targets_option
 from cscperf.warehouse.options import warehouse_option as shared_warehouse_option
 
 warehouse_option = shared_warehouse_option("DuckDB warehouse file (users and the audit log live beside it in <name>.web.sqlite).")
@@ -34,18 +35,25 @@ def _store(warehouse: Path, hasher: Any = None):  # noqa: ANN202 - imported lazi
     metavar="ADDRESS",
     help="Address of a reverse proxy in front of the server (repeat for several): only its X-Forwarded-For is believed.",
 )
+@targets_option
 @warehouse_option
-def serve(host: str, port: int, demo: bool, trusted_proxies: tuple[str, ...], warehouse: Path) -> None:
+def serve(host: str, port: int, demo: bool, trusted_proxies: tuple[str, ...], targets_file: Path | None, warehouse: Path) -> None:
     """Serve the live dashboard and the push API (FastAPI; works offline)."""
+    from cscperf.judge.targets import load_targets
     from cscperf.web.app import LOCAL_HOSTS, WebSettings, create_app
 
+    load_targets(targets_file)  # a bad targets file stops here, with the message the report and 'cscperf judge' give
     if not warehouse.exists():
         raise UserError(f"no warehouse at {warehouse}: run 'cscperf demo' or 'cscperf synth' first")
     store = _store(warehouse)
     if not store.list_users():
         raise UserError(f"no users in {store.path}: add one with 'cscperf users add NAME --role admin --password-stdin'")
     settings = WebSettings(
-        warehouse=warehouse, secure_cookies=not (demo or host in LOCAL_HOSTS), demo=demo, trusted_proxies=trusted_proxies
+        warehouse=warehouse,
+        secure_cookies=not (demo or host in LOCAL_HOSTS),
+        demo=demo,
+        trusted_proxies=trusted_proxies,
+        targets=targets_file,
     )
     click.echo(f"Dashboard on http://{host}:{port}/ (warehouse {warehouse}; Ctrl-C to stop)")
     server_config(create_app(settings), host, port).run()

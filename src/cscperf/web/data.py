@@ -1,8 +1,7 @@
-"""What the pages show, read from the warehouse: stored results, exception lists, caseloads, a child's timeline.
+"""What the pages read from the warehouse besides figures: names, loads, caseloads, a child's timeline.
 
-Figures come from `cscperf_results` (computed ahead by `cscperf compute` or by the server after a
-push), so pages only read. Exception lists come from the indicator engine and are cached per data
-fingerprint by the caller.
+Figures are read through `cscperf.warehouse.results` and judged by `cscperf.judge` (see views.py).
+Exception lists come from the indicator engine and are cached per data fingerprint by the caller.
 """
 
 from __future__ import annotations
@@ -14,24 +13,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-RESULT_FIELDS = "indicator_id, basis, period_end, breakdown_value, numerator, denominator, value"
-
 
 def has_table(cur: duckdb.DuckDBPyConnection, name: str) -> bool:
     row = cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
     return bool(row and row[0])
-
-
-def latest_period(cur: duckdb.DuckDBPyConnection) -> dt.date | None:
-    if not has_table(cur, "cscperf_results"):
-        return None
-    row = cur.execute("SELECT max(period_end) FROM cscperf_results WHERE breakdown = 'la'").fetchone()
-    return row[0] if row else None
-
-
-def la_code(cur: duckdb.DuckDBPyConnection) -> str | None:
-    row = cur.execute("SELECT min(breakdown_value) FROM cscperf_results WHERE breakdown = 'la'").fetchone()
-    return row[0] if row else None
 
 
 def la_name(cur: duckdb.DuckDBPyConnection, code: str | None) -> str:
@@ -40,22 +25,6 @@ def la_name(cur: duckdb.DuckDBPyConnection, code: str | None) -> str:
         if row and row[0]:
             return str(row[0])
     return code or "the authority"
-
-
-def la_results(cur: duckdb.DuckDBPyConnection, since: dt.date) -> pd.DataFrame:
-    """Authority-level figures for every indicator and basis from `since` on."""
-    return cur.execute(
-        f"SELECT {RESULT_FIELDS} FROM cscperf_results WHERE breakdown = 'la' AND period_end >= ? ORDER BY indicator_id, basis, period_end",
-        [since],
-    ).df()
-
-
-def breakdown_results(cur: duckdb.DuckDBPyConnection, indicator_id: str, basis: str, period_end: dt.date, breakdown: str) -> pd.DataFrame:
-    return cur.execute(
-        f"SELECT {RESULT_FIELDS} FROM cscperf_results WHERE indicator_id = ? AND basis = ? AND period_end = ? AND breakdown = ? "
-        "ORDER BY breakdown_value",
-        [indicator_id, basis, period_end, breakdown],
-    ).df()
 
 
 def team_names(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:

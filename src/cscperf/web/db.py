@@ -28,6 +28,8 @@ from pathlib import Path
 
 import duckdb
 
+from cscperf.warehouse import results
+
 
 class WarehouseBusy(Exception):
     """Another process (a CLI load) holds the warehouse."""
@@ -48,11 +50,9 @@ class Fingerprint:
         return f"{self.last_load}|{self.loads}|{self.computed_at}"
 
 
-FINGERPRINT_SQL = """
-SELECT (SELECT CAST(max(finished_at) AS VARCHAR) FROM cscperf_loads WHERE status = 'done'),
-       (SELECT count(*) FROM cscperf_loads),
-       {results}
-"""
+LOADS_SQL = (
+    "SELECT (SELECT CAST(max(finished_at) AS VARCHAR) FROM cscperf_loads WHERE status = 'done'), (SELECT count(*) FROM cscperf_loads)"
+)
 
 
 class WarehouseAccess:
@@ -129,12 +129,9 @@ class WarehouseAccess:
 
 
 def fingerprint(cur: duckdb.DuckDBPyConnection) -> Fingerprint:
-    try:
-        row = cur.execute(FINGERPRINT_SQL.format(results="(SELECT CAST(max(computed_at) AS VARCHAR) FROM cscperf_results)")).fetchone()
-    except duckdb.CatalogException:  # no figures computed yet
-        row = cur.execute(FINGERPRINT_SQL.format(results="NULL")).fetchone()
+    row = cur.execute(LOADS_SQL).fetchone()
     assert row is not None
-    return Fingerprint(row[0], int(row[1]), row[2])
+    return Fingerprint(row[0], int(row[1]), results.computed_at(cur))
 
 
 def file_token(path: Path) -> tuple:

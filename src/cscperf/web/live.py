@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from cscperf.warehouse import results
 from cscperf.web.db import Fingerprint, WarehouseAccess, fingerprint
 
 log = logging.getLogger("cscperf.web")
@@ -190,14 +191,11 @@ def prioritised(tables: set[str]) -> list[str]:
 
 
 def _engine() -> tuple[Any, Any]:
-    try:
-        from cscperf.indicators import compute, store_results
-    except ImportError:  # the package may not re-export them yet
-        from cscperf.indicators.engine import compute, store_results
+    from cscperf.indicators import compute, store_results
+
     return compute, store_results
 
 
 def _latest_period_end(cur: Any) -> dt.date | None:
     """The period the dashboard shows: the latest month end already in the results."""
-    row = cur.execute("SELECT max(period_end) FROM cscperf_results WHERE breakdown = 'la'").fetchone()
-    return row[0] if row else None
+    return results.latest_period(cur)

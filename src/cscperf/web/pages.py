@@ -16,7 +16,6 @@ import datetime as dt
 import io
 from typing import Any
 
-import duckdb
 import pandas as pd
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,7 +23,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cscperf.errors import UserError
 from cscperf.judge.breaks import SeriesBreak, breaks, within
 from cscperf.judge.suppression import SUPPRESSED, format_value, is_small
-from cscperf.web import data, judging, views
+from cscperf.judge.table import audience_of
+from cscperf.web import data, views
 from cscperf.web.app import Forbidden, check_csrf, current_user, render, require, require_children, state
 from cscperf.web.store import ROLES, User
 
@@ -42,10 +42,14 @@ def _indicator(ind_id: str) -> Any:
     return ind
 
 
-def _overview(request: Request) -> tuple[views.Overview, Any]:
+def _overview(request: Request, user: User) -> tuple[views.Overview, str]:
+    """The judged overview for the user's audience, and the cache key of the data and targets it was judged from."""
     st = state(request)
+    audience = audience_of(user.role)
+    book, book_key = st.targets()
     with st.read() as (cur, fp):
-        return st.cache.get((fp.key, "overview"), lambda: views.overview(cur)), fp
+        key = f"{fp.key}|{book_key}"
+        return st.cache.get((fp.key, "overview", audience, book_key), lambda: views.overview(cur, book, audience)), key
 
 
 def _period(request: Request, ov: views.Overview, period: str | None) -> dt.date | None:
@@ -65,12 +69,10 @@ def install(app: FastAPI) -> None:
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request, area: str = "") -> Response:
         user = current_user(request)
-        ov, fp = _overview(request)
+        ov, _ = _overview(request, user)
         tiles = [t for t in ov.tiles if not area or t.ind.area == area]
         return render(
-            request,
-            "home.html",
-            {"ov": ov, "tiles": tiles, "area": area, "areas": views.areas(), "suppress": user.role == "member", "fp": fp},
+            request, "home.html", {"ov": ov, "tiles": tiles, "area": area, "areas": views.areas(), "suppress": user.role == "member"}
         )
 
     @app.get("/fragments/as-at", response_class=HTMLResponse)
@@ -87,7 +89,7 @@ def install(app: FastAPI) -> None:
     @app.get("/fragments/tiles", response_class=HTMLResponse)
     def tiles_fragment(request: Request, area: str = "") -> Response:
         user = current_user(request)
-        ov, fp = _overview(request)
+        ov, _ = _overview(request, user)
         tiles = [t for t in ov.tiles if not area or t.ind.area == area]
         return render(request, "_tiles.html", {"ov": ov, "tiles": tiles, "suppress": user.role == "member"})
 
@@ -95,20 +97,19 @@ def install(app: FastAPI) -> None:
     def indicator(request: Request, ind_id: str, basis: str = "", period: str = "") -> Response:
         user = current_user(request)
         ind = _indicator(ind_id)
-        basis = basis if basis in ind.bases else ind.rag_basis
-        ov, fp = _overview(request)
+        ov, key = _overview(request, user)
+        tile = ov.tile(ind.id)
+        judged_basis = tile.fig.basis if tile else ind.rag_basis
+        basis = basis if basis in ind.bases else judged_basis
         end = _period(request, ov, period)
-        points = ov.series.get((ind.id, basis), [])
-        tile = next((t for t in ov.tiles if t.ind.id == ind.id), None)
         suppress = user.role == "member"
+        frame = views.series(ov, ind, basis) if ov.judged is not None else pd.DataFrame(columns=views.CHART_COLUMNS)
         teams: list[views.BreakdownRow] = []
         if end and not suppress and "team" in ind.breakdowns:
-            st = state(request)
-            with st.read() as (cur, fp):
-                teams = st.cache.get((fp.key, "teams", ind.id, basis, end), lambda: views.breakdown(cur, ind, basis, end, "team"))
+            teams = _breakdown(request, key, ind, basis, end, "team")
         st = state(request)
         with st.read() as (cur, fp_now):
-            found = _breaks(st, cur, fp_now, ind.id, basis, points)
+            found = _breaks(st, cur, fp_now, ind.id, basis, frame)
         return render(
             request,
             "indicator.html",
@@ -116,37 +117,36 @@ def install(app: FastAPI) -> None:
                 "ind": ind,
                 "basis": basis,
                 "breaks": found,
+                "judged_basis": judged_basis,
                 "period": end,
-                "points": points,
+                "points": frame[frame["basis"] == basis].sort_values("period_end", ascending=False).to_dict("records"),
                 "tile": tile,
                 "teams": teams,
                 "suppress": suppress,
-                "chart": _trend_json(request, fp, ind, ov, basis, suppress, tile, found),
+                "chart": _trend_json(request, key, ind, basis, audience_of(user.role), frame, tile, found),
                 "team_chart": views.spec_json(views.bars_spec(ind, teams, "By team")) if teams else None,
                 "area_name": views.areas().get(ind.area, ind.area),
                 "ov": ov,
-                "display": judging.display,
                 "basis_labels": views.BASIS_LABELS,
             },
         )
 
     @app.get("/indicators/{ind_id}/teams/{team_id}", response_class=HTMLResponse)
     def team(request: Request, ind_id: str, team_id: str, basis: str = "", period: str = "") -> Response:
-        require(request, "manager", "performance", "admin")
-        user = current_user(request)
+        user = require(request, "manager", "performance", "admin")
         ind = _indicator(ind_id)
-        basis = basis if basis in ind.bases else ind.rag_basis
-        ov, _ = _overview(request)
+        ov, key = _overview(request, user)
+        tile = ov.tile(ind.id)
+        basis = basis if basis in ind.bases else (tile.fig.basis if tile else ind.rag_basis)
         end = _period(request, ov, period)
         st = state(request)
         with st.read() as (cur, fp):
             names = _names(st, cur, fp)["teams"]
             if team_id not in names and team_id != "unallocated":
                 raise NotFound(f"no team '{team_id}'")
-            team_rows = st.cache.get((fp.key, "teams", ind.id, basis, end), lambda: views.breakdown(cur, ind, basis, end, "team"))
-            all_workers = st.cache.get((fp.key, "workers", ind.id, basis, end), lambda: views.breakdown(cur, ind, basis, end, "worker"))
             members = _names(st, cur, fp)["members"].get(team_id, set())
-            workers = [w for w in all_workers if w.key in members]
+        team_rows = _breakdown(request, key, ind, basis, end, "team")
+        workers = [w for w in _breakdown(request, key, ind, basis, end, "worker") if w.key in members]
         team_row = next((r for r in team_rows if r.key == team_id), None)
         return render(
             request,
@@ -161,7 +161,6 @@ def install(app: FastAPI) -> None:
                 "workers": workers,
                 "may_see_children": user.may_see_team(team_id),
                 "chart": views.spec_json(views.bars_spec(ind, workers, "By worker")) if workers else None,
-                "display": judging.display,
                 "basis_labels": views.BASIS_LABELS,
             },
         )
@@ -210,7 +209,7 @@ def install(app: FastAPI) -> None:
     @app.get("/children/{person_id}", response_class=HTMLResponse)
     def child(request: Request, person_id: str) -> Response:
         user = require_children(request)
-        ov, _ = _overview(request)
+        ov, _ = _overview(request, user)
         on = ov.period_end or dt.date.today()
         st = state(request)
         with st.read() as (cur, _fp):
@@ -233,15 +232,14 @@ def install(app: FastAPI) -> None:
     @app.get("/caseloads", response_class=HTMLResponse)
     def caseloads(request: Request) -> Response:
         user = current_user(request)
-        ov, _ = _overview(request)
+        ov, _ = _overview(request, user)
         on = ov.period_end or dt.date.today()
         st = state(request)
         with st.read() as (cur, fp):
             names = _names(st, cur, fp)["teams"]
             teams = st.cache.get((fp.key, "caseloads", on), lambda: _team_caseloads(data.caseloads(cur, on), names))
-            unalloc = _unallocated(cur, on)
         show_workers = user.role != "member"
-        unalloc_total = unalloc.get("__la__")
+        unallocated = ov.tile("unallocated_cases")
         return render(
             request,
             "caseloads.html",
@@ -249,7 +247,7 @@ def install(app: FastAPI) -> None:
                 "on": on,
                 "teams": [{**t, "shown": _caseload_cells(t, not show_workers)} for t in teams],
                 "show_workers": show_workers,
-                "unallocated_total": judging.display("count", unalloc_total, unalloc_total, None, not show_workers),
+                "unallocated_total": unallocated.fig.display if unallocated else "–",
                 "sees_children": user.sees_children,
             },
         )
@@ -264,10 +262,12 @@ def install(app: FastAPI) -> None:
 
     @app.get("/targets", response_class=HTMLResponse)
     def targets(request: Request) -> Response:
-        require(request, "performance", "admin")
-        ov, _ = _overview(request)
-        rows = [(ind, judging.target_for(ind, ov.period_end)) for ind in views.registry().values()]
-        return render(request, "targets.html", {"rows": rows, "on": ov.period_end})
+        user = require(request, "performance", "admin")
+        ov, _ = _overview(request, user)
+        book, _ = state(request).targets()
+        on = ov.period_end or dt.date.today()
+        rows = [(ind, book.at(ind.id, on)) for ind in views.registry().values()]
+        return render(request, "targets.html", {"rows": rows, "on": on})
 
     @app.get("/admin/users", response_class=HTMLResponse)
     def users(request: Request, message: str = "") -> Response:
@@ -326,7 +326,7 @@ def _exception_list(request: Request, user: User, ind: Any, team: str, worker: s
         raise NotFound(f"'{ind.id}' has no child-level list")
     if team and not user.may_see_team(team):
         raise Forbidden()
-    ov, _ = _overview(request)
+    ov, _ = _overview(request, user)
     end = _period(request, ov, period)
     if end is None:
         raise NotFound("no figures computed yet")
@@ -367,22 +367,30 @@ def _names(st: Any, cur: Any, fp: Any) -> dict[str, Any]:
 
 
 def _trend_json(
-    request: Request, fp: Any, ind: Any, ov: views.Overview, basis: str, suppress: bool, tile: Any, found: list[SeriesBreak]
+    request: Request, key: str, ind: Any, basis: str, audience: str, frame: pd.DataFrame, tile: Any, found: list[SeriesBreak]
 ) -> str:
-    # The members' chart differs only when a point is actually suppressed: otherwise share one cached spec.
-    hides = suppress and views.any_suppressed(ind, ov.series, basis)
-    key = (fp.key, "trend", ind.id, basis, hides)
-    return state(request).cache.get(
-        key, lambda: views.spec_json(views.trend_spec(ind, ov.series, basis, suppress, tile.benchmark if tile else None, found))
-    )
+    # The members' chart differs only when a point is actually suppressed: otherwise share management's cached spec.
+    hides = audience == "members" and bool(frame["suppressed"].astype(bool).any()) if "suppressed" in frame else False
+    cache_key = (key, "trend", ind.id, basis, "members" if hides else "management")
+    fig = tile.fig if tile else None
+    return state(request).cache.get(cache_key, lambda: views.spec_json(views.trend_spec(ind, frame, basis, fig, found)))
 
 
-def _breaks(st: Any, cur: Any, fp: Any, ind_id: str, basis: str, points: list[Any]) -> list[SeriesBreak]:
+def _breakdown(request: Request, key: str, ind: Any, basis: str, end: dt.date, kind: str) -> list[views.BreakdownRow]:
+    """Team or worker figures for management views, cached per data and targets."""
+    st = state(request)
+    book, _ = st.targets()
+    with st.read() as (cur, _fp):
+        return st.cache.get((key, kind, ind.id, basis, end), lambda: views.breakdown(cur, ind, basis, end, kind, book))
+
+
+def _breaks(st: Any, cur: Any, fp: Any, ind_id: str, basis: str, frame: pd.DataFrame) -> list[SeriesBreak]:
     """The breaks in series within the charted figures (cscperf.judge.breaks), once per data fingerprint."""
-    if not points:
+    ends = frame.loc[frame["basis"] == basis, "period_end"] if not frame.empty else frame.get("period_end", [])
+    if len(ends) == 0:
         return []
     found = st.cache.get((fp.key, "breaks", ind_id, basis), lambda: breaks(ind_id, cur, basis))
-    return within(found, points[0].period_end, points[-1].period_end)
+    return within(found, min(ends), max(ends))
 
 
 def _exceptions(cur: Any, ind_id: str, end: dt.date) -> pd.DataFrame:
@@ -405,19 +413,6 @@ def _age(dob: dt.date | None, on: dt.date) -> int | None:
     if dob is None:
         return None
     return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
-
-
-def _unallocated(cur: Any, on: dt.date) -> dict[str, float]:
-    """Unallocated cases (key '__la__': the authority) from the stored results."""
-    try:
-        rows = cur.execute(
-            "SELECT breakdown, breakdown_value, value FROM cscperf_results WHERE indicator_id = 'unallocated_cases' AND basis = 'month' "
-            "AND period_end = ? AND breakdown IN ('la', 'team')",
-            [on],
-        ).fetchall()
-    except duckdb.CatalogException:  # no figures computed yet
-        return {}
-    return {("__la__" if b == "la" else str(v)): float(x) for b, v, x in rows if x is not None}
 
 
 def _team_caseloads(frame: pd.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:

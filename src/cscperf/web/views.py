@@ -1,10 +1,14 @@
-"""View models: turn stored results into what the pages show (tiles, series, breakdowns), cached per data fingerprint."""
+"""View models: the judge's figures as the pages show them (tiles, series, breakdowns), cached per data fingerprint.
+
+The dashboard does not judge anything itself: value, basis, target, RAG, direction of travel,
+benchmarks and suppression all come from `cscperf.judge` (the same `Figure`s the report prints and
+`GET /api/v1/figures` returns).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,12 +16,18 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from cscperf.calendar.workdays import add_months
-from cscperf.web import data, judging
+from cscperf.judge import assess
+from cscperf.judge import table as judged_table
+from cscperf.judge.assess import Figure
+from cscperf.judge.suppression import display, target_text
+from cscperf.judge.targets import TargetBook
+from cscperf.report import charts
+from cscperf.warehouse import results
+from cscperf.web import data
 
-SERIES_MONTHS = 24
 SPARK_MONTHS = 13
 BASIS_LABELS = {"month": "month", "rolling12": "rolling 12 months", "ytd": "year to date", "year": "collection year"}
+CHART_COLUMNS = ["period_end", "basis", "value", "rag", "target", "band_lo", "band_hi"]
 
 
 def registry() -> dict[str, Any]:
@@ -32,71 +42,37 @@ def areas() -> dict[str, str]:
     return dict(AREAS)
 
 
-def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
-@dataclass(frozen=True)
-class Point:
-    period_end: dt.date
-    value: float | None
-    numerator: float | None
-    denominator: float | None
-
-
 @dataclass(frozen=True)
 class Tile:
-    ind: Any
-    basis: str
-    current: Point | None
-    previous: Point | None
-    rag: str | None
-    direction: str | None
-    series: tuple[Point, ...]
-    benchmark: judging.BenchmarkView | None
-    target_text: str = ""  # the target (or band) in force at the period end, from the judge's target book
+    """One judged figure as a tile (and the head of its indicator page)."""
 
-    def value_text(self, suppress: bool) -> str:
-        p = self.current
-        return "–" if p is None else judging.display(self.ind.unit, p.value, p.numerator, p.denominator, suppress)
+    fig: Figure
 
-    def hidden(self, suppress: bool) -> bool:
-        p = self.current
-        return suppress and p is not None and judging.suppressed(self.ind.unit, p.value, p.numerator, p.denominator)
+    @property
+    def ind(self) -> Any:
+        return self.fig.indicator
 
-    def rag_for(self, suppress: bool) -> str | None:
-        """RAG, hidden from members when the figure is suppressed (red against a target of 0 would reveal it)."""
-        return None if self.hidden(suppress) else self.rag
+    @property
+    def target_text(self) -> str:
+        return target_text(self.fig.target, self.ind.unit)
 
-    def direction_for(self, suppress: bool) -> str | None:
-        """Direction of travel, hidden from members when either month's figure is suppressed (it would hint at it)."""
-        if suppress and any(
-            p is not None and judging.suppressed(self.ind.unit, p.value, p.numerator, p.denominator) for p in (self.current, self.previous)
-        ):
-            return None
-        return self.direction
+    @property
+    def shown(self) -> bool:
+        """A figure (or a suppressed one) exists at the period end."""
+        return self.fig.value is not None or self.fig.suppressed
 
-    def spark_points(self, suppress: bool, width: int = 120, height: int = 28) -> str:
-        """SVG polyline points; suppressed points are left out for roles that see suppressed figures."""
-        pts = [
-            p
-            for p in self.series
-            if p.value is not None and not (suppress and judging.suppressed(self.ind.unit, p.value, p.numerator, p.denominator))
-        ]
+    def spark_points(self, width: int = 120, height: int = 28) -> str:
+        """SVG polyline points of the judged basis over the last 13 months; suppressed months (no value) are gaps."""
+        s = self.fig.series
+        s = s[(s["basis"] == self.fig.basis) & (s["period_end"] > assess.months_back(self.fig.period_end, SPARK_MONTHS))]
+        pts = [(d, float(v)) for d, v in zip(s["period_end"], s["value"], strict=True) if v is not None and not pd.isna(v)]
         if len(pts) < 2:
             return ""
-        values = [p.value for p in pts]
-        lo, hi = min(values), max(values)  # type: ignore[type-var]
-        span = (hi - lo) or 1.0  # type: ignore[operator]
-        n = len(self.series) - 1 or 1
-        index = {p.period_end: i for i, p in enumerate(self.series)}
-        return " ".join(f"{index[p.period_end] * width / n:.1f},{height - 2 - (p.value - lo) / span * (height - 4):.1f}" for p in pts)  # type: ignore[operator]
+        values = [v for _, v in pts]
+        lo, span = min(values), (max(values) - min(values)) or 1.0
+        index = {d: i for i, d in enumerate(s["period_end"])}
+        n = len(s) - 1 or 1
+        return " ".join(f"{index[d] * width / n:.1f},{height - 2 - (v - lo) / span * (height - 4):.1f}" for d, v in pts)
 
 
 @dataclass
@@ -104,168 +80,77 @@ class Overview:
     period_end: dt.date | None
     la_code: str | None
     la_name: str
+    judged: judged_table.Judged | None = None
     tiles: list[Tile] = field(default_factory=list)
-    series: dict[tuple[str, str], list[Point]] = field(default_factory=dict)
+
+    def tile(self, indicator_id: str) -> Tile | None:
+        return next((t for t in self.tiles if t.ind.id == indicator_id), None)
 
 
-def _series_map(frame: pd.DataFrame) -> dict[tuple[str, str], list[Point]]:
-    out: dict[tuple[str, str], list[Point]] = {}
-    for row in frame.itertuples(index=False):
-        out.setdefault((row.indicator_id, row.basis), []).append(
-            Point(pd.Timestamp(row.period_end).date(), _num(row.value), _num(row.numerator), _num(row.denominator))
-        )
-    return out
-
-
-def overview(cur: duckdb.DuckDBPyConnection) -> Overview:
-    period = data.latest_period(cur)
-    code = data.la_code(cur) if period else None
+def overview(cur: duckdb.DuckDBPyConnection, book: TargetBook, audience: str) -> Overview:
+    """Every indicator judged at the latest stored period end, for one audience."""
+    period = results.latest_period(cur)
+    code = results.la_code(cur) if period else None
     ov = Overview(period, code, data.la_name(cur, code))
     if period is None:
         return ov
-    frame = data.la_results(cur, add_months(period, -SERIES_MONTHS))
-    if code:
-        frame = frame[frame.breakdown_value == code]
-    ov.series = _series_map(frame)
-    for ind in registry().values():
-        ov.tiles.append(_tile(ind, ov.series.get((ind.id, ind.rag_basis), []), period, code))
+    ov.judged = judged_table.read(cur, period, audience, book, code, registry())
+    ov.tiles = [Tile(f) for f in ov.judged.figures]
     return ov
 
 
-def _tile(ind: Any, series: list[Point], period: dt.date, code: str | None) -> Tile:
-    by_end = {p.period_end: p for p in series}
-    current = by_end.get(period)
-    prev_end = period.replace(day=1) - dt.timedelta(days=1)
-    previous = by_end.get(prev_end)
-    spark = tuple(p for p in series if p.period_end > add_months(period, -SPARK_MONTHS))
-    return Tile(
-        ind=ind,
-        basis=ind.rag_basis,
-        current=current,
-        previous=previous,
-        rag=judging.rag(ind, current.value if current else None, period),
-        direction=judging.direction(ind, previous.value if previous else None, current.value if current else None),
-        series=spark,
-        benchmark=judging.benchmark(ind.id, code, ind.polarity) if code else None,
-        target_text=target_text(ind, period),
-    )
-
-
-def target_text(ind: Any, on: dt.date | None) -> str:
-    """'90%', '325–360' or '' (none), as the judge's target book has it at `on` (registry default as fallback)."""
-    t = judging.target_for(ind, on)
-    target, band = (t.target, t.band) if t is not None else (ind.target, ind.target_band)
-    suffix = "%" if ind.unit == "percent" else ""
-    if band:
-        return f"{band[0]:g}–{band[1]:g}{suffix}"
-    return f"{target:g}{suffix}" if target is not None else ""
+def series(ov: Overview, ind: Any, basis: str) -> pd.DataFrame:
+    """The judged series of an indicator on the month and `basis` (the judge's series when `basis` is the judged one)."""
+    assert ov.judged is not None
+    tile = ov.tile(ind.id)
+    if tile is not None and tile.fig.basis == basis:
+        return tile.fig.series
+    return assess.series(ov.judged.rows_of(ind.id), ind, ov.judged.book, sorted({"month", basis}))
 
 
 @dataclass(frozen=True)
 class BreakdownRow:
     key: str
     label: str
-    point: Point
+    value: float | None
+    value_text: str
+    numerator_text: str
+    denominator_text: str
     rag: str | None
 
 
-def breakdown(
-    cur: duckdb.DuckDBPyConnection, ind: Any, basis: str, period: dt.date, kind: str, only: set[str] | None = None
-) -> list[BreakdownRow]:
-    frame = data.breakdown_results(cur, ind.id, basis, period, kind)
-    names = data.team_names(cur) if kind == "team" else dict(zip(*_worker_names(cur), strict=True)) if kind == "worker" else {}
+def breakdown(cur: duckdb.DuckDBPyConnection, ind: Any, basis: str, period: dt.date, kind: str, book: TargetBook) -> list[BreakdownRow]:
+    """Team or worker figures (management views only: unsuppressed), RAG-rated on the judged basis."""
+    frame = results.read(cur, breakdown=kind, indicator_id=ind.id, basis=basis, period_ends=[period])
+    if frame.empty:
+        return []
+    frame = display(frame, suppressed=False)
+    names = data.team_names(cur) if kind == "team" else _worker_names(cur) if kind == "worker" else {}
     rows = []
     for r in frame.itertuples(index=False):
         key = str(r.breakdown_value)
-        if only is not None and key not in only:
-            continue
-        point = Point(period, _num(r.value), _num(r.numerator), _num(r.denominator))
-        rows.append(BreakdownRow(key, names.get(key, key), point, judging.rag(ind, point.value, period)))
+        value = None if pd.isna(r.value) else float(r.value)
+        rag = assess.rag_at(ind, book, basis, period, value)
+        den = r.denominator_display if not pd.isna(r.denominator) else ""
+        rows.append(BreakdownRow(key, names.get(key, key), value, r.value_display, r.numerator_display, den, rag))
     return rows
 
 
-def _worker_names(cur: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+def _worker_names(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
     w = data.workers(cur)
-    return list(w.worker_id.astype(str)), list(w.worker_name.astype(str))
+    return dict(zip(w.worker_id.astype(str), w.worker_name.astype(str), strict=True))
 
 
-def any_suppressed(ind: Any, series: dict[tuple[str, str], list[Point]], basis: str) -> bool:
-    return any(
-        judging.suppressed(ind.unit, p.value, p.numerator, p.denominator) for b in {"month", basis} for p in series.get((ind.id, b), [])
-    )
-
-
-def trend_spec(
-    ind: Any, series: dict[tuple[str, str], list[Point]], basis: str, suppress: bool, bench: Any, breaks: Sequence[Any] = ()
-) -> dict[str, Any]:
-    """The report's trend chart (cscperf.report.charts): the monthly figure, the chosen basis with RAG points,
-    the target in force each month, benchmark markers and breaks in series; the same spec the scrutiny report draws."""
-    rows = []
-    for b in dict.fromkeys(("month", basis)):
-        for p in series.get((ind.id, b), []):
-            hidden = suppress and judging.suppressed(ind.unit, p.value, p.numerator, p.denominator)
-            target = judging.target_for(ind, p.period_end)
-            band = getattr(target, "band", None) if target is not None else ind.target_band
-            rows.append(
-                {
-                    "period_end": p.period_end,
-                    "basis": b,
-                    "value": None if hidden else p.value,
-                    "rag": judging.rag(ind, p.value, p.period_end) if b == basis and not hidden else None,
-                    "target": getattr(target, "target", None) if target is not None else ind.target,
-                    "band_lo": band[0] if band else None,
-                    "band_hi": band[1] if band else None,
-                }
-            )
-    try:
-        from cscperf.report.charts import Marker, indicator_chart
-
-        markers = []
-        if bench is not None and bench.england is not None:
-            markers.append(Marker(f"England {bench.england:,.1f}", bench.england))
-        if bench is not None and bench.neighbours is not None:
-            markers.append(Marker(f"Neighbours {bench.neighbours:,.1f}", bench.neighbours))
-        frame = pd.DataFrame(rows, columns=["period_end", "basis", "value", "rag", "target", "band_lo", "band_hi"])
-        return indicator_chart(frame, ind.unit, basis, markers, width=900, height=240, breaks=breaks).to_dict(validate=False)
-    except ImportError:
-        return series_spec(ind, series.get((ind.id, basis), []), basis, suppress)
-
-
-def series_spec(ind: Any, points: list[Point], basis: str, suppress: bool) -> dict[str, Any]:
-    """A plain Vega-Lite trend (fallback when the report's chart module is not installed)."""
-    values = [
-        {"period_end": p.period_end.isoformat(), "value": p.value}
-        for p in points
-        if p.value is not None and not (suppress and judging.suppressed(ind.unit, p.value, p.numerator, p.denominator))
-    ]
-    layers: list[dict[str, Any]] = [
-        {
-            "mark": {"type": "line", "point": True, "color": "#1d70b8"},
-            "encoding": {
-                "x": {"field": "period_end", "type": "temporal", "title": None, "axis": {"format": "%b %y"}},
-                "y": {"field": "value", "type": "quantitative", "title": _unit_title(ind.unit)},
-            },
-        }
-    ]
-    if ind.target is not None:
-        layers.append(
-            {
-                "data": {"values": [{"target": ind.target}]},
-                "mark": {"type": "rule", "color": "#d4351c", "strokeDash": [6, 4]},
-                "encoding": {"y": {"field": "target", "type": "quantitative"}},
-            }
-        )
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "width": "container",
-        "height": 240,
-        "data": {"values": values},
-        "layer": layers,
-    }
+def trend_spec(ind: Any, frame: pd.DataFrame, basis: str, fig: Figure | None, breaks: Sequence[Any] = ()) -> dict[str, Any]:
+    """The report's trend chart (cscperf.report.charts) from the judged series, with breaks in series: the same spec
+    the scrutiny report draws."""
+    markers = charts.benchmark_markers(fig.benchmark, ind.unit) if fig is not None else []
+    chart = charts.indicator_chart(frame.reindex(columns=CHART_COLUMNS), ind.unit, basis, markers, width=900, height=240, breaks=breaks)
+    return chart.to_dict(validate=False)
 
 
 def bars_spec(ind: Any, rows: list[BreakdownRow], title: str) -> dict[str, Any]:
-    values = [{"label": r.label, "value": r.point.value, "rag": r.rag or "none"} for r in rows if r.point.value is not None]
+    values = [{"label": r.label, "value": r.value, "rag": r.rag or "none"} for r in rows if r.value is not None]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "width": "container",
