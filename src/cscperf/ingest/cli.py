@@ -14,16 +14,11 @@ warehouse_option = shared_warehouse_option()
 
 
 def _open(warehouse: Path, must_exist: bool = False):  # noqa: ANN202 - duckdb connection
-    import duckdb
-
     from cscperf.warehouse import connect
 
     if must_exist and not warehouse.exists():
         raise UserError(f"no warehouse at {warehouse}: load something first (cscperf load ...)")
-    try:
-        return connect(warehouse)
-    except duckdb.Error as exc:
-        raise UserError(f"{warehouse}: cannot open the warehouse ({str(exc).splitlines()[0]})") from None
+    return connect(warehouse)  # a file it cannot open is a UserError
 
 
 @click.command()
@@ -119,9 +114,10 @@ def validate(out: Path | None, limit: int, warehouse: Path) -> None:
     finally:
         con.close()
     click.echo(describe(problems, limit))
-    if out is not None:
-        try:
-            problems.to_csv(out, index=False)
-        except OSError as exc:
-            raise UserError(f"{out}: cannot write ({exc.strerror})") from None
+    if out is not None:  # child-level (person ids and values): audited, then written 0600
+        from cscperf.files import write_csv
+        from cscperf.web.store import audit_cli_export
+
+        audit_cli_export(warehouse, "validate", out, problems["person_id"].dropna())
+        write_csv(problems, out)
         click.echo(f"wrote {len(problems)} problems to {out}")
