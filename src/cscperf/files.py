@@ -114,8 +114,8 @@ def make_private(path: Path) -> None:
 def open_private(path: Path, binary: bool = False) -> Iterator[IO]:
     """Open `path` for writing, mode 0600 whether new or replaced; failures are a UserError naming it."""
     path = Path(path)
+    make_folder(path.parent, path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
         os.fchmod(fd, PRIVATE_MODE)  # an existing file keeps its old mode through O_TRUNC
         handle = os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""}))
@@ -133,11 +133,21 @@ def output_folder(path: Path) -> Path:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UserError(f"{path}: exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
+    make_folder(path, path)
     return path
+
+
+def make_folder(folder: Path, target: Path) -> None:
+    """Create `folder` (and its parents) for writing `target`; a file in the way is named in the error."""
+    for existing in (folder, *folder.parents):
+        if existing.exists():
+            if not existing.is_dir():
+                raise UserError(f"{target}: cannot write ({existing} is a file, not a folder)")
+            break
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(target, exc) from None
 
 
 def cannot_write(path: Path, exc: OSError) -> UserError:
