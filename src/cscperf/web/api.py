@@ -4,6 +4,10 @@ Send `Authorization: Bearer <token>` (tokens from `cscperf users token NAME`, pe
 users) and a JSON body that is one child record, a list of them, or `{"children": [...]}`. The
 records are loaded in one transaction with the api-json loader, the push is audited, and the latest
 period's figures are recomputed in the background (the dashboard shows them within seconds).
+
+A body over the cap (`CSCPERF_MAX_BODY_MB`, default 20 MB; see `cscperf.ingest.limits`) is refused
+with 413 as soon as its declared length or the bytes received so far pass the cap, so an oversized
+push is never held in memory.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from cscperf.errors import UserError
+from cscperf.ingest.limits import limits
 from cscperf.web.app import state
 from cscperf.web.live import push_records
 
-MAX_BODY = 20 * 1024 * 1024
 MAX_RECORDS = 5000
 
 
@@ -45,7 +49,23 @@ def _person_ids(records: list[dict[str, Any]]) -> list[str]:
     return ids
 
 
+async def _body(request: Request, cap: int) -> bytes | None:
+    """The request body, or None as soon as it is known to be over `cap` bytes (declared or received)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def install(app: FastAPI) -> None:
+    body_cap = limits().body_bytes  # read at start-up: a bad setting stops the server, not each push
+
     @app.post("/api/v1/children")
     async def push_children(request: Request) -> Response:
         st = state(request)
@@ -54,9 +74,9 @@ def install(app: FastAPI) -> None:
         user = st.store.user_for_token(token) if token else None
         if user is None:
             return JSONResponse({"error": "a valid API token is required (Authorization: Bearer ...)"}, status_code=401)
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        raw = await _body(request, body_cap)
+        if raw is None:
+            return JSONResponse({"error": f"body too large (the limit is {body_cap:,} bytes)"}, status_code=413)
         try:
             records = _records(json.loads(raw or b"null"))
         except json.JSONDecodeError as exc:
