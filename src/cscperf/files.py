@@ -59,10 +59,11 @@ def formula_like_mask(values: pd.Series) -> pd.Series:
     """`is_formula_like` for a whole column (vectorised; non-text values are False)."""
     if not _is_text_dtype(values):
         return pd.Series(False, index=values.index)
-    text = values.where(values.map(lambda v: isinstance(v, str)), None).astype("string")
-    starts = text.str.match(FORMULA_START, na=False)
-    number = text.str.match(PLAIN_NUMBER, na=False)
-    return (starts & ~number).astype(bool)
+    text = values.astype("string")
+    mask = (text.str.match(FORMULA_START, na=False) & ~text.str.match(PLAIN_NUMBER, na=False)).astype(bool)
+    if mask.any() and values.dtype == object:  # only text: a float -inf would read as '-inf'
+        mask &= values.map(lambda v: isinstance(v, str)).astype(bool)
+    return mask
 
 
 def neutralise_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:

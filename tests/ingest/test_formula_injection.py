@@ -57,16 +57,16 @@ def test_a_frame_keeps_its_numbers_and_counts_the_cells_changed():
         {
             "person_id": ["=1+2", "C2", "@x", None],
             "days_overdue": [-3, 0, 12, 4],  # a negative number in a numeric column
-            "note": pd.Series(["-5", -7, "+1+1", "ok"], dtype=object),  # mixed: -7 is a number, "-5" a plain number
+            "note": pd.Series(["-5", float("-inf"), "+1+1", "ok"], dtype=object),  # mixed: -inf is a number, "-5" a plain number
         }
     )
     safe, changed = neutralise_frame(frame)
     assert changed == 3  # "=1+2", "@x", "+1+1"
     assert safe["person_id"].tolist()[:3] == ["'=1+2", "C2", "'@x"]
     assert safe["days_overdue"].tolist() == [-3, 0, 12, 4]
-    assert safe["note"].tolist() == ["-5", -7, "'+1+1", "ok"]
+    assert safe["note"].tolist() == ["-5", float("-inf"), "'+1+1", "ok"]
     assert frame["person_id"].iloc[0] == "=1+2"  # the caller's frame is not changed
-    assert csv_text(frame).splitlines() == ["person_id,days_overdue,note", "'=1+2,-3,-5", "C2,0,-7", "'@x,12,'+1+1", ",4,ok"]
+    assert csv_text(frame).splitlines() == ["person_id,days_overdue,note", "'=1+2,-3,-5", "C2,0,-inf", "'@x,12,'+1+1", ",4,ok"]
 
 
 # --- flagged at load, from every format ----------------------------------------------------

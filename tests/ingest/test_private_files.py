@@ -41,6 +41,13 @@ def test_a_new_warehouse_and_its_write_ahead_log_are_private(tmp_path):
     assert _mode(path) == 0o600
 
 
+def test_an_in_memory_warehouse_has_no_file_to_protect(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    con = connect(":memory:")
+    con.close()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_older_readable_warehouse_is_tightened_when_opened_for_writing(tmp_path):
     path = tmp_path / "w.duckdb"
     connect(path).close()

@@ -71,7 +71,8 @@ def connect(path: str | Path = DEFAULT_WAREHOUSE, read_only: bool = False) -> du
         return _open(path, read_only=True)
     private_umask()
     con = _open(path, read_only=False)
-    make_private(path)
+    if not str(path).startswith(":memory:"):  # an in-memory warehouse has no file
+        make_private(path)
     create_schema(con)
     return con
 
