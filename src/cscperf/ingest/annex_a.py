@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,6 +28,9 @@ from cscperf.errors import UserError
 from cscperf.ingest.core import Issue, Parsed
 from cscperf.ingest.limits import MB, Limits, limits
 from cscperf.ingest.values import clean_code, is_blank, parse_date
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 MISSING = {"#n/a", "n/a", "#ref!", "#value!", "-", "not recorded"}
 SEX = {"male": "M", "m": "M", "female": "F", "f": "F", "1": "M", "2": "F", "0": "U", "9": "I"}
@@ -336,22 +340,22 @@ class RowBudget:
         return _too_large(self.path, what, f"{self.cap.workbook_rows:,} rows", "CSCPERF_MAX_WORKBOOK_ROWS")
 
 
-def _sheet_rows(ws: object, budget: RowBudget) -> Iterator[tuple]:
+def _sheet_rows(ws: ReadOnlyWorksheet, budget: RowBudget) -> Iterator[tuple]:
     """The sheet's rows, streamed and counted against the budget; a damaged sheet is a UserError.
 
     A sheet's declared size (its <dimension>) is checked first, so a workbook declaring a million
     rows or 16,384 columns is refused at once; then it is ignored, because openpyxl would pad every
     row to the declared width, and would silently stop at a declared last row smaller than the data.
     """
-    declared_rows, declared_columns = ws.max_row or 0, ws.max_column or 0  # type: ignore[attr-defined]
-    budget.check_width(ws.title, declared_columns, "declares")  # type: ignore[attr-defined]
+    declared_rows, declared_columns = ws.max_row or 0, ws.max_column or 0
+    budget.check_width(ws.title, declared_columns, "declares")
     if budget.used + declared_rows > budget.cap.workbook_rows:
-        what = f"sheet '{ws.title}' declares {declared_rows:,} rows"  # type: ignore[attr-defined]
+        what = f"sheet '{ws.title}' declares {declared_rows:,} rows"
         if budget.used:
             what += f", {budget.used + declared_rows:,} in the workbook so far"
         raise budget.too_many_rows(what)
-    ws.reset_dimensions()  # type: ignore[attr-defined]
-    rows = ws.iter_rows(values_only=True)  # type: ignore[attr-defined]
+    ws.reset_dimensions()
+    rows = ws.iter_rows(values_only=True)
     while True:
         try:
             row = next(rows)
@@ -360,7 +364,7 @@ def _sheet_rows(ws: object, budget: RowBudget) -> Iterator[tuple]:
         except BAD_WORKBOOK as exc:
             raise _unreadable(budget.path, exc) from None
         budget.take()
-        budget.check_width(ws.title, len(row), "has a row of")  # type: ignore[attr-defined]
+        budget.check_width(ws.title, len(row), "has a row of")
         yield row
 
 
