@@ -74,7 +74,7 @@ def neutralise_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         mask = formula_like_mask(out[col])
         if mask.any():
             out[col] = out[col].astype(object)
-            out.loc[mask, col] = "'" + out.loc[mask, col].astype(str)
+            out.loc[mask, col] = out.loc[mask, col].map(neutralise)  # the mask only spares the other cells a call
             changed += int(mask.sum())
     return out, changed
 
