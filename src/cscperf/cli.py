@@ -45,7 +45,14 @@ _register_commands()
 
 
 def run() -> None:
-    """Entry point: user errors become one clear line and a non-zero exit."""
+    """Entry point: user errors become one clear line and a non-zero exit.
+
+    Every file the command creates (warehouse, its write-ahead log, exports, reports) is private
+    to the user running it: the commands handle child-level data.
+    """
+    from cscperf.files import private_umask
+
+    private_umask()
     try:
         main(standalone_mode=False)
     except UserError as exc:

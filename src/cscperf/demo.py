@@ -37,6 +37,7 @@ def demo(warehouse: Path, out: Path, seed: int) -> None:
 
 def _compute(warehouse: Path, end: dt.date, out: Path) -> None:
     """24 month ends of the whole catalogue, on every basis, by authority, team and worker."""
+    from cscperf.files import write_csv
     from cscperf.indicators import compute, month_ends, store_results
     from cscperf.warehouse import connect
 
@@ -47,7 +48,7 @@ def _compute(warehouse: Path, end: dt.date, out: Path) -> None:
         store_results(con, results)
     finally:
         con.close()
-    results.to_csv(out / "results.csv", index=False)
+    write_csv(results, out / "results.csv")
     click.echo(f"Results: {len(results):,} figures for {results.indicator_id.nunique()} indicators in {out / 'results.csv'}")
 
 

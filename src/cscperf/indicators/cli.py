@@ -34,14 +34,21 @@ def _period_end(value: dt.datetime) -> dt.date:
     return day
 
 
-def _write(frame: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".parquet":
-        frame.to_parquet(out, index=False)
-    elif out.suffix == ".csv":
-        frame.to_csv(out, index=False)
-    else:
+def _check_out(out: Path | None) -> None:
+    """Refuse a bad --out name before any work is done."""
+    if out is not None and out.suffix not in (".csv", ".parquet"):
         raise UserError(f"--out {out}: use a .csv or .parquet file name")
+
+
+def _write(frame: pd.DataFrame, out: Path) -> None:
+    """CSV (formula-like text neutralised) or Parquet, mode 0600."""
+    from cscperf.files import write_csv, write_parquet
+
+    _check_out(out)
+    if out.suffix == ".parquet":
+        write_parquet(frame, out)
+    else:
+        write_csv(frame, out)
 
 
 def _open(warehouse: Path, read_only: bool):  # noqa: ANN202 - duckdb connection
@@ -77,6 +84,7 @@ def compute(
     from cscperf.indicators.registry import BASES
 
     end = _period_end(period_end)
+    _check_out(out)
     chosen_bases = _csv_list(bases, BASES, "basis") or BASES
     chosen_ids = _csv_list(ids, tuple(REGISTRY), "indicator id")
     chosen_breakdowns = _csv_list(breakdowns, None, "breakdown") or ("la",)
@@ -129,13 +137,20 @@ def indicators(area: str | None, fmt: str) -> None:
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="FILE.csv")
 @warehouse_option
 def export_exceptions(indicator: str, period_end: dt.datetime, out: Path, warehouse: Path) -> None:
-    """Write the child-level rows behind a practice indicator (child ids: handle as personal data)."""
-    from cscperf.indicators import exceptions
+    """Write the child-level rows behind a practice indicator (child ids: handle as personal data).
 
+    The export is recorded in the audit log (`cscperf audit`) before the file is written.
+    """
+    from cscperf.indicators import exceptions
+    from cscperf.web.store import audit_cli_export
+
+    _check_out(out)
     con = _open(warehouse, read_only=True)
     try:
         frame = exceptions(con, indicator, _period_end(period_end))
     finally:
         con.close()
+    command = f"export exceptions --indicator {indicator} --period-end {period_end:%Y-%m-%d}"
+    audit_cli_export(warehouse, command, out, frame.person_id.dropna())
     _write(frame, out)
     click.echo(f"wrote {len(frame)} rows to {out}")

@@ -16,15 +16,21 @@ import datetime as dt
 import hashlib
 import re
 import zipfile
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from cscperf.errors import UserError
 from cscperf.ingest.core import Issue, Parsed
+from cscperf.ingest.limits import MB, Limits, limits
 from cscperf.ingest.values import clean_code, is_blank, parse_date
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 MISSING = {"#n/a", "n/a", "#ref!", "#value!", "-", "not recorded"}
 SEX = {"male": "M", "m": "M", "female": "F", "f": "F", "1": "M", "2": "F", "0": "U", "9": "I"}
@@ -272,7 +278,12 @@ class BadRow(Exception):
 # ---------------------------------------------------------------- reading the workbook
 
 
-def _open(path: Path):  # noqa: ANN202 - openpyxl workbook
+# What openpyxl raises for a damaged workbook: a broken zip or CRC, bad compressed data, missing
+# parts, malformed XML (its parsers' errors are SyntaxError subclasses), values it cannot read.
+BAD_WORKBOOK = (zipfile.BadZipFile, zlib.error, KeyError, OSError, ValueError, TypeError, SyntaxError, EOFError)
+
+
+def _open(path: Path, cap: Limits):  # noqa: ANN202 - openpyxl workbook
     import openpyxl
 
     if not path.exists():
@@ -282,9 +293,79 @@ def _open(path: Path):  # noqa: ANN202 - openpyxl workbook
     if path.stat().st_size == 0:
         raise UserError(f"{path}: the file is empty")
     try:
+        _check_unpacked_size(path, cap)
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise UserError(f"{path}: not a readable Excel workbook (.xlsx) ({type(exc).__name__}: {str(exc)[:80]})") from None
+    except BAD_WORKBOOK as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: Exception) -> UserError:
+    return UserError(f"{path}: not a readable Excel workbook (.xlsx) ({type(exc).__name__}: {str(exc)[:80]})")
+
+
+def _too_large(path: Path, what: str, limit: str, variable: str) -> UserError:
+    return UserError(f"{path}: too large: {what} (the limit is {limit}; set {variable} to change it)")
+
+
+def _check_unpacked_size(path: Path, cap: Limits) -> None:
+    """Refuse a workbook whose parts unpack to more than the cap before openpyxl reads any (a zip bomb
+    is a few kilobytes that unpack to gigabytes). Python's zip reader stops at each part's declared
+    size, so the declared sizes summed here bound what is read."""
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > cap.workbook_bytes:
+        what, limit = f"unpacks to {unpacked / MB:,.0f} MB", f"{cap.workbook_bytes / MB:,.0f} MB"
+        raise _too_large(path, what, limit, "CSCPERF_MAX_WORKBOOK_MB")
+
+
+@dataclass
+class RowBudget:
+    """Rows still allowed from one workbook (all its lists together)."""
+
+    path: Path
+    cap: Limits
+    used: int = 0
+
+    def take(self) -> None:
+        self.used += 1
+        if self.used > self.cap.workbook_rows:
+            raise self.too_many_rows(f"more than {self.cap.workbook_rows:,} rows")
+
+    def check_width(self, sheet: str, columns: int, how: str) -> None:
+        if columns > self.cap.workbook_columns:
+            what = f"sheet '{sheet}' {how} {columns:,} columns"
+            raise _too_large(self.path, what, f"{self.cap.workbook_columns:,} columns", "CSCPERF_MAX_WORKBOOK_COLUMNS")
+
+    def too_many_rows(self, what: str) -> UserError:
+        return _too_large(self.path, what, f"{self.cap.workbook_rows:,} rows", "CSCPERF_MAX_WORKBOOK_ROWS")
+
+
+def _sheet_rows(ws: ReadOnlyWorksheet, budget: RowBudget) -> Iterator[tuple]:
+    """The sheet's rows, streamed and counted against the budget; a damaged sheet is a UserError.
+
+    A sheet's declared size (its <dimension>) is checked first, so a workbook declaring a million
+    rows or 16,384 columns is refused at once; then it is ignored, because openpyxl would pad every
+    row to the declared width, and would silently stop at a declared last row smaller than the data.
+    """
+    declared_rows, declared_columns = ws.max_row or 0, ws.max_column or 0
+    budget.check_width(ws.title, declared_columns, "declares")
+    if budget.used + declared_rows > budget.cap.workbook_rows:
+        what = f"sheet '{ws.title}' declares {declared_rows:,} rows"
+        if budget.used:
+            what += f", {budget.used + declared_rows:,} in the workbook so far"
+        raise budget.too_many_rows(what)
+    ws.reset_dimensions()
+    rows = ws.iter_rows(values_only=True)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except BAD_WORKBOOK as exc:
+            raise _unreadable(budget.path, exc) from None
+        budget.take()
+        budget.check_width(ws.title, len(row), "has a row of")
+        yield row
 
 
 def _list_number(title: str) -> int | None:
@@ -316,8 +397,10 @@ def _columns(number: int, header: tuple) -> dict[str, int]:
     return found
 
 
-def read_sheets(path: Path, ctx: Context) -> list[Sheet]:
-    wb = _open(path)
+def read_sheets(path: Path, ctx: Context, cap: Limits | None = None) -> list[Sheet]:
+    cap = cap or limits()
+    wb = _open(path, cap)
+    budget = RowBudget(path, cap)
     sheets = []
     try:
         for ws in wb.worksheets:
@@ -334,7 +417,7 @@ def read_sheets(path: Path, ctx: Context) -> list[Sheet]:
                     )
                 )
                 continue
-            rows = list(ws.iter_rows(values_only=True))
+            rows = list(_sheet_rows(ws, budget))
             head = _header_row(rows)
             if head is None:
                 if any(any(not is_blank(c) for c in r) for r in rows):

@@ -28,7 +28,7 @@ from lxml import etree
 
 from cscperf.errors import UserError
 from cscperf.ingest.core import Issue, Parsed
-from cscperf.ingest.values import parse_date
+from cscperf.ingest.values import parse_date, refuse_doctype
 
 FIRST_YEAR, LAST_YEAR = 2017, 2026
 SEX_FROM_GENDER = {"1": "M", "2": "F", "0": "U", "9": "I"}
@@ -268,6 +268,7 @@ def _check_root(path: Path) -> None:
     """The root element must be <Message> (read from the first start event only)."""
     try:
         for _, elem in etree.iterparse(str(path), events=("start",), **PARSER_OPTIONS):
+            refuse_doctype(elem, path, "CIN census")
             if elem.tag != "Message":
                 raise UserError(f"{path}: line {elem.sourceline}: not a CIN census file (root element is <{elem.tag}>, expected <Message>)")
             return

@@ -14,16 +14,11 @@ warehouse_option = shared_warehouse_option()
 
 
 def _open(warehouse: Path, must_exist: bool = False):  # noqa: ANN202 - duckdb connection
-    import duckdb
-
     from cscperf.warehouse import connect
 
     if must_exist and not warehouse.exists():
         raise UserError(f"no warehouse at {warehouse}: load something first (cscperf load ...)")
-    try:
-        return connect(warehouse)
-    except duckdb.Error as exc:
-        raise UserError(f"{warehouse}: cannot open the warehouse ({str(exc).splitlines()[0]})") from None
+    return connect(warehouse)  # a file it cannot open is a UserError
 
 
 @click.command()
@@ -140,10 +135,14 @@ def validate(out: Path | None, limit: int, year: int | None, kinds: str, dfe_out
     finally:
         con.close()
     click.echo(describe(problems, limit))
-    if out is not None:
-        _write_csv(problems, out)
+    if out is not None:  # child-level (person ids and values): audited, then written 0600
+        from cscperf.files import write_csv
+        from cscperf.web.store import audit_cli_export
+
+        audit_cli_export(warehouse, "validate", out, problems["person_id"].dropna())
+        write_csv(problems, out)
         click.echo(f"wrote {len(problems)} problems to {out}")
-    _report_dfe(reports, dfe_out)
+    _report_dfe(reports, dfe_out, warehouse)
 
 
 def _return_kinds(kinds: str) -> list[str]:
@@ -162,7 +161,7 @@ def _dfe_rules(con, year: int, kinds: list[str]) -> list:  # noqa: ANN001 - duck
     return reports
 
 
-def _report_dfe(reports: list, dfe_out: Path | None) -> None:
+def _report_dfe(reports: list, dfe_out: Path | None, warehouse: Path) -> None:
     import pandas as pd
 
     from cscperf.returns.dfe_rules import crashed_message
@@ -172,16 +171,14 @@ def _report_dfe(reports: list, dfe_out: Path | None) -> None:
         counts = r.issues.groupby(["rule", "rule_type", "message"]).size().sort_values(ascending=False)
         for (rule, kind, message), n in counts.head(15).items():
             click.echo(f"  {n:>6}  {rule:<10} {kind:<6} {str(message)[:100]}")
-    if dfe_out is not None and reports:
-        _write_csv(pd.concat([r.issues.assign(year=r.year) for r in reports], ignore_index=True), dfe_out)
+    if dfe_out is not None and reports:  # child-level: audited, then written 0600
+        from cscperf.files import write_csv
+        from cscperf.web.store import audit_cli_export
+
+        issues = pd.concat([r.issues.assign(year=r.year) for r in reports], ignore_index=True)
+        audit_cli_export(warehouse, "validate --year", dfe_out, issues["child_id"].replace("", pd.NA).dropna().unique())
+        write_csv(issues, dfe_out)
         click.echo(f"wrote DfE's issues to {dfe_out}")
     crashes = [m for m in (crashed_message(r) for r in reports) if m]
     if crashes:
         raise UserError("; ".join(crashes) + ": the issues found by the other rules are stored, but the check is incomplete")
-
-
-def _write_csv(frame, out: Path) -> None:  # noqa: ANN001 - a DataFrame
-    try:
-        frame.to_csv(out, index=False)
-    except OSError as exc:
-        raise UserError(f"{out}: cannot write ({exc.strerror})") from None

@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 
 from cscperf.errors import UserError
+from cscperf.files import FORMULA_RULE, formula_like_mask
 from cscperf.ingest import values as V
 from cscperf.warehouse import BY_NAME, TABLES, Table, begin_load, finish_load
 
@@ -305,6 +306,7 @@ def validate_frame(table: Table, frame: pd.DataFrame) -> tuple[pd.DataFrame, lis
         out[col.name], bad, rule = _coerce(frame[col.name], col.type)
         if bad is not None and bad.any():
             problems.append((bad, col.name, rule))
+    warnings.extend(_formula_warnings(table, frame, sources, out))
     for col in table.columns:
         if col.required:
             problems.append((out[col.name].isna(), col.name, "required field is empty"))
@@ -329,6 +331,18 @@ def validate_frame(table: Table, frame: pd.DataFrame) -> tuple[pd.DataFrame, lis
     keep = keep.copy()
     keep["_source"] = sources[keep.index].astype(str).to_numpy() if len(keep) else []
     return keep.reset_index(drop=True), issues, warnings
+
+
+def _formula_warnings(table: Table, frame: pd.DataFrame, sources: pd.Series, out: pd.DataFrame) -> list[Issue]:
+    """Text a spreadsheet would run as a formula (`=HYPERLINK(...)` as a child id): loaded, but flagged,
+    since every export neutralises it and no statutory code begins that way."""
+    issues: list[Issue] = []
+    for col in table.columns:
+        if col.type == "VARCHAR" and col.name in frame.columns:
+            mask = formula_like_mask(out[col.name])
+            if mask.any():
+                issues.extend(_issues(table, frame, sources, mask, col.name, FORMULA_RULE))
+    return issues
 
 
 def _coerce(values: pd.Series, type_: str) -> tuple[pd.Series, pd.Series | None, str]:

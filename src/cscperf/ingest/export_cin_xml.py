@@ -20,6 +20,7 @@ from lxml import etree
 
 from cscperf import __version__
 from cscperf.errors import UserError
+from cscperf.files import open_private
 from cscperf.ingest.cin_xml import FIRST_YEAR, LAST_YEAR, load_schema, schema_path
 
 GENDER_FROM_SEX = {"M": "1", "F": "2", "U": "0", "I": "9"}
@@ -245,13 +246,21 @@ def _cp_plan(parent: etree._Element, c: dict, year_end: dt.date, index: dict, pr
 
 def export_cin_xml(con: duckdb.DuckDBPyConnection, year: int, out: Path, la_code: str | None = None) -> tuple[int, list[str]]:
     """Write the return to `out`; (children written, schema problems — empty when the file is valid)."""
-    tree = build(con, year, la_code)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    etree.ElementTree(tree).write(str(out), xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return write_cin_xml(build(con, year, la_code), year, out)
+
+
+def children(tree: etree._Element) -> list[str]:
+    """The LAchildID of every child in a built return."""
+    return [c.findtext("ChildIdentifiers/LAchildID") or "" for c in tree.iterfind("Children/Child")]
+
+
+def write_cin_xml(tree: etree._Element, year: int, out: Path) -> tuple[int, list[str]]:
+    """Write a built return to `out` and validate it; (children written, schema problems)."""
+    with open_private(Path(out), binary=True) as fh:  # child-level: mode 0600
+        etree.ElementTree(tree).write(fh, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     schema = load_schema(year)
     problems = [] if schema.validate(tree) else [f"line {e.line}: {e.path}: {e.message}" for e in schema.error_log]
     return len(tree.find("Children")), problems
 
 
-__all__ = ["build", "export_cin_xml", "schema_path", "year_bounds"]
+__all__ = ["build", "children", "export_cin_xml", "schema_path", "write_cin_xml", "year_bounds"]

@@ -8,6 +8,10 @@ Other stages add their own exports to the same group from their own modules:
     def exceptions(...): ...
 
 (or `export.add_command(command)`); the group is registered once in `cscperf.cli`.
+
+Every export here is child-level: it is recorded in the audit log (`cscperf audit`: the OS user,
+the command and file, the children in it) before the files are written, and the files are
+created mode 0600 with formula-like text neutralised (`cscperf.files`).
 """
 
 from __future__ import annotations
@@ -42,10 +46,12 @@ def export() -> None:
 @warehouse_option
 def export_ssd_cmd(out: Path, skip_empty: bool, warehouse: Path) -> None:
     """One CSV per ssd_/ext_ table, in the SSD layout (`cscperf load ssd DIR` reads them back)."""
-    from cscperf.ingest.export_ssd import export_ssd
+    from cscperf.ingest.export_ssd import children, export_ssd
+    from cscperf.web.store import audit_cli_export
 
     con = _open(warehouse)
     try:
+        audit_cli_export(warehouse, "export ssd", out, children(con))
         written = export_ssd(con, out, include_empty=not skip_empty)
     finally:
         con.close()
@@ -59,18 +65,21 @@ def export_ssd_cmd(out: Path, skip_empty: bool, warehouse: Path) -> None:
 @warehouse_option
 def export_cin_cmd(year: int, out: Path, la_code: str | None, warehouse: Path) -> None:
     """A CIN census return for the year ending 31 March YEAR, validated against that year's DfE XSD."""
-    from cscperf.ingest.export_cin_xml import export_cin_xml, schema_path
+    from cscperf.ingest.export_cin_xml import build, children, schema_path, write_cin_xml
+    from cscperf.web.store import audit_cli_export
 
     con = _open(warehouse)
     try:
-        children, problems = export_cin_xml(con, year, out, la_code)
+        tree = build(con, year, la_code)
     finally:
         con.close()
+    audit_cli_export(warehouse, f"export cin-xml --year {year}", out, children(tree))
+    count, problems = write_cin_xml(tree, year, out)
     xsd = schema_path(year).name
     if problems:
         shown = "; ".join(problems[:5])
         raise UserError(f"{out}: written, but {len(problems)} schema problems against {xsd} (fix the data and export again): {shown}")
-    click.echo(f"wrote {children} children to {out} (valid against {xsd})")
+    click.echo(f"wrote {count} children to {out} (valid against {xsd})")
 
 
 @export.command("ssda903")
@@ -79,11 +88,14 @@ def export_cin_cmd(year: int, out: Path, la_code: str | None, warehouse: Path) -
 @warehouse_option
 def export_903_cmd(year: int, out: Path, warehouse: Path) -> None:
     """The SSDA903 CSV set for the year ending 31 March YEAR (files named <table>_<YEAR>.csv)."""
-    from cscperf.ingest.export_ssda903 import export_ssda903
+    from cscperf.ingest.export_ssda903 import children, prepare, write_ssda903
+    from cscperf.web.store import audit_cli_export
 
     con = _open(warehouse)
     try:
-        written = export_ssda903(con, year, out)
+        tables = prepare(con, year, out)
     finally:
         con.close()
+    audit_cli_export(warehouse, f"export ssda903 --year {year}", out, children(tables))
+    written = write_ssda903(tables, year, out)
     click.echo(f"wrote {len(written)} files to {out}: " + ", ".join(f"{k} ({v})" for k, v in written.items()))

@@ -2,6 +2,8 @@
 
 The files carry the model's columns (no provenance columns) in schema order, dates as
 YYYY-MM-DD, empty cells for missing values, so `cscperf load ssd DIR` reads them back unchanged.
+They are child-level: written mode 0600, with formula-like text neutralised (`cscperf.files`);
+such a value reads back with its leading apostrophe.
 """
 
 from __future__ import annotations
@@ -10,16 +12,13 @@ from pathlib import Path
 
 import duckdb
 
-from cscperf.errors import UserError
+from cscperf.files import output_folder, write_csv
 from cscperf.warehouse.schema import TABLES
 
 
 def export_ssd(con: duckdb.DuckDBPyConnection, out_dir: Path, include_empty: bool = True) -> dict[str, int]:
     """Write `<table>.csv` for every ssd_/ext_ table into `out_dir`; returns rows written per table."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"{out_dir}: exists and is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(out_dir)
     written: dict[str, int] = {}
     for table in TABLES:
         count = con.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0]
@@ -27,12 +26,18 @@ def export_ssd(con: duckdb.DuckDBPyConnection, out_dir: Path, include_empty: boo
             continue
         cols = ", ".join(f'"{c}"' for c in table.column_names)
         order = ", ".join(f'"{c}"' for c in (table.primary_key or table.column_names))
-        target = out_dir / f"{table.name}.csv"
-        query = f'SELECT {cols} FROM "{table.name}" ORDER BY {order}'
-        con.execute(f"COPY ({query}) TO '{_sql_path(target)}' (HEADER, DELIMITER ',', DATEFORMAT '%Y-%m-%d')")
+        frame = con.execute(f'SELECT {cols} FROM "{table.name}" ORDER BY {order}').df()
+        write_csv(frame, out_dir / f"{table.name}.csv", date_format="%Y-%m-%d")
         written[table.name] = int(count)
     return written
 
 
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
+def children(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every child id in the tables an SSD export writes (any column named *person_id)."""
+    selects = [
+        f'SELECT CAST("{col}" AS VARCHAR) FROM "{table.name}" WHERE "{col}" IS NOT NULL'
+        for table in TABLES
+        for col in table.column_names
+        if col.endswith("person_id")
+    ]
+    return {row[0] for row in con.execute(" UNION ".join(selects)).fetchall()}

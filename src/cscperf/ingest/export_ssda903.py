@@ -6,6 +6,11 @@ and `cscperf load ssda903 DIR` knows each file's year. The year ending 31 March 
 episode open at some point from 1 April YYYY-1 (an episode still open at 31 March has no DEC),
 the reviews, missing episodes and social worker episodes of those children in the year, OC3 rows
 recorded in the year and adoption records of children in the return.
+
+The files are child-level: written mode 0600 with formula-like text neutralised like every export
+(`cscperf.files`). No valid 903 value begins with =, +, -, @, a tab or a carriage return (codes,
+ids, postcodes and DD/MM/YYYY dates), so the codes DfE expects are never altered; a value that does
+is invalid for DfE anyway and was flagged as a warning when it was loaded.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from cscperf.errors import UserError
+from cscperf.files import output_folder, write_csv
 from cscperf.ingest.export_cin_xml import year_bounds
 
 SEX_CODE = {"M": "1", "F": "2"}
@@ -168,16 +174,30 @@ def _header(people: pd.DataFrame) -> pd.DataFrame:
 
 def export_ssda903(con: duckdb.DuckDBPyConnection, year: int, out_dir: Path) -> dict[str, int]:
     """Write the CSV set for `year` into `out_dir`; returns rows written per file."""
+    return write_ssda903(prepare(con, year, out_dir), year, out_dir)
+
+
+def prepare(con: duckdb.DuckDBPyConnection, year: int, out_dir: Path) -> dict[str, pd.DataFrame]:
+    """Check the request and collect the year's tables (`write_ssda903` writes them)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"{out_dir}: exists and is not a folder")
     if not 2000 <= year <= 2100:
         raise UserError(f"--year {year}: not a collection year")
-    tables = collect(con, year)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    return collect(con, year)
+
+
+def children(tables: dict[str, pd.DataFrame]) -> set[str]:
+    """Every child id in the return's tables."""
+    return {str(c) for frame in tables.values() if "CHILD" in frame.columns for c in frame["CHILD"].dropna()}
+
+
+def write_ssda903(tables: dict[str, pd.DataFrame], year: int, out_dir: Path) -> dict[str, int]:
+    """Write collected tables as `<table>_<year>.csv` files; returns rows written per file."""
+    out_dir = output_folder(out_dir)
     written = {}
     for name, frame in tables.items():
         path = out_dir / f"{name}_{year}.csv"
-        _dates(frame).to_csv(path, index=False)
+        write_csv(_dates(frame), path)
         written[path.name] = len(frame)
     return written

@@ -186,3 +186,15 @@ def read_csv(path: Path) -> pd.DataFrame:
         raise UserError(f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def refuse_doctype(root: object, path: Path, kind: str) -> None:
+    """Refuse an XML file with a document type declaration: DfE's returns never have one, and one can
+    declare entities (a few lines that expand to gigabytes) or fetch outside files. `root` is an lxml
+    element of the parsed document."""
+    doctype = root.getroottree().docinfo.doctype  # type: ignore[attr-defined]
+    if doctype:
+        raise UserError(
+            f"{path}: has a document type declaration ({doctype[:60]}): {kind} files have none, "
+            "and entity or DTD declarations are refused for safety; export the file again from the case system"
+        )

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from cscperf.errors import UserError
+from cscperf.files import output_folder
 from cscperf.judge.assess import Figure, judge
 from cscperf.judge.benchmarks import Benchmarks
 from cscperf.judge.breaks import SeriesBreak, breaks, source_loads, within
@@ -207,8 +208,7 @@ def write_report(
     from cscperf.report.excel import write_excel
 
     report = build(con, period_end, audience, commentary, targets, la_code, sn_method, registry)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(Path(out_dir))  # an unwritable --out is a UserError, not a traceback
     html = render_html(report)
     paths = {"html": out / "report.html", "pdf": out / "report.pdf", "xlsx": out / "report.xlsx"}
     paths["html"].write_text(html, encoding="utf-8")

@@ -1,6 +1,8 @@
 """The report's Excel workbook: a summary sheet and a sheet per area with each indicator's 24 months.
 
 Numbers are written as numbers (so analysts can chart them); suppressed cells as the text `c`.
+Text is written as text, never as a formula, and formula-like text (an authority or team name
+from the data beginning with `=`) is neutralised by `cscperf.files.neutralise` like every export.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from cscperf.files import neutralise
 from cscperf.judge.assess import Figure
 from cscperf.report.build import Report
 from cscperf.report.charts import BASIS_LABEL
@@ -45,6 +48,11 @@ def _cell(ws: xlsxwriter.worksheet.Worksheet, row: int, col: int, value: float |
         ws.write_number(row, col, float(value), fmt)
 
 
+def _text(ws: xlsxwriter.worksheet.Worksheet, row: int, col: int, value: str, fmt: object = None) -> None:
+    """A text cell: written as a string (xlsxwriter's `write` would turn '=...' into a formula), neutralised."""
+    ws.write_string(row, col, str(neutralise(value)), fmt)
+
+
 def _summary_row(fig: Figure, report: Report) -> list[object]:
     b = fig.benchmark
     return [
@@ -69,11 +77,11 @@ def _summary_row(fig: Figure, report: Report) -> list[object]:
 
 def _write_summary(wb: xlsxwriter.Workbook, report: Report, fmts: dict) -> None:
     ws = wb.add_worksheet("Summary")
-    ws.write(0, 0, f"{report.la_name} – children's services performance – {report.month}", fmts["title"])
+    _text(ws, 0, 0, f"{report.la_name} – children's services performance – {report.month}", fmts["title"])
     note = "Members' pack: counts from 1 to 5 and figures built on them are shown as c." if report.members else "Management information."
-    ws.write(1, 0, note)
+    _text(ws, 1, 0, note)
     for c, (name, width) in enumerate(SUMMARY_COLUMNS):
-        ws.write(3, c, name, fmts["head"])
+        _text(ws, 3, c, name, fmts["head"])
         ws.set_column(c, c, width)
     for r, fig in enumerate(report.figures, start=4):
         for c, item in enumerate(_summary_row(fig, report)):
@@ -81,19 +89,21 @@ def _write_summary(wb: xlsxwriter.Workbook, report: Report, fmts: dict) -> None:
                 _cell(ws, r, c, *item, fmts["num"])
             elif isinstance(item, float):
                 ws.write_number(r, c, item, fmts["num"])
+            elif isinstance(item, str):
+                _text(ws, r, c, item, fmts.get(f"rag_{fig.rag}") if c == 6 else None)
             elif item is not None:
-                ws.write(r, c, item, fmts.get(f"rag_{fig.rag}") if c == 6 else None)
+                ws.write(r, c, item)
     ws.freeze_panes(4, 3)
     ws.autofilter(3, 0, 3 + len(report.figures), len(SUMMARY_COLUMNS) - 1)
 
 
 def _write_area(wb: xlsxwriter.Workbook, report: Report, area: str, name: str, figs: list[Figure], fmts: dict) -> None:
     ws = wb.add_worksheet(f"{area} {name}"[:31])
-    ws.write(0, 0, f"{area}. {name} – {report.month}", fmts["title"])
+    _text(ws, 0, 0, f"{area}. {name} – {report.month}", fmts["title"])
     months = sorted({d for f in figs for d in f.series["period_end"]})
     head = ["Indicator", "Id", "Basis", "Target", "RAG", *[f"{d:%b %Y}" for d in months], "Commentary (automatic)"]
     for c, h in enumerate(head):
-        ws.write(2, c, h, fmts["head"])
+        _text(ws, 2, c, h, fmts["head"])
     ws.set_column(0, 0, 44)
     ws.set_column(1, 1, 28)
     ws.set_column(2, 4, 12)
@@ -103,14 +113,14 @@ def _write_area(wb: xlsxwriter.Workbook, report: Report, area: str, name: str, f
     for fig in figs:
         for basis in sorted(set(fig.series["basis"]), key=lambda b: b != fig.basis):
             s = fig.series[fig.series["basis"] == basis].set_index("period_end")
-            ws.write(row, 0, fig.indicator.name)
-            ws.write(row, 1, fig.id)
-            ws.write(row, 2, BASIS_LABEL.get(basis, basis))
+            _text(ws, row, 0, fig.indicator.name)
+            _text(ws, row, 1, fig.id)
+            _text(ws, row, 2, BASIS_LABEL.get(basis, basis))
             if basis == fig.basis:
-                ws.write(row, 3, target_text(fig) or "")
+                _text(ws, row, 3, target_text(fig) or "")
                 if fig.rag:
-                    ws.write(row, 4, fig.rag[0].upper(), fmts[f"rag_{fig.rag}"])
-                ws.write(row, 5 + len(months), sentence(fig, report.sn_method))
+                    _text(ws, row, 4, fig.rag[0].upper(), fmts[f"rag_{fig.rag}"])
+                _text(ws, row, 5 + len(months), sentence(fig, report.sn_method))
             for c, d in enumerate(months, start=5):
                 if d in s.index:
                     _cell(ws, row, c, s.at[d, "value"], str(s.at[d, "value_display"]), bool(s.at[d, "suppressed"]), fmts["num"])
@@ -119,7 +129,7 @@ def _write_area(wb: xlsxwriter.Workbook, report: Report, area: str, name: str, f
 
 
 def write_excel(report: Report, path: Path) -> None:
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
     fmts = {
         "title": wb.add_format({"bold": True, "font_size": 13}),
         "head": wb.add_format({"bold": True, "bg_color": "#0b0c0c", "font_color": "#ffffff", "text_wrap": True}),

@@ -14,6 +14,8 @@ import duckdb
 import pandas as pd
 
 from cscperf.calendar import install_calendar
+from cscperf.errors import UserError
+from cscperf.files import make_private, private_umask
 from cscperf.warehouse import results
 from cscperf.warehouse.schema import PROVENANCE, TABLES, Table
 
@@ -70,15 +72,42 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def connect(path: str | Path = DEFAULT_WAREHOUSE, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) a warehouse with the full schema in place."""
+    """Open (creating if needed) a warehouse with the full schema in place.
+
+    The warehouse holds child-level data: it is created mode 0600 (an older, wider file this user
+    owns is tightened), and the process umask is narrowed so DuckDB's write-ahead log and spill
+    files, which it creates itself whenever it writes, are private too. A file that cannot be
+    opened (held by another process, not a DuckDB file, an unwritable place) is a UserError.
+    """
     path = Path(path)
     if read_only:
         if not path.exists():
-            raise FileNotFoundError(f"no warehouse at {path}: run 'cscperf demo' or 'cscperf synth' first")
-        return duckdb.connect(str(path), read_only=True)
-    con = duckdb.connect(str(path))
+            raise UserError(f"no warehouse at {path}: run 'cscperf demo' or 'cscperf synth' first")
+        return _open(path, read_only=True)
+    private_umask()
+    con = _open(path, read_only=False)
+    if not str(path).startswith(":memory:"):  # an in-memory warehouse has no file
+        make_private(path)
     create_schema(con)
     return con
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise _cannot_open(path, exc) from None
+
+
+def _cannot_open(path: Path, exc: duckdb.Error) -> UserError:
+    text = str(exc).removeprefix("IO Error: ").splitlines()[0]
+    if "Conflicting lock" in text:
+        holder = text.split("Conflicting lock is held in", 1)[1].split(". See also")[0].strip()
+        return UserError(
+            f"{path}: the warehouse is in use by another process ({holder}); "
+            "try again when that load or computation has finished (a running dashboard lets go after a few idle seconds)"
+        )
+    return UserError(f"{path}: cannot open the warehouse ({text})")
 
 
 def begin_load(con: duckdb.DuckDBPyConnection, fmt: str, sources: str = "[]") -> str:

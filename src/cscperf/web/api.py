@@ -14,6 +14,10 @@ A push body that is not UTF-8 JSON is refused with 400, and so is one that is no
 the wrong shape (cscperf.ingest.api_shape: a list where one value belongs, `child_details` not an
 object, text that is not valid Unicode, nesting too deep) is refused with 422 naming each record and
 place, and nothing of the push is stored.
+
+A push body over the cap (`CSCPERF_MAX_BODY_MB`, default 20 MB; see `cscperf.ingest.limits`) is refused
+with 413 as soon as its declared length or the bytes received so far pass the cap, so an oversized
+push is never held in memory.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from fastapi.responses import JSONResponse, Response
 
 from cscperf.errors import UserError
 from cscperf.ingest import api_shape
+from cscperf.ingest.limits import limits
 from cscperf.judge import table
 from cscperf.judge.table import audience_of
 from cscperf.warehouse import results
@@ -34,7 +39,6 @@ from cscperf.web.app import state
 from cscperf.web.live import push_records
 from cscperf.web.store import User
 
-MAX_BODY = 20 * 1024 * 1024
 MAX_RECORDS = 5000
 
 
@@ -136,7 +140,22 @@ def figures(request: Request, period_end: str = "") -> Response:
     return JSONResponse(rows, headers={"X-Cscperf-Audience": audience})
 
 
+async def _body(request: Request, cap: int) -> bytes | None:
+    """The request body, or None as soon as it is known to be over `cap` bytes (declared or received)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def install(app: FastAPI) -> None:
+    body_cap = limits().body_bytes  # read at start-up: a bad setting stops the server, not each push
     app.add_api_route("/api/v1/figures", figures, methods=["GET"])
 
     @app.post("/api/v1/children")
@@ -145,9 +164,9 @@ def install(app: FastAPI) -> None:
         user = _token_user(request)
         if user is None:
             return JSONResponse({"error": "a valid API token is required (Authorization: Bearer ...)"}, status_code=401)
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        raw = await _body(request, body_cap)
+        if raw is None:
+            return JSONResponse({"error": f"body too large (the limit is {body_cap:,} bytes)"}, status_code=413)
         from starlette.concurrency import run_in_threadpool
 
         try:

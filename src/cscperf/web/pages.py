@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 from typing import Any
 
 import pandas as pd
@@ -21,6 +20,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cscperf.errors import UserError
+from cscperf.files import csv_text
 from cscperf.judge.breaks import SeriesBreak, breaks, within
 from cscperf.judge.suppression import SUPPRESSED, format_value, is_small
 from cscperf.judge.table import audience_of
@@ -201,10 +201,9 @@ def install(app: FastAPI) -> None:
         frame, end, _ = _exception_list(request, user, ind, team, worker, period)
         frame = _sorted(frame, sort, dir)
         state(request).store.audit(user, "export", str(request.url.path) + _query(request), frame.person_id)
-        out = io.StringIO()
-        frame.drop(columns=["team", "worker"]).to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL)
+        text = csv_text(frame.drop(columns=["team", "worker"]), quoting=csv.QUOTE_MINIMAL)
         filename = f"{ind.id}-{end}-exceptions.csv"
-        return Response(out.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     @app.get("/children/{person_id}", response_class=HTMLResponse)
     def child(request: Request, person_id: str) -> Response:

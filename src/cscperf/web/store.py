@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import pwd
 import secrets
 import sqlite3
 import threading
@@ -24,6 +26,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from cscperf.errors import UserError
+from cscperf.files import PRIVATE_MODE, make_private
 from cscperf.web.auth import SESSION_MAX_AGE
 
 ROLES = ("member", "manager", "performance", "admin")
@@ -92,6 +95,7 @@ class WebStore:
         self.path = Path(path)
         self.hasher = hasher or _hasher  # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile)
         self._lock = threading.Lock()
+        _create_private(self.path)
         with self._connect() as con:
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(DDL)
@@ -211,10 +215,14 @@ class WebStore:
 
     # --- audit --------------------------------------------------------------------------------
     def audit(self, user: User, action: str, route: str, children: Iterable[str]) -> None:
+        self.record(user.name, action, route, children)
+
+    def record(self, user_name: str, action: str, route: str, children: Iterable[str]) -> None:
+        """One audit row; `user_name` is a dashboard user, or for a CLI export the OS user (see `audit_cli_export`)."""
         with self._connect() as con:
             con.execute(
                 "INSERT INTO cscperf_audit VALUES (?, ?, ?, ?, ?)",
-                [_now(), user.name, action, route, json.dumps(sorted({str(c) for c in children}))],
+                [_now(), user_name, action, route, json.dumps(sorted({str(c) for c in children}))],
             )
 
     def audit_rows(self, user: str | None = None, since: dt.date | None = None, limit: int | None = None) -> list[dict]:
@@ -243,6 +251,35 @@ class WebStore:
             key = secrets.token_urlsafe(48)
             con.execute("INSERT INTO cscperf_web_settings VALUES ('secret_key', ?)", [key])
             return key
+
+
+def os_user() -> str:
+    """The login name of the user running this process, from its uid (not $USER, which anyone can set)."""
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # no passwd entry (some containers): the uid itself is the identity
+        return f"uid {uid}"
+
+
+def audit_cli_export(warehouse: Path, command: str, out: Path, children: Iterable[str]) -> None:
+    """Record a command-line export of child-level data in the audit log beside the warehouse, before
+    the file is written (so no export exists without its row): the OS user, `cli: <command> -> <file>`,
+    and the children in it."""
+    route = f"cli: {command} -> {Path(out).resolve()}"
+    WebStore(users_db_path(warehouse)).record(os_user(), "export", route, children)
+
+
+def _create_private(path: Path) -> None:
+    """Create the file mode 0600 before SQLite opens it (it holds the session-signing key and password
+    hashes); SQLite gives its -wal and -shm files the same mode. An older, wider file is tightened."""
+    if path.exists():
+        make_private(path)
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_MODE))
+    except OSError as exc:
+        raise UserError(f"{path}: cannot create the dashboard's user file ({exc.strerror or exc})") from None
 
 
 def _now() -> str:
