@@ -111,6 +111,7 @@ CREATE TABLE cscperf_results (
 
 def test_results_stored_before_versions_still_read_and_new_ones_carry_theirs():
     w = _two_referrals()
+    w.con.execute("DROP TABLE cscperf_results")  # the warehouse creates today's table: put an old one in its place
     w.con.execute(OLD_DDL)
     w.con.execute(
         "INSERT INTO cscperf_results VALUES "

@@ -86,6 +86,7 @@ def test_a_stored_series_with_two_versions_breaks_once_in_the_warehouse():
 
 def test_results_stored_before_versions_were_kept_read_with_no_break():
     con = connect(":memory:")
+    con.execute("DROP TABLE cscperf_results")  # the warehouse creates today's table: put an old one in its place
     con.execute(
         "CREATE TABLE cscperf_results (indicator_id VARCHAR, basis VARCHAR, period_start DATE, period_end DATE, breakdown VARCHAR, "
         "breakdown_value VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE, unit VARCHAR, computed_at TIMESTAMP)"

@@ -133,7 +133,8 @@ def test_practice_at_31_march(practice, indicator, year_end):
 
 
 def test_most_placements_needing_weekly_visits_get_them(pb):
-    """Regulation 28's weekly visits (placed with parents P1, foster placements U4-U6, interim care order C1): seen at
+    """Regulation 28's weekly visits (placed with parents P1, a connected person on temporary approval U3, interim care
+    order C1; the indicator's VISIT_SCHEDULES): seen at
     most 7 days apart from the start until a visit on or after day 28 (20 working days) in at least 85 % of the
     placements that lasted 35 days or more (the generator gives 95 % the weekly schedule)."""
     placements, weekly = pb.execute(
@@ -142,7 +143,7 @@ def test_most_placements_needing_weekly_visits_get_them(pb):
                     coalesce(p.clap_cla_placement_end_date, DATE '9999-12-31') AS e
              FROM ssd_cla_placement p JOIN ssd_cla_episodes x ON x.clae_cla_placement_id = p.clap_cla_placement_id
                AND x.clae_cla_episode_start_date = p.clap_cla_placement_start_date
-             WHERE p.clap_cla_placement_type IN ('P1', 'U4', 'U5', 'U6') OR x.clae_ext_legal_status = 'C1'),
+             WHERE p.clap_cla_placement_type IN ('P1', 'U3') OR x.clae_ext_legal_status = 'C1'),
            eligible AS (SELECT DISTINCT * FROM pl WHERE s >= ? AND s + 35 <= least(e, ?)),
            seen AS (
              SELECT e.id, e.s, v.clav_cla_visit_date AS d FROM eligible e LEFT JOIN ssd_cla_visits v

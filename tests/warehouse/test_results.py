@@ -25,7 +25,7 @@ def test_the_table_has_the_declared_columns(tmp_path):
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'cscperf_results' ORDER BY ordinal_position"
         ).fetchall()
     ]
-    assert got == RESULTS.column_names == [*RESULT_COLUMNS, "computed_at"]
+    assert got == RESULTS.column_names == [*RESULT_COLUMNS, "computed_at", "definition_version"]
 
 
 def test_read_filters_and_look_ups(tmp_path):

@@ -51,7 +51,7 @@ def report_rows(figures_warehouse):
     out = {}
     con = connect(path)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(report_build, "_render_charts", lambda figures, sn_method: {})  # charts play no part here
+        mp.setattr(report_build, "_render_charts", lambda figures, sn_method, found: {})  # charts play no part here
         for audience in ("members", "management"):
             doc = lhtml.fromstring(report_build.render_html(report_build.build(con, fixture.PERIOD_END, audience, targets=targets)))
             rows = doc.xpath("//table[contains(@class,'summary-table')]/tbody/tr[not(contains(@class,'area-row'))]")

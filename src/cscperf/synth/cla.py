@@ -457,17 +457,19 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
     )
 
 
-# Regulation 28 visits. The tighter schedule (at least weekly until the first review: placed with parents, interim
-# care order at home, temporary approval) is given in most cases to placements the indicator's reading of it names
-# (P1, U4-U6, or legal status C1 at the start), so the figure stays plausible whether or not the indicator checks
-# the weekly visits. Authorities report 85-95 % of children visited in timescale.
-WEEKLY_VISIT_PLACES = ("P1", "U4", "U5", "U6")
+# Regulation 28 visits (the schedules in indicators/catalogue/e_looked_after.py, VISIT_SCHEDULES). Most placements
+# with parents (P1: reg 19 before the first review, or an interim care order at home) and with a connected person on
+# temporary approval (U3) are visited weekly until the first review, then at most 4 weeks apart; others at most 6
+# weeks apart. Authorities report 85-95 % of children visited in timescale.
+WEEKLY_VISIT_PLACES = ("P1", "U3")
 WEEKLY_VISIT_SHARE = 0.95
+USUAL_GAPS = (([21, 43], [43, 60], [60, 95]), [0.98, 0.014, 0.006])  # days: within 6 weeks, a few late
+FOUR_WEEKLY_GAPS = (([14, 29], [29, 45], [45, 70]), [0.97, 0.02, 0.01])  # within 4 weeks, a few late
 
 
 def _visits(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> None:
-    """Visits within a week of each placement, then at most six weeks apart (a few late); weekly until the first
-    review (of the period, or 20 working days into a later placement) for most of the placements above."""
+    """Visits within a week of each placement, then at most six weeks apart (a few late); for most of the placements
+    above, weekly until the first review (of the period, or 20 working days into a later placement), then four-weekly."""
     rng, end = ctx.rng, ctx.end
     i, start = pe["i"].to_numpy(), pe["date"].to_numpy("datetime64[D]")
     pend = pe["pend"].to_numpy("datetime64[D]")
@@ -477,22 +479,24 @@ def _visits(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> None:
     until = add_wd(start, 20)
     until = np.where(start <= first_review, np.maximum(until, first_review), until)
     tight = np.isin(np.array(PLACE)[pe["typ"].to_numpy()], WEEKLY_VISIT_PLACES) | (pe["ls"].to_numpy() == C1)
-    until = np.where(tight & (rng.random(i.size) < WEEKLY_VISIT_SHARE), until, start)
-    cin.visits(
-        ctx,
-        "cla",
-        p["person"][i][vis],
-        start[vis],
-        limit[vis],
-        p["dob"][i][vis],
-        p["cla_id"][i][vis],
-        gaps=([21, 43], [43, 60], [60, 95]),
-        gap_p=[0.98, 0.014, 0.006],
-        not_seen=0.03,
-        in_days=True,
-        weekly_until=until[vis],
-        rearranged=True,
-    )
+    tight &= rng.random(i.size) < WEEKLY_VISIT_SHARE
+    until = np.where(tight, until, start)
+    for group, (gaps, gap_p) in ((vis & tight, FOUR_WEEKLY_GAPS), (vis & ~tight, USUAL_GAPS)):
+        cin.visits(
+            ctx,
+            "cla",
+            p["person"][i][group],
+            start[group],
+            limit[group],
+            p["dob"][i][group],
+            p["cla_id"][i][group],
+            gaps=gaps,
+            gap_p=gap_p,
+            not_seen=0.03,
+            in_days=True,
+            weekly_until=until[group],
+            rearranged=True,
+        )
 
 
 def _short_breaks(ctx: Ctx) -> None:
