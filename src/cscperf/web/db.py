@@ -6,6 +6,8 @@ others from writing. So:
 * The server opens the file (read-write: it writes pushed records and recomputed results) on the
   first request and hands each request its own cursor. Requests, pushes and recomputes in the server
   share that one database instance, so the server is the only writer while it holds the file.
+  Within the server, writes (pushes, recomputed figures) take `writer()`: one at a time, in arrival
+  order, so concurrent pushes of the same child neither conflict nor both insert it.
 * When no request has used it for `idle_release` seconds the server closes it, so a CLI load
   (`cscperf load ...`, `cscperf compute`) can take the file. A request that finds the file locked by
   such a load waits (up to `busy_timeout` seconds) and otherwise gets a 503 "warehouse busy".
