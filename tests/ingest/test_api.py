@@ -139,3 +139,53 @@ def test_a_file_nested_too_deeply_is_a_clear_error(tmp_path):
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(UserError, match="deep.json: JSON nested too deeply to read"):
         api_json.parse([path])
+
+
+def _push_all(con, records: list[dict]):
+    """One push of several records, as `POST /api/v1/children` loads them (written together, in runs)."""
+    with transaction(con):
+        load_id = start_load(con, "api-json")
+        return api_json.load_api_records(con, records, load_id)
+
+
+def _child(child_id: str, **details) -> dict:
+    rec = json.loads(json.dumps(RECORD))
+    rec["Children"]["la_child_id"] = child_id
+    rec["Children"]["child_details"].update(details)
+    ep = rec["Children"]["social_care_episodes"][0]
+    ep["social_care_episode_id"] = f"R-{child_id}"
+    for key, id_field in (
+        ("child_and_family_assessments", "child_and_family_assessment_id"),
+        ("child_protection_plans", "child_protection_plan_id"),
+        ("section_47_assessments", "section_47_assessment_id"),
+    ):
+        ep[key][0][id_field] = f"{ep[key][0][id_field]}-{child_id}"
+    return rec
+
+
+def test_a_push_of_several_children_stores_each_once_with_every_record_read(con):
+    # Three children, each one person, two disabilities (AUT, HEAR), one referral, one plan: 3, 6, 3, 3.
+    summary = _push_all(con, [_child("C1"), _child("C2"), _child("C3")])
+    assert [_count(con, t) for t in ("ssd_person", "ssd_disability", "ssd_cin_episodes", "ssd_cp_plans")] == [3, 6, 3, 3]
+    assert sorted(summary.read) == ["push[0]", "push[1]", "push[2]"] and summary.rejected == []
+
+
+def test_a_later_record_of_the_same_child_in_one_push_wins_without_a_rejection(con):
+    # C1 sent as F then as M in one push: as if the second arrived later, one person row, sex M, nothing quarantined.
+    summary = _push_all(con, [_child("C1", sex="F"), _child("C2"), _child("C1", sex="M")])
+    assert con.execute("SELECT pers_person_id, pers_sex FROM ssd_person ORDER BY 1").fetchall() == [("C1", "M"), ("C2", "F")]
+    assert _count(con, "ssd_cp_plans") == 2 and summary.rejected == [] and _count(con, "cscperf_quarantine") == 0
+
+
+def test_a_purge_later_in_a_push_removes_what_an_earlier_record_of_it_added(con):
+    # C1 adds plan CP1-C1; C2's record then purges that plan by its id: the purge comes after, so CP1-C1 is gone
+    # (deletes of one batch go before its rows, so a purge must start a new run) and C2's own plan stays.
+    purger = _child("C2")
+    purger["Children"]["social_care_episodes"][0]["child_protection_plans"].append({"child_protection_plan_id": "CP1-C1", "purge": True})
+    _push_all(con, [_child("C1"), purger])
+    assert con.execute("SELECT cppl_cp_plan_id FROM ssd_cp_plans").fetchall() == [("CP1-C2",)]
+    # A child purged and then sent again in the same push is there; sent and then purged, gone.
+    _push_all(con, [{"la_code": 874, "Children": {"la_child_id": "C2", "purge": True}}, _child("C2")])
+    assert _count(con, "ssd_person") == 2
+    _push_all(con, [_child("C3"), {"la_code": 874, "Children": {"la_child_id": "C3", "purge": True}}])
+    assert con.execute("SELECT pers_person_id FROM ssd_person ORDER BY 1").fetchall() == [("C1",), ("C2",)]

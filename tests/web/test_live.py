@@ -88,3 +88,28 @@ def test_new_data_warms_the_exception_lists(tmp_path):
             assert sorted(frame.person_id) == ["C1", "C3"]
     finally:
         app.state.cscperf.close()
+
+
+def test_writers_take_turns_in_the_order_they_asked(tmp_path):
+    """Three writers queue behind a held write: none enters while it is held, then they enter 0, 1, 2 as they asked."""
+    import threading
+
+    access = WarehouseAccess(fixture.build(tmp_path / "w.duckdb", results=False))
+    entered: list[int] = []
+
+    def write(i: int) -> None:
+        with access.writer() as cur:
+            entered.append(i)
+            cur.execute("SELECT 1").fetchone()
+
+    threads = []
+    with access.writer():
+        for i in range(3):
+            threads.append(threading.Thread(target=write, args=(i,)))
+            threads[-1].start()
+            assert wait(lambda i=i: access._write_lock._next == i + 2)  # ticket 0 is the held write; this one asked
+        assert entered == []
+    for t in threads:
+        t.join(10)
+    assert entered == [0, 1, 2]
+    access.close()

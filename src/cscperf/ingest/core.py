@@ -93,6 +93,17 @@ class LoadSummary:
     def counts(self, table: str) -> TableCounts:
         return self.tables.setdefault(table, TableCounts())
 
+    def add(self, part: LoadSummary) -> None:
+        """Fold another part of the same load (a run of pushed records) into this summary."""
+        for name, c in part.tables.items():
+            t = self.counts(name)
+            for k, v in vars(c).items():
+                setattr(t, k, getattr(t, k) + v)
+        for k, v in part.read.items():
+            self.read[k] = self.read.get(k, 0) + v
+        self.rejected.extend(part.rejected)
+        self.warnings.extend(part.warnings)
+
     def to_json(self) -> str:
         return json.dumps(
             {
@@ -235,7 +246,7 @@ def apply_parsed(con: duckdb.DuckDBPyConnection, load_id: str, fmt: str, parsed:
         c.read += 1
     for issue in parsed.warnings:
         summary.counts(issue.table).warnings += 1
-    for delete in parsed.deletes:
+    for delete in _grouped(parsed.deletes):
         summary.counts(delete.table).deleted += _delete_rows(con, load_id, delete)
     for name, frame in parsed.frames.items():
         if name not in BY_NAME:
@@ -252,6 +263,14 @@ def apply_parsed(con: duckdb.DuckDBPyConnection, load_id: str, fmt: str, parsed:
         c.loaded += loaded
     quarantine(con, load_id, summary.rejected, summary.warnings)
     return summary
+
+
+def _grouped(deletes: list[Delete]) -> list[Delete]:
+    """One delete per (table, column) with all their values: a statement per child made a push of 1,000 take minutes."""
+    out: dict[tuple[str, str], Delete] = {}
+    for d in deletes:
+        out.setdefault((d.table, d.column), Delete(d.table, d.column, [])).values.extend(d.values)
+    return list(out.values())
 
 
 def _count_records(issues: list[Issue]) -> int:

@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse, Response
 
 from cscperf.errors import UserError
 from cscperf.ingest import api_shape
+from cscperf.ingest.api_json import child_of
 from cscperf.ingest.limits import limits
 from cscperf.judge import table
 from cscperf.judge.table import audience_of
@@ -93,9 +94,8 @@ def _records(body: Any) -> list[dict[str, Any]]:
 def _person_ids(records: list[dict[str, Any]]) -> list[str]:
     ids = []
     for r in records:
-        child = r.get("Children", r)
-        child = child[0] if isinstance(child, list) and len(child) == 1 else child
-        pid = child.get("la_child_id") if isinstance(child, dict) else None
+        child = child_of(r)
+        pid = child.get("la_child_id") if child else None
         if pid is not None:
             ids.append(str(pid))
     return ids

@@ -6,6 +6,8 @@ others from writing. So:
 * The server opens the file (read-write: it writes pushed records and recomputed results) on the
   first request and hands each request its own cursor. Requests, pushes and recomputes in the server
   share that one database instance, so the server is the only writer while it holds the file.
+  Within the server, writes (pushes, recomputed figures) take `writer()`: one at a time, in arrival
+  order, so concurrent pushes of the same child neither conflict nor both insert it.
 * When no request has used it for `idle_release` seconds the server closes it, so a CLI load
   (`cscperf load ...`, `cscperf compute`) can take the file. A request that finds the file locked by
   such a load waits (up to `busy_timeout` seconds) and otherwise gets a 503 "warehouse busy".
@@ -64,6 +66,7 @@ class WarehouseAccess:
         self._active = 0
         self._last_used = time.monotonic()
         self._lock = threading.Lock()
+        self._write_lock = _FifoLock()
         self._closed = False
         self._fingerprint: tuple[tuple, Fingerprint] | None = None
         self._janitor = threading.Thread(target=self._release_when_idle, name="cscperf-warehouse-idle", daemon=True)
@@ -98,6 +101,17 @@ class WarehouseAccess:
                 self._active -= 1
                 self._last_used = time.monotonic()
 
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for a write, held by one writer at a time; the others queue here in arrival order.
+
+        DuckDB runs concurrent transactions optimistically: two pushes writing the same child either
+        conflict (an error, formerly a 500) or, where neither saw the other's new row, both insert it
+        (a duplicate). One writer at a time makes every upsert see the rows written before it.
+        """
+        with self._write_lock, self.cursor() as cur:
+            yield cur
+
     def _release_when_idle(self) -> None:
         while not self._closed:
             time.sleep(min(0.5, self.idle_release))
@@ -126,6 +140,26 @@ class WarehouseAccess:
         fp = fingerprint(cur)
         self._fingerprint = (token, fp)
         return fp
+
+
+class _FifoLock:
+    """A lock granted in the order it was asked for (threading.Lock makes no promise of order), so a
+    steady stream of pushes cannot starve an earlier one."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next = 0  # the next ticket to hand out
+        self._serving = 0  # the ticket allowed in
+
+    def __enter__(self) -> None:
+        with self._cond:
+            ticket, self._next = self._next, self._next + 1
+            self._cond.wait_for(lambda: self._serving == ticket)
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
 
 
 def fingerprint(cur: duckdb.DuckDBPyConnection) -> Fingerprint:

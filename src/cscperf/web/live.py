@@ -23,33 +23,19 @@ class PushResult:
 
 
 def push_records(access: WarehouseAccess, records: list[dict[str, Any]], user_name: str) -> PushResult:
-    """Load DfE CSC API child records as one load in one transaction (all or none)."""
-    from cscperf.ingest.api_json import load_api_record
-    from cscperf.ingest.core import LoadSummary, end_load, start_load, transaction
+    """Load DfE CSC API child records as one load in one transaction (all or none), one push at a time."""
+    from cscperf.ingest.api_json import load_api_records
+    from cscperf.ingest.core import end_load, start_load, transaction
 
-    with access.cursor() as cur, transaction(cur):
+    with access.writer() as cur, transaction(cur):
         load_id = start_load(cur, "api-json", [{"path": f"push:{user_name}", "records": len(records)}])
-        total = LoadSummary(load_id=load_id, fmt="api-json")
-        for i, record in enumerate(records):
-            summary = load_api_record(cur, record, load_id, source=f"push[{i}]")
-            _merge(total, summary)
+        total = load_api_records(cur, records, load_id, source="push")
         end_load(cur, total)
     rejected = [
         {"location": f"{x.source} {x.location}".strip(), "table": x.table, "field": x.field, "rule": x.rule} for x in total.rejected
     ]
     touched = {name for name, c in total.tables.items() if c.loaded or c.replaced or c.deleted}
     return PushResult(load_id, len(records), touched, rejected)
-
-
-def _merge(total: Any, part: Any) -> None:
-    for name, c in part.tables.items():
-        t = total.counts(name)
-        for k, v in vars(c).items():
-            setattr(t, k, getattr(t, k) + v)
-    for k, v in part.read.items():
-        total.read[k] = total.read.get(k, 0) + v
-    total.rejected.extend(part.rejected)
-    total.warnings.extend(part.warnings)
 
 
 class Recomputer:
@@ -138,7 +124,8 @@ class Recomputer:
             try:
                 with self.access.cursor() as cur:
                     frame = compute(cur, [period_end], ids=[ind_id])
-                    if not frame.empty:
+                if not frame.empty:
+                    with self.access.writer() as cur:  # storing figures queues with the pushes
                         stored += store_results(cur, frame)
             except Exception:
                 failed.append(ind_id)
