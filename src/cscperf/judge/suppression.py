@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from bisect import bisect_left
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -91,6 +92,11 @@ def month_sources(registry: Mapping[str, Any] | None = None) -> dict[str, str]:
 
 
 @cache
+def _registry_sources() -> dict[str, str]:
+    return month_sources()
+
+
+@cache
 def window_months(basis: str, period_end: dt.date) -> tuple[dt.date, ...]:
     """The month ends a figure's window covers (the engine's windows: cscperf.indicators.engine.period_start)."""
     from cscperf.indicators.engine import period_start  # late import keeps judge light
@@ -109,23 +115,34 @@ def _across_periods(frame: pd.DataFrame, hidden: pd.Series, sources: Mapping[str
     A month whose row is missing inside the frame's months has no figure anywhere (nothing to hide); a month
     before the frame's first month is unknown here, so figures reaching back to it are hidden.
     """
-    flows = frame["indicator_id"].map(sources)
-    if flows.isna().all():
+    ids = frame["indicator_id"].tolist()
+    if not any(i in sources for i in ids):
         return hidden
-    ends = pd.Series(pd.to_datetime(frame["period_end"]).dt.date, index=frame.index)
-    known_from = ends.min()
-    keys = [k for k in SERIES if k in frame.columns]
-    months: dict[tuple, dict[dt.date, bool]] = {}  # (source id, area...) -> month end -> hidden
-    for i in frame.index[(frame["basis"] == "month") & frame["indicator_id"].isin(set(sources.values()))]:
-        months.setdefault((frame.at[i, "indicator_id"], *(frame.at[i, k] for k in keys)), {})[ends[i]] = bool(hidden[i])
-    out = hidden.copy()
-    for i in frame.index[flows.notna() & frame["basis"].isin(SPANS)]:
-        known = months.get((flows[i], *(frame.at[i, k] for k in keys)))
-        window = window_months(frame.at[i, "basis"], ends[i])
-        # No monthly figures for the series at all: its months are unknown here, so nothing proves it safe.
-        if known is None or any(m < known_from or known.get(m, False) for m in window):
-            out[i] = True
-    return out
+    ends = pd.to_datetime(frame["period_end"]).dt.date.tolist()
+    known_from = min(ends)
+    areas = list(zip(*(frame[k].tolist() for k in SERIES if k in frame.columns), strict=True)) or [()] * len(ids)
+    bases, was = frame["basis"].tolist(), hidden.tolist()
+    hidden_months: dict[tuple, list[dt.date]] = {}  # (indicator id, area) -> its hidden month ends
+    for i, basis in enumerate(bases):
+        if basis == "month":
+            hidden_months.setdefault((ids[i], *areas[i]), [])
+            if was[i]:
+                hidden_months[ids[i], *areas[i]].append(ends[i])
+    for found in hidden_months.values():
+        found.sort()
+    now = list(was)
+    for i, basis in enumerate(bases):
+        if basis in SPANS and ids[i] in sources and not now[i]:
+            # No monthly figures for the series at all: its months are unknown here, so nothing proves it safe.
+            found = hidden_months.get((sources[ids[i]], *areas[i]))
+            first = window_months(basis, ends[i])[0]
+            now[i] = found is None or first < known_from or _any_between(found, first, ends[i])
+    return pd.Series(now, index=hidden.index, dtype=bool)
+
+
+def _any_between(sorted_ends: list[dt.date], first: dt.date, last: dt.date) -> bool:
+    at = bisect_left(sorted_ends, first)
+    return at < len(sorted_ends) and sorted_ends[at] <= last
 
 
 def _hide(frame: pd.DataFrame, column: str, sources: Mapping[str, str]) -> pd.Series:
@@ -151,7 +168,7 @@ def suppress(frame: pd.DataFrame, sources: Mapping[str, str] | None = None) -> p
     out = frame.copy()
     if out.empty:
         return out.assign(value_display=[], numerator_display=[], denominator_display=[], suppressed=[])
-    sources = month_sources() if sources is None else sources
+    sources = _registry_sources() if sources is None else sources
     num_hidden = _hide(out, "numerator", sources)
     den_hidden = _hide(out, "denominator", sources)
     unit = out["unit"]
