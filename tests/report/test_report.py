@@ -56,17 +56,32 @@ def packs(warehouse, tmp_path_factory, targets_file):
     return out
 
 
+def small_parts(row, unit):
+    return is_small(row.numerator) if unit == "count" else (is_small(row.numerator) or is_small(row.denominator))
+
+
+def window_hides(res, iid, basis):
+    """For members: a year to date or rolling 12 months of a flow is c when a month in it is (the count's months
+    for a rate of a count); the hand results hold the 24 months to the period end."""
+    ind = SUBSET[iid]
+    source = ind.measure.of if ind.measure.kind == "rate" else iid
+    if basis == "month" or REGISTRY[source].snapshot or REGISTRY[source].measure.kind not in ("count", "share"):
+        return False
+    span = 12 if basis == "rolling12" else (PERIOD_END.month - 4) % 12 + 1  # January: April to January, 10 months
+    months = res[(res.indicator_id == source) & (res.basis == "month")].sort_values("period_end").tail(span)
+    return any(small_parts(m, REGISTRY[source].unit) for m in months.itertuples())
+
+
 def expected(audience):
     """The figure each indicator should show: its RAG-basis value at the period end, suppressed for members."""
-    res = hand_results()
-    res = res[res.period_end == PERIOD_END]
+    every = hand_results()
+    res = every[every.period_end == PERIOD_END]
     basis = {"assessments_45wd_pct": "ytd"}
     out = {}
     for iid, ind in SUBSET.items():
-        row = res[(res.indicator_id == iid) & (res.basis == basis.get(iid, ind.rag_basis))].iloc[0]
-        hidden = audience == "members" and (
-            is_small(row.numerator) if ind.unit == "count" else (is_small(row.numerator) or is_small(row.denominator))
-        )
+        b = basis.get(iid, ind.rag_basis)
+        row = res[(res.indicator_id == iid) & (res.basis == b)].iloc[0]
+        hidden = audience == "members" and (small_parts(row, ind.unit) or window_hides(every, iid, b))
         out[iid] = "c" if hidden else format_value(row.value, ind.unit)
     return out
 

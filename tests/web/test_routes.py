@@ -102,7 +102,9 @@ def test_member_sees_suppressed_small_counts(client_for):
     html = client_for("member1").get("/").text
     assert tile_value(html, "cp_plans_open") == "c"  # 2 children: 1-5 is suppressed
     assert tile_value(html, "referrals") == "12"
-    assert tile_value(html, "assessments_45wd_pct") == "80.0%"  # 8 of 10: neither part is 1-5
+    # 8 of 10 to date: neither part is 1-5, but the year to date reaches back to April 2023, months this
+    # warehouse does not hold, so one of them could be a suppressed month (suppression across periods).
+    assert tile_value(html, "assessments_45wd_pct") == "c"
 
 
 def test_member_gets_no_direction_of_travel_for_a_suppressed_figure(client_for):

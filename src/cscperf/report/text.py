@@ -8,6 +8,10 @@ from cscperf.judge.assess import Figure
 from cscperf.judge.suppression import format_value
 from cscperf.judge.suppression import target_text as format_target
 
+# A year to date is suppressed when a month of 1 to 5 is in it: "a small number is suppressed" would mislead.
+SUPPRESSED_NOTE = "c: suppressed, as a number from 1 to 5 could be worked out from it"
+
+
 BASIS_PHRASE = {
     "month": "in {m}",
     "rolling12": "in the 12 months to {m}",
@@ -52,7 +56,7 @@ def sentence(fig: Figure, sn_method: str = "mean") -> str:
     91.2% in December 2025 (better); statistical neighbours 2024-25: 89.0%.'"""
     ind = fig.indicator
     if fig.suppressed:
-        head = f"{ind.name}: not shown {period_phrase(fig.basis, fig.period_end)} (c: a small number, from 1 to 5, is suppressed)"
+        head = f"{ind.name}: not shown {period_phrase(fig.basis, fig.period_end)} ({SUPPRESSED_NOTE})"
     elif fig.value is None:
         return f"{ind.name}: no figure {period_phrase(fig.basis, fig.period_end)} (nothing to count, or no data loaded)."
     else:
