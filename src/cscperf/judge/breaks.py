@@ -167,3 +167,10 @@ def breaks(
 
 def _date(value: object) -> dt.date:
     return pd.Timestamp(value).date()  # type: ignore[arg-type]
+
+
+def spc_breaks(con: duckdb.DuckDBPyConnection, indicator_ids: Iterable[str]) -> dict[str, list[dt.date]]:
+    """Each indicator's breaks in its month series as `cscperf.judge.spc` takes them: the day before the first figure
+    after each break (SPC starts a new segment with the first month after that date)."""
+    loads = source_loads(con)
+    return {iid: [b.period_end - dt.timedelta(days=1) for b in breaks(iid, con, "month", loads)] for iid in indicator_ids}
