@@ -301,3 +301,22 @@ def _signal_points(
     if signal == "two_of_three":
         return tuple(p.period_end for p in present[-3:] if _beyond_two_thirds(float(p.value), mean, lower, upper) == side)  # type: ignore[arg-type]
     return tuple(p.period_end for p in present[len(present) - length :])
+
+
+# --- the icons as text: a word and a shape, never colour alone (report, dashboard) ------------------------------
+VARIATION_WORD = {IMPROVEMENT: "Improvement", CONCERN: "Concern", NEITHER: "Special cause", COMMON: "Common cause"}
+ASSURANCE_WORD = {PASS: "✓ Pass", FAIL: "✗ Fail", HIT_AND_MISS: "≈ Hit and miss", NO_TARGET: "No target"}
+NO_SPC = "–"  # too few months (or no latest figure) to judge
+
+
+def variation_text(result: Spc | None) -> str:
+    """E.g. 'Improvement ↑' (the arrow: the side of the signal), 'Concern ↓', 'Common cause ∼'."""
+    if result is None:
+        return NO_SPC
+    if result.variation == COMMON:
+        return f"{VARIATION_WORD[COMMON]} ∼"
+    return f"{VARIATION_WORD[result.variation]} {'↑' if result.signal_side == 'high' else '↓'}"
+
+
+def assurance_text(result: Spc | None) -> str:
+    return NO_SPC if result is None else ASSURANCE_WORD[result.assurance]
