@@ -26,7 +26,7 @@ from cscperf.judge.targets import TargetBook, load_targets
 from cscperf.report import charts
 from cscperf.report.commentary import load_commentary
 from cscperf.report.data import authority, ensure_results
-from cscperf.report.text import month_name, period_phrase, sentence, spc_gap_note, target_text
+from cscperf.report.text import month_name, period_phrase, sentence, spc_gap_note, spc_limits_text, target_text
 
 AUDIENCES = ("members", "management")
 DIRECTION_LABEL = {"better": "▲ better", "worse": "▼ worse", "same": "► same", "up": "▲ up", "down": "▼ down", None: "–"}
@@ -179,6 +179,7 @@ def _env() -> Environment:
         variation_text=variation_text,
         assurance_text=assurance_text,
         spc_gap_note=spc_gap_note,
+        spc_limits_text=spc_limits_text,
         basis_label=charts.BASIS_LABEL,
         basis_short={"month": "M", "rolling12": "R12", "ytd": "YTD", "year": "Yr"},
     )

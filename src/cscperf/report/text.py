@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from cscperf.judge.assess import Figure
-from cscperf.judge.spc import COMMON
+from cscperf.judge.spc import COMMON, Spc
 from cscperf.judge.suppression import format_value
 from cscperf.judge.suppression import target_text as format_target
 
@@ -46,6 +46,11 @@ def movement(fig: Figure) -> str:
     up = fig.value is not None and fig.previous is not None and fig.value > fig.previous
     judged = f" ({fig.vs_previous})" if fig.vs_previous in ("better", "worse") else ""
     return f"{'up' if up else 'down'} from {fig.previous_display} in {month_name(fig.previous_end)}{judged}"
+
+
+def spc_limits_text(spc: Spc, unit: str) -> str:
+    """E.g. 'process mean 12.5%, limits 2.4% to 22.6%' (the current segment's; Laney's are the latest month's)."""
+    return f"process mean {fmt(spc.mean, unit)}, limits {fmt(spc.lower, unit)} to {fmt(spc.upper, unit)}"
 
 
 def spc_gap_note(fig: Figure) -> str:
