@@ -126,3 +126,15 @@ def test_the_chart_draws_limits_per_segment_between_breaks():
 
 def charts_columns() -> list[str]:
     return ["period_end", "basis", "value", "rag", "target", "band_lo", "band_hi"]
+
+
+def test_the_workbook_summary_has_both_icons(reports, tmp_path):
+    import openpyxl
+
+    from cscperf.report.excel import write_excel
+
+    write_excel(reports["members"], tmp_path / "r.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["Summary"]
+    head = [c.value for c in sheet[4]]
+    row = next(r for r in sheet.iter_rows(min_row=5, values_only=True) if r[2] == IID)
+    assert head[-2:] == ["SPC variation", "SPC assurance"] and row[-2:] == ("Improvement ↑", "✗ Fail")
