@@ -376,6 +376,8 @@ def _trend_json(
 ) -> str:
     # The members' chart differs only when a point is actually suppressed: otherwise share management's cached spec.
     hides = audience == "members" and bool(frame["suppressed"].astype(bool).any()) if "suppressed" in frame else False
+    # Laney's P′ also leaves out months whose parts alone are hidden from members: their limits may differ then too.
+    hides = hides or (audience == "members" and tile is not None and tile.fig.spc is not None and tile.fig.spc.method == "laney")
     cache_key = (key, "trend", ind.id, basis, "members" if hides else "management")
     fig = tile.fig if tile else None
     return state(request).cache.get(cache_key, lambda: views.spec_json(views.trend_spec(ind, frame, basis, fig, found)))
