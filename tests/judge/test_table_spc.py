@@ -133,3 +133,11 @@ def test_laney_on_a_count_is_refused(registry, tmp_path):
     path.write_text("indicators:\n  contacts: {spc_method: laney}\n")
     with pytest.raises(UserError, match="field spc_method: laney is for percentages only"):
         load_targets(path, registry)
+
+
+def test_members_with_every_other_month_suppressed_get_no_spc(registry, book):
+    # contacts 4, 10, 4, 10, ... over 24 months: members see twelve 10s with a gap between each, so no moving range.
+    # Management sees all 24: mean 7, every moving range 6, limits 7 ± 15.96 (lower floored at 0): common cause.
+    rows = month_rows("contacts", [4.0, 10.0] * 12, "count")
+    assert spc_of(registry, book, rows, "contacts", suppressed=True) == [None] * 5
+    assert spc_of(registry, book, rows, "contacts") == [pytest.approx(7.0), 0.0, pytest.approx(7 + 2.66 * 6), "common", "none"]

@@ -242,6 +242,8 @@ def _segment(points: list[Point], unit: str, method: str) -> Segment:
         return Segment(tuple(points), 100 * p_bar, lows_b[-1], highs_b[-1], lows_b, highs_b)
     index = {p.period_end: i for i, p in enumerate(points)}
     consecutive = [i > 0 and index[present[i].period_end] == index[present[i - 1].period_end] + 1 for i in range(len(present))]
+    if not any(consecutive):  # every other month a gap (e.g. suppressed for members): no moving range, no limits
+        return Segment(tuple(points), None, None, None)
     mean, lower, upper = xmr_limits([p.value for p in present], consecutive)  # type: ignore[misc]
     lo, hi = _bounded(lower, unit), _bounded(upper, unit)
     return Segment(tuple(points), mean, lo, hi, (lo,) * len(present), (hi,) * len(present))
