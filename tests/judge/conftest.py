@@ -11,6 +11,7 @@ class FakeIndicator:
     target: float | None = None
     target_band: tuple[float, float] | None = None
     rag_basis: str = "month"
+    spc_method: str = "xmr"
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from cscperf.indicators import store_results
 from cscperf.indicators.versions import definition_version
 from cscperf.ingest import parser_for
 from cscperf.ingest.core import run_load
-from cscperf.judge.breaks import SeriesBreak, SourceLoad, breaks, definition_breaks, source_breaks, tables_fed, within
+from cscperf.judge.breaks import SeriesBreak, SourceLoad, breaks, definition_breaks, source_breaks, spc_breaks, tables_fed, within
 from cscperf.warehouse import connect
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -82,6 +82,8 @@ def test_a_stored_series_with_two_versions_breaks_once_in_the_warehouse():
         SeriesBreak(d("2026-02-28"), "definition", f"Counting rule changed on 2026-02-28: {NOT_COMPARABLE}")
     ]
     assert breaks("referrals", con, basis="rolling12") == []
+    # SPC takes the day before the first figure after each break (the new segment starts after it), month basis only
+    assert spc_breaks(con, ["referrals", "cla_open"]) == {"referrals": [d("2026-02-27")], "cla_open": []}
 
 
 def test_results_stored_before_versions_were_kept_read_with_no_break():
@@ -204,6 +206,7 @@ def test_a_load_from_another_system_breaks_the_series_of_what_it_feeds(tmp_path,
     assert breaks(ind_id, con, basis="month") == [
         SeriesBreak(d("2024-02-29"), "source", f"Source system changed on 2024-02-29 ({caveat}): {NOT_COMPARABLE}")
     ]
+    assert spc_breaks(con, [ind_id]) == {ind_id: [d("2024-02-28")]}  # leap year: SPC's new segment starts with 29 February
     con.close()
 
 

@@ -81,3 +81,28 @@ def test_judge_a_month_never_computed_is_exit_2(warehouse, tmp_path):
     out = run("judge", "--warehouse", str(warehouse), "--period-end", "2024-04-30", "--out", str(tmp_path / "j.csv"))
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "--period-end 2024-04-30: no figures stored for that month end" in out.stderr
+
+
+def test_judge_csv_has_the_spc_columns(tmp_path):
+    # 14 months of referrals to March 2024 (a count, fewer is better, no target): 13 alternating 10 and 12, then 30 in March. Mean 172/14
+    # = 12.29; moving ranges twelve of 2 and 20 (10 -> 30): 44/13; upper limit 12.29 + 9.00 = 21.29 < 30: special cause
+    # upwards, so 'concern'; no target: assurance 'none'.
+    from cscperf.indicators import store_results
+    from cscperf.judge.assess import months_back
+    from cscperf.warehouse import connect
+    from tests.web import fixture
+
+    path = fixture.build(tmp_path / "w.duckdb", results=False)
+    values = [10.0, 12.0] * 6 + [10.0, 30.0]
+    rows = []
+    for n, v in zip(range(13, -1, -1), values, strict=True):
+        end = months_back(fixture.PERIOD_END, n)
+        rows.append(dict(indicator_id="referrals", basis="month", period_start=end.replace(day=1), period_end=end, breakdown="la",
+                         breakdown_value=fixture.LA, numerator=v, denominator=None, value=v, unit="count"))  # fmt: skip
+    con = connect(path)
+    store_results(con, pd.DataFrame(rows))
+    con.close()
+    r = judged(path, tmp_path).loc["referrals"]
+    assert (float(r.spc_mean), float(r.spc_upper)) == (pytest.approx(172 / 14), pytest.approx(172 / 14 + 2.66 * 44 / 13))
+    assert (r.spc_variation, r.spc_assurance) == ("concern", "none")
+    assert judged(path, tmp_path).loc["cla_open"].spc_variation == ""  # no figures: empty

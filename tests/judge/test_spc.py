@@ -254,3 +254,14 @@ def test_laney_is_for_percentages_with_denominators():
         spc(points, "high", "count", method="laney")
     with pytest.raises(ValueError, match="unknown SPC method"):
         spc(points, "high", "percent", method="cusum")
+
+
+def test_no_two_consecutive_months_gives_no_limits():
+    # 24 months, every other one a gap (e.g. suppressed for members): 12 figures but no moving range to measure.
+    values = [None, 10.0] * 12
+    assert spc(series(values), "high", "count") is None
+    # one pair of consecutive months is enough: 13 figures (12 + twelve 10s = 132), one moving range |12 - 10| = 2:
+    # limits 132/13 ± 2.66 × 2
+    values[0] = 12.0
+    result = spc(series(values), "high", "count")
+    assert result is not None and (result.mean, result.upper) == (pytest.approx(132 / 13), pytest.approx(132 / 13 + 5.32))

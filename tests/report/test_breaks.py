@@ -94,3 +94,15 @@ def test_the_chart_spec_draws_a_labelled_rule_at_each_break():
 def _mark(layer: dict) -> str:
     mark = layer.get("mark")
     return mark["type"] if isinstance(mark, dict) else str(mark)
+
+
+def test_spc_rebases_at_each_break(warehouse, tmp_path):
+    # SPC judges the month series from its latest break: referrals from July 2025 (7 months to January 2026) and
+    # cin_open from March 2025 (11 months): both under the 12 SPC needs. cla_open has no break: all 24 months.
+    subset = {i: REGISTRY[i] for i in ("referrals", "cin_open", "cla_open")}
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("indicators: {}\n")
+    report = build(warehouse, PERIOD_END, "management", targets=targets, registry=subset)
+    spc = {f.id: f.spc for f in report.figures}
+    assert spc["referrals"] is None and spc["cin_open"] is None
+    assert spc["cla_open"] is not None and spc["cla_open"].points == 24 and len(spc["cla_open"].segments) == 1

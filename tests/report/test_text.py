@@ -22,6 +22,7 @@ class Ind:
     target: float | None = 98.0
     target_band: tuple | None = None
     rag_basis: str = "month"
+    spc_method: str = "xmr"
     practice: bool = True
 
 

@@ -95,6 +95,9 @@ class Indicator:
     # windows are sums of monthly figures, which the engine uses to count each event once. Counting children
     # (distinct_children), a child counts in a window on their first row in it (rows need a `ref_date`).
     additive: bool = False
+    # Statistical process control: XmR by default; Laney's P′ (percentages only) where monthly denominators vary a lot.
+    # A targets file entry's spc_method overrides it (docs/judge.md).
+    spc_method: str = "xmr"
 
     @property
     def practice(self) -> bool:
@@ -116,6 +119,8 @@ class Indicator:
         countable = ("count", "share") if self.measure.distinct_children else ("count", "share", "ratio", "mean")
         if self.additive and (self.snapshot or self.measure.kind not in countable):
             raise ValueError(f"{self.id}: only flows counting rows or children are additive")
+        if self.spc_method not in ("xmr", "laney") or (self.spc_method == "laney" and self.unit != "percent"):
+            raise ValueError(f"{self.id}: spc_method {self.spc_method} (xmr, or laney for percentages)")
         if (self.measure.kind in ("share", "ratio")) != (self.unit == "percent"):
             raise ValueError(f"{self.id}: percentages are shares and shares are percentages")
 

@@ -7,7 +7,7 @@ judgements feed the report, its Excel workbook and the dashboard.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ import pandas as pd
 
 from cscperf.judge.benchmarks import Benchmark, Benchmarks
 from cscperf.judge.rag import direction, rag
+from cscperf.judge.spc import MAX_POINTS, Point, Spc, spc
 from cscperf.judge.suppression import SUPPRESSED, display
 from cscperf.judge.targets import Target, TargetBook
 
@@ -55,6 +56,7 @@ class Figure:
     benchmark: Benchmark
     quartile: str | None  # band our figure would take among the latest published LA values
     series: pd.DataFrame = field(repr=False)  # period_end, basis, value, display, suppressed, rag, target, band_lo, band_hi
+    spc: Spc | None = None  # statistical process control on the month-basis series (None: too few months)
 
     @property
     def id(self) -> str:
@@ -136,8 +138,40 @@ def shown_count(row: dict | None, column: str) -> float | None:
     return _num(row[column])
 
 
-def judge_indicator(ind: Any, rows: pd.DataFrame, period_end: dt.date, book: TargetBook, benchmarks: Benchmarks, la_code: str) -> Figure:
-    """Judge one indicator from its `la` rows (already carrying display strings)."""
+def month_spc(ind: Any, rows: pd.DataFrame, period_end: dt.date, book: TargetBook, breaks: Sequence[dt.date] = ()) -> Spc | None:
+    """SPC on the month-basis figures of the last MAX_POINTS month ends, against the target in force at `period_end`.
+
+    Month basis only: rolling and year-to-date figures share months with their neighbours, so are not independent.
+    A month the audience may not see (suppressed for members) is a gap, left out of the limits as of the chart; so is
+    a month whose numerator or denominator is hidden when Laney's P′ (which needs both) is the method.
+    """
+    target = book.at(ind.id, period_end)
+    ends = [months_back(period_end, n) for n in range(MAX_POINTS - 1, -1, -1)]
+    index = _index(rows[(rows["basis"] == "month") & rows["period_end"].isin(ends)])
+    points = [_spc_point(index.get(("month", d)), d, target.spc_method) for d in ends]
+    return spc(points, ind.polarity, ind.unit, target.target, target.band, breaks, target.spc_method)
+
+
+def _spc_point(row: dict | None, end: dt.date, method: str) -> Point:
+    if row is None or row["suppressed"]:
+        return Point(end, None)
+    num, den = shown_count(row, "numerator"), shown_count(row, "denominator")
+    value = _num(row["value"])
+    if method == "laney" and (num is None or not den):
+        value = None
+    return Point(end, value, num, den)
+
+
+def judge_indicator(
+    ind: Any,
+    rows: pd.DataFrame,
+    period_end: dt.date,
+    book: TargetBook,
+    benchmarks: Benchmarks,
+    la_code: str,
+    breaks: Sequence[dt.date] = (),
+) -> Figure:
+    """Judge one indicator from its `la` rows (already carrying display strings); `breaks`: its month series' breaks."""
     target = book.at(ind.id, period_end)
     have = set(rows["basis"])
     basis = target.basis if target.basis in have else ("month" if "month" in have else target.basis)
@@ -175,6 +209,7 @@ def judge_indicator(ind: Any, rows: pd.DataFrame, period_end: dt.date, book: Tar
         benchmark=bench,
         quartile=bench.band(value, ind.polarity) if bench.available else None,
         series=series(rows, ind, book, sorted({"month", basis})),
+        spc=month_spc(ind, rows, period_end, book, breaks),
     )
 
 
@@ -194,9 +229,12 @@ def judge(
     benchmarks: Benchmarks | None = None,
     registry: Mapping[str, Any] | None = None,
     suppressed: bool = False,
+    breaks: Mapping[str, Sequence[dt.date]] | None = None,
 ) -> list[Figure]:
-    """Judge every registry indicator at `period_end` (catalogue order); suppressed=True for members."""
-    return judge_rows(la_rows(results, la_code, suppressed), period_end, la_code, book, benchmarks, registry)
+    """Judge every registry indicator at `period_end` (catalogue order); suppressed=True for members.
+
+    `breaks`: each indicator's breaks in its month series, for SPC (`cscperf.judge.breaks.spc_breaks`)."""
+    return judge_rows(la_rows(results, la_code, suppressed), period_end, la_code, book, benchmarks, registry, breaks)
 
 
 def judge_rows(
@@ -206,10 +244,15 @@ def judge_rows(
     book: TargetBook,
     benchmarks: Benchmarks | None = None,
     registry: Mapping[str, Any] | None = None,
+    breaks: Mapping[str, Sequence[dt.date]] | None = None,
 ) -> list[Figure]:
     """`judge` from the authority's rows already displayed for the audience (`la_rows`)."""
     registry = registry if registry is not None else book.registry
     benchmarks = benchmarks or Benchmarks.default()
     by_id = dict(tuple(rows.groupby("indicator_id"))) if not rows.empty else {}
     empty = rows.iloc[0:0]
-    return [judge_indicator(ind, by_id.get(iid, empty), period_end, book, benchmarks, la_code) for iid, ind in registry.items()]
+    breaks = breaks or {}
+    return [
+        judge_indicator(ind, by_id.get(iid, empty), period_end, book, benchmarks, la_code, breaks.get(iid, ()))
+        for iid, ind in registry.items()
+    ]

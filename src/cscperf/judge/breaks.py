@@ -152,14 +152,21 @@ def breaks(
     """The breaks in an indicator's stored whole-authority series on `basis` (default: the basis it is judged on),
     oldest first. Pass `loads` (from `source_loads`) when asking for many indicators at once."""
     from cscperf.indicators.registry import REGISTRY
-    from cscperf.indicators.versions import definition_history, tables_read
+    from cscperf.indicators.versions import definition_history
 
     basis = basis or REGISTRY[indicator_id].rag_basis
     series = stored_series(con, indicator_id, basis)
-    recorded = [c for c in definition_history() if c.indicator_id == indicator_id]
+    loads = source_loads(con) if loads is None else loads
+    return _breaks_in(indicator_id, series, definition_history(), loads)
+
+
+def _breaks_in(indicator_id: str, series: pd.DataFrame, history: Sequence, loads: Sequence[SourceLoad]) -> list[SeriesBreak]:
+    """The breaks in one stored series (period_end, definition_version), given the definition history and loads."""
+    from cscperf.indicators.versions import tables_read
+
+    recorded = [c for c in history if c.indicator_id == indicator_id]
     changes = {c.version: c.change for c in recorded[1:]}  # the first row records a version, not a change
     found = definition_breaks(series, changes)
-    loads = source_loads(con) if loads is None else loads
     if len({load.format for load in loads}) > 1:  # else no change of source (and no need to find the tables read)
         found += source_breaks(series["period_end"], loads, tables_read(indicator_id))
     return sorted(found, key=lambda b: (b.period_end, b.kind))
@@ -167,3 +174,18 @@ def breaks(
 
 def _date(value: object) -> dt.date:
     return pd.Timestamp(value).date()  # type: ignore[arg-type]
+
+
+def spc_breaks(con: duckdb.DuckDBPyConnection, indicator_ids: Iterable[str]) -> dict[str, list[dt.date]]:
+    """Each indicator's breaks in its month series as `cscperf.judge.spc` takes them: the day before the first figure
+    after each break (SPC starts a new segment with the first month after that date)."""
+    from cscperf.indicators.versions import definition_history
+    from cscperf.warehouse.results import versions_by_indicator
+
+    loads, history, stored = source_loads(con), definition_history(), versions_by_indicator(con, "month")
+    out: dict[str, list[dt.date]] = {}
+    for iid in indicator_ids:
+        series = stored.get(iid)
+        found = [] if series is None else _breaks_in(iid, series, history, loads)
+        out[iid] = [b.period_end - dt.timedelta(days=1) for b in found]
+    return out

@@ -242,6 +242,8 @@ def _segment(points: list[Point], unit: str, method: str) -> Segment:
         return Segment(tuple(points), 100 * p_bar, lows_b[-1], highs_b[-1], lows_b, highs_b)
     index = {p.period_end: i for i, p in enumerate(points)}
     consecutive = [i > 0 and index[present[i].period_end] == index[present[i - 1].period_end] + 1 for i in range(len(present))]
+    if not any(consecutive):  # every other month a gap (e.g. suppressed for members): no moving range, no limits
+        return Segment(tuple(points), None, None, None)
     mean, lower, upper = xmr_limits([p.value for p in present], consecutive)  # type: ignore[misc]
     lo, hi = _bounded(lower, unit), _bounded(upper, unit)
     return Segment(tuple(points), mean, lo, hi, (lo,) * len(present), (hi,) * len(present))
@@ -301,3 +303,22 @@ def _signal_points(
     if signal == "two_of_three":
         return tuple(p.period_end for p in present[-3:] if _beyond_two_thirds(float(p.value), mean, lower, upper) == side)  # type: ignore[arg-type]
     return tuple(p.period_end for p in present[len(present) - length :])
+
+
+# --- the icons as text: a word and a shape, never colour alone (report, dashboard) ------------------------------
+VARIATION_WORD = {IMPROVEMENT: "Improvement", CONCERN: "Concern", NEITHER: "Special cause", COMMON: "Common cause"}
+ASSURANCE_WORD = {PASS: "✓ Pass", FAIL: "✗ Fail", HIT_AND_MISS: "≈ Hit and miss", NO_TARGET: "No target"}
+NO_SPC = "–"  # too few months (or no latest figure) to judge
+
+
+def variation_text(result: Spc | None) -> str:
+    """E.g. 'Improvement ↑' (the arrow: the side of the signal), 'Concern ↓', 'Common cause ∼'."""
+    if result is None:
+        return NO_SPC
+    if result.variation == COMMON:
+        return f"{VARIATION_WORD[COMMON]} ∼"
+    return f"{VARIATION_WORD[result.variation]} {'↑' if result.signal_side == 'high' else '↓'}"
+
+
+def assurance_text(result: Spc | None) -> str:
+    return NO_SPC if result is None else ASSURANCE_WORD[result.assurance]

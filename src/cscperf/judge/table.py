@@ -3,7 +3,8 @@
 Every place that shows a judgement reads it from here or from the `Figure`s it is made of: the
 dashboard's tiles and indicator pages, the report and its workbook, `cscperf judge` and
 `GET /api/v1/figures`. For members the table is suppressed: a suppressed figure has no value,
-numerator, denominator, RAG, direction or band (all empty), and `suppressed` is true.
+numerator, denominator, RAG, direction or band (all empty), and `suppressed` is true. The `spc_*` columns
+judge the month series (`Figure.spc`); for members, suppressed months are gaps in it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 from cscperf.errors import UserError
 from cscperf.judge.assess import Figure, judge_rows, la_rows, months_back
 from cscperf.judge.benchmarks import Benchmarks
+from cscperf.judge.breaks import spc_breaks
 from cscperf.judge.targets import Target, TargetBook
 from cscperf.warehouse import results as stored
 
@@ -43,6 +45,11 @@ COLUMNS = [
     "sn_mean",
     "band",
     "suppressed",
+    "spc_mean",
+    "spc_lower",
+    "spc_upper",
+    "spc_variation",
+    "spc_assurance",
 ]
 
 
@@ -78,6 +85,19 @@ def row(fig: Figure) -> dict[str, Any]:
         "sn_mean": b.sn_mean if b.available else None,
         "band": fig.quartile,
         "suppressed": fig.suppressed,
+        **spc_cells(fig),
+    }
+
+
+def spc_cells(fig: Figure) -> dict[str, Any]:
+    """Statistical process control on the month series (cscperf.judge.spc): all null when too few months."""
+    s = fig.spc
+    return {
+        "spc_mean": s.mean if s else None,
+        "spc_lower": s.lower if s else None,
+        "spc_upper": s.upper if s else None,
+        "spc_variation": s.variation if s else None,
+        "spc_assurance": s.assurance if s else None,
     }
 
 
@@ -141,5 +161,6 @@ def read(
             f"--period-end {period_end}: no figures stored for that month end (run 'cscperf compute --period-end {period_end}')"
         )
     rows = la_rows(results, code, suppressed=audience == "members")
-    figures = judge_rows(rows, period_end, code, book, Benchmarks.default(), registry)
+    registry = registry if registry is not None else book.registry
+    figures = judge_rows(rows, period_end, code, book, Benchmarks.default(), registry, spc_breaks(con, registry))
     return Judged(period_end, code, audience, book, figures, rows)

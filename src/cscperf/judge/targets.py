@@ -17,11 +17,12 @@ from typing import Any
 import yaml
 
 from cscperf.errors import UserError
+from cscperf.judge.spc import METHODS
 
 REPO_TARGETS = Path(__file__).resolve().parents[3] / "config" / "targets.yaml"
 PACKAGE_TARGETS = Path(__file__).resolve().parent / "targets.yaml"
 BASES = ("month", "rolling12", "ytd", "year")
-_ENTRY_KEYS = {"from", "to", "target", "band", "tolerance", "tolerance_relative", "basis", "note"}
+_ENTRY_KEYS = {"from", "to", "target", "band", "tolerance", "tolerance_relative", "basis", "note", "spc_method"}
 # Amber tolerance when neither the file nor an entry gives one: 5 points for percentages, else 10 % of the target.
 DEFAULT_TOLERANCE = {"percent": ("absolute", 5.0)}
 DEFAULT_OTHER = ("relative", 0.10)
@@ -41,6 +42,7 @@ class Target:
     effective_to: dt.date | None = None
     source: str = "registry"  # "registry" or the targets file
     note: str = ""
+    spc_method: str = "xmr"  # statistical process control: xmr (default) or laney (P′, percentages only)
 
     @property
     def has_target(self) -> bool:
@@ -85,7 +87,7 @@ class TargetBook:
         ind = self.registry[indicator_id]
         kind, tol = self.default_tolerance(ind.unit)
         band = tuple(ind.target_band) if ind.target_band else None
-        return Target(indicator_id, ind.target, band, tol, kind, ind.rag_basis)
+        return Target(indicator_id, ind.target, band, tol, kind, ind.rag_basis, spc_method=ind.spc_method)
 
     def at(self, indicator_id: str, on: dt.date) -> Target:
         """The target in force at `on`: the file's entry covering that date, else the registry default."""
@@ -148,7 +150,17 @@ def _parse_entry(path: Path, ind: Any, raw: Any, defaults: dict[str, tuple[str, 
     start, end = _date(path, iid, "from", raw.get("from")), _date(path, iid, "to", raw.get("to"))
     if start and end and end < start:
         raise _fail(path, iid, "to", f"{end} is before from {start}")
-    return Target(iid, target, band, tol, kind, basis, start, end, str(path), str(raw.get("note", "")))
+    method = _spc_method(path, ind, raw.get("spc_method", ind.spc_method))
+    return Target(iid, target, band, tol, kind, basis, start, end, str(path), str(raw.get("note", "")), method)
+
+
+def _spc_method(path: Path, ind: Any, method: Any) -> str:
+    """XmR for any figure; Laney's P′ needs a numerator and denominator, so percentages only."""
+    if method not in METHODS:
+        raise _fail(path, ind.id, "spc_method", f"expected one of {', '.join(METHODS)}, got {method!r}")
+    if method == "laney" and ind.unit != "percent":
+        raise _fail(path, ind.id, "spc_method", f"laney is for percentages only (this indicator is {ind.unit})")
+    return str(method)
 
 
 def _close_ranges(path: Path, iid: str, entries: list[Target]) -> list[Target]:

@@ -18,14 +18,15 @@ from cscperf.errors import UserError
 from cscperf.files import output_folder
 from cscperf.judge.assess import Figure, judge
 from cscperf.judge.benchmarks import Benchmarks
-from cscperf.judge.breaks import SeriesBreak, breaks, source_loads, within
+from cscperf.judge.breaks import SeriesBreak, breaks, source_loads, spc_breaks, within
 from cscperf.judge.rag import RAG_LETTER
+from cscperf.judge.spc import assurance_text, variation_text
 from cscperf.judge.suppression import format_value
 from cscperf.judge.targets import TargetBook, load_targets
 from cscperf.report import charts
 from cscperf.report.commentary import load_commentary
 from cscperf.report.data import authority, ensure_results
-from cscperf.report.text import month_name, period_phrase, sentence, target_text
+from cscperf.report.text import month_name, period_phrase, sentence, spc_gap_note, spc_limits_text, target_text
 
 AUDIENCES = ("members", "management")
 DIRECTION_LABEL = {"better": "▲ better", "worse": "▼ worse", "same": "► same", "up": "▲ up", "down": "▼ down", None: "–"}
@@ -76,7 +77,7 @@ def _chart(fig: Figure, sn_method: str, found: list[SeriesBreak]) -> Markup:
     if series.empty or series["value"].isna().all():
         return Markup('<p class="nochart">No figures to chart.</p>')
     markers = charts.benchmark_markers(fig.benchmark, fig.indicator.unit, sn_method)
-    spec = charts.indicator_chart(series, fig.indicator.unit, fig.basis, markers, breaks=found)
+    spec = charts.indicator_chart(series, fig.indicator.unit, fig.basis, markers, breaks=found, spc=fig.spc)
     svg = charts.to_svg(spec)
     # As an image, not inline markup: WeasyPrint then skips HTML-parsing and CSS-styling every SVG element (twice as fast).
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -154,7 +155,8 @@ def build(
     code, name = authority(con, la_code)
     book = targets if isinstance(targets, TargetBook) else load_targets(targets, registry)
     results = ensure_results(con, period_end) if results is None else results
-    figures = judge(results, period_end, code, book, Benchmarks.default(), registry, suppressed=audience == "members")
+    members = audience == "members"
+    figures = judge(results, period_end, code, book, Benchmarks.default(), registry, suppressed=members, breaks=spc_breaks(con, registry))
     report = Report(code, name, period_end, audience, figures, dict(AREAS), load_commentary(commentary, set(registry)), sn_method)
     report.breaks = series_breaks(con, figures)
     report.charts = _render_charts(figures, sn_method, report.breaks)
@@ -174,6 +176,10 @@ def _env() -> Environment:
         target_text=target_text,
         period_phrase=period_phrase,
         month_name=month_name,
+        variation_text=variation_text,
+        assurance_text=assurance_text,
+        spc_gap_note=spc_gap_note,
+        spc_limits_text=spc_limits_text,
         basis_label=charts.BASIS_LABEL,
         basis_short={"month": "M", "rolling12": "R12", "ytd": "YTD", "year": "Yr"},
     )

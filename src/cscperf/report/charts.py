@@ -16,12 +16,14 @@ import pandas as pd
 
 from cscperf.judge.benchmarks import Benchmark
 from cscperf.judge.breaks import SeriesBreak
+from cscperf.judge.spc import Spc
 from cscperf.judge.suppression import format_value
 
 # GOV.UK design-system colours: readable on white; RAG is also carried by letter and point shape.
 RAG_COLOURS = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c"}
 RAG_SHAPES = {"green": "circle", "amber": "triangle-up", "red": "square"}
 INK, MUTED, TARGET, BENCH, BREAK = "#0b0c0c", "#8a8f94", "#1d70b8", "#4c2c92", "#505a5f"
+SPC_LINE, SPC_SPECIAL = "#505a5f", "#b58840"  # process mean and limits; the ring round a special-cause month
 FONT = "DejaVu Sans"
 BASIS_LABEL = {"month": "Month", "rolling12": "Rolling 12 months", "ytd": "Year to date", "year": "Collection year"}
 UNIT_AXIS = {"percent": "%", "rate_per_10k": "per 10,000", "count": "number", "days": "days", "average": "average"}
@@ -56,13 +58,16 @@ def indicator_chart(
     width: int = 520,
     height: int = 120,
     breaks: Sequence[SeriesBreak] = (),
+    spc: Spc | None = None,
 ) -> alt.LayerChart:
     """A trend chart for one indicator.
 
     `series` has columns period_end (date), basis, value (None where suppressed), rag (of the RAG-basis
     points), target, band_lo, band_hi (the target in force each month). Draws the monthly figure (thin
     grey), the RAG-basis line (bold, points coloured and shaped by RAG), the target as a dashed step
-    line or a shaded band, and benchmark markers as dotted reference lines.
+    line or a shaded band, and benchmark markers as dotted reference lines. With `spc` (on the month series): the
+    process mean (thin solid) and limits (long dashes) per segment between breaks, and a ring round each month
+    that is part of a special-cause signal.
     """
     data = series.copy()
     data["period_end"] = pd.to_datetime(data["period_end"])
@@ -113,6 +118,8 @@ def indicator_chart(
                 layers.append(text.encode(y="value:Q", x=alt.value(width), text="label:N"))
     if breaks:
         layers.extend(_break_layers(breaks, x))
+    if spc is not None:
+        layers.extend(_spc_layers(spc, x, y))
     return (
         alt.layer(*layers)
         .properties(width=width, height=height, padding={"left": 4, "top": 6, "bottom": 4, "right": 16 if markers else 86})
@@ -134,6 +141,54 @@ def _break_layers(breaks: Sequence[SeriesBreak], x: alt.X) -> list[alt.Chart]:
     rule = alt.Chart(frame).mark_rule(color=BREAK, strokeWidth=1.5).encode(x=x, tooltip=[alt.Tooltip("caveat:N", title="Break in series")])
     text = alt.Chart(frame).mark_text(align="left", baseline="top", dx=3, dy=1, fontSize=8, color=BREAK)
     return [rule, text.encode(x=x, y=alt.value(0), text="label:N")]
+
+
+def spc_frame(result: Spc) -> pd.DataFrame:
+    """One row per charted month of each segment with limits: period_end, segment, mean, lower, upper, special."""
+    rows = []
+    special = set(result.special_points)
+    for i, seg in enumerate(result.segments):
+        if seg.mean is None:  # a segment before a break with too few months has no limits to draw
+            continue
+        present = [p for p in seg.points if p.value is not None]
+        for p, lo, hi in zip(present, seg.lower_by_point, seg.upper_by_point, strict=True):
+            rows.append(
+                {
+                    "period_end": p.period_end,
+                    "segment": i,
+                    "mean": seg.mean,
+                    "lower": lo,
+                    "upper": hi,
+                    "value": p.value,
+                    "special": p.period_end in special,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["period_end", "segment", "mean", "lower", "upper", "value", "special"])
+    frame["period_end"] = pd.to_datetime(frame["period_end"])
+    return frame
+
+
+def _spc_layers(result: Spc, x: alt.X, y: alt.Y) -> list[alt.Chart]:
+    """Mean and process limits (a line per segment, so none crosses a break) and rings on special-cause months."""
+    frame = spc_frame(result)
+    limits = alt.Chart(frame).transform_fold(["lower", "upper"], as_=["limit", "level"])
+    tip = [alt.Tooltip("segment:N", title="Segment"), alt.Tooltip("mean:Q", title="Process mean", format=",.1f")]
+    layers = [
+        alt.Chart(frame)
+        .mark_line(color=SPC_LINE, strokeWidth=1, interpolate="step-after")
+        .encode(x=x, y="mean:Q", detail="segment:N", tooltip=tip),
+        limits.mark_line(color=SPC_LINE, strokeWidth=1, strokeDash=[8, 3], interpolate="step-after").encode(
+            x=x,
+            y="level:Q",
+            detail=alt.Detail(["segment:N", "limit:N"]),
+            tooltip=[alt.Tooltip("level:Q", title="Process limit", format=",.1f")],
+        ),
+    ]
+    special = frame[frame["special"]]
+    if not special.empty:
+        ring = alt.Chart(special).mark_point(shape="circle", filled=False, size=150, strokeWidth=2, color=SPC_SPECIAL)
+        layers.append(ring.encode(x=x, y=y, tooltip=[alt.Tooltip("yearmonth(period_end):T", title="Special cause")]))
+    return layers
 
 
 @cache

@@ -14,6 +14,7 @@ import xlsxwriter
 
 from cscperf.files import neutralise
 from cscperf.judge.assess import Figure
+from cscperf.judge.spc import assurance_text, variation_text
 from cscperf.report.build import Report
 from cscperf.report.charts import BASIS_LABEL
 from cscperf.report.text import sentence, target_text
@@ -36,6 +37,8 @@ SUMMARY_COLUMNS = [
     ("Stat. neighbours", 12),
     ("Band", 6),
     ("Benchmark year", 12),
+    ("SPC variation", 16),
+    ("SPC assurance", 14),
 ]
 
 
@@ -72,6 +75,8 @@ def _summary_row(fig: Figure, report: Report) -> list[object]:
         b.sn(report.sn_method) if b.available else None,
         fig.quartile,
         b.year_label if b.available else (b.reason or None),
+        variation_text(fig.spc),
+        assurance_text(fig.spc),
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from cscperf.judge.assess import Figure
+from cscperf.judge.spc import COMMON, Spc
 from cscperf.judge.suppression import format_value
 from cscperf.judge.suppression import target_text as format_target
 
@@ -51,9 +52,24 @@ def movement(fig: Figure) -> str:
     return f"{'up' if up else 'down'} from {fig.previous_display} in {month_name(fig.previous_end)}{judged}"
 
 
+def spc_limits_text(spc: Spc, unit: str) -> str:
+    """E.g. 'process mean 12.5%, limits 2.4% to 22.6%' (the current segment's; Laney's are the latest month's)."""
+    return f"process mean {fmt(spc.mean, unit)}, limits {fmt(spc.lower, unit)} to {fmt(spc.upper, unit)}"
+
+
+def spc_gap_note(fig: Figure) -> str:
+    """Under a member's chart: suppressed months are gaps, in the chart and in its process limits."""
+    if fig.spc is None or not fig.series["suppressed"].any():
+        return ""
+    return "Months suppressed (c) are gaps: left out of the chart and of the process mean and limits."
+
+
 def sentence(fig: Figure, sn_method: str = "mean") -> str:
     """E.g. 'Child protection visits in timescale: 93.8% in January 2026 against a target of 98.0% (amber); up from
-    91.2% in December 2025 (better); statistical neighbours 2024-25: 89.0%.'"""
+    91.2% in December 2025 (better); statistical neighbours 2024-25: 89.0%.'
+
+    With statistical process control on the month series, its verdict closes the sentence; with common-cause variation it
+    replaces the month-on-month movement, which is then noise ('Common-cause variation: no significant change.')."""
     ind = fig.indicator
     if fig.suppressed:
         head = f"{ind.name}: not shown {period_phrase(fig.basis, fig.period_end)} ({SUPPRESSED_NOTE})"
@@ -62,7 +78,8 @@ def sentence(fig: Figure, sn_method: str = "mean") -> str:
     else:
         head = f"{ind.name}: {fig.display} {period_phrase(fig.basis, fig.period_end)}"
     parts = [head + (f" against a target of {target_text(fig)} ({RAG_WORD[fig.rag]})" if fig.rag else "")]
-    if not fig.suppressed and (mv := movement(fig)):
+    common = fig.spc is not None and fig.spc.variation == COMMON
+    if not fig.suppressed and not common and (mv := movement(fig)):
         parts.append(mv)
     if not fig.suppressed and fig.vs_last_year is not None:
         parts.append(f"{fig.last_year_display} a year earlier")
@@ -73,4 +90,5 @@ def sentence(fig: Figure, sn_method: str = "mean") -> str:
             parts.append(f"statistical neighbours {b.year_label}: {fmt(sn, ind.unit)}")
         if b.england.value is not None:
             parts.append(f"England {fmt(b.england.value, ind.unit)}")
-    return "; ".join(parts) + "."
+    spc = f" {fig.spc.sentence(ind.polarity)}" if fig.spc is not None and not fig.suppressed else ""
+    return "; ".join(parts) + "." + spc

@@ -102,6 +102,23 @@ def versions(con: duckdb.DuckDBPyConnection, indicator_id: str, basis: str) -> p
     return frame
 
 
+def versions_by_indicator(con: duckdb.DuckDBPyConnection, basis: str) -> dict[str, pd.DataFrame]:
+    """`versions` for every indicator at once (one query, for judging them all): indicator id -> its frame."""
+    if not exists(con):
+        return {}
+    has_version = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?", [NAME, VERSION_COLUMN]
+    ).fetchone()[0]  # type: ignore[index]
+    version = VERSION_COLUMN if has_version else "CAST(NULL AS VARCHAR)"
+    sql = (
+        f"SELECT DISTINCT indicator_id, period_end, {version} AS {VERSION_COLUMN} FROM {NAME} "
+        "WHERE basis = ? AND breakdown = 'la' ORDER BY indicator_id, period_end"
+    )
+    frame = con.execute(sql, [basis]).df()
+    frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
+    return {str(i): part.drop(columns="indicator_id").reset_index(drop=True) for i, part in frame.groupby("indicator_id")}
+
+
 def latest_period(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The latest period end with authority-level figures."""
     if not exists(con):

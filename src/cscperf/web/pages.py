@@ -1,6 +1,6 @@
 """Dashboard pages. Each drill-down level has its own URL:
 
-/                                           every indicator as a tile (filter ?area=)
+/                                           every indicator as a tile (filter ?area=, ?changed=1: special cause only)
 /indicators/{id}                            authority: trend, target, benchmarks, teams, figures, definition
 /indicators/{id}/teams/{team}               team: workers (managers and up)
 /indicators/{id}/exceptions[?team=&worker=]  the children behind the figure (child level, audited)
@@ -67,13 +67,19 @@ def install(app: FastAPI) -> None:
         return render(request, "error.html", {"title": "Not found", "message": str(exc)}, 404)
 
     @app.get("/", response_class=HTMLResponse)
-    def home(request: Request, area: str = "") -> Response:
+    def home(request: Request, area: str = "", changed: str = "") -> Response:
         user = current_user(request)
         ov, _ = _overview(request, user)
-        tiles = [t for t in ov.tiles if not area or t.ind.area == area]
-        return render(
-            request, "home.html", {"ov": ov, "tiles": tiles, "area": area, "areas": views.areas(), "suppress": user.role == "member"}
-        )
+        tiles = views.shown_tiles(ov, area, changed == "1")
+        context = {
+            "ov": ov,
+            "tiles": tiles,
+            "area": area,
+            "changed": changed == "1",
+            "areas": views.areas(),
+            "suppress": user.role == "member",
+        }
+        return render(request, "home.html", context)
 
     @app.get("/fragments/as-at", response_class=HTMLResponse)
     def as_at(request: Request, seen: str = "") -> Response:
@@ -87,10 +93,10 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.get("/fragments/tiles", response_class=HTMLResponse)
-    def tiles_fragment(request: Request, area: str = "") -> Response:
+    def tiles_fragment(request: Request, area: str = "", changed: str = "") -> Response:
         user = current_user(request)
         ov, _ = _overview(request, user)
-        tiles = [t for t in ov.tiles if not area or t.ind.area == area]
+        tiles = views.shown_tiles(ov, area, changed == "1")
         return render(request, "_tiles.html", {"ov": ov, "tiles": tiles, "suppress": user.role == "member"})
 
     @app.get("/indicators/{ind_id}", response_class=HTMLResponse)
@@ -370,6 +376,8 @@ def _trend_json(
 ) -> str:
     # The members' chart differs only when a point is actually suppressed: otherwise share management's cached spec.
     hides = audience == "members" and bool(frame["suppressed"].astype(bool).any()) if "suppressed" in frame else False
+    # Laney's P′ also leaves out months whose parts alone are hidden from members: their limits may differ then too.
+    hides = hides or (audience == "members" and tile is not None and tile.fig.spc is not None and tile.fig.spc.method == "laney")
     cache_key = (key, "trend", ind.id, basis, "members" if hides else "management")
     fig = tile.fig if tile else None
     return state(request).cache.get(cache_key, lambda: views.spec_json(views.trend_spec(ind, frame, basis, fig, found)))

@@ -19,9 +19,11 @@ import pandas as pd
 from cscperf.judge import assess
 from cscperf.judge import table as judged_table
 from cscperf.judge.assess import Figure
+from cscperf.judge.spc import COMMON, assurance_text, variation_text
 from cscperf.judge.suppression import display, target_text
 from cscperf.judge.targets import TargetBook
 from cscperf.report import charts
+from cscperf.report.text import spc_gap_note, spc_limits_text
 from cscperf.warehouse import results
 from cscperf.web import data
 
@@ -61,6 +63,29 @@ class Tile:
         """A figure (or a suppressed one) exists at the period end."""
         return self.fig.value is not None or self.fig.suppressed
 
+    @property
+    def variation(self) -> str:
+        """Statistical process control's variation icon as words and an arrow (cscperf.judge.spc)."""
+        return variation_text(self.fig.spc)
+
+    @property
+    def assurance(self) -> str:
+        return assurance_text(self.fig.spc)
+
+    @property
+    def spc_limits(self) -> str:
+        return spc_limits_text(self.fig.spc, self.ind.unit) if self.fig.spc is not None else ""
+
+    @property
+    def spc_note(self) -> str:
+        """For members: suppressed months are gaps in the chart and its limits."""
+        return spc_gap_note(self.fig)
+
+    @property
+    def changed(self) -> bool:
+        """A special cause on the month series: what the 'only what changed' view keeps."""
+        return self.fig.spc is not None and self.fig.spc.variation != COMMON
+
     def spark_points(self, width: int = 120, height: int = 28) -> str:
         """SVG polyline points of the judged basis over the last 13 months; suppressed months (no value) are gaps."""
         s = self.fig.series
@@ -97,6 +122,11 @@ def overview(cur: duckdb.DuckDBPyConnection, book: TargetBook, audience: str) ->
     ov.judged = judged_table.read(cur, period, audience, book, code, registry())
     ov.tiles = [Tile(f) for f in ov.judged.figures]
     return ov
+
+
+def shown_tiles(ov: Overview, area: str = "", changed: bool = False) -> list[Tile]:
+    """The home page's tiles: of one area (or all), and with `changed` only those with a special cause."""
+    return [t for t in ov.tiles if (not area or t.ind.area == area) and (not changed or t.changed)]
 
 
 def series(ov: Overview, ind: Any, basis: str) -> pd.DataFrame:
@@ -145,7 +175,10 @@ def trend_spec(ind: Any, frame: pd.DataFrame, basis: str, fig: Figure | None, br
     """The report's trend chart (cscperf.report.charts) from the judged series, with breaks in series: the same spec
     the scrutiny report draws."""
     markers = charts.benchmark_markers(fig.benchmark, ind.unit) if fig is not None else []
-    chart = charts.indicator_chart(frame.reindex(columns=CHART_COLUMNS), ind.unit, basis, markers, width=900, height=240, breaks=breaks)
+    spc = fig.spc if fig is not None else None
+    chart = charts.indicator_chart(
+        frame.reindex(columns=CHART_COLUMNS), ind.unit, basis, markers, width=900, height=240, breaks=breaks, spc=spc
+    )
     return chart.to_dict(validate=False)
 
 

@@ -20,7 +20,7 @@
   }
 
   function wireAutosubmit(root) {
-    root.querySelectorAll("select.autosubmit").forEach(function (sel) {
+    root.querySelectorAll("select.autosubmit, input.autosubmit").forEach(function (sel) {
       sel.addEventListener("change", function () { sel.form.submit(); });
     });
     root.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
