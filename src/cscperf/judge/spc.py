@@ -15,7 +15,8 @@ figures share most of their months with their neighbours, so their points are no
   latest point ends a run of 7+ points on one side of the mean (a point on the mean breaks the run);
   (c) trend: the latest point ends a run of 7+ points each strictly above (or below) the one before;
   (d) two of the last three points, the latest among them, beyond two-thirds of the way from the mean
-  to the same limit. Where several rules apply, the first in that order names the signal.
+  to the same limit. Where several apply, the signal is named in NHSRplotthedots' order of precedence:
+  outside, trend, two of three, shift.
   NHSRplotthedots differs in one detail of (d): it also needs the third point on the same side of the
   mean, and does not count a point beyond the limit; both cases are caught by (a) on the latest point.
 - Variation: `improvement` / `concern` by polarity and the side of the signal, `neither` for neutral

@@ -167,7 +167,7 @@ def store(con: object, reports: Sequence[DfeReport]) -> None:
         con.register("_dfe_issues", frame)  # type: ignore[attr-defined]
         try:
             con.execute(  # type: ignore[attr-defined]
-                "INSERT INTO cscperf_dfe_issues SELECT kind, year, rule_set, rule, rule_type, message, child_id, \"table\", field, "
+                'INSERT INTO cscperf_dfe_issues SELECT kind, year, rule_set, rule, rule_type, message, child_id, "table", field, '
                 "row_id, current_timestamp FROM _dfe_issues"
             )
         finally:
