@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # DfE's validation rules pin pandas 1.5 and numpy 1.24: they get an environment of their own.
 DFE_VENV ?= .venv-dfe-rules
 DFE_STAMP := $(DFE_VENV)/.installed-stamp
+AXE := tests/web/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: demo test lint bench system serve clean dfe-rules
 
@@ -30,9 +31,14 @@ demo: $(STAMP)
 	bash scripts/install-system-deps.sh report
 	$(BIN)/cscperf demo
 
-## System packages the tests need (Chromium, PostgreSQL, poppler), then lint and the full test suite.
-test: $(STAMP) $(DFE_STAMP) system
+## System packages the tests need (Chromium, PostgreSQL, poppler, npm), axe-core, then lint and the full test suite.
+test: $(STAMP) $(DFE_STAMP) system $(AXE)
 	bash scripts/run-tests.sh
+
+# axe-core for the accessibility tests, from the npm registry at the version package-lock.json pins (never at run time).
+$(AXE): tests/web/axe/package.json tests/web/axe/package-lock.json | system
+	npm ci --prefix tests/web/axe --no-audit --no-fund --ignore-scripts
+	touch $(AXE)
 
 system:
 	bash scripts/install-system-deps.sh

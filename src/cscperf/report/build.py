@@ -26,9 +26,10 @@ from cscperf.judge.targets import TargetBook, load_targets
 from cscperf.report import charts
 from cscperf.report.commentary import load_commentary
 from cscperf.report.data import authority, ensure_results
-from cscperf.report.text import month_name, period_phrase, sentence, spc_gap_note, spc_limits_text, target_text
+from cscperf.report.text import chart_summary, month_name, period_phrase, sentence, spc_gap_note, spc_limits_text, target_text
 
 AUDIENCES = ("members", "management")
+PDF_VARIANT = "pdf/ua-1"
 DIRECTION_LABEL = {"better": "▲ better", "worse": "▼ worse", "same": "► same", "up": "▲ up", "down": "▼ down", None: "–"}
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,11 @@ def _chart(fig: Figure, sn_method: str, found: list[SeriesBreak]) -> Markup:
     svg = charts.to_svg(spec)
     # As an image, not inline markup: WeasyPrint then skips HTML-parsing and CSS-styling every SVG element (twice as fast).
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    alt = escape(f"Chart of {fig.indicator.name} over 24 months")
+    # What it shows, not just its name: the latest value against target, the trend, and whether a change is signal or noise.
+    text = chart_summary(fig.indicator.name, fig.indicator.unit, series, fig.basis)
+    if fig.spc is not None:
+        text += f" {fig.spc.sentence(fig.indicator.polarity)}"
+    alt = escape(text)
     return Markup(f'<img class="chart-img" alt="{alt}" src="data:image/svg+xml;base64,{data}">')  # noqa: S704 - our own SVG, escaped alt
 
 
@@ -196,7 +201,9 @@ def write_pdf(html: str, path: Path) -> None:
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    HTML(string=html, base_url=str(Path(__file__).parent / "templates")).write_pdf(path)
+    # PDF/UA-1 (ISO 14289): tagged structure in reading order, /Lang and /Title from the HTML, /Alt on every image.
+    # Published as an appendix to council papers, the pack must meet the Public Sector Bodies Accessibility Regulations 2018.
+    HTML(string=html, base_url=str(Path(__file__).parent / "templates")).write_pdf(path, pdf_variant=PDF_VARIANT)
 
 
 def write_report(

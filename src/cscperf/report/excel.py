@@ -19,7 +19,10 @@ from cscperf.report.build import Report
 from cscperf.report.charts import BASIS_LABEL
 from cscperf.report.text import sentence, target_text
 
-RAG_FILL = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c"}
+# RAG cells carry the word as well as the fill (never colour alone, WCAG 1.4.1), dark text on a light fill
+# (GOV.UK tag colours, over 4.5:1, WCAG 1.4.3).
+RAG_STYLE = {"green": ("#cce2d8", "#005a30"), "amber": ("#fcd6c3", "#6e3619"), "red": ("#f4cdc6", "#2a0b06")}
+RAG_TEXT = {"green": "Green", "amber": "Amber", "red": "Red"}
 SUMMARY_COLUMNS = [
     ("Area", 6),
     ("Indicator", 48),
@@ -65,7 +68,7 @@ def _summary_row(fig: Figure, report: Report) -> list[object]:
         BASIS_LABEL.get(fig.basis, fig.basis),
         (fig.value, fig.display, fig.suppressed),
         target_text(fig) or None,
-        {"green": "G", "amber": "A", "red": "R"}.get(fig.rag or ""),
+        RAG_TEXT.get(fig.rag or ""),
         (fig.previous, fig.previous_display, fig.previous_display == "c"),
         fig.vs_previous,
         (fig.last_year, fig.last_year_display, fig.last_year_display == "c"),
@@ -99,7 +102,7 @@ def _write_summary(wb: xlsxwriter.Workbook, report: Report, fmts: dict) -> None:
             elif item is not None:
                 ws.write(r, c, item)
     ws.freeze_panes(4, 3)
-    ws.autofilter(3, 0, 3 + len(report.figures), len(SUMMARY_COLUMNS) - 1)
+    _name_table(ws, "Summary", 3, 3 + len(report.figures), [name for name, _ in SUMMARY_COLUMNS], fmts["head"])
 
 
 def _write_area(wb: xlsxwriter.Workbook, report: Report, area: str, name: str, figs: list[Figure], fmts: dict) -> None:
@@ -124,13 +127,21 @@ def _write_area(wb: xlsxwriter.Workbook, report: Report, area: str, name: str, f
             if basis == fig.basis:
                 _text(ws, row, 3, target_text(fig) or "")
                 if fig.rag:
-                    _text(ws, row, 4, fig.rag[0].upper(), fmts[f"rag_{fig.rag}"])
+                    _text(ws, row, 4, RAG_TEXT[fig.rag], fmts[f"rag_{fig.rag}"])
                 _text(ws, row, 5 + len(months), sentence(fig, report.sn_method))
             for c, d in enumerate(months, start=5):
                 if d in s.index:
                     _cell(ws, row, c, s.at[d, "value"], str(s.at[d, "value_display"]), bool(s.at[d, "suppressed"]), fmts["num"])
             row += 1
     ws.freeze_panes(3, 2)
+    _name_table(ws, f"Area_{area}", 2, row - 1, head, fmts["head"])
+
+
+def _name_table(ws: xlsxwriter.worksheet.Worksheet, name: str, first: int, last: int, headers: list[str], head: object) -> None:
+    """An Excel table over rows first (the header) to last: screen readers announce its name and column headers,
+    and it filters and sorts (replacing a bare autofilter). The cells are already written, so only headers are set."""
+    columns = [{"header": h, "header_format": head} for h in headers]
+    ws.add_table(first, 0, last, len(headers) - 1, {"name": name, "columns": columns, "style": "Table Style Light 1", "autofilter": True})
 
 
 def write_excel(report: Report, path: Path) -> None:
@@ -140,8 +151,8 @@ def write_excel(report: Report, path: Path) -> None:
         "head": wb.add_format({"bold": True, "bg_color": "#0b0c0c", "font_color": "#ffffff", "text_wrap": True}),
         "num": wb.add_format({"num_format": "#,##0.0"}),
         **{
-            f"rag_{k}": wb.add_format({"bg_color": v, "font_color": "#ffffff", "bold": True, "align": "center"})
-            for k, v in RAG_FILL.items()
+            f"rag_{k}": wb.add_format({"bg_color": fill, "font_color": ink, "bold": True, "align": "center"})
+            for k, (fill, ink) in RAG_STYLE.items()
         },
         "rag_None": None,
     }

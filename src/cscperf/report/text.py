@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 from cscperf.judge.assess import Figure
 from cscperf.judge.spc import COMMON, Spc
-from cscperf.judge.suppression import format_value
+from cscperf.judge.suppression import SUPPRESSED, format_value
 from cscperf.judge.suppression import target_text as format_target
 
 # A year to date is suppressed when a month of 1 to 5 is in it: "a small number is suppressed" would mislead.
@@ -92,3 +94,40 @@ def sentence(fig: Figure, sn_method: str = "mean") -> str:
             parts.append(f"England {fmt(b.england.value, ind.unit)}")
     spc = f" {fig.spc.sentence(ind.polarity)}" if fig.spc is not None and not fig.suppressed else ""
     return "; ".join(parts) + "." + spc
+
+
+def _shown(row: pd.Series) -> bool:
+    return not bool(row["suppressed"]) and row["value"] is not None and not pd.isna(row["value"])
+
+
+def _row_target(row: pd.Series, unit: str) -> str:
+    if not pd.isna(row["band_lo"]) and not pd.isna(row["band_hi"]):
+        return f"{format_value(row['band_lo'], unit)} to {format_value(row['band_hi'], unit)}"
+    return "" if pd.isna(row["target"]) else format_value(row["target"], unit)
+
+
+def chart_summary(name: str, unit: str, series: pd.DataFrame, basis: str) -> str:
+    """The text alternative of a trend chart (WCAG 1.1.1), for the dashboard and both report packs: what it shows,
+    the latest value against its target, and the trend from the first month shown. E.g. 'Line chart of Visits in
+    timescale, 3 months from January 2024 to March 2024. Latest, March 2024: 45.0% against a target of 98.0% (red).
+    Down from 50.0% in January 2024.'"""
+    rows = series[series["basis"] == basis].sort_values("period_end")
+    if rows.empty:
+        return f"No figures to chart for {name}."
+    first_end, last_end = rows["period_end"].iloc[0], rows["period_end"].iloc[-1]
+    months = f"{len(rows)} month{'s' if len(rows) != 1 else ''} from {month_name(first_end)} to {month_name(last_end)}"
+    last = rows.iloc[-1]
+    if bool(last["suppressed"]):
+        latest = f"{SUPPRESSED} (a small number, from 1 to 5, is suppressed)"
+    else:
+        latest = str(last["value_display"])
+        target = _row_target(last, unit)
+        latest += f" against a target of {target}" if target else ""
+        latest += f" ({RAG_WORD[last['rag']]})" if last["rag"] in RAG_WORD else ""
+    out = f"Line chart of {name}, {months}. Latest, {month_name(last_end)}: {latest}."
+    shown = rows[[_shown(r) for _, r in rows.iterrows()]]
+    if len(shown) >= 2:
+        start, end = shown.iloc[0], shown.iloc[-1]
+        move = "Up from" if end["value"] > start["value"] else "Down from" if end["value"] < start["value"] else "The same as"
+        out += f" {move} {start['value_display']} in {month_name(start['period_end'])}."
+    return out

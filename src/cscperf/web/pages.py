@@ -24,6 +24,7 @@ from cscperf.files import csv_text
 from cscperf.judge.breaks import SeriesBreak, breaks, within
 from cscperf.judge.suppression import SUPPRESSED, format_value, is_small
 from cscperf.judge.table import audience_of
+from cscperf.report.text import chart_summary
 from cscperf.web import data, views
 from cscperf.web.app import Forbidden, check_csrf, current_user, render, require, require_children, state
 from cscperf.web.store import ROLES, User
@@ -130,6 +131,7 @@ def install(app: FastAPI) -> None:
                 "teams": teams,
                 "suppress": suppress,
                 "chart": _trend_json(request, key, ind, basis, audience_of(user.role), frame, tile, found),
+                "chart_summary": chart_summary(ind.name, ind.unit, frame, basis),
                 "team_chart": views.spec_json(views.bars_spec(ind, teams, "By team")) if teams else None,
                 "area_name": views.areas().get(ind.area, ind.area),
                 "ov": ov,
