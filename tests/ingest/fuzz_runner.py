@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 import sys
 import traceback
@@ -77,6 +78,8 @@ def _cli_in_process(args: list[str]) -> tuple[int, str]:
     """`cscperf ARGS` through `cscperf.cli:run`: exit code and stderr; an escaping exception is a traceback."""
     err, argv = io.StringIO(), sys.argv
     sys.argv = ["cscperf", *args]
+    umask = os.umask(0o022)  # `run` narrows the process umask: put it back so later tests see the usual one
+    os.umask(umask)
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             run()
@@ -87,6 +90,7 @@ def _cli_in_process(args: list[str]) -> tuple[int, str]:
         return -1, err.getvalue() + traceback.format_exc()
     finally:
         sys.argv = argv
+        os.umask(umask)
     return code, err.getvalue()
 
 
