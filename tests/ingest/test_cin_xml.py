@@ -148,6 +148,29 @@ def test_not_well_formed_xml_is_a_user_error_with_file_and_line(tmp_path):
         parse_cin_xml([f])
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        # a NUL byte on line 3: libxml2's message ends in a newline
+        (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Message>\n<Header>\x00</Header>\n</Message>\n',
+            3,
+            "Invalid character: Char 0x0 out of allowed range",
+        ),
+        # a CDATA section opened on line 2 and never closed: found at the end of the file (line 3);
+        # libxml2 quotes the input after its message
+        ("<Message>\n<Children><![CDATA[C001 secret]]]]]]\n", 3, "CData section not finished"),
+    ],
+    ids=["nul-byte", "unfinished-cdata"],
+)
+def test_a_syntax_error_is_one_line_naming_file_and_line_and_never_quotes_the_input(tmp_path, text, line, reason):
+    f = tmp_path / "broken.xml"
+    f.write_bytes(text.encode())
+    with pytest.raises(UserError) as exc:
+        parse_cin_xml([f])
+    assert str(exc.value) == f"{f}: line {line}: not well-formed XML ({reason})"
+
+
 def test_load_through_run_load_and_reload_is_a_noop(tmp_path):
     con = connect(tmp_path / "w.duckdb")
     from cscperf.ingest import parser_for

@@ -26,6 +26,7 @@ from cscperf.errors import UserError
 from cscperf.ingest import parser_for
 from cscperf.ingest.core import run_load, validate_frame
 from cscperf.warehouse import BY_NAME, TABLES, connect
+from tests.ingest import fuzz_corpus, fuzz_runner
 
 FIX = Path(__file__).parents[1] / "fixtures"
 CIN_BASE = (FIX / "cin" / "cin_2023_small.xml").read_text()
@@ -348,3 +349,63 @@ def test_load_fails_whole_or_loads_what_it_reports(case: Case, warehouse, tmp_pa
     assert case.expect in ("report", "any"), f"expected a UserError, got {summary.describe()}"
     if case.expect == "report":
         assert summary.rejected or summary.warnings, summary.describe()
+
+
+# ---------------------------------------------------------------- the corpus of issue #12, end to end
+
+# A fixed sample of `fuzz_corpus.corpus()` (1,024 cases; the whole of it runs as `python -m benchmarks.bench_fuzz`)
+# through `cscperf load ... --force` (cscperf.cli:run) and POST /api/v1/children, judged by `fuzz_runner`.
+CORPUS = fuzz_corpus.corpus()
+SAMPLE = fuzz_corpus.sample(CORPUS, 150)
+
+
+def test_the_corpus_is_over_1000_cases_of_every_format_and_the_same_each_time():
+    assert len(CORPUS) >= 1000
+    assert [c.id for c in fuzz_corpus.corpus()] == [c.id for c in CORPUS]
+    assert len({c.id for c in CORPUS}) == len(CORPUS)
+    assert {c.fmt for c in CORPUS} == set(fuzz_corpus.FORMATS)
+    kinds = {c.kind for c in CORPUS}
+    for kind in ("truncated", "utf16", "latin1", "invalid-bytes", "utf8-bom", "xml-entities", "xml-doctype", "xml-deep-nesting"):
+        assert kind in kinds
+    for kind in ("xml-huge-attribute", "formula", "wrong-type", "huge-value", "huge-line", "duplicate-key", "duplicate-rows"):
+        assert kind in kinds
+    for kind in ("missing-column", "extra-column", "empty", "swapped", "mixed"):
+        assert kind in kinds
+    assert {c.fmt for c in CORPUS if c.kind == "mixed" and c.valid_ids} == set(fuzz_corpus.FORMATS)
+
+
+def test_the_ci_sample_holds_every_mutation_and_mixed_cases_of_every_format():
+    assert 140 <= len(SAMPLE) <= 160
+    assert {c.kind for c in SAMPLE} == {c.kind for c in CORPUS}
+    assert {c.fmt for c in SAMPLE if c.valid_ids} == set(fuzz_corpus.FORMATS)
+
+
+@pytest.fixture(scope="module")
+def loader(tmp_path_factory):
+    return fuzz_runner.LoaderHarness(tmp_path_factory.mktemp("fuzz-cli"))
+
+
+@pytest.fixture(scope="module")
+def pusher(tmp_path_factory):
+    harness = fuzz_runner.PushHarness(tmp_path_factory.mktemp("fuzz-push"))
+    yield harness
+    harness.close()
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in SAMPLE])
+def test_sample_case_exits_cleanly_keeps_the_warehouse_on_failure_and_loses_nothing_valid(case, request):
+    harness = request.getfixturevalue("pusher" if case.fmt == "push" else "loader")
+    outcome = harness.run(case)
+    assert outcome.result in ("loaded", "refused"), f"{outcome.result}: {outcome.detail}"
+    if case.valid_ids:
+        assert outcome.result == "loaded"
+
+
+SUBPROCESS = [c for c in CORPUS if c.id in ("cin-xml-xml-deep-nesting-1", "ssda903-mixed-0", "annex-a-swapped-xml")]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in SUBPROCESS])
+def test_the_installed_entry_point_in_a_real_process_exits_cleanly(case, tmp_path):
+    harness = fuzz_runner.LoaderHarness(tmp_path, subprocess_every=1)
+    outcome = harness.run(case)
+    assert outcome.result == ("loaded" if case.valid_ids else "refused"), outcome.detail

@@ -142,8 +142,22 @@ def test_bad_input_is_a_user_error_naming_the_file(tmp_path):
     with pytest.raises(UserError, match="episodes.csv: column CHILD is missing"):
         ssda903.parse([no_child])
     (tmp_path / "bad.xml").write_text("<EXPSSDA903><CHILD>")
-    with pytest.raises(UserError, match="bad.xml: not well-formed XML"):
+    with pytest.raises(UserError, match="bad.xml: line 1: not well-formed XML"):
         ssda903.parse([tmp_path / "bad.xml"])
+
+
+def test_an_xml_syntax_error_is_one_line_and_never_quotes_the_input(tmp_path):
+    # a NUL byte on line 2 (libxml2's message ends in a newline) and a CDATA section opened on line 3 and
+    # never closed, found at the end of the file, line 4 (libxml2 quotes the input after its message):
+    # each is one line naming the file and line, without the input.
+    (tmp_path / "nul.xml").write_bytes(b"<EXPSSDA903>\n<CHILD>\x00</CHILD>\n</EXPSSDA903>\n")
+    (tmp_path / "cdata.xml").write_bytes(b"<EXPSSDA903>\n<CHILD>\n<![CDATA[C001 secret]]]]]]\n")
+    with pytest.raises(UserError) as nul:
+        ssda903.parse([tmp_path / "nul.xml"])
+    assert str(nul.value) == f"{tmp_path / 'nul.xml'}: line 2: not well-formed XML (Invalid character: Char 0x0 out of allowed range)"
+    with pytest.raises(UserError) as cdata:
+        ssda903.parse([tmp_path / "cdata.xml"])
+    assert str(cdata.value) == f"{tmp_path / 'cdata.xml'}: line 4: not well-formed XML (CData section not finished)"
 
 
 def _csv_set_to_xml(folder: Path, out: Path) -> None:

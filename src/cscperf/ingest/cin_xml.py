@@ -28,7 +28,7 @@ from lxml import etree
 
 from cscperf.errors import UserError
 from cscperf.ingest.core import Issue, Parsed
-from cscperf.ingest.values import parse_date, refuse_doctype
+from cscperf.ingest.values import parse_date, refuse_doctype, xml_syntax_error
 
 FIRST_YEAR, LAST_YEAR = 2017, 2026
 SEX_FROM_GENDER = {"1": "M", "2": "F", "0": "U", "9": "I"}
@@ -252,16 +252,10 @@ def _iter_elements(path: Path) -> Iterator[etree._Element]:
             if elem.getparent() is not None:
                 yield elem
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(path, exc) from None
+        raise xml_syntax_error(path, exc) from None
 
 
 PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "remove_comments": True, "remove_pis": True}
-
-
-def _syntax_error(path: Path, exc: etree.XMLSyntaxError) -> UserError:
-    line = exc.lineno or (exc.position[0] if exc.position else "?")
-    message = str(exc.msg or exc).split(", line")[0]
-    return UserError(f"{path}: line {line}: not well-formed XML ({message})")
 
 
 def _check_root(path: Path) -> None:
@@ -273,7 +267,7 @@ def _check_root(path: Path) -> None:
                 raise UserError(f"{path}: line {elem.sourceline}: not a CIN census file (root element is <{elem.tag}>, expected <Message>)")
             return
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(path, exc) from None
+        raise xml_syntax_error(path, exc) from None
     raise UserError(f"{path}: line 1: not well-formed XML (no root element)")
 
 

@@ -221,7 +221,7 @@ def _xml_rows(path: Path) -> dict[str, list[dict]]:
     try:
         root = etree.fromstring(V.read_bytes(path), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
     except etree.XMLSyntaxError as exc:
-        raise UserError(f"{path}: not well-formed XML (line {exc.lineno}: {exc.msg})") from None
+        raise V.xml_syntax_error(path, exc) from None
     V.refuse_doctype(root, path, "SSDA903")
     if root.tag != "EXPSSDA903" or root.find("CHILD") is None:
         raise UserError(f"{path}: not an SSDA903 XML export (expected <EXPSSDA903> with <CHILD> elements)")

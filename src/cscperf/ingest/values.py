@@ -188,6 +188,20 @@ def read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
+def xml_syntax_error(path: Path, exc: Exception) -> UserError:
+    """One line for an lxml syntax error: the line number and the first line of libxml2's message.
+
+    libxml2 ends its messages with a newline and, for some errors (an unfinished CDATA section),
+    goes on to quote the input on the next lines: that would break the one-line error and could
+    print a child's data, so only the first line is kept.
+    """
+    position = getattr(exc, "position", None)
+    line = getattr(exc, "lineno", None) or (position[0] if position else "?")
+    message = str(getattr(exc, "msg", None) or exc).split(", line")[0]
+    first = message.strip().splitlines()[0].strip() if message.strip() else "syntax error"
+    return UserError(f"{path}: line {line}: not well-formed XML ({first})")
+
+
 def refuse_doctype(root: object, path: Path, kind: str) -> None:
     """Refuse an XML file with a document type declaration: DfE's returns never have one, and one can
     declare entities (a few lines that expand to gigabytes) or fetch outside files. `root` is an lxml
