@@ -9,6 +9,7 @@ import pytest
 from cscperf.indicators.registry import REGISTRY
 from cscperf.judge.assess import months_back
 from cscperf.warehouse import connect, results
+from cscperf.warehouse.schema import RESULT_COLUMNS
 
 PERIOD_END = dt.date(2026, 1, 31)
 LA = "874"
@@ -38,19 +39,7 @@ def hand_results(seed: int = 7, la: str = LA, period_end: dt.date = PERIOD_END) 
                     num, den = float(rng.integers(500, 9000)), float(rng.integers(20, 60))
                     value = num / den
                 rows.append((ind.id, basis, end.replace(day=1), end, "la", la, num, den, value, ind.unit))
-    cols = [
-        "indicator_id",
-        "basis",
-        "period_start",
-        "period_end",
-        "breakdown",
-        "breakdown_value",
-        "numerator",
-        "denominator",
-        "value",
-        "unit",
-    ]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
 @pytest.fixture(scope="module")

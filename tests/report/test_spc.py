@@ -22,6 +22,7 @@ from cscperf.judge.assess import months_back
 from cscperf.judge.spc import Point, spc
 from cscperf.report import charts
 from cscperf.report.build import build, render_html
+from cscperf.warehouse.schema import RESULT_COLUMNS
 
 from .conftest import LA, PERIOD_END
 
@@ -35,19 +36,7 @@ def frame(numerators: list[int]) -> pd.DataFrame:
     rows = [
         (IID, "month", e.replace(day=1), e, "la", LA, float(k), 100.0, float(k), "percent") for e, k in zip(ends, numerators, strict=True)
     ]
-    cols = [
-        "indicator_id",
-        "basis",
-        "period_start",
-        "period_end",
-        "breakdown",
-        "breakdown_value",
-        "numerator",
-        "denominator",
-        "value",
-        "unit",
-    ]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from cscperf.judge.benchmarks import Benchmarks
 from cscperf.judge.targets import TargetBook
 from cscperf.report.commentary import load_commentary, parse_markdown
 from cscperf.report.text import period_phrase, sentence
+from cscperf.warehouse.schema import RESULT_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -31,19 +32,7 @@ def results(values):
         ("cp_visits_in_timescale_pct", "month", end.replace(day=1), end, "la", "874", num, den, 100 * num / den, "percent")
         for end, (num, den) in values.items()
     ]
-    cols = [
-        "indicator_id",
-        "basis",
-        "period_start",
-        "period_end",
-        "breakdown",
-        "breakdown_value",
-        "numerator",
-        "denominator",
-        "value",
-        "unit",
-    ]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
 def test_sentence_states_value_target_rag_movement_and_benchmarks():

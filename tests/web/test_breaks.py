@@ -39,13 +39,6 @@ def warehouse(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def app(warehouse):
-    app = create_app(WebSettings(warehouse=warehouse, secure_cookies=False, auto_recompute=False, warm_caches=False))
-    yield app
-    app.state.cscperf.close()
-
-
 @pytest.fixture
 def client(app):
     from fastapi.testclient import TestClient

@@ -23,7 +23,6 @@ from fastapi.testclient import TestClient
 from cscperf.indicators import store_results
 from cscperf.judge.assess import months_back
 from cscperf.warehouse import connect
-from cscperf.web.app import WebSettings, create_app
 from tests.web import fixture
 from tests.web.conftest import add_users, login
 
@@ -59,13 +58,6 @@ def warehouse(tmp_path_factory):
     store_results(con, pd.DataFrame([r for iid, ks in SERIES.items() for r in month_rows(iid, ks)]))
     con.close()
     return path
-
-
-@pytest.fixture(scope="module")
-def app(warehouse):
-    app = create_app(WebSettings(warehouse=warehouse, secure_cookies=False, auto_recompute=False, warm_caches=False))
-    yield app
-    app.state.cscperf.close()
 
 
 @pytest.fixture

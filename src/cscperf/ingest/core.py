@@ -19,7 +19,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from cscperf.errors import UserError
 from cscperf.files import FORMULA_RULE, formula_like_mask
 from cscperf.ingest import values as V
 from cscperf.warehouse import BY_NAME, TABLES, Table, begin_load, finish_load
+from cscperf.warehouse.transaction import transaction
 
 ARCHIVE_PREFIX = "cscperf_replaced__"
 MAX_ISSUES_SHOWN = 20
@@ -138,10 +139,11 @@ def _is_url(path: Path | str) -> bool:
 def redact_url(url: str) -> str:
     """A database URL without its password, fit for the loads table."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparseable URL is reported by the parser itself
+    except ArgumentError:  # not a URL SQLAlchemy reads (the loader then says so): still never show what precedes "@"
         return url.split("@")[-1]
 
 
@@ -182,18 +184,6 @@ def _previous_identical_load(con: duckdb.DuckDBPyConnection, fmt: str, sources: 
 
 
 # --- the transaction -----------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """BEGIN ... COMMIT, or ROLLBACK on any exception (which is re-raised)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
 
 
 def start_load(con: duckdb.DuckDBPyConnection, fmt: str, sources: list[dict] | None = None) -> str:

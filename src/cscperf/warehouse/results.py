@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from cscperf.warehouse.schema import RESULT_COLUMNS, RESULTS, VERSION_COLUMN
+from cscperf.warehouse.transaction import transaction
 
 NAME = RESULTS.name
 SELECT = ", ".join(RESULT_COLUMNS)
@@ -38,18 +39,14 @@ def store(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
     create(con)
     versions = frame[VERSION_COLUMN] if VERSION_COLUMN in frame.columns else None
     con.register("incoming", frame.assign(computed_at=pd.Timestamp.now(), **{VERSION_COLUMN: versions}))
-    con.execute("BEGIN")
     try:
-        con.execute(
-            f"DELETE FROM {NAME} r USING (SELECT DISTINCT indicator_id, basis, period_end FROM incoming) k "
-            "WHERE r.indicator_id = k.indicator_id AND r.basis = k.basis AND r.period_end = k.period_end"
-        )
-        columns = f"{SELECT}, computed_at, {VERSION_COLUMN}"
-        con.execute(f"INSERT INTO {NAME} ({columns}) SELECT {columns} FROM incoming")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute(
+                f"DELETE FROM {NAME} r USING (SELECT DISTINCT indicator_id, basis, period_end FROM incoming) k "
+                "WHERE r.indicator_id = k.indicator_id AND r.basis = k.basis AND r.period_end = k.period_end"
+            )
+            columns = f"{SELECT}, computed_at, {VERSION_COLUMN}"
+            con.execute(f"INSERT INTO {NAME} ({columns}) SELECT {columns} FROM incoming")
     finally:
         con.unregister("incoming")
     return len(frame)
@@ -87,36 +84,33 @@ def read(
 
 def versions(con: duckdb.DuckDBPyConnection, indicator_id: str, basis: str) -> pd.DataFrame:
     """An indicator's whole-authority period ends and the definition versions that made them (null where stored without)."""
+    frame = _versions(con, basis, indicator_id)
+    return frame.drop(columns="indicator_id") if "indicator_id" in frame else frame
+
+
+def versions_by_indicator(con: duckdb.DuckDBPyConnection, basis: str) -> dict[str, pd.DataFrame]:
+    """`versions` for every indicator at once (one query, for judging them all): indicator id -> its frame."""
+    frame = _versions(con, basis)
+    if frame.empty:
+        return {}
+    return {str(i): part.drop(columns="indicator_id").reset_index(drop=True) for i, part in frame.groupby("indicator_id")}
+
+
+def _versions(con: duckdb.DuckDBPyConnection, basis: str, indicator_id: str | None = None) -> pd.DataFrame:
+    """indicator_id, period_end, definition_version of the `la` figures on `basis` (one indicator, or all)."""
     if not exists(con):
         return pd.DataFrame({"period_end": [], VERSION_COLUMN: []})
     has_version = con.execute(
         "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?", [NAME, VERSION_COLUMN]
     ).fetchone()[0]  # type: ignore[index]
-    version = VERSION_COLUMN if has_version else "CAST(NULL AS VARCHAR)"
-    sql = (
-        f"SELECT DISTINCT period_end, {version} AS {VERSION_COLUMN} FROM {NAME} "
-        "WHERE indicator_id = ? AND basis = ? AND breakdown = 'la' ORDER BY period_end"
-    )
-    frame = con.execute(sql, [indicator_id, basis]).df()
+    version = VERSION_COLUMN if has_version else "CAST(NULL AS VARCHAR)"  # a warehouse from before versions were kept
+    where, args = "basis = ? AND breakdown = 'la'", [basis]
+    if indicator_id is not None:
+        where, args = where + " AND indicator_id = ?", [*args, indicator_id]
+    select = f"SELECT DISTINCT indicator_id, period_end, {version} AS {VERSION_COLUMN} FROM {NAME}"
+    frame = con.execute(f"{select} WHERE {where} ORDER BY indicator_id, period_end", args).df()
     frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
     return frame
-
-
-def versions_by_indicator(con: duckdb.DuckDBPyConnection, basis: str) -> dict[str, pd.DataFrame]:
-    """`versions` for every indicator at once (one query, for judging them all): indicator id -> its frame."""
-    if not exists(con):
-        return {}
-    has_version = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?", [NAME, VERSION_COLUMN]
-    ).fetchone()[0]  # type: ignore[index]
-    version = VERSION_COLUMN if has_version else "CAST(NULL AS VARCHAR)"
-    sql = (
-        f"SELECT DISTINCT indicator_id, period_end, {version} AS {VERSION_COLUMN} FROM {NAME} "
-        "WHERE basis = ? AND breakdown = 'la' ORDER BY indicator_id, period_end"
-    )
-    frame = con.execute(sql, [basis]).df()
-    frame["period_end"] = pd.to_datetime(frame["period_end"]).dt.date
-    return {str(i): part.drop(columns="indicator_id").reset_index(drop=True) for i, part in frame.groupby("indicator_id")}
 
 
 def latest_period(con: duckdb.DuckDBPyConnection) -> dt.date | None:

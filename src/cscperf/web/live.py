@@ -8,6 +8,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
+
 from cscperf.warehouse import results
 from cscperf.web.db import Fingerprint, WarehouseAccess, fingerprint
 
@@ -98,10 +100,12 @@ class Recomputer:
                 self._running = False
 
     def _remember_failure(self) -> None:
+        """Note which data the failed run was for, so the same data is not retried in a loop."""
         try:
             with self.access.cursor() as cur:
                 self.last_failed_key = fingerprint(cur).key
-        except Exception:
+        except duckdb.Error as exc:  # the warehouse itself is unreadable: say so; the next push retries
+            log.warning("recompute failed and the warehouse could not be read: %s", type(exc).__name__)
             self.last_failed_key = None
 
     def recompute_now(self, tables: set[str] | None = None) -> int:
