@@ -12,14 +12,12 @@ Any other exception fails the test.
 
 from __future__ import annotations
 
-import io
 import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from cscperf.errors import UserError
@@ -27,6 +25,7 @@ from cscperf.ingest import parser_for
 from cscperf.ingest.core import run_load, validate_frame
 from cscperf.warehouse import BY_NAME, TABLES, connect
 from tests.ingest import fuzz_corpus, fuzz_runner
+from tests.ingest.fuzz_corpus import HEAD3, xlsx
 
 FIX = Path(__file__).parents[1] / "fixtures"
 CIN_BASE = (FIX / "cin" / "cin_2023_small.xml").read_text()
@@ -174,35 +173,13 @@ def cin_cases() -> list[Case]:
 
 # ---------------------------------------------------------------- Annex A
 
-HEAD3 = [
-    "Child Unique ID",
-    "Gender",
-    "Ethnicity",
-    "Date of Birth",
-    "Date of Referral",
-    "Referral Source",
-    "Referral NFA?",
-    "Allocated Team",
-]
 ROW3 = [1001, "a) Male", "a) WBRI", "2015-01-02", "2023-05-06", "q) 6: Police", "b) No", "Duty Team"]
-
-
-def _xlsx(sheets: dict[str, list[list]]) -> bytes:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def annex_cases() -> list[Case]:
     rng = random.Random(SEED + 1)
     cases: list[Case] = []
-    valid = _xlsx({"List 3": [HEAD3, ROW3]})
+    valid = xlsx({"List 3": [HEAD3, ROW3]})
     for i in range(12):
         cut = rng.randint(1, len(valid) - 1)
         cases.append(Case(f"annex-truncated-{i}", "annex-a", "error", _write(f"trunc{i}.xlsx", valid[:cut])))
@@ -213,19 +190,19 @@ def annex_cases() -> list[Case]:
         col = rng.choice([3, 4])  # date of birth or referral date
         row[col] = rng.choice([_bad_date(rng), rng.randint(-5, 99999), 3.75, "TBC", "00/00/0000"])
         row[0] = 2000 + i
-        cases.append(Case(f"annex-date-{i}", "annex-a", "any", _write(f"date{i}.xlsx", _xlsx({"List 3": [HEAD3, row]}))))
+        cases.append(Case(f"annex-date-{i}", "annex-a", "any", _write(f"date{i}.xlsx", xlsx({"List 3": [HEAD3, row]}))))
     for i in range(10):
         row = list(ROW3)
         row[1] = rng.choice(["Robot", "x) ???", "7", "maybe"])
         row[0] = 3000 + i
-        cases.append(Case(f"annex-unknown-sex-{i}", "annex-a", "report", _write(f"sex{i}.xlsx", _xlsx({"List 3": [HEAD3, row]}))))
+        cases.append(Case(f"annex-unknown-sex-{i}", "annex-a", "report", _write(f"sex{i}.xlsx", xlsx({"List 3": [HEAD3, row]}))))
     for i in range(6):
         rows = [HEAD3, [4000 + i, *ROW3[1:]], [4000 + i, *ROW3[1:]]]
-        cases.append(Case(f"annex-duplicate-{i}", "annex-a", "report", _write(f"dup{i}.xlsx", _xlsx({"List 3": rows}))))
+        cases.append(Case(f"annex-duplicate-{i}", "annex-a", "report", _write(f"dup{i}.xlsx", xlsx({"List 3": rows}))))
     for i in range(8):
         row = list(ROW3)
         row[rng.choice([0, 4])] = rng.choice([None, "", "#N/A", "  "])
-        cases.append(Case(f"annex-missing-{i}", "annex-a", "report", _write(f"missing{i}.xlsx", _xlsx({"List 3": [HEAD3, row]}))))
+        cases.append(Case(f"annex-missing-{i}", "annex-a", "report", _write(f"missing{i}.xlsx", xlsx({"List 3": [HEAD3, row]}))))
     structure = [
         ("no-child-column", "error", {"List 3": [["Name", "Gender"], ["x", "M"]]}),
         ("no-header", "error", {"List 3": [[1, 2, 3]] * 12}),
@@ -237,7 +214,7 @@ def annex_cases() -> list[Case]:
         ("empty-sheet", "any", {"List 3": []}),
     ]
     for name, exp, sheets in structure:
-        cases.append(Case(f"annex-{name}", "annex-a", exp, _write(f"{name}.xlsx", _xlsx(sheets))))
+        cases.append(Case(f"annex-{name}", "annex-a", exp, _write(f"{name}.xlsx", xlsx(sheets))))
     return cases
 
 
