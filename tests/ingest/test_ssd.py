@@ -29,7 +29,7 @@ def _folder(tmp_path: Path) -> Path:
     (folder / "SSD_PERSON.csv").write_text(PERSON_CSV)
     plans = pd.DataFrame({"cppl_cp_plan_id": ["P1"], "cppl_person_id": ["1"], "cppl_cp_plan_start_date": [dt.date(2024, 1, 5)]})
     plans.to_parquet(folder / "ssd_cp_plans.parquet")
-    (folder / "ssd_address.csv").write_text("addr_table_id,addr_person_id\n1,1\n")
+    (folder / "ssd_voice_of_child.csv").write_text("voch_table_id,voch_person_id\n1,1\n")
     (folder / "notes.csv").write_text("a\n1\n")
     return folder
 
@@ -44,8 +44,8 @@ def test_a_folder_of_ssd_files_loads_with_warnings_for_what_the_model_lacks(con,
     assert [(i.location, i.field, i.value) for i in s.rejected] == [("row 4", "pers_dob", "2017-13-01")]
     assert sorted((i.table, i.rule) for i in s.warnings) == [
         ("notes", "not an SSD table name; ignored"),
-        ("ssd_address", "not a table of the warehouse model; ignored"),
         ("ssd_person", "column not in the warehouse model; ignored"),
+        ("ssd_voice_of_child", "not a table of the warehouse model; ignored"),
     ]
 
 

@@ -103,6 +103,33 @@ pers_ext_la_code VARCHAR ext | LA code (3 digits) of the authority responsible; 
 """,
     ),
     _table(
+        "ssd_linked_identifiers",
+        "Other identifiers of a person: the Unique Pupil Number (UPN) and former UPN for the CIN census and SSDA903.",
+        """
+link_table_id VARCHAR pk | Row id
+link_person_id VARCHAR req | Person id
+link_identifier_type VARCHAR | 'Unique Pupil Number', 'Former Unique Pupil Number' (SSD identifier types)
+link_identifier_value VARCHAR | The identifier
+link_valid_from_date DATE | Known from
+link_valid_to_date DATE | Ceased to be valid
+""",
+        {"link_person_id": P},
+    ),
+    _table(
+        "ssd_address",
+        "Home addresses of a person over time (the postcode feeds SSDA903 HOME_POST and placement distance).",
+        """
+addr_table_id VARCHAR pk | Row id
+addr_person_id VARCHAR req | Person id
+addr_address_type VARCHAR | Address type (e.g. HOME)
+addr_address_start_date DATE | From
+addr_address_end_date DATE | To
+addr_address_postcode VARCHAR | Full postcode
+addr_address_json VARCHAR | Address as recorded (JSON)
+""",
+        {"addr_person_id": P},
+    ),
+    _table(
         "ssd_disability",
         "Disability codes per child (CIN census code set).",
         """
@@ -260,6 +287,16 @@ cina_assessment_team VARCHAR | Team
 cina_assessment_worker_id VARCHAR | Worker
 """,
         {"cina_person_id": P, "cina_referral_id": REFERRAL},
+    ),
+    _table(
+        "ssd_assessment_factors",
+        "Factors identified at the end of an assessment (CIN census AssessmentFactors, e.g. 2A, 3A, 21).",
+        """
+cinf_table_id VARCHAR pk | Row id
+cinf_assessment_id VARCHAR req | Assessment id
+cinf_assessment_factors_json VARCHAR | Factor codes as a JSON list, e.g. ["2A","3A"]
+""",
+        {"cinf_assessment_id": "ssd_cin_assessments.cina_assessment_id"},
     ),
     _table(
         "ssd_cin_plans",
