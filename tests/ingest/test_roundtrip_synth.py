@@ -15,7 +15,7 @@ import pytest
 
 from cscperf.ingest import parser_for
 from cscperf.ingest.core import run_load
-from cscperf.ingest.export_cin_xml import export_cin_xml
+from cscperf.returns.cin_census import export_cin_xml
 from cscperf.ingest.export_ssd import export_ssd
 from cscperf.ingest.export_ssda903 import export_ssda903
 from cscperf.warehouse import TABLES, connect

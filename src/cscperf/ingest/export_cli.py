@@ -65,7 +65,7 @@ def export_ssd_cmd(out: Path, skip_empty: bool, warehouse: Path) -> None:
 @warehouse_option
 def export_cin_cmd(year: int, out: Path, la_code: str | None, warehouse: Path) -> None:
     """A CIN census return for the year ending 31 March YEAR, validated against that year's DfE XSD."""
-    from cscperf.ingest.export_cin_xml import build, children, schema_path, write_cin_xml
+    from cscperf.returns.cin_census import build, children, schema_path, write_cin_xml
     from cscperf.web.store import audit_cli_export
 
     con = _open(warehouse)

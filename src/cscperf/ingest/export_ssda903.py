@@ -22,7 +22,7 @@ import pandas as pd
 
 from cscperf.errors import UserError
 from cscperf.files import output_folder, write_csv
-from cscperf.ingest.export_cin_xml import year_bounds
+from cscperf.returns.written import year_bounds
 
 SEX_CODE = {"M": "1", "F": "2"}
 FLAG_CODE = {"Y": "1", "N": "0"}

@@ -131,8 +131,8 @@ def crashed_message(report: DfeReport) -> str | None:
 
 def check_warehouse(con: object, year: int, kinds: Sequence[str] = ("cin", "903")) -> list[DfeReport]:
     """Write each return for `year` from the warehouse (whatever fed it) and run DfE's rules on it."""
-    from cscperf.ingest.export_cin_xml import export_cin_xml
     from cscperf.ingest.export_ssda903 import export_ssda903
+    from cscperf.returns import cin_census
 
     for kind in kinds:  # refuse an unsupported year before writing anything
         rule_set(kind, year)
@@ -141,9 +141,7 @@ def check_warehouse(con: object, year: int, kinds: Sequence[str] = ("cin", "903"
     with tempfile.TemporaryDirectory(prefix="cscperf-returns-") as tmp:
         for kind in kinds:
             if kind == "cin":
-                path = Path(tmp) / f"cin_{year}.xml"
-                export_cin_xml(con, year, path)  # schema problems surface as DfE's rules too
-                files = [path]
+                files = list(cin_census.write(con, year, Path(tmp)).files)  # schema problems surface as DfE's rules too
             else:
                 folder = Path(tmp) / f"ssda903_{year}"
                 export_ssda903(con, year, folder)

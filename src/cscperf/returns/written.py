@@ -11,6 +11,7 @@ commands, `cscperf validate --year` and the return workflow (`cscperf returns pr
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,3 +24,8 @@ class WrittenReturn:
     children: frozenset[str]  # every child id in the return (for the audit log and the year-on-year comparison)
     counts: dict[str, int] = field(default_factory=dict)  # key counts by name, e.g. {"children": 1234, "episodes": 1500}
     problems: tuple[str, ...] = ()  # schema problems found while writing (empty when the files are valid)
+
+
+def year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    """First and last day of the collection year ending 31 March `year`."""
+    return dt.date(year - 1, 4, 1), dt.date(year, 3, 31)
