@@ -13,9 +13,9 @@ from lxml import etree
 
 from cscperf.ingest import parser_for
 from cscperf.ingest.core import Parsed, run_load
-from cscperf.returns.cin_census import export_cin_xml
 from cscperf.ingest.export_ssd import export_ssd
 from cscperf.ingest.export_ssda903 import export_ssda903
+from cscperf.returns.cin_census import export_cin_xml
 from cscperf.warehouse import connect
 from tests.ingest.conftest import table_rows
 

@@ -15,9 +15,9 @@ import pytest
 
 from cscperf.ingest import parser_for
 from cscperf.ingest.core import run_load
-from cscperf.returns.cin_census import export_cin_xml
 from cscperf.ingest.export_ssd import export_ssd
 from cscperf.ingest.export_ssda903 import export_ssda903
+from cscperf.returns.cin_census import export_cin_xml
 from cscperf.warehouse import TABLES, connect
 from tests.ingest.conftest import table_rows
 from tests.ingest.test_roundtrip import SSDA903_CHECKS

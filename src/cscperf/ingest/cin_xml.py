@@ -97,6 +97,24 @@ def load_schema(year: int) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(schema_path(year))))
 
 
+XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+@cache
+def code_list(year: int, type_name: str) -> tuple[str, ...]:
+    """The codes a year's XSD lists for a simple type (e.g. 'assessmentfactorstype'), leaving out those it keeps only
+    for old data (annotated "Retained despite official schema change", such as factors 18A and 19A from 2022)."""
+    doc = etree.parse(str(schema_path(year)))
+    found = doc.find(f"{XS}simpleType[@name='{type_name}']")
+    if found is None:
+        raise ValueError(f"{schema_path(year).name} declares no simple type {type_name!r}")
+    return tuple(
+        e.get("value")
+        for e in found.iter(f"{XS}enumeration")
+        if "Retained despite" not in "".join(e.xpath("xs:annotation/xs:appinfo//text()", namespaces={"xs": XS[1:-1]}))
+    )
+
+
 @dataclass
 class Header:
     la_code: str | None = None

@@ -239,13 +239,15 @@ def _child(parent: etree._Element, person: dict, year: int, episodes: list[dict]
     _sub(ids, "UPNunknown", None if upn else _s(person.get("pers_upn_unknown")))
     # One of the two dates (rule 8525Q): a child born after 31 March is still expected on it.
     born = _known(person.get("pers_dob"), year_end)
+    expected = None if born else _d(person.get("pers_expected_dob"))
     _sub(ids, "PersonBirthDate", born)
-    _sub(ids, "ExpectedPersonBirthDate", None if born else _d(person.get("pers_expected_dob")))
+    _sub(ids, "ExpectedPersonBirthDate", expected)
+    unborn = expected is not None  # sex not yet known (rule 8750)
     sex = _s(person.get("pers_sex")) or "U"
     if year >= 2025:
-        _sub(ids, "Sex", SEX_2025.get(sex, "U"))
+        _sub(ids, "Sex", "U" if unborn else SEX_2025.get(sex, "U"))
     else:
-        _sub(ids, "GenderCurrent", _s(person.get("pers_gender")) or GENDER_FROM_SEX.get(sex, "0"))
+        _sub(ids, "GenderCurrent", "0" if unborn else _s(person.get("pers_gender")) or GENDER_FROM_SEX.get(sex, "0"))
     _sub(ids, "PersonDeathDate", _known(person.get("pers_death_date"), year_end))
     chars = etree.SubElement(child, "ChildCharacteristics")
     _sub(chars, "Ethnicity", _s(person.get("pers_ethnicity")) or "NOBT")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cscperf.ingest.cin_xml import code_list
 from cscperf.synth._util import (
     DAY,
     NAT,
@@ -155,7 +156,8 @@ def _episode(
     services = assess_nfa & ~eh_step & (rng.random(n) < SERVICES_SHARE)
     close = np.where(services, to_workday(a_auth + days(rng.lognormal(np.log(SERVICES_DAYS), 0.6, n))), close)
     assess_nfa &= ~services
-    reason = np.select([nfa_ref | (assess_nfa & ~eh_step), eh_step, rng.random(n) < 0.04], [7, 8, 4], 6)  # RC8, RC9, RC5, RC7
+    # RC8 and RC9 say an assessment was completed (rule 8825Q): a referral with no further action closes RC7.
+    reason = np.select([assess_nfa & ~eh_step, eh_step, rng.random(n) < 0.04], [7, 8, 4], 6)  # RC8, RC9, RC5, RC7
     p_again = np.select([nfa_ref, assess_nfa, cp], [0.46, 0.40, 0.30], 0.33)
     return {
         "la": la,
@@ -335,10 +337,11 @@ def _assessments(ctx: Ctx, r: dict[str, np.ndarray]) -> None:
     done = ~np.isnat(auth)
     nfa = r["assess_nfa"][m]
     outcome = np.select([nfa, r["s47"][m], r["cin"][m]], ['{"nfa":true}', '{"s47":true}', '{"cin_plan":true}'], '{"other":true}')
+    assessment_ids = ctx.ids("assessment", ctx.la_of(r["person"][m]))
     ctx.frames.add(
         "ssd_cin_assessments",
         {
-            "cina_assessment_id": ctx.ids("assessment", ctx.la_of(r["person"][m])),
+            "cina_assessment_id": assessment_ids,
             "cina_person_id": r["person"][m],
             "cina_referral_id": r["referral_id"][m],
             "cina_assessment_start_date": r["a_start"][m],
@@ -347,6 +350,39 @@ def _assessments(ctx: Ctx, r: dict[str, np.ndarray]) -> None:
             "cina_assessment_outcome_json": np.where(done, outcome, None),
             "cina_assessment_outcome_nfa": within(done, flag(nfa)),
         },
+    )
+    _factors(ctx, assessment_ids[done], auth[done], nfa[done], ctx.la_of(r["person"][m][done]))
+
+
+# Share of completed assessments identifying each factor (CIN census: domestic abuse and parental mental health
+# lead). Codes a year's schema does not list are left out: 18B/18C and 19B/19C replaced 18A and 19A in 2021-22.
+FACTORS = {
+    "3B": 0.30, "4B": 0.29, "3A": 0.27, "17A": 0.21, "4A": 0.19, "16A": 0.17, "2B": 0.14, "1B": 0.12,
+    "20": 0.10, "18C": 0.09, "18A": 0.10, "14A": 0.08, "5B": 0.06, "6B": 0.05, "19C": 0.04, "19A": 0.05,
+    "6A": 0.04, "5A": 0.04, "15A": 0.05, "10A": 0.04, "2A": 0.04, "11A": 0.03, "24A": 0.03, "3C": 0.04,
+    "4C": 0.02, "2C": 0.02, "18B": 0.02, "19B": 0.02, "13A": 0.02, "1A": 0.02, "1C": 0.01, "9A": 0.01,
+    "7A": 0.01, "12A": 0.005, "22A": 0.003, "23A": 0.003, "8F": 0.002,
+}  # fmt: skip
+NO_FACTORS_SHARE = 0.25  # assessments ending in no further action that found none ("21")
+
+
+def _factors(ctx: Ctx, assessment: np.ndarray, auth: np.ndarray, nfa: np.ndarray, la: np.ndarray) -> None:
+    """Factors identified at each completed assessment, from the code list of the year it was completed in."""
+    rng, n = ctx.rng, assessment.size
+    names = list(FACTORS)
+    found = rng.random((n, len(names))) < np.array(list(FACTORS.values()))
+    year = auth.astype("datetime64[M]").astype(int) // 12 + 1970 + (auth.astype("datetime64[M]").astype(int) % 12 >= 3)
+    for y in np.unique(year):
+        listed = np.isin(names, code_list(int(y), "assessmentfactorstype"))
+        found[year == y] &= listed
+    none = ~found.any(axis=1)
+    found[none, names.index("20")] = True  # something was identified: "other"
+    no_factors = nfa & (rng.random(n) < NO_FACTORS_SHARE)
+    text = np.array(['["' + '","'.join(c for c, f in zip(names, row, strict=True) if f) + '"]' for row in found], dtype=object)
+    text[no_factors] = '["21"]'
+    ctx.frames.add(
+        "ssd_assessment_factors",
+        {"cinf_table_id": ctx.ids("assessment_factors", la), "cinf_assessment_id": assessment, "cinf_assessment_factors_json": text},
     )
 
 

@@ -41,6 +41,7 @@ ID_PREFIX = {
     "worker_id": "W",
     "staff_id": "W",
     "icpc_meeting_id": "ICPC",
+    "assessment_id": "CINA",
 }
 
 
