@@ -150,12 +150,14 @@ def _episode(
     last = np.where(cp, np.maximum(last, cp_end), last)
     last = np.where(cin, np.maximum(last, cin_end), last)
     close = last + days(np.where(cp | cin, 0, rng.integers(0, 8, n)))
-    assess_nfa = assessed & ~s47 & ~cin & ~cp
+    # closed after assessment (RC8/RC9) only with no other activity: a transfer-in conference is some (rule 2990)
+    assess_nfa = assessed & ~s47 & ~cin & ~cp & ~icpc
     eh_step = assess_nfa & (rng.random(n) < 0.22)
     # Some children assessed as in need get services without a plan (the census's "other" open cases): open for months.
     services = assess_nfa & ~eh_step & (rng.random(n) < SERVICES_SHARE)
     close = np.where(services, to_workday(a_auth + days(rng.lognormal(np.log(SERVICES_DAYS), 0.6, n))), close)
     assess_nfa &= ~services
+    close = np.where(assess_nfa, a_auth, close)  # closed when the assessment is signed off (rules 8825Q, 8873Q)
     # RC8 and RC9 say an assessment was completed (rule 8825Q): a referral with no further action closes RC7.
     reason = np.select([assess_nfa & ~eh_step, eh_step, rng.random(n) < 0.04], [7, 8, 4], 6)  # RC8, RC9, RC5, RC7
     p_again = np.select([nfa_ref, assess_nfa, cp], [0.46, 0.40, 0.30], 0.33)

@@ -63,9 +63,26 @@ def write(ctx: Ctx) -> int:
         },
     )
     _upns(ctx, ids[unknown.codes < 0], la[unknown.codes < 0], dob[unknown.codes < 0])
-    disabled = np.flatnonzero(rng.random(n) < 0.07)
-    ctx.frames.add("ssd_disability", {"disa_person_id": ids[disabled], "disa_disability_code": pick(rng, DISABILITY, disabled.size)})
+    _disabilities(ctx, ids)
     return n
+
+
+DISABLED, SECOND_DISABILITY, RECORDED_NONE = 0.07, 0.25, 0.5
+
+
+def _disabilities(ctx: Ctx, ids: np.ndarray) -> None:
+    """Disability codes: a second one for some disabled children, and NONE recorded for half the others."""
+    rng, n = ctx.rng, ids.size
+    disabled = rng.random(n) < DISABLED
+    first = np.asarray(pick(rng, DISABILITY, n)).astype(str)
+    second = np.asarray(pick(rng, DISABILITY, n)).astype(str)
+    two = disabled & (rng.random(n) < SECOND_DISABILITY) & (second != first)
+    known = ctx.frames.get("ssd_disability")  # disabled children the care steps recorded (short breaks)
+    recorded = np.isin(ids, known["disa_person_id"].to_numpy()) if len(known) else np.zeros(n, bool)
+    none = ~disabled & ~recorded & (rng.random(n) < RECORDED_NONE)
+    person = np.r_[ids[disabled], ids[two], ids[none]]
+    code = np.r_[first[disabled], second[two], np.full(int(none.sum()), "NONE")]
+    ctx.frames.add("ssd_disability", {"disa_person_id": person, "disa_disability_code": code})
 
 
 # Why a child of school age has no UPN (DfE's UN codes): never in school in England, educated at home, or the
