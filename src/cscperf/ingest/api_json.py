@@ -21,12 +21,17 @@ from cscperf.errors import UserError
 from cscperf.ingest import api_shape, cla_periods
 from cscperf.ingest import values as V
 from cscperf.ingest.core import Delete, Issue, LoadSummary, Parsed, apply_parsed, split_source
+from cscperf.ingest.upn import FORMER_UPN_TYPE, UPN_TYPE
 from cscperf.warehouse import TABLES
 
 FMT = "api-json"
 # Placement items wait here (child -> 903-shaped episode rows) until `_frames` derives the looked-after tables.
 CLA_STAGE = "_cla_episodes"
 LOOKED_AFTER_TABLES = ("ssd_cla_episodes", "ssd_cla_placement", "ssd_legal_status")
+
+
+# Tables keyed by another record rather than the child: purging the record purges them.
+DEPENDENTS = {"ssd_cin_assessments": (("ssd_assessment_factors", "cinf_assessment_id"),)}
 
 
 def person_column(table_name: str) -> str | None:
@@ -72,6 +77,8 @@ class _Record:
                     self.reject(here, table, id_field, "", "purge needs the item's id")
                 else:
                     self.parsed.deletes.append(Delete(table, id_column, [str(item[id_field])]))
+                    for dependent, column in DEPENDENTS.get(table, ()):  # rows that hang off the item, not the child
+                        self.parsed.deletes.append(Delete(dependent, column, [str(item[id_field])]))
                 continue
             if V.is_blank(item.get(id_field)):
                 self.reject(here, table, id_field, "", "id is missing", item)
@@ -168,6 +175,19 @@ def _details(rec: _Record, child_id: str, d: dict, la: str | None) -> None:
             "pers_ext_la_code": la,
         },
     )
+    for field, kind in (("unique_pupil_number", UPN_TYPE), ("former_unique_pupil_number", FORMER_UPN_TYPE)):
+        value = V.clean_code(d.get(field))
+        if value:  # one of each per child: the latest record's value replaces the one held
+            rec.row(
+                "ssd_linked_identifiers",
+                f"/Children/child_details/{field}",
+                {
+                    "link_table_id": f"{child_id}:{kind}",
+                    "link_person_id": child_id,
+                    "link_identifier_type": kind,
+                    "link_identifier_value": value,
+                },
+            )
     for i, code in enumerate(d.get("disabilities") or []):
         code = V.clean_code(code)
         if code:
@@ -187,6 +207,19 @@ def _details(rec: _Record, child_id: str, d: dict, la: str | None) -> None:
                 "immi_immigration_status_end_date": d.get("uasc_end_date"),
             },
         )
+
+
+def _factors(rec: _Record, path: str, assessment: str, factors: object) -> None:
+    """The assessment's factor codes as one JSON list; an empty or absent list removes any held before."""
+    codes = [c for c in (V.clean_code(f) for f in factors or []) if c] if isinstance(factors, list) else []
+    if codes:
+        rec.row(
+            "ssd_assessment_factors",
+            f"{path}/factors",
+            {"cinf_table_id": assessment, "cinf_assessment_id": assessment, "cinf_assessment_factors_json": json.dumps(codes)},
+        )
+    elif factors is not None:
+        rec.parsed.deletes.append(Delete("ssd_assessment_factors", "cinf_assessment_id", [assessment]))
 
 
 def _episode(rec: _Record, child: str, ref: str, ep: dict, path: str) -> None:
@@ -231,6 +264,7 @@ def _episode(rec: _Record, child: str, ref: str, ep: dict, path: str) -> None:
                 "cina_assessment_auth_date": a.get("authorisation_date"),
             },
         )
+        _factors(rec, p, str(a["child_and_family_assessment_id"]), a.get("factors"))
     for p, c in rec.items(ep, "child_in_need_plans", path, "ssd_cin_plans", "child_in_need_plan_id", "cinp_cin_plan_id"):
         rec.row(
             "ssd_cin_plans",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from lxml import etree
 
 from cscperf.errors import UserError
 from cscperf.ingest.core import Issue, Parsed
+from cscperf.ingest.upn import FORMER_UPN_TYPE, UPN_TYPE
 from cscperf.ingest.values import parse_date, refuse_doctype, xml_syntax_error
 
 FIRST_YEAR, LAST_YEAR = 2017, 2026
@@ -37,9 +39,11 @@ NO = {"0", "false", "n", "no"}
 
 TABLE_ORDER = (
     "ssd_person",
+    "ssd_linked_identifiers",
     "ssd_disability",
     "ssd_cin_episodes",
     "ssd_cin_assessments",
+    "ssd_assessment_factors",
     "ssd_cin_plans",
     "ssd_s47_enquiry",
     "ssd_initial_cp_conference",
@@ -48,9 +52,11 @@ TABLE_ORDER = (
 )
 PK = {
     "ssd_person": "pers_person_id",
+    "ssd_linked_identifiers": "link_table_id",
     "ssd_disability": "disa_table_id",
     "ssd_cin_episodes": "cine_referral_id",
     "ssd_cin_assessments": "cina_assessment_id",
+    "ssd_assessment_factors": "cinf_table_id",
     "ssd_cin_plans": "cinp_cin_plan_id",
     "ssd_s47_enquiry": "s47e_s47_enquiry_id",
     "ssd_initial_cp_conference": "icpc_icpc_id",
@@ -62,9 +68,11 @@ PK = {
 # the census element each table's records are read from (keys of Parsed.read: "<file> (<element>)")
 ELEMENT_OF = {
     "ssd_person": "Child",
+    "ssd_linked_identifiers": "UPN",
     "ssd_disability": "Disability",
     "ssd_cin_episodes": "CINdetails",
     "ssd_cin_assessments": "Assessments",
+    "ssd_assessment_factors": "FactorsIdentifiedAtAssessment",
     "ssd_cin_plans": "CINPlanDates",
     "ssd_s47_enquiry": "Section47",
     "ssd_initial_cp_conference": "DateOfInitialCPC",
@@ -465,6 +473,18 @@ def _person(ret: Return, elem: etree._Element, child_id: str, src: str) -> None:
         "_source": src,
     }
     ret.rows["ssd_person"][child_id] = row
+    for tag, kind in (("UPN", UPN_TYPE), ("FormerUPN", FORMER_UPN_TYPE)):
+        value = _upper(_text(ids, tag))
+        if value is not None:  # one of each per child: a later return's value replaces an earlier one's
+            ret.read["ssd_linked_identifiers"] += 1
+            key = f"{child_id}:{tag}"
+            ret.rows["ssd_linked_identifiers"][key] = {
+                "link_table_id": key,
+                "link_person_id": child_id,
+                "link_identifier_type": kind,
+                "link_identifier_value": value,
+                "_source": f"{src}/ChildIdentifiers/{tag}",
+            }
     for k, dis in enumerate(elem.findall("ChildCharacteristics/Disabilities/Disability"), start=1):
         code = (dis.text or "").strip().upper() or None  # not clean_code: NONE is a real code here
         ret.read["ssd_disability"] += 1
@@ -591,6 +611,15 @@ def _assessment(ret: Return, a: etree._Element, ctx: tuple, path: str) -> None:
         "cina_assessment_auth_date": auth,
         "_source": f"{ret.path}:{path}",
     }
+    factors = [(f.text or "").strip().upper() for f in a.findall("FactorsIdentifiedAtAssessment/AssessmentFactors")]
+    if factors := [f for f in factors if f]:
+        ret.read["ssd_assessment_factors"] += 1
+        ret.rows["ssd_assessment_factors"][key] = {
+            "cinf_table_id": key,
+            "cinf_assessment_id": key,
+            "cinf_assessment_factors_json": json.dumps(factors, separators=(",", ":")),
+            "_source": f"{ret.path}:{path}/FactorsIdentifiedAtAssessment",
+        }
 
 
 def _cin_plan(ret: Return, p: etree._Element, ctx: tuple, path: str) -> None:

@@ -142,9 +142,7 @@ def collect(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.DataFrame
         "s47": _frame(con, S47, p),
         "icpc": _frame(con, f"SELECT * FROM ssd_initial_cp_conference WHERE {ICPC_IN_YEAR} ORDER BY icpc_icpc_date", p),
         "cpp": _frame(con, cpp, p),
-        "reviews": _frame(
-            con, "SELECT * FROM ssd_cp_reviews WHERE cppr_cp_review_date BETWEEN $1 AND $2 ORDER BY cppr_cp_review_date", p
-        ),
+        "reviews": _frame(con, "SELECT * FROM ssd_cp_reviews WHERE cppr_cp_review_date BETWEEN $1 AND $2 ORDER BY cppr_cp_review_date", p),
         "previous": _frame(
             con, "SELECT cppl_cp_plan_id, cppl_person_id, cppl_cp_plan_start_date FROM ssd_cp_plans ORDER BY cppl_cp_plan_start_date", []
         ),
