@@ -19,7 +19,7 @@ def _default_end_date() -> dt.date:
 
 
 @click.command()
-@click.option("--profile", default="peterborough", show_default=True, help="peterborough (default), large, england or tiny.")
+@click.option("--profile", default="peterborough", show_default=True, help="peterborough (default), large, england, tiny or rutland.")
 @click.option("--years", default=5, show_default=True, type=click.IntRange(1, 20), help="Years of history.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed (same seed, same warehouse).")
 @click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day of data [default: last 31 March].")

@@ -91,6 +91,8 @@ def _build() -> dict[str, Profile]:
             burn_in_years=1,  # one year of history is enough for re-referrals and plan stocks
         ),
         "tiny": Profile("tiny", "A small authority for fast tests", (_tiny(),)),
+        # DfE's rules check the LA code inside each UPN and the authority's name, which Tinytown's 999 is not.
+        "rutland": Profile("rutland", "The smallest real authority (LA 857): fast tests of DfE's rules", (published_authorities()["857"],)),
     }
 
 
