@@ -297,6 +297,10 @@ def split_source(text: object, default: str = "") -> tuple[str, str]:
     return (head, tail) if sep else (str(text), "")
 
 
+# Columns where NONE is a code list's value: the CIN census disability code for a child with no disability.
+NONE_IS_A_CODE = {"disa_disability_code"}
+
+
 def validate_frame(table: Table, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue], list[Issue]]:
     """(valid rows typed to the schema, rejected-record issues, warnings). Vectorised by column."""
     frame = frame.reset_index(drop=True)
@@ -313,6 +317,9 @@ def validate_frame(table: Table, frame: pd.DataFrame) -> tuple[pd.DataFrame, lis
             out[col.name] = None
             continue
         out[col.name], bad, rule = _coerce(frame[col.name], col.type)
+        if col.name in NONE_IS_A_CODE:  # a code, not the placeholder 'none' that other text columns blank
+            said = frame[col.name].astype("string").str.strip().str.upper().eq("NONE").fillna(False).to_numpy(bool)
+            out.loc[said, col.name] = "NONE"
         if bad is not None and bad.any():
             problems.append((bad, col.name, rule))
     warnings.extend(_formula_warnings(table, frame, sources, out))

@@ -96,24 +96,29 @@ def cin_tables(root: ET.Element) -> dict:
             into[name] = found.text if found is not None else pd.NA
         return into
 
+    touched: set[str] = set()  # tables the validator's converter concatenates onto, even with nothing (index kind)
     header = root.find("Header")
     head = values(["Collection", "Year", "ReferenceDate"], header.find("CollectionDetails"), {})
     head = values(["SourceLevel", "LEA", "SoftwareCode", "Release", "SerialNo", "DateTime"], header.find("Source"), head)
     for child in root.find("Children").findall("Child"):
         ids = values(list(XMLtoCSV.ChildIdentifiers.columns), child.find("ChildIdentifiers"), {})
         child_id = ids.get("LAchildID", pd.NA)
+        touched.update(("ChildIdentifiers", "ChildCharacteristics", "CINdetails", "ChildProtectionPlans", "Reviews"))
         rows["ChildIdentifiers"].append(ids)
         chars = child.find("ChildCharacteristics")
         rows["ChildCharacteristics"].append(values(["Ethnicity"], chars, {"LAchildID": child_id}))
         disabilities = chars.find("Disabilities")
+        if disabilities is not None:
+            touched.add("Disabilities")
         for disability in disabilities if disabilities is not None else []:
             rows["Disabilities"].append({"LAchildID": child_id, "Disability": disability.text})
         for detail_id, detail in enumerate(child.findall("CINdetails"), start=1):
+            touched.update(("Assessments", "CINplanDates", "Section47"))
             _cin_detail(rows, values, detail, child_id, detail_id)
     tables = {"Header": pd.DataFrame.from_dict([head])}
     for name, found in rows.items():
         empty = getattr(XMLtoCSV, name)
-        tables[name] = pd.concat([empty, pd.DataFrame(found)], ignore_index=True) if found else empty.copy()
+        tables[name] = pd.concat([empty, pd.DataFrame(found)], ignore_index=True) if name in touched or found else empty.copy()
     return tables
 
 
