@@ -37,20 +37,40 @@ KIDS = f"(SELECT cine_person_id FROM ssd_cin_episodes WHERE cine_referral_id IN 
 BAD_ASSESSMENT = "cina_assessment_auth_date < cina_assessment_start_date"
 
 
+# A child in returns only before their birth is known to them only as unborn (sex unknown, expected date only).
+BIRTH = "coalesce(pers_dob, pers_expected_dob)"
+BORN_IN_A_RETURN = (
+    f"{BIRTH} <= {W_END} AND pers_person_id IN (SELECT cine_person_id FROM ssd_cin_episodes JOIN ssd_person ON pers_person_id = "
+    f"cine_person_id WHERE cine_referral_id IN {REFS} AND coalesce(cine_close_date, {W_END}) >= "
+    f"make_date(year({BIRTH}) - CAST(month({BIRTH}) < 4 AS INTEGER), 4, 1))"
+)
+
+NFA_CLOSED_LATER = (
+    "coalesce(cine_referral_nfa = 'Y' AND cine_close_date > "
+    "make_date(year(cine_referral_date) + CAST(month(cine_referral_date) >= 4 AS INTEGER), 3, 31), FALSE)"
+)
+
 CIN_WINDOW = {
-    "person": f"SELECT pers_person_id, pers_sex, pers_dob, pers_ethnicity, pers_ext_la_code FROM ssd_person WHERE pers_person_id IN {KIDS}",
+    "person": "SELECT pers_person_id, pers_sex, pers_dob, pers_ethnicity, pers_ext_la_code FROM ssd_person "
+    f"WHERE pers_person_id IN {KIDS} AND {BORN_IN_A_RETURN}",
+    # a referral with no further action is only in the return of the year it was made (rule 8569Q): a closure after
+    # that year's 31 March is in no return
     "referrals": "SELECT cine_person_id, cine_referral_date, cine_referral_source_code, cine_cin_primary_need_code, cine_referral_nfa, "
-    f"cine_close_date, cine_close_reason FROM ssd_cin_episodes WHERE cine_referral_id IN {REFS}",
+    f"CASE WHEN NOT {NFA_CLOSED_LATER} THEN cine_close_date END, CASE WHEN NOT {NFA_CLOSED_LATER} THEN cine_close_reason END "
+    f"FROM ssd_cin_episodes WHERE cine_referral_id IN {REFS}",
     "assessments": "SELECT cina_person_id, cina_assessment_start_date, cina_assessment_auth_date FROM ssd_cin_assessments "
     f"WHERE cina_referral_id IN {REFS} AND {_active('cina_assessment_start_date', 'cina_assessment_auth_date')} "
     f"AND NOT coalesce({BAD_ASSESSMENT}, FALSE)",
     "cin_plans": "SELECT cinp_person_id, cinp_cin_plan_start_date, cinp_cin_plan_end_date FROM ssd_cin_plans "
     f"WHERE cinp_referral_id IN {REFS} AND {_active('cinp_cin_plan_start_date', 'cinp_cin_plan_end_date', PLANS_FROM)}",
-    "s47": f"SELECT s47e_person_id, s47e_s47_start_date, coalesce(s47e_s47_nfa, 'N') FROM ssd_s47_enquiry WHERE s47e_referral_id IN {REFS}",
+    # an S47 is in the returns of the years it started in or held its conference in
+    "s47": f"SELECT s47e_person_id, s47e_s47_start_date, coalesce(s47e_s47_nfa, 'N') FROM ssd_s47_enquiry WHERE s47e_referral_id IN {REFS} "
+    f"AND (s47e_s47_start_date >= {W_START} OR s47e_s47_enquiry_id IN "
+    f"(SELECT icpc_s47_enquiry_id FROM ssd_initial_cp_conference WHERE icpc_icpc_date >= {W_START}))",
     "icpc": "SELECT icpc_person_id, icpc_icpc_date, s.s47e_s47_start_date, "
     "CASE WHEN s.s47e_s47_enquiry_id IS NOT NULL THEN icpc_icpc_target_date END "
     "FROM ssd_initial_cp_conference LEFT JOIN ssd_s47_enquiry s ON s.s47e_s47_enquiry_id = icpc_s47_enquiry_id "
-    f"WHERE icpc_referral_id IN {REFS} AND icpc_icpc_date <= {W_END}",
+    f"WHERE icpc_referral_id IN {REFS} AND icpc_icpc_date BETWEEN {W_START} AND {W_END}",  # a conference is in its year's return
     "cp_plans": "SELECT cppl_person_id, cppl_cp_plan_start_date, cppl_cp_plan_end_date, cppl_cp_plan_initial_category, "
     f"cppl_cp_plan_latest_category, cppl_ext_previous_plans FROM ssd_cp_plans WHERE cppl_referral_id IN {REFS} "
     f"AND {_active('cppl_cp_plan_start_date', 'cppl_cp_plan_end_date')}",

@@ -28,7 +28,7 @@ from lxml import etree
 
 from cscperf import __version__
 from cscperf.errors import UserError
-from cscperf.files import cannot_write, open_private, output_folder
+from cscperf.files import cannot_write, make_folder, open_private, output_folder
 from cscperf.ingest.cin_xml import FIRST_YEAR, LAST_YEAR, load_schema, schema_path
 from cscperf.ingest.upn import FORMER_UPN_TYPE, UPN_TYPE
 from cscperf.returns.written import WrittenReturn, year_bounds
@@ -353,6 +353,7 @@ def children(tree: etree._Element) -> list[str]:
 def write_cin_xml(tree: etree._Element, year: int, out: Path) -> tuple[int, list[str]]:
     """Write a built return to `out` whole (a temporary file renamed over it) and validate it; (children, schema problems)."""
     out = Path(out)
+    make_folder(out.parent, out)  # a folder that cannot be made is named with the file asked for
     partial = out.with_name(f".{out.name}.partial")
     try:
         with open_private(partial, binary=True) as fh:  # child-level: mode 0600
