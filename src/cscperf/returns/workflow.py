@@ -371,16 +371,37 @@ def explanations(con: duckdb.DuckDBPyConnection, rid: str) -> pd.DataFrame:
     ).df()
 
 
+# Issues of the latest version of each return and year: what is still to fix before year end.
+LATEST_ISSUES_SQL = """
+    WITH newest AS (SELECT kind, year, max(version) AS version FROM cscperf_returns GROUP BY ALL)
+    SELECT r.return_id, r.kind, r.year, r.status, i.rule, i.rule_type, i.message, i.child_id, i.table_name, i.field, i.row_id
+    FROM cscperf_return_issues i JOIN cscperf_returns r USING (return_id) JOIN newest n USING (kind, year, version)
+"""
+LATEST_ORDER = " ORDER BY r.year DESC, r.kind, i.child_id, i.rule_type, i.rule, i.row_id"
+
+
+def latest_issues(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every child's issues in the latest version of each return and year (managers' lists filter it to their teams)."""
+    return con.execute(LATEST_ISSUES_SQL + " WHERE i.child_id <> ''" + LATEST_ORDER).df()
+
+
 def child_issues(con: duckdb.DuckDBPyConnection, child_id: str) -> pd.DataFrame:
     """A child's issues in the latest version of each return and year (the child's page)."""
+    return con.execute(LATEST_ISSUES_SQL + " WHERE i.child_id = ?" + LATEST_ORDER, [child_id]).df()
+
+
+def rule_rows(con: duckdb.DuckDBPyConnection, rid: str, rule: str) -> pd.DataFrame:
+    """One rule's rows in a version, each with the explanation that covers it (for a query), for the drill-down."""
     return con.execute(
         """
-        WITH newest AS (SELECT kind, year, max(version) AS version FROM cscperf_returns GROUP BY ALL)
-        SELECT r.return_id, r.kind, r.year, r.status, i.rule, i.rule_type, i.message, i.table_name, i.field, i.row_id
-        FROM cscperf_return_issues i JOIN cscperf_returns r USING (return_id) JOIN newest n USING (kind, year, version)
-        WHERE i.child_id = ? ORDER BY r.year DESC, r.kind, i.rule_type, i.rule, i.row_id
+        SELECT i.child_id, i.rule_type, i.table_name, i.field, i.row_id,
+               coalesce(c.explanation, r.explanation, '') AS explanation
+        FROM cscperf_return_issues i
+        LEFT JOIN cscperf_return_explanations c ON c.return_id = i.return_id AND c.rule = i.rule AND c.child_id = i.child_id
+        LEFT JOIN cscperf_return_explanations r ON r.return_id = i.return_id AND r.rule = i.rule AND r.child_id = ''
+        WHERE i.return_id = ? AND i.rule = ? ORDER BY i.child_id, i.row_id
         """,
-        [child_id],
+        [rid, rule],
     ).df()
 
 
