@@ -116,7 +116,8 @@ def show(return_id: str, with_children: bool, warehouse: Path) -> None:
         files = workflow.files(con, return_id)
     finally:
         con.close()
-    shown = [*found.comparison.get("added", []), *found.comparison.get("dropped", []), *waiting["child_id"]] if with_children else []
+    listed = [*found.comparison.get("added", []), *found.comparison.get("dropped", []), *waiting["child_id"]]
+    shown = [c for c in listed if c] if with_children else []  # a return-level query has no child
     _audit(warehouse, _os_user(), "view", f"returns show {return_id}{' --children' if with_children else ''}", shown)
     _print_summary(found)
     if found.signed_at:
