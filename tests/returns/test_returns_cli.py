@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import pwd
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -119,3 +121,19 @@ def test_without_dfes_rules_installed_nothing_is_prepared(capsys, monkeypatch, w
 def test_an_unknown_return_is_named(capsys, monkeypatch, wh):
     r = cli(capsys, monkeypatch, wh, "show", "cin-2025-v9")
     assert r.code == 2 and "no prepared return 'cin-2025-v9'" in r.err
+
+
+def test_the_warehouse_is_free_while_dfes_rules_run(capsys, monkeypatch, wh):
+    # DfE's rules take a while (the CIN rules over a minute on a loaded machine for a Peterborough-sized return):
+    # meanwhile another process (the dashboard, a load) can open the warehouse for writing.
+    opened: list[int] = []
+
+    def check_from_another_process(kind, files, year, la_name):
+        code = f"import duckdb; duckdb.connect({str(wh)!r}).close()"
+        opened.append(subprocess.run([sys.executable, "-c", code], capture_output=True, check=False).returncode)
+        return DfeReport(kind, year, "cin2024_25", pd.DataFrame(columns=ISSUE_COLUMNS), 109)
+
+    monkeypatch.setattr(dfe_rules, "run_rules", check_from_another_process)
+    r = cli(capsys, monkeypatch, wh, "prepare", "cin", "--year", "2025")
+    assert r.code == 0, r.err
+    assert opened == [0]

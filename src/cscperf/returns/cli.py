@@ -51,9 +51,19 @@ def prepare(kind: str, year: int, warehouse: Path) -> None:
 
     con = connect(warehouse)
     try:
-        found = workflow.prepare(con, warehouse, kind, year, who, before_commit=audit_before_commit)
+        draft = workflow.write_draft(con, warehouse, kind, year)
     finally:
         con.close()
+    try:  # the warehouse is free while DfE's rules run (they take a while; the dashboard needs the file)
+        checked = workflow.check_draft(draft)
+        con = connect(warehouse)
+        try:
+            found = workflow.store_draft(con, draft, checked, who, before_commit=audit_before_commit)
+        finally:
+            con.close()
+    except BaseException:
+        draft.discard()
+        raise
     _print_summary(found)
     if not found.checks_complete:
         raise UserError(f"draft {found.return_id} was prepared but its check is incomplete, so it cannot be signed off: {found.check_note}")

@@ -96,6 +96,30 @@ class Prepared:
 
 
 # --- prepare -------------------------------------------------------------------------------------
+@dataclass
+class Draft:
+    """A return written into its staging folder, not yet checked or stored (see `prepare`)."""
+
+    kind: str
+    year: int
+    root: Path  # the returns folder
+    staging: Path
+    written: WrittenReturn
+    comparison: dict
+    la_name: str  # the authority's name, for the SSDA903 rules
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Checked:
+    issues: pd.DataFrame  # ISSUE_COLUMNS
+    rule_set: str
+    complete: bool  # every rule ran
+    note: str  # what was checked, in words
+
+
 def prepare(
     con: duckdb.DuckDBPyConnection,
     warehouse: Path,
@@ -107,22 +131,29 @@ def prepare(
 ) -> Prepared:
     """Write `kind` for `year` as a new draft version, check it with DfE's rules and store it all.
 
+    Three steps, which the CLI runs with the warehouse closed during the second (DfE's rules take a
+    while, and the dashboard needs the file meanwhile): `write_draft`, `check_draft`, `store_draft`.
     Nothing is half-written: the files go to a hidden staging folder that becomes the version's folder
     only when its rows are committed; any failure removes it. `before_commit(written, return_id)` runs
     just before the commit (the CLI writes the audit row there, so no return exists without one).
     """
+    draft = write_draft(con, warehouse, kind, year)
+    try:
+        return store_draft(con, draft, check_draft(draft, check), by, before_commit)
+    except BaseException:
+        draft.discard()
+        raise
+
+
+def write_draft(con: duckdb.DuckDBPyConnection, warehouse: Path, kind: str, year: int) -> Draft:
+    """Write the return into a staging folder, with the comparison with last year's (needs the warehouse)."""
     writer = _writer(kind)
     check_fields(con)
     if kind in DFE_KIND:
         dfe_rules.rule_set(DFE_KIND[kind], year)  # an unsupported year stops before anything is written
     root = output_folder(returns_folder(warehouse))
-    version = _next_version(con, kind, year)
-    rid = return_id(kind, year, version)
-    staging = root / f".{rid}.partial-{uuid.uuid4().hex[:8]}"
-    final = root / rid
-    renamed = False
+    staging = output_folder(root / f".{kind}-{year}.partial-{uuid.uuid4().hex[:8]}")
     try:
-        output_folder(staging)
         written = writer.write(con, year, staging)
         if not written.children:
             raise UserError(
@@ -131,19 +162,54 @@ def prepare(
             )
         for path in written.files:
             make_private(path)
-        issues, rule_set, complete, note = _check(con, kind, written, check or dfe_rules.run_rules)
-        comparison = compare(con, writer, kind, year, written)
-        files = [(p.name, sha256(p), p.stat().st_size) for p in written.files]
+        la_name = dfe_rules._la_name(con) if kind == "ssda903" else ""  # noqa: SLF001 - the one home of the authority's name for DfE's rules
+        return Draft(kind, year, root, staging, written, compare(con, writer, kind, year, written), la_name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def check_draft(draft: Draft, check: Checker | None = None) -> Checked:
+    """DfE's rules for the year on the draft's files (no warehouse needed). Schema problems are errors too."""
+    written = draft.written
+    schema = pd.DataFrame([{"rule": SCHEMA_RULE, "rule_type": "error", "message": p} for p in written.problems], columns=ISSUE_COLUMNS)
+    if draft.kind not in DFE_KIND:
+        note = f"{NAMES[draft.kind]} has no DfE rule set: DfE's validation rules were not run (only the file's own checks)"
+        return Checked(schema.fillna(""), "", True, note)
+    report = (check or dfe_rules.run_rules)(DFE_KIND[draft.kind], written.files, written.year, draft.la_name)
+    issues = report.issues.rename(columns={"table": "table_name"})[ISSUE_COLUMNS]
+    note = report.summary()
+    crashed = dfe_rules.crashed_message(report)
+    if crashed:
+        note += f". Check incomplete: {crashed}"
+    return Checked(pd.concat([schema, issues], ignore_index=True).fillna(""), report.rule_set, not report.crashed, note)
+
+
+def store_draft(
+    con: duckdb.DuckDBPyConnection,
+    draft: Draft,
+    checked: Checked,
+    by: str,
+    before_commit: Callable[[WrittenReturn, str], None] | None = None,
+) -> Prepared:
+    """Store a checked draft as the next version (numbered now, so two prepares never share one) and move its
+    folder into place, in one transaction."""
+    version = _next_version(con, draft.kind, draft.year)
+    rid = return_id(draft.kind, draft.year, version)
+    final = draft.root / rid
+    files = [(p.name, sha256(p), p.stat().st_size) for p in draft.written.files]
+    renamed = False
+    try:
         with transaction(con):
-            _insert(con, rid, kind, year, version, final, by, rule_set, complete, note, written, comparison, files, issues)
+            _insert(con, rid, draft, version, final, by, checked, files)
             if before_commit is not None:
-                before_commit(written, rid)
+                before_commit(draft.written, rid)
             if final.exists():
                 raise UserError(f"{final}: a folder of that name is already there; move it away and prepare again")
-            staging.rename(final)
+            draft.staging.rename(final)
             renamed = True
     except BaseException:
-        shutil.rmtree(final if renamed else staging, ignore_errors=True)
+        shutil.rmtree(final if renamed else draft.staging, ignore_errors=True)
         raise
     return get(con, rid)
 
@@ -177,47 +243,26 @@ def _next_version(con: duckdb.DuckDBPyConnection, kind: str, year: int) -> int:
     return int(row[0] or 0) + 1 if row else 1
 
 
-def _check(con: duckdb.DuckDBPyConnection, kind: str, written: WrittenReturn, check: Checker) -> tuple[pd.DataFrame, str, bool, str]:
-    """(issues, rule set, every rule ran?, what was checked in words). Schema problems are errors too."""
-    schema = pd.DataFrame([{"rule": SCHEMA_RULE, "rule_type": "error", "message": p} for p in written.problems], columns=ISSUE_COLUMNS)
-    if kind not in DFE_KIND:
-        note = f"{NAMES[kind]} has no DfE rule set: DfE's validation rules were not run (only the file's own checks)"
-        return schema.fillna(""), "", True, note
-    la_name = dfe_rules._la_name(con) if kind == "ssda903" else ""  # noqa: SLF001 - the one home of the authority's name for DfE's rules
-    report = check(DFE_KIND[kind], written.files, written.year, la_name)
-    issues = report.issues.rename(columns={"table": "table_name"})[ISSUE_COLUMNS]
-    note = report.summary()
-    crashed = dfe_rules.crashed_message(report)
-    if crashed:
-        note += f". Check incomplete: {crashed}"
-    return pd.concat([schema, issues], ignore_index=True).fillna(""), report.rule_set, not report.crashed, note
-
-
 def _insert(
     con: duckdb.DuckDBPyConnection,
     rid: str,
-    kind: str,
-    year: int,
+    draft: Draft,
     version: int,
     folder: Path,
     by: str,
-    rule_set: str,
-    complete: bool,
-    note: str,
-    written: WrittenReturn,
-    comparison: dict,
+    checked: Checked,
     files: list[tuple[str, str, int]],
-    issues: pd.DataFrame,
 ) -> None:
+    written = draft.written
     con.execute(
         "INSERT INTO cscperf_returns (return_id, kind, year, version, status, folder, prepared_at, prepared_by, rule_set, "
         "checks_complete, check_note, counts, comparison) VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?)",
-        [rid, kind, year, version, str(folder), dt.datetime.now(), by, rule_set, "Y" if complete else "N", note,
-         json.dumps(written.counts), json.dumps(comparison)],
+        [rid, draft.kind, draft.year, version, str(folder), dt.datetime.now(), by, checked.rule_set, "Y" if checked.complete else "N",
+         checked.note, json.dumps(written.counts), json.dumps(draft.comparison)],
     )  # fmt: skip
     con.executemany("INSERT INTO cscperf_return_files VALUES (?, ?, ?, ?)", [[rid, *f] for f in files])
     children = pd.DataFrame({"return_id": rid, "child_id": sorted(written.children)})
-    frame = issues.assign(return_id=rid)[["return_id", *ISSUE_COLUMNS]]
+    frame = checked.issues.assign(return_id=rid)[["return_id", *ISSUE_COLUMNS]]
     for name, rows in (("cscperf_return_children", children), ("cscperf_return_issues", frame)):
         con.register("_rows", rows)
         try:
