@@ -137,3 +137,9 @@ def test_the_warehouse_is_free_while_dfes_rules_run(capsys, monkeypatch, wh):
     r = cli(capsys, monkeypatch, wh, "prepare", "cin", "--year", "2025")
     assert r.code == 0, r.err
     assert opened == [0]
+
+
+def test_explain_takes_a_rule_and_text_or_an_earlier_version(capsys, monkeypatch, wh):
+    for args in ((), ("--text", "why"), ("--rule", "8770Q", "--from", "cin-2025-v1")):
+        r = cli(capsys, monkeypatch, wh, "explain", "cin-2025-v2", *args)
+        assert r.code == 2 and ("--rule" in r.err or "--from" in r.err), args

@@ -295,3 +295,21 @@ def test_annex_a_has_no_dfe_rule_set_and_says_so(wh, monkeypatch):
     assert draft.return_id == "annex-a-2025-v1" and draft.checks_complete and draft.rule_set == ""
     assert draft.check_note.startswith("Annex A has no DfE rule set")
     assert json.loads(json.dumps(draft.comparison))["counts"][0]["change"] == 1
+
+
+def test_explanations_are_carried_to_a_new_version_only_where_the_query_remains(wh):
+    path, con = wh
+    first = prepare(wh, check=report([QUERY_B, QUERY_D, QUERY_RETURN])).return_id
+    workflow.explain(con, first, "8770Q", "B", "UPN applied for", "tester")
+    workflow.explain(con, first, "8770Q", "D", "Home educated", "tester")
+    workflow.explain(con, first, "2887Q", "", "Few disabled children", "tester")
+    # B's UPN arrived: v2 has D's 8770Q and the return-level 2887Q, which v2 has already explained afresh
+    second = prepare(wh, check=report([QUERY_D, QUERY_RETURN])).return_id
+    workflow.explain(con, second, "2887Q", "", "Our own words this time", "tester")
+    assert workflow.carry_explanations(con, second, first, "tester") == 1
+    assert workflow.unexplained_queries(con, second).empty
+    rows = workflow.explanations(con, second)[["rule", "child_id", "explanation", "carried_from"]].values.tolist()
+    assert rows == [["2887Q", "", "Our own words this time", ""], ["8770Q", "D", "Home educated", first]]
+    assert workflow.carry_explanations(con, second, first, "tester") == 0  # nothing left to carry
+    with pytest.raises(UserError, match="from an earlier version of the same return"):
+        workflow.carry_explanations(con, first, second, "tester")

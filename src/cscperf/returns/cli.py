@@ -150,31 +150,39 @@ def show(return_id: str, with_children: bool, warehouse: Path) -> None:
 
 @returns.command("explain")
 @click.argument("return_id")
-@click.option("--rule", required=True, help="The query's rule code, e.g. 8770Q.")
+@click.option("--rule", default="", help="The query's rule code, e.g. 8770Q.")
 @click.option("--child", default="", help="The child it explains (omit to explain the rule for every child of the return).")
-@click.option("--text", required=True, help="The explanation, as DfE will read it.")
+@click.option("--text", default="", help="The explanation, as DfE will read it.")
+@click.option(
+    "--from", "source", default="", metavar="EARLIER_ID", help="Instead: copy the explanations of an earlier version whose queries remain."
+)
 @warehouse_option
-def explain(return_id: str, rule: str, child: str, text: str, warehouse: Path) -> None:
-    """Write the explanation a query needs before the return can be signed off."""
+def explain(return_id: str, rule: str, child: str, text: str, source: str, warehouse: Path) -> None:
+    """Write the explanation a query needs before the return can be signed off (or carry them from an earlier version)."""
     from cscperf.returns import workflow
     from cscperf.warehouse import connect
 
+    if bool(source) == bool(rule or text or child):
+        raise UserError("give either --rule and --text (with --child for one child) or --from EARLIER_ID")
+    if not source and not rule:
+        raise UserError("--rule: name the query's rule code")
     who = _os_user()
     con = connect(warehouse)
     try:
-        covered = workflow.explain(con, return_id, rule, child, text, who)
+        if source:
+            covered = workflow.carry_explanations(con, return_id, source, who)
+        else:
+            covered = workflow.explain(con, return_id, rule, child, text, who)
         left = len(workflow.unexplained_queries(con, return_id))
     finally:
         con.close()
-    _audit(
-        warehouse,
-        who,
-        "explain",
-        f"returns explain {return_id} --rule {rule}{' --child ' + child if child else ''}",
-        [child] if child else [],
-    )
-    whom = f"child {child}" if child else "every child"
-    click.echo(f"{return_id}: query {rule} explained for {whom} ({covered} rows); {left} queries still unexplained")
+    route = f"returns explain {return_id} " + (f"--from {source}" if source else f"--rule {rule}{' --child ' + child if child else ''}")
+    _audit(warehouse, who, "explain", route, [child] if child else [])
+    if source:
+        click.echo(f"{return_id}: {covered} explanations carried from {source}; {left} queries still unexplained")
+    else:
+        whom = f"child {child}" if child else "every child"
+        click.echo(f"{return_id}: query {rule} explained for {whom} ({covered} rows); {left} queries still unexplained")
 
 
 @returns.command("sign-off")

@@ -410,7 +410,8 @@ def unexplained_queries(con: duckdb.DuckDBPyConnection, rid: str) -> pd.DataFram
 
 def explanations(con: duckdb.DuckDBPyConnection, rid: str) -> pd.DataFrame:
     return con.execute(
-        "SELECT rule, child_id, explanation, written_at, written_by FROM cscperf_return_explanations "
+        "SELECT rule, child_id, explanation, written_at, written_by, coalesce(carried_from, '') AS carried_from "
+        "FROM cscperf_return_explanations "
         "WHERE return_id = ? ORDER BY rule, child_id",
         [rid],
     ).df()
@@ -513,8 +514,36 @@ def explain(con: duckdb.DuckDBPyConnection, rid: str, rule: str, child: str, tex
             raise UserError(f"return {rid} has no query {rule} for child {child}")
     with transaction(con):
         con.execute("DELETE FROM cscperf_return_explanations WHERE return_id = ? AND rule = ? AND child_id = ?", [rid, rule, child])
-        con.execute("INSERT INTO cscperf_return_explanations VALUES (?, ?, ?, ?, ?, ?)", [rid, rule, child, text, dt.datetime.now(), by])
+        con.execute(
+            "INSERT INTO cscperf_return_explanations VALUES (?, ?, ?, ?, ?, ?, '')", [rid, rule, child, text, dt.datetime.now(), by]
+        )
     return len(rows)
+
+
+def carry_explanations(con: duckdb.DuckDBPyConnection, rid: str, source: str, by: str) -> int:
+    """Copy to draft `rid` the explanations of an earlier version of the same return and year whose query is
+    still there (same rule; same child, or any child for a rule-wide one), without replacing any `rid` has.
+    Each copy names its source. Returns how many were copied."""
+    target = _draft(con, rid, "change its explanations")
+    earlier = get(con, source)
+    if (earlier.kind, earlier.year) != (target.kind, target.year) or earlier.version >= target.version:
+        raise UserError(
+            f"--from {source}: explanations are carried from an earlier version of the same return ({target.kind}, {target.year})"
+        )
+    with transaction(con):
+        done = con.execute(
+            """
+            INSERT INTO cscperf_return_explanations
+            SELECT $t, e.rule, e.child_id, e.explanation, $now, $by, $s FROM cscperf_return_explanations e
+            WHERE e.return_id = $s
+              AND EXISTS (SELECT 1 FROM cscperf_return_issues i WHERE i.return_id = $t AND i.rule_type = 'query' AND i.rule = e.rule
+                          AND (e.child_id = '' OR i.child_id = e.child_id))
+              AND NOT EXISTS (SELECT 1 FROM cscperf_return_explanations x
+                              WHERE x.return_id = $t AND x.rule = e.rule AND x.child_id = e.child_id)
+            """,
+            {"t": rid, "s": source, "now": dt.datetime.now(), "by": by},
+        ).fetchone()
+    return int(done[0]) if done else 0
 
 
 def sign_off_refusals(con: duckdb.DuckDBPyConnection, rid: str) -> list[str]:

@@ -721,6 +721,7 @@ child_id VARCHAR pk | The child it explains; empty to explain the rule for every
 explanation VARCHAR req | The explanation, as it will be given to DfE
 written_at TIMESTAMP req | When it was written
 written_by VARCHAR req | The operating-system user who wrote it
+carried_from VARCHAR | The earlier version it was copied from (`cscperf returns explain ID --from OLD`), else empty
 """,
         ext=True,
     ),
