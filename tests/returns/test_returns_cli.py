@@ -143,3 +143,16 @@ def test_explain_takes_a_rule_and_text_or_an_earlier_version(capsys, monkeypatch
     for args in ((), ("--text", "why"), ("--rule", "8770Q", "--from", "cin-2025-v1")):
         r = cli(capsys, monkeypatch, wh, "explain", "cin-2025-v2", *args)
         assert r.code == 2 and ("--rule" in r.err or "--from" in r.err), args
+
+
+def test_files_are_found_from_any_working_folder(capsys, monkeypatch, wh, tmp_path):
+    monkeypatch.setattr(
+        dfe_rules, "run_rules", lambda kind, files, year, la: DfeReport(kind, year, "cin2024_25", pd.DataFrame(columns=ISSUE_COLUMNS), 109)
+    )
+    monkeypatch.chdir(wh.parent)
+    assert cli(capsys, monkeypatch, wh.name, "prepare", "cin", "--year", "2025").code == 0  # a relative --warehouse
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    r = cli(capsys, monkeypatch, wh, "show", "cin-2025-v1")
+    assert r.code == 0 and "files match their SHA-256" in r.out and f"in {wh.with_name('w.returns') / 'cin-2025-v1'}" in r.out

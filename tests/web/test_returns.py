@@ -105,6 +105,8 @@ def test_the_drill_down_lists_the_children_of_a_rule_and_is_audited(client_for, 
     assert (latest["action"], latest["route"], latest["children"]) == ("view", f"/returns/{RID}/rules/8770Q", ["C3", "C4"])
     assert client.get(f"/returns/{RID}/rules/0000").status_code == 404
     assert client.get("/returns/cin-1999-v1").status_code == 404
+    assert client.get(f"/returns/{RID}/files/other.xml").status_code == 404
+    assert client.get(f"/returns/{RID}/files/..%2F..%2Fw.duckdb").status_code == 404
 
 
 def test_a_download_is_the_prepared_file_and_an_audited_export(client_for, warehouse):

@@ -151,7 +151,7 @@ def write_draft(con: duckdb.DuckDBPyConnection, warehouse: Path, kind: str, year
     check_fields(con)
     if kind in DFE_KIND:
         dfe_rules.rule_set(DFE_KIND[kind], year)  # an unsupported year stops before anything is written
-    root = output_folder(returns_folder(warehouse))
+    root = output_folder(returns_folder(warehouse)).resolve()  # stored absolute: read from any working folder
     staging = output_folder(root / f".{kind}-{year}.partial-{uuid.uuid4().hex[:8]}")
     try:
         written = writer.write(con, year, staging)

@@ -100,6 +100,8 @@ def install(app: FastAPI) -> None:
         st = state(request)
         with st.read() as (cur, _fp):
             _get(cur, rid)
+            if name not in set(workflow.files(cur, rid)["file_name"]):
+                raise NoReturn(f"return {rid} has no file '{name}'")
             try:
                 path = workflow.file_path(cur, rid, name)
             except UserError as exc:
