@@ -1,10 +1,12 @@
 """The year-end return workflow: prepare a versioned draft, explain its queries, sign it off.
 
-    prepare(con, warehouse, kind, year)   write the return into <warehouse stem>.returns/<kind>-<year>-v<N>/,
-                                          run DfE's rules on it, compare it with last year's, store it all
-    explain(con, return_id, rule, child, text)   the written explanation a query needs
-    sign_off(con, warehouse, return_id, user)    by a performance or admin user; refused while hard errors
-                                          remain, a query lacks an explanation or a rule could not run
+    prepare(con, warehouse, kind, year, by)       write the return into <warehouse stem>.returns/<kind>-<year>-v<N>/,
+                                                  run DfE's rules on it, compare it with last year's, store it all
+                                                  (= write_draft, check_draft, store_draft)
+    explain(con, return_id, rule, child, text, by)  the written explanation a query needs
+    carry_explanations(con, return_id, earlier, by) an earlier version's explanations, where the query remains
+    sign_off(con, return_id, user_name, role)     by a performance or admin user; refused while hard errors
+                                                  remain, a query lacks an explanation or a rule could not run
 
 A signed return is never changed again: explanations and sign-off apply to drafts only, and a new
 `prepare` makes a new version. Files are checked against their SHA-256 whenever they are shown or
