@@ -29,12 +29,13 @@ def _register_commands() -> None:
     from cscperf.ingest.export_cli import export
     from cscperf.judge.cli import judge
     from cscperf.report.cli import report, targets
+    from cscperf.returns.cli import returns
     from cscperf.synth.cli import synth
     from cscperf.web.cli import audit, serve, users
 
     for command in (demo, synth, load, loads, validate, export, judge, report, targets):
         main.add_command(command)
-    for command in (serve, users, audit):
+    for command in (serve, users, audit, returns):
         main.add_command(command)
     for command in (compute, indicators):
         main.add_command(command)

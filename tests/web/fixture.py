@@ -183,3 +183,39 @@ def _results(con) -> None:
     from cscperf.indicators.engine import store_results
 
     store_results(con, pd.DataFrame(result_rows()))
+
+
+# --- prepared returns (the Returns page) -------------------------------------------------------------
+# The 2023-24 CIN census of this warehouse holds C1-C4 (referrals of 2 January 2024). What DfE's rules report
+# is chosen here, so the pages' figures are known: rule 8715 (error) for C1 (team A); query 8770Q for C3
+# (team B) and C4 (unallocated); the return-level query 2887Q. 1 error, 3 queries, 3 unexplained.
+RETURN_ISSUES = [
+    {
+        "rule": "8715",
+        "rule_type": "error",
+        "message": "Date of ICPC must fall within the census year",
+        "child_id": "C1",
+        "field": "DateOfInitialCPC",
+    },
+    {"rule": "8770Q", "rule_type": "query", "message": "UPN is missing", "child_id": "C3", "field": "UPN"},
+    {"rule": "8770Q", "rule_type": "query", "message": "UPN is missing", "child_id": "C4", "field": "UPN"},
+    {"rule": "2887Q", "rule_type": "query", "message": "Less than 8 disability codes have been used", "child_id": ""},
+]
+
+
+def prepare_returns(path: Path, issues: list[dict] = RETURN_ISSUES) -> str:
+    """Prepare the 2023-24 CIN census as a draft (cin-2024-v1 the first time) on which DfE's rules find `issues`; its id."""
+    from cscperf.returns import workflow
+    from cscperf.returns.dfe_rules import ISSUE_COLUMNS, DfeReport
+
+    frame = pd.DataFrame([{"kind": "cin", "table": "CINdetails", "row_id": str(n), **i} for n, i in enumerate(issues)])
+    frame = frame.reindex(columns=ISSUE_COLUMNS).fillna("")
+
+    def check(kind, files, year, la_name) -> DfeReport:
+        return DfeReport("cin", year, "cin2023_24", frame, 105)
+
+    con = connect(path)
+    try:
+        return workflow.prepare(con, path, "cin", 2024, "tester", check=check).return_id
+    finally:
+        con.close()

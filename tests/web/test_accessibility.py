@@ -23,6 +23,7 @@ PAGES = {
         f"/indicators/{IND}/teams/T1",
         f"/indicators/{IND}/exceptions",
         "/children/C1",
+        "/returns",
     ],
     "perf1": [
         "/",
@@ -39,6 +40,10 @@ PAGES = {
         "/children/C1",
         "/children/NOBODY",
         "/indicators/no_such_indicator",
+        "/returns",
+        "/returns/cin-2024-v1",
+        "/returns/cin-2024-v1/rules/8770Q",
+        "/returns/cin-2024-v1/rules/2887Q",
     ],
     "admin1": ["/admin/users", "/admin/audit"],
 }
@@ -100,7 +105,15 @@ def test_pages_reflow_without_sideways_scrolling(browser, base_url, width):  # n
     """WCAG 1.4.10: at 320 CSS pixels only the data tables (in their own scrolling region) may be wider than the window."""
     page = sign_in(browser, base_url, "perf1")
     page.set_viewport_size({"width": width, "height": 800})
-    for path in ["/", f"/indicators/{IND}", f"/indicators/{IND}/teams/T2", f"/indicators/{IND}/exceptions", "/children/C1", "/targets"]:
+    for path in [
+        "/",
+        f"/indicators/{IND}",
+        f"/indicators/{IND}/teams/T2",
+        f"/indicators/{IND}/exceptions",
+        "/children/C1",
+        "/targets",
+        "/returns/cin-2024-v1",
+    ]:
         page.goto(base_url + path)
         settle(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path

@@ -22,6 +22,7 @@ def base_url(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (scripts/install-system-deps.sh installs it)")
     path = fixture.build(tmp_path_factory.mktemp("browser") / "w.duckdb")
+    fixture.prepare_returns(path)
     add_users(path)
     WAREHOUSE[:] = [path]
     app = create_app(WebSettings(warehouse=path, secure_cookies=False, auto_recompute=False, warm_caches=False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cscperf.warehouse.schema import PROVENANCE, RESULTS, TABLES, Table
+from cscperf.warehouse.schema import PROVENANCE, RESULTS, RETURN_TABLES, TABLES, Table
 
 DOC_PATH = Path(__file__).resolve().parents[3] / "docs" / "data-model.md"
 
@@ -54,6 +54,10 @@ indicators read only this model.
   and the table, field and row of the written return.
 - `cscperf_results`: computed figures (columns at the end), written and read only through
   `cscperf.warehouse.results`.
+- `cscperf_returns`, `cscperf_return_files`, `cscperf_return_children`, `cscperf_return_issues`,
+  `cscperf_return_explanations`: the statutory return workflow (`cscperf returns`): each prepared
+  version of a return, its files' SHA-256, its children, DfE's issues and the written explanations
+  of queries (columns at the end), written and read only through `cscperf.returns.workflow`.
 
 ## Tables
 """
@@ -74,6 +78,9 @@ def render() -> str:
     for t in TABLES:
         parts += _table(t, " (extension table)" if t.ext else "")
     parts += ["## Computed figures\n", *_table(RESULTS, " (meta table)", provenance=False)]
+    parts += ["## Statutory returns\n"]
+    for t in RETURN_TABLES:
+        parts += _table(t, " (meta table)", provenance=False)
     return "\n".join(parts)
 
 

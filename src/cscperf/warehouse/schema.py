@@ -651,5 +651,82 @@ VERSION_COLUMN = "definition_version"
 RESULT_COLUMNS: list[str] = [c for c in RESULTS.column_names if c not in ("computed_at", VERSION_COLUMN)]
 
 
+# The statutory return workflow (meta tables: no provenance columns), written and read only through
+# `cscperf.returns.workflow`. A prepared return is one version; a signed version is never changed again.
+RETURN_TABLES: tuple[Table, ...] = (
+    _table(
+        "cscperf_returns",
+        "Prepared statutory returns, one row per version (`cscperf returns prepare`).",
+        """
+return_id VARCHAR pk | '<kind>-<year>-v<version>', e.g. cin-2025-v2
+kind VARCHAR req | cin, ssda903 or annex-a
+year INTEGER req | The collection year, by the 31 March it ends on (2025 = 2024-25)
+version INTEGER req | 1 for the first prepared return of that kind and year, then 2, 3, ...
+status VARCHAR req | draft or signed
+folder VARCHAR req | Where the files are (under <warehouse stem>.returns/)
+prepared_at TIMESTAMP req | When it was prepared
+prepared_by VARCHAR req | The operating-system user who prepared it
+rule_set VARCHAR | DfE's rule set run on it (empty for Annex A, which has none)
+checks_complete VARCHAR req | Y when every DfE rule ran; N when a rule could not run (sign-off is refused)
+check_note VARCHAR | What was and was not checked, in words
+counts VARCHAR | Key counts (JSON: name -> count)
+comparison VARCHAR | The comparison with the previous year's return (JSON: basis, counts with change, children added and dropped)
+signed_at TIMESTAMP | When it was signed off
+signed_by VARCHAR | The dashboard user (performance or admin) who signed it off
+""",
+        ext=True,
+    ),
+    _table(
+        "cscperf_return_files",
+        "The files of each prepared return with their SHA-256 (checked whenever they are shown or downloaded).",
+        """
+return_id VARCHAR pk | cscperf_returns.return_id
+file_name VARCHAR pk | File name within the return's folder
+sha256 VARCHAR req | SHA-256 of the file as prepared
+bytes BIGINT req | Size in bytes
+""",
+        ext=True,
+    ),
+    _table(
+        "cscperf_return_children",
+        "The children in each prepared return (for the year-on-year comparison).",
+        """
+return_id VARCHAR pk | cscperf_returns.return_id
+child_id VARCHAR pk | The child's id as written in the return
+""",
+        ext=True,
+    ),
+    _table(
+        "cscperf_return_issues",
+        "What DfE's rules (and the return's schema) found in each prepared return.",
+        """
+return_id VARCHAR req | cscperf_returns.return_id
+rule VARCHAR req | DfE's rule code ('schema' for a file that breaks the return's XML schema)
+rule_type VARCHAR req | error or query
+message VARCHAR | DfE's message
+child_id VARCHAR | The child (empty for a return-level rule)
+table_name VARCHAR | The return's table or module
+field VARCHAR | The field(s) concerned
+row_id VARCHAR | The row in that table of the written return
+""",
+        ext=True,
+    ),
+    _table(
+        "cscperf_return_explanations",
+        "Written explanations of queries (`cscperf returns explain`): every query needs one before sign-off.",
+        """
+return_id VARCHAR pk | cscperf_returns.return_id
+rule VARCHAR pk | The query's rule code
+child_id VARCHAR pk | The child it explains; empty to explain the rule for every child of the return
+explanation VARCHAR req | The explanation, as it will be given to DfE
+written_at TIMESTAMP req | When it was written
+written_by VARCHAR req | The operating-system user who wrote it
+carried_from VARCHAR | The earlier version it was copied from (`cscperf returns explain ID --from OLD`), else empty
+""",
+        ext=True,
+    ),
+)
+
+
 def table(name: str) -> Table:
     return BY_NAME[name]

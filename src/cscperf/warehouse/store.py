@@ -17,7 +17,7 @@ from cscperf.calendar import install_calendar
 from cscperf.errors import UserError
 from cscperf.files import make_private, private_umask
 from cscperf.warehouse import results
-from cscperf.warehouse.schema import PROVENANCE, TABLES, Table
+from cscperf.warehouse.schema import PROVENANCE, RETURN_TABLES, TABLES, Table
 
 DEFAULT_WAREHOUSE = Path("cscperf.duckdb")
 
@@ -62,11 +62,19 @@ def _ddl(t: Table) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{t.name}" ({", ".join(cols)})'
 
 
+def meta_ddl(t: Table) -> str:
+    """A meta table declared in the schema: its columns only (no provenance)."""
+    columns = ", ".join(f'"{c.name}" {c.type}' for c in t.columns)
+    return f'CREATE TABLE IF NOT EXISTS "{t.name}" ({columns})'
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every canonical and meta table that does not exist yet, and the calendar."""
     for t in TABLES:
         con.execute(_ddl(t))
     con.execute(META_DDL)
+    for t in RETURN_TABLES:
+        con.execute(meta_ddl(t))
     results.create(con)
     install_calendar(con)
 

@@ -185,15 +185,26 @@ def child_teams(cur: duckdb.DuckDBPyConnection, person_id: str, on: dt.date) -> 
     A manager sees a child only through these teams, so an allocation that ended, even the child's last one,
     gives no access (docs/dashboard.md, "Roles and access rules")."""
     rows = cur.execute(
-        f"""
-        SELECT coalesce(i.invo_professional_team, p.prof_ext_team_id) AS team_id
-        FROM ssd_involvements i LEFT JOIN ssd_professionals p ON p.prof_professional_id = i.invo_professional_id
-        WHERE i.invo_person_id = $p AND {ALLOCATION_OPEN_SQL}
-        ORDER BY i.invo_involvement_start_date DESC, team_id
-        """,
+        f"SELECT {ALLOCATED_TEAM} AS team_id {ALLOCATED_FROM} AND i.invo_person_id = $p "
+        "ORDER BY i.invo_involvement_start_date DESC, team_id",
         {"d": on, "p": person_id},
     ).fetchall()
     return tuple(dict.fromkeys(str(r[0]) for r in rows if r[0]))
+
+
+# A child's team on a date: the team of each allocation open then (the allocation's team, else its worker's).
+ALLOCATED_TEAM = "coalesce(i.invo_professional_team, p.prof_ext_team_id)"
+ALLOCATED_FROM = (
+    f"FROM ssd_involvements i LEFT JOIN ssd_professionals p ON p.prof_professional_id = i.invo_professional_id WHERE {ALLOCATION_OPEN_SQL}"
+)
+
+
+def allocated_teams(cur: duckdb.DuckDBPyConnection, on: dt.date) -> pd.DataFrame:
+    """Every (person_id, team_id) allocation open on a date: by the rule of `child_teams`, for lists of many children."""
+    return cur.execute(
+        f"SELECT DISTINCT i.invo_person_id AS person_id, {ALLOCATED_TEAM} AS team_id {ALLOCATED_FROM} AND {ALLOCATED_TEAM} IS NOT NULL",
+        {"d": on},
+    ).df()
 
 
 def timeline(cur: duckdb.DuckDBPyConnection, person_id: str) -> pd.DataFrame:

@@ -7,6 +7,7 @@
 /indicators/{id}/exceptions.csv[...]         the same as CSV (child level, audited)
 /children/{person}                          a child's timeline (child level, audited)
 /caseloads                                  workers by team with caseloads; unallocated cases
+/returns...                                 the statutory returns (web/returns_pages.py)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from cscperf.judge.breaks import SeriesBreak, breaks, within
 from cscperf.judge.suppression import SUPPRESSED, format_value, is_small
 from cscperf.judge.table import audience_of
 from cscperf.report.text import chart_summary
-from cscperf.web import data, views
+from cscperf.web import data, returns_pages, views
 from cscperf.web.app import Forbidden, check_csrf, current_user, render, require, require_children, state
 from cscperf.web.store import ROLES, User
 
@@ -228,13 +229,11 @@ def install(app: FastAPI) -> None:
                 raise Forbidden()
             events = data.timeline(cur, person_id)
             names = _names(st, cur, _fp)["teams"]
+            issues = returns_pages.child_issues(cur, person_id)
         st.store.audit(user, "view", str(request.url.path), [person_id])
         age = _age(who.dob, on)
-        return render(
-            request,
-            "child.html",
-            {"child": who, "age": age, "on": on, "events": events.to_dict("records"), "team_names": [names.get(t, t) for t in who.teams]},
-        )
+        context = {"child": who, "age": age, "on": on, "events": events.to_dict("records"), "issues": issues}
+        return render(request, "child.html", {**context, "team_names": [names.get(t, t) for t in who.teams]})
 
     @app.get("/caseloads", response_class=HTMLResponse)
     def caseloads(request: Request) -> Response:
