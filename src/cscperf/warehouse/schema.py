@@ -700,8 +700,7 @@ fopl_places_end_date DATE | Places terminated (empty while approved)
         """
 plca_placement_id VARCHAR pk | Placement id (ssd_cla_placement)
 plca_household_id VARCHAR req | Household id
-plca_placement_unplanned VARCHAR | Y if the placement ended unplanned
-plca_end_at_carer_request VARCHAR | Y if an unplanned end was at the foster carer's request
+plca_placement_unplanned VARCHAR | Y if it ended unplanned (whose request: clap_cla_placement_change_reason, CREQB/CREQO = carer)
 """,
         {"plca_placement_id": "ssd_cla_placement.clap_cla_placement_id", "plca_household_id": HOUSEHOLD},
         ext=True,
