@@ -110,8 +110,16 @@ def _ceased(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def _three_plus(m: Model, periods: ir.Table) -> ir.Table:
+    return three_plus_placements(m, periods)
+
+
+def three_plus_placements(m: Model, periods: ir.Table, types: tuple[str, ...] | None = None) -> ir.Table:
+    """Children looked after at the period end, met when 3 or more placements (of `types`, default any) overlap the 12
+    months to it."""
     rows = m.cla_open_at(periods)
-    s = placement_spells(m).select(_sp_pid="person_id", _sp_id="spell_id", _sp_start="spell_start", _sp_end="spell_end")
+    s = placement_spells(m)
+    s = s.filter(s.pl_type.isin(types)) if types else s
+    s = s.select(_sp_pid="person_id", _sp_id="spell_id", _sp_start="spell_start", _sp_end="spell_end")
     j = rows.left_join(
         s,
         (rows.person_id == s._sp_pid) & (s._sp_start <= rows.period_end) & (open_end(s._sp_end) >= window_start(rows.period_end, 12)),
@@ -131,7 +139,9 @@ def _current_spell(m: Model, rows: ir.Table, new_rne: tuple[str, ...]) -> ir.Tab
     return j.drop("_s_poc", "_s_end").view()
 
 
-def _long_term(m: Model, periods: ir.Table) -> ir.Table:
+def long_term_stability(m: Model, periods: ir.Table) -> ir.Table:
+    """Under-16s looked after continuously for 2.5 years at the period end (with `spell_type`), met if with the same carer
+    for 2 years (DfE long-term stability)."""
     rows = _with_person(m, _with_periods_of_care(m, m.cla_open_at(periods)))
     pocs = m.periods_of_care.select(_poc="poc_id", poc_start="poc_start")
     rows = rows.join(pocs, rows.poc_id == pocs._poc).drop("_poc")
@@ -669,7 +679,7 @@ INDICATORS = [
         polarity="high",
         target=70.0,
         snapshot=True,
-        measure=share(_long_term),
+        measure=share(long_term_stability),
         numerator="Children in the same placement (same carer) for at least 2 years, or placed for adoption where the "
         "adoptive placement and the one before it together last 2 years",
         denominator="Children looked after at the period end, under 16, looked after continuously for at least 2.5 years",
