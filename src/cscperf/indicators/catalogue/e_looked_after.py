@@ -577,11 +577,16 @@ def _missing_children(m: Model, periods: ir.Table) -> ir.Table:
 # --- placements and workers -------------------------------------------------------------------------
 
 
-def _foster_in_house(m: Model, periods: ir.Table) -> ir.Table:
+def in_foster_placements(m: Model, periods: ir.Table) -> ir.Table:
+    """Children looked after at the period end in a foster placement (U1-U6), with its `pl_type` and `provider`."""
     rows = m.cla_open_at(periods)
     p = m.placements.select(_pl="placement_id", pl_type="pl_type", provider="provider")
     rows = rows.join(p, rows.placement_id == p._pl).drop("_pl")
-    rows = rows.filter(rows.pl_type.isin(FOSTER_PLACEMENTS))
+    return rows.filter(rows.pl_type.isin(FOSTER_PLACEMENTS))
+
+
+def foster_in_house(m: Model, periods: ir.Table) -> ir.Table:
+    rows = in_foster_placements(m, periods)
     return rows.mutate(met=(rows.provider == "PR1").fill_null(False))
 
 
@@ -878,7 +883,7 @@ INDICATORS = [
         unit="percent",
         polarity="high",
         snapshot=True,
-        measure=share(_foster_in_house),
+        measure=share(foster_in_house),
         numerator="Children in foster placements provided by the authority (PR1)",
         denominator="Children looked after at the period end in foster placements (U1-U6)",
         rule="Of children in foster placements (U1-U6) at the period end, those with provider PR1 (own authority).",

@@ -40,7 +40,7 @@ def _ceased_with(m: Model, periods: ir.Table, reasons: tuple[str, ...]) -> ir.Ta
     return rows.filter(rows.poc_end_reason.isin(reasons))
 
 
-def _adoptions(m: Model, periods: ir.Table) -> ir.Table:
+def adoptions_in_period(m: Model, periods: ir.Table) -> ir.Table:
     return _ceased_with(m, periods, ADOPTED)
 
 
@@ -215,7 +215,7 @@ INDICATORS = [
         area="F",
         unit="count",
         polarity="high",
-        measure=count(_adoptions),
+        measure=count(adoptions_in_period),
         rule="Periods of care ending with REC E11/E12 in the period (short-breaks-only periods excluded).",
         source=SOURCE,
     ),
