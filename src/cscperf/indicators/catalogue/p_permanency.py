@@ -18,7 +18,7 @@ import ibis
 import ibis.expr.types as ir
 
 from cscperf.indicators.catalogue.e_looked_after import foster_in_house, in_foster_placements, long_term_stability, three_plus_placements
-from cscperf.indicators.catalogue.f_adoption import adoptions_in_period, placement_order_not_placed, placement_order_spells
+from cscperf.indicators.catalogue.f_adoption import adoptions_in_period, ceased_periods, placement_order_not_placed, placement_order_spells
 from cscperf.indicators.catalogue.h_workforce import _sole_la
 from cscperf.indicators.exceptions import exception_rows
 from cscperf.indicators.model import (
@@ -27,6 +27,7 @@ from cscperf.indicators.model import (
     Model,
     age_at,
     as_date,
+    children_ceasing,
     events_in_period,
     months_after,
     one_period,
@@ -371,6 +372,466 @@ def _turnover(roles: tuple[str, ...] | None, reasons: tuple[str, ...] | None):  
     return cohort
 
 
+# --- timescale standards with exception lists (T2, T10, T11, T12, T19) -------------------------------
+
+
+def _last_before(events: ir.Table, key: str, date_col: str, rows: ir.Table, row_key: str) -> ir.Table:
+    """Add `last` = the latest event date on or before the period end per row (events: key, date)."""
+    e = events.select(_k=events[key], _d=events[date_col])
+    j = rows.left_join(e, (e._k == rows[row_key]) & (e._d <= rows.period_end))
+    keys = [c for c in rows.columns]
+    return j.group_by(keys).aggregate(last=j._d.max()).view()
+
+
+def _carer_checks(m: Model, periods: ir.Table, table: str, date_col: str, due: callable) -> ir.Table:  # type: ignore[valid-type]
+    """Households approved at the period end with the date their next review/visit was due (`next_due`, from the last
+    one on or before the period end, else from approval); met when it is overdue (due before the period end)."""
+    h = open_at_period_end(households(m), periods, "approved", "deregistered")
+    ev = m.table(table)
+    hh_col = [c for c in ev.columns if c.endswith("_household_id")][0]
+    rows = _last_before(ev, hh_col, date_col, h, "hh_id")
+    since = ibis.coalesce(rows.last, rows.approved)
+    return rows.mutate(since=since, next_due=due(m, since))
+
+
+def _review_due(m: Model, since: ir.DateValue) -> ir.DateValue:
+    return months_after(since, m.settings.carer_review_months)
+
+
+def _visit_due(m: Model, since: ir.DateValue) -> ir.DateValue:
+    return as_date(since + ibis.interval(days=m.settings.carer_visit_days))
+
+
+def _carers_without_review(m: Model, periods: ir.Table) -> ir.Table:
+    rows = _carer_checks(m, periods, "ext_fostering_review", "fore_review_date", _review_due)
+    return _unit_rows(rows.filter(rows.next_due < rows.period_end), "hh_id")
+
+
+def _carers_not_visited(m: Model, periods: ir.Table) -> ir.Table:
+    rows = _carer_checks(m, periods, "ext_fostering_visit", "fovi_visit_date", _visit_due)
+    return _unit_rows(rows.filter(rows.next_due < rows.period_end), "hh_id")
+
+
+def _carer_list(table: str, date_col: str, due: callable, what: str):  # type: ignore[valid-type]  # noqa: ANN202
+    def rule(m: Model, period_end: dt.date) -> ir.Table:
+        r = _carer_checks(m, one_period(period_end, period_end), table, date_col, due)
+        status = ibis.cases(
+            (r.next_due < r.period_end, "overdue"),
+            (as_date(r.period_end + ibis.interval(days=APPROACHING_DAYS)) >= r.next_due, "approaching"),
+            else_=ibis.null("string"),
+        )
+        reason = ibis.cases((r.last.isnull(), f"no {what} since approval"), else_=f"last {what} ") + ibis.coalesce(
+            r.last.cast("string"), ibis.literal("")
+        )
+        return r.select(**exception_rows(r.hh_id, r.hh_id, r.approved, r.last, r.next_due, status, reason))
+
+    return rule
+
+
+def _adopters_no_placement(m: Model, periods: ir.Table) -> ir.Table:
+    """T10: the service's adopters approved at least a year before the period end, not ended, with no child placed."""
+    a = adopters(m)
+    rows = open_at_period_end(a.filter(a.own & a.approved.notnull()), periods, "approved", "ended")
+    rows = rows.filter(months_after(rows.approved, m.settings.adopter_wait_months) <= rows.period_end)
+    x = adoption_matches(m)
+    return _unit_rows(rows.join(x, (x.mt_adopter == rows.ad_id) & (x.mt_placed <= rows.period_end), how="anti"), "ad_id")
+
+
+def _adopters_no_placement_list(m: Model, period_end: dt.date) -> ir.Table:
+    a = adopters(m)
+    rows = open_at_period_end(a.filter(a.own & a.approved.notnull()), one_period(period_end, period_end), "approved", "ended")
+    x = adoption_matches(m)
+    rows = rows.join(x, (x.mt_adopter == rows.ad_id) & (x.mt_placed <= rows.period_end), how="anti")
+    due = months_after(rows.approved, m.settings.adopter_wait_months)
+    status = ibis.cases(
+        (due <= rows.period_end, "overdue"), (months_after(rows.period_end, 1) >= due, "approaching"), else_=ibis.null("string")
+    )
+    reason = ibis.literal("approved, no child placed: a manager reviews the approval after a year")
+    return rows.select(**exception_rows(rows.ad_id, rows.ad_id, rows.approved, rows.approved, due, status, reason))
+
+
+def fgcs(m: Model) -> ir.Table:
+    f = m.table("ext_family_group_conference")
+    f = f.filter(f.fgcc_conference_date.notnull())
+    return f.select(person_id=f.fgcc_person_id, fgc_id=f.fgcc_fgc_id, held=f.fgcc_conference_date, circulated=f.fgcc_plan_circulated_date)
+
+
+def _fgc_plans(m: Model, periods: ir.Table) -> ir.Table:
+    """T2: conferences held in the period; met if the plan was circulated within 5 working days of the conference."""
+    rows = m.with_wd_due(events_in_period(fgcs(m), periods, "held"), "held", m.settings.fgc_plan_wd, "due")
+    return rows.mutate(met=(rows.circulated <= rows.due).fill_null(False))
+
+
+def _fgc_plans_list(m: Model, period_end: dt.date) -> ir.Table:
+    f = fgcs(m)
+    end = ibis.literal(period_end)
+    f = f.filter((f.held <= end) & (f.circulated.isnull() | (f.circulated > end)))
+    f = m.with_wd_due(f, "held", m.settings.fgc_plan_wd, "due")
+    status = ibis.cases((f.due < end, "overdue"), (as_date(end + ibis.interval(days=APPROACHING_DAYS)) >= f.due, "approaching"))
+    reason = ibis.literal("family plan not circulated")
+    return f.select(**exception_rows(f.person_id, f.fgc_id, f.held, f.held, f.due, status, reason))
+
+
+def _month_end_before(d: ir.DateValue) -> ir.DateValue:
+    return as_date(d.truncate("M") - ibis.interval(days=1))
+
+
+def _cla_volume(m: Model, periods: ir.Table) -> ir.Table:
+    """T19: the period end and the month end before it, each met when the children looked after then (short breaks
+    aside) reach the trigger."""
+    ends = ibis.union(
+        periods.mutate(check=periods.period_end),
+        periods.mutate(check=_month_end_before(periods.period_end)),
+    )
+    e = m.episodes
+    e = e.filter(e.legal_status.isnull() | ~e.legal_status.isin(("V3", "V4")))
+    j = e.join(ends, (e.ep_start <= ends.check) & (open_end(e.ep_end) > ends.check))
+    n = j.group_by(["basis", "period_start", "period_end", "check"]).aggregate(children=j.person_id.nunique())
+    grid = ends.left_join(n, [ends.basis == n.basis, ends.period_end == n.period_end, ends.check == n.check]).select(
+        ends.basis, ends.period_start, ends.period_end, check=ends.check, children=n.children.fill_null(0)
+    )
+    grid = _with_la(m, grid)
+    return grid.select(
+        "basis",
+        "period_start",
+        "period_end",
+        person_id=grid.check.cast("string"),
+        ref_date=grid.period_end,
+        la_code=grid.la_code,
+        met=grid.children >= m.settings.cla_volume_trigger,
+    )
+
+
+# --- detailed measures: simple counts ------------------------------------------------------------
+
+
+def _hh_flow(date_col: str, where=None):  # noqa: ANN001, ANN202 - a cohort of household events
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        h = households(m)
+        h = h.filter(where(h)) if where else h
+        rows = events_in_period(h.filter(h[date_col].notnull()), periods, date_col)
+        return _unit_rows(rows, "hh_id")
+
+    return cohort
+
+
+def _new_households_bme(m: Model, periods: ir.Table) -> ir.Table:
+    """D-F10: general households approved in the period, met when the main carer is not white British (BME)."""
+    h = households(m)
+    h = h.filter(h.hh_type.upper() != "CONNECTED")
+    rows = events_in_period(h.filter(h.approved.notnull()), periods, "approved")
+    return _unit_rows(rows, "hh_id", met=bme(rows.hh_ethnicity))
+
+
+def bme(ethnicity: ir.StringValue) -> ir.BooleanValue:
+    """Black and minority ethnic: any recorded ethnicity other than white British (WBRI); not known (REFU, NOBT,
+    empty) is not counted as BME."""
+    e = ethnicity.upper()
+    return (e.notnull() & ~e.isin(("WBRI", "REFU", "NOBT"))).fill_null(False)
+
+
+def _table_flow(table: str, id_col: str, date_col: str, where=None, unit: bool = True):  # noqa: ANN001, ANN202
+    """Rows of `table` dated in the period (`where` filters them); unit rows (la only) or children (id = a person)."""
+
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        t = m.table(table)
+        t = t.filter(where(t)) if where else t
+        t = t.filter(t[date_col].notnull())
+        if unit:
+            rows = events_in_period(_with_la(m, t), periods, date_col)
+            return _unit_rows(rows, id_col)
+        t = t.mutate(person_id=t[id_col])
+        return events_in_period(t, periods, date_col)
+
+    return cohort
+
+
+def _table_stock(table: str, id_col: str, start_col: str, end_col: str, where=None, unit: bool = True):  # noqa: ANN001, ANN202
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        t = m.table(table)
+        t = t.filter(where(t)) if where else t
+        if unit:
+            rows = open_at_period_end(_with_la(m, t), periods, start_col, end_col)
+            return _unit_rows(rows, id_col)
+        t = t.mutate(person_id=t[id_col])
+        return open_at_period_end(t, periods, start_col, end_col)
+
+    return cohort
+
+
+def _unplanned_endings(carer_request: bool):  # noqa: ANN202
+    """D-F19/D-F20: in-house foster placements ending unplanned in the period, at the carer's request (903 change
+    reason CREQB/CREQO) or for any other reason."""
+
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        p = household_placements(m)
+        c = m.table("ext_cla_placement_carer").select(_pl=lambda t: t.plca_placement_id, unplanned=lambda t: t.plca_placement_unplanned)
+        reasons = m.table("ssd_cla_placement").select(
+            _pl2=lambda t: t.clap_cla_placement_id, why=lambda t: t.clap_cla_placement_change_reason
+        )
+        p = p.join(c, p.placement_id == c._pl).join(reasons, p.placement_id == reasons._pl2)
+        p = p.filter((p.unplanned.upper() == "Y") & p.pl_end.notnull())
+        at_request = p.why.upper().isin(CARER_REQUEST).fill_null(False)
+        p = p.filter(at_request if carer_request else ~at_request)
+        return events_in_period(p, periods, "pl_end")
+
+    return cohort
+
+
+CARER_REQUEST = ("CREQB", "CREQO")
+
+
+def _panel(item: str, where=None):  # noqa: ANN001, ANN202
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        f = m.table("ext_fostering_panel")
+        f = f.filter(f.fopa_item_type.upper() == item)
+        f = f.filter(where(f)) if where else f
+        date = "fopa_adm_decision_date" if where else "fopa_panel_date"
+        rows = events_in_period(_with_la(m, f.filter(f[date].notnull())), periods, date)
+        return _unit_rows(rows, "fopa_item_id")
+
+    return cohort
+
+
+def _adm_differs(m: Model, periods: ir.Table) -> ir.Table:
+    f = m.table("ext_fostering_panel")
+    f = f.filter(f.fopa_adm_decision_date.notnull() & f.fopa_panel_recommendation.notnull() & f.fopa_adm_decision.notnull())
+    f = f.filter(f.fopa_panel_recommendation.upper() != f.fopa_adm_decision.upper())
+    return _unit_rows(events_in_period(_with_la(m, f), periods, "fopa_adm_decision_date"), "fopa_item_id")
+
+
+def _private_fostering_visits(m: Model, periods: ir.Table) -> ir.Table:
+    """D-PF3/D-PF4: notifications whose assessment was completed in the period; met if visited within 7 working
+    days of the notification."""
+    f = m.table("ext_private_fostering")
+    f = f.select(
+        person_id=f.prfo_person_id, notified=f.prfo_notification_date, visited=f.prfo_visit_date, assessed=f.prfo_assessment_completed_date
+    )
+    rows = events_in_period(f.filter(f.assessed.notnull()), periods, "assessed")
+    rows = m.with_wd_due(rows, "notified", m.settings.private_fostering_visit_wd, "due")
+    return rows.mutate(met=(rows.visited <= rows.due).fill_null(False))
+
+
+def _siblings(m: Model, periods: ir.Table) -> ir.Table:
+    """D-F13: sibling groups with a member placed in the period (by the group's first placement date); met when every
+    member placed is placed together."""
+    s = m.table("ext_sibling_group")
+    s = s.filter(s.sibg_placed_date.notnull())
+    g = s.group_by(group_id=s.sibg_group_id).aggregate(
+        placed=s.sibg_placed_date.min(), apart=(s.sibg_placed_together.upper() != "Y").fill_null(True).any()
+    )
+    rows = events_in_period(_with_la(m, g), periods, "placed")
+    return _unit_rows(rows, "group_id", met=~rows.apart)
+
+
+def _siblings_apart_resources(m: Model, periods: ir.Table) -> ir.Table:
+    s = m.table("ext_sibling_group")
+    s = s.filter((s.sibg_placed_together.upper() == "N") & (s.sibg_apart_reason.upper() == "RESOURCE_SHORTFALL"))
+    s = s.mutate(person_id=s.sibg_person_id)
+    return events_in_period(s.filter(s.sibg_placed_date.notnull()), periods, "sibg_placed_date")
+
+
+def _adopters_in(stage: str):  # noqa: ANN202
+    """Adopters (own) at the period end: 'approved' (approved, not ended), 'assessing' (registered, not approved or
+    ended)."""
+
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        a = adopters(m)
+        a = a.filter(a.own)
+        if stage == "approved":
+            rows = open_at_period_end(a.filter(a.approved.notnull()), periods, "approved", "ended")
+        else:
+            rows = open_at_period_end(a, periods, "registered", "ended")
+            rows = rows.filter(rows.approved.isnull() | (rows.approved > rows.period_end))
+        return _unit_rows(rows, "ad_id")
+
+    return cohort
+
+
+def _adopter_matches(state: str):  # noqa: ANN202
+    """Own adopters at the period end with a live match: 'matched' (matched, child not yet placed) or 'placed' (child
+    placed, no adoption order yet); 'other_la' (matched with another authority's child, not yet adopted)."""
+
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        a = adopters(m).filter(lambda t: t.own)
+        x = adoption_matches(m)
+        j = a.join(x, a.ad_id == x.mt_adopter).cross_join(periods)
+        live = (j.mt_matched <= j.period_end) & (open_end(j.mt_disrupted) > j.period_end) & (open_end(j.mt_order) > j.period_end)
+        placed = j.mt_placed.notnull() & (j.mt_placed <= j.period_end)
+        cond = {"matched": live & ~placed, "placed": live & placed, "other_la": live & (j.mt_child_la != j.la_code)}[state]
+        rows = j.filter(cond).select("basis", "period_start", "period_end", "ad_id", "la_code").distinct()
+        return _unit_rows(rows.mutate(ref_date=rows.period_end), "ad_id")
+
+    return cohort
+
+
+def _new_adopters_bme(m: Model, periods: ir.Table) -> ir.Table:
+    a = adopters(m).filter(lambda t: t.own)
+    rows = events_in_period(a.filter(a.approved.notnull()), periods, "approved")
+    return _unit_rows(rows, "ad_id", met=bme(rows.ad_ethnicity))
+
+
+def _inter_agency(m: Model, periods: ir.Table) -> ir.Table:
+    """D-A14: placements for adoption in the period across agencies, both ways: the authority's children placed with
+    another agency's adopters, and other authorities' children placed with the service's adopters."""
+    a = adopters(m)
+    x = adoption_matches(m)
+    j = x.join(a, x.mt_adopter == a.ad_id)
+    theirs = j.mt_person.notnull() & ~j.own
+    ours = j.own & (j.mt_child_la != j.la_code).fill_null(False)
+    j = j.filter((theirs | ours) & j.mt_placed.notnull())
+    rows = events_in_period(j.mutate(match_id=j.mt_adopter + "/" + j.mt_placed.cast("string")), periods, "mt_placed")
+    return _unit_rows(rows, "match_id")
+
+
+def _permanence_events(col: str):  # noqa: ANN202
+    """Children with an ssd_permanence milestone (`col`) in the period."""
+
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        s = m.table("ssd_permanence")
+        s = s.filter(s[col].notnull()).mutate(person_id=s.perm_person_id)
+        return events_in_period(s, periods, col)
+
+    return cohort
+
+
+def hard_to_place(m: Model, t: ir.Table, on: ir.DateValue) -> ir.BooleanValue:
+    """D-A16/17: aged 5 or more, in a sibling group, disabled, or black and minority ethnic (OR-ed)."""
+    return (age_at(t.dob, on) >= 5).fill_null(False) | t.sibling | t.disabled.fill_null(False) | bme(t.ethnicity)
+
+
+def _with_child(m: Model, rows: ir.Table) -> ir.Table:
+    p = m.person.select(_cpid="person_id", dob="dob", ethnicity="ethnicity", disabled="disabled")
+    sib = m.table("ext_sibling_group").select(_spid=lambda t: t.sibg_person_id).distinct()
+    perm = m.table("ssd_permanence")
+    sib2 = perm.filter(perm.perm_part_of_sibling_group.upper() == "Y").select(_spid=perm.perm_person_id).distinct()
+    sibs = ibis.union(sib, sib2).distinct()
+    rows = rows.left_join(p, rows.person_id == p._cpid).drop("_cpid")
+    rows = rows.mutate(sibling=rows.person_id.isin(sibs._spid))
+    return rows
+
+
+def _hard_to_place_adopted(m: Model, periods: ir.Table) -> ir.Table:
+    rows = _with_child(m, adoptions_in_period(m, periods))
+    return rows.filter(hard_to_place(m, rows, rows.poc_end)).drop("dob", "ethnicity", "disabled", "sibling")
+
+
+def _hard_to_place_waiting(m: Model, periods: ir.Table) -> ir.Table:
+    rows = _with_child(m, placement_order_not_placed(m, periods))
+    return rows.filter(hard_to_place(m, rows, rows.period_end)).drop("dob", "ethnicity", "disabled", "sibling")
+
+
+def _disruptions(m: Model, periods: ir.Table) -> ir.Table:
+    x = adoption_matches(m)
+    rows = events_in_period(_with_la(m, x.filter(x.mt_disrupted.notnull())), periods, "mt_disrupted")
+    return _unit_rows(rows.mutate(match_id=rows.mt_adopter + "/" + rows.mt_disrupted.cast("string")), "match_id")
+
+
+def _support(kind: str, stock: bool = False):  # noqa: ANN202
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        t = m.table("ext_adoption_support")
+        t = _with_la(m, t.filter(t.adsr_kind.upper() == kind))
+        if stock:  # D-AS2: referred by the period end, no service started then, not closed
+            rows = open_at_period_end(t, periods, "adsr_referral_date", "adsr_service_start_date")
+            rows = rows.filter(open_end(rows.adsr_service_end_date) > rows.period_end)
+        else:
+            rows = events_in_period(t, periods, "adsr_referral_date")
+        return _unit_rows(rows, "adsr_referral_id")
+
+    return cohort
+
+
+def _placed_without_book(m: Model, periods: ir.Table) -> ir.Table:
+    """D-AS5: children in an adoptive placement (A3-A6) at the period end with no life story book given by then."""
+    rows = m.cla_open_at(periods)
+    pl = m.placements.select(_pl="placement_id", pl_type="pl_type")
+    rows = rows.join(pl, rows.placement_id == pl._pl).drop("_pl")
+    rows = rows.filter(rows.pl_type.isin(ADOPTION_PLACEMENTS))
+    ls = m.table("ext_life_story")
+    return rows.join(ls, (ls.lstw_person_id == rows.person_id) & (ls.lstw_life_story_book_date <= rows.period_end), how="anti")
+
+
+def _adopted_without_letter(m: Model, periods: ir.Table) -> ir.Table:
+    """D-AS6: children adopted in the period with no later life letter given by the period end."""
+    rows = adoptions_in_period(m, periods)
+    ls = m.table("ext_life_story")
+    return rows.join(ls, (ls.lstw_person_id == rows.person_id) & (ls.lstw_later_life_letter_date <= rows.period_end), how="anti")
+
+
+def _left_care_sgo(m: Model, periods: ir.Table) -> ir.Table:
+    """D-S3: children ceasing care in the period (cla_ceased), met if the reason was an SGO (E43-E48)."""
+    rows = children_ceasing(m, periods)
+    return rows.mutate(met=rows.poc_end_reason.isin(SGO_REASONS))
+
+
+def _sgo_orders(m: Model) -> ir.Table:
+    o = m.table("ext_sgo_order")
+    return o.select(person_id=o.sgoo_person_id, order_id=o.sgoo_order_id, order_date=o.sgoo_order_date, unplanned=o.sgoo_unplanned_end_date)
+
+
+def _sgo_unplanned(m: Model, periods: ir.Table) -> ir.Table:
+    o = _sgo_orders(m)
+    return events_in_period(o.filter(o.unplanned.notnull()), periods, "unplanned")
+
+
+def _sgo_contacts(support: bool):  # noqa: ANN202
+    """D-S5 (post-order support given in the period) and D-S6 (carers in touch: orders made before the period end,
+    met when contacted in the period)."""
+
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        c = m.table("ext_sgo_contact")
+        o = _sgo_orders(m)
+        if support:
+            c = c.filter(c.sgoc_post_order_support.upper() == "Y")
+            j = c.join(o, c.sgoc_order_id == o.order_id)
+            rows = events_in_period(j, periods, "sgoc_contact_date")
+            return rows.select("basis", "period_start", "period_end", "person_id", "ref_date").distinct()
+        live = o.join(periods, (o.order_date <= periods.period_end) & (open_end(o.unplanned) > periods.period_start))
+        seen = c.select(_o=c.sgoc_order_id, _d=c.sgoc_contact_date)
+        j = live.left_join(seen, (seen._o == live.order_id) & (seen._d >= live.period_start) & (seen._d <= live.period_end))
+        g = j.group_by(["basis", "period_start", "period_end", "person_id", "order_id"]).aggregate(met=j._d.notnull().any())
+        return g.mutate(ref_date=g.period_end)
+
+    return cohort
+
+
+def _returned_home_again(months: int):  # noqa: ANN202
+    """D-R1/D-R2: children whose period of care ended with a return home (E4A/E4B/E13) in the period `months` months
+    before; met when they became looked after again within `months` of it (cumulative: R1 within R2)."""
+
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        p = ceased_periods(m)
+        home = p.filter(p.poc_end_reason.isin(RETURNED_HOME)).select("person_id", "poc_id", went_home="poc_end")
+        shifted = periods.mutate(
+            _ps=as_date(periods.period_start - ibis.interval(months=months)), _pe=_month_end_of(periods.period_end, months)
+        )
+        j = home.join(shifted, (home.went_home >= shifted._ps) & (home.went_home <= shifted._pe))
+        back = m.periods_of_care.filter(lambda t: ~t.short_breaks_only).select(_bp="person_id", _bs="poc_start")
+        k = j.left_join(back, (back._bp == j.person_id) & (back._bs > j.went_home) & (back._bs <= months_after(j.went_home, months)))
+        g = k.group_by(["basis", "period_start", "period_end", "person_id", "poc_id", "went_home"]).aggregate(met=k._bs.notnull().any())
+        return g.mutate(ref_date=g.went_home).drop("poc_id", "went_home")
+
+    return cohort
+
+
+def _month_end_of(d: ir.DateValue, months_back: int) -> ir.DateValue:
+    """The last day of the month `months_back` months before d's month."""
+    return as_date(months_after(d.truncate("M"), -months_back + 1) - ibis.interval(days=1))
+
+
+RETURNED_HOME = ("E4A", "E4B", "E13")
+SGO_REASONS = ("E43", "E44", "E45", "E46", "E47", "E48")
+
+
+def _responsibility_flow(col: str):  # noqa: ANN202
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        r = responsibility(m)
+        r = r.filter(r[col].notnull()).mutate(person_id=r._rpid)
+        return events_in_period(r, periods, col)
+
+    return cohort
+
+
 def _entry(**kw: object) -> Indicator:
     kw.setdefault("source", SOURCE)
     return Indicator(area="P", **kw)  # type: ignore[arg-type]
@@ -418,6 +879,608 @@ def _turnover_entries() -> list[Indicator]:
     return out
 
 
+def _flow_entry(spec: str, **kw: object) -> Indicator:
+    """A flow counted year to date (C-1: flows with no basis stated are year to date)."""
+    kw.setdefault("bases", MONTH_YTD)
+    kw.setdefault("rag_basis", "ytd")
+    kw["notes"] = f"Spec {spec}. " + str(kw.get("notes", ""))
+    return _entry(**kw)
+
+
+def _stock_entry(spec: str, **kw: object) -> Indicator:
+    kw.setdefault("snapshot", True)
+    kw["notes"] = f"Spec {spec}. " + str(kw.get("notes", ""))
+    return _entry(**kw)
+
+
+PRACTICE = [
+    _stock_entry(
+        "D-F15, standard T11",
+        id="perm_carers_no_annual_review",
+        name="Foster carers without an annual review in the last 12 months",
+        unit="count",
+        polarity="low",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_carers_without_review),
+        exceptions=_carer_list("ext_fostering_review", "fore_review_date", _review_due, "review"),
+        rule="Fostering households approved at the month end whose last annual review (ext_fostering_review), or approval "
+        "if none, was more than 12 months before it (setting carer_review_months).",
+        notes="Counted per household (reviews are of the household's approval). The spec labels it YTD; the 12-month "
+        "look-back is read at the month end. Exceptions: overdue households and those due within 14 days.",
+    ),
+    _stock_entry(
+        "D-F16, standard T12",
+        id="perm_carers_not_visited_6_weeks",
+        name="Foster carers not visited in the last 6 weeks",
+        unit="count",
+        polarity="low",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_carers_not_visited),
+        exceptions=_carer_list("ext_fostering_visit", "fovi_visit_date", _visit_due, "supervisory visit"),
+        rule="Fostering households approved at the month end whose last supervisory visit (ext_fostering_visit), or "
+        "approval if none, was more than 42 days before it (setting carer_visit_days).",
+        notes="Exceptions: overdue households and those due within 14 days.",
+    ),
+    _stock_entry(
+        "standard T10",
+        id="perm_adopters_no_placement_1_year",
+        name="Approved adopters waiting a year or more with no child placed",
+        unit="count",
+        polarity="low",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_adopters_no_placement),
+        exceptions=_adopters_no_placement_list,
+        rule="The service's adopters approved at least 12 months before the month end (setting adopter_wait_months), "
+        "not ended, with no child placed with them by then.",
+        notes="A manager reviews each (T10). Exceptions: those past the year (overdue) or reaching it within a month.",
+    ),
+    _flow_entry(
+        "standard T2",
+        id="perm_fgc_plans_5wd_pct",
+        name="Family group conference plans circulated within 5 working days",
+        unit="percent",
+        polarity="high",
+        measure=share(_fgc_plans),
+        exceptions=_fgc_plans_list,
+        numerator="Conferences whose family plan was circulated by the 5th working day after the conference",
+        denominator="Family group conferences held in the period",
+        rule="Of family group conferences held in the period, those whose plan was circulated within 5 working days "
+        "(setting fgc_plan_wd; England and Wales bank holidays).",
+        notes="Exceptions: conferences whose plan is not circulated, past or within 14 days of its due day.",
+    ),
+    _entry(
+        id="perm_cla_volume_trigger",
+        name="Month ends (of the last two) with children in care at the trigger",
+        unit="count",
+        polarity="low",
+        snapshot=True,
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_cla_volume, where_met=True),
+        rule="Of the month end and the month end before it, how many had at least 365 children looked after (short "
+        "breaks aside; setting cla_volume_trigger). 2 means the trigger for a report is met.",
+        notes="Standard T19. The spec says both 'above 365' and '365 or above', and both one and two months; this takes "
+        "365 or above for two month ends running. The council monitors weekly; month ends are what the warehouse holds.",
+    ),
+]
+
+DETAILED = [
+    _flow_entry(
+        "D-F3",
+        id="perm_fostering_enquiries",
+        name="Fostering enquiries received",
+        unit="count",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_table_flow("ext_fostering_enquiry", "foen_enquiry_id", "foen_enquiry_date")),
+        rule="Fostering enquiries (ext_fostering_enquiry) received in the period.",
+    ),
+    _stock_entry(
+        "D-F4",
+        id="perm_fostering_assessments_open",
+        name="Fostering assessments in progress",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_table_stock("ext_fostering_enquiry", "foen_enquiry_id", "foen_assessment_start_date", "foen_assessment_end_date")),
+        rule="Fostering assessments (stage 1 or 2) started by the month end and not concluded by then.",
+    ),
+    _flow_entry(
+        "D-F7",
+        id="perm_fostering_places_new",
+        name="New foster places approved",
+        unit="count",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=total(_places_approved),
+        rule="Places in blocks (ext_fostering_places) approved in the period.",
+    ),
+    _flow_entry(
+        "D-F8",
+        id="perm_fostering_places_terminated",
+        name="Approved foster places terminated",
+        unit="count",
+        polarity="low",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=total(_places_terminated),
+        rule="Places in blocks (ext_fostering_places) terminated (ended) in the period.",
+    ),
+    _flow_entry(
+        "D-F10",
+        id="perm_new_households_bme_pct",
+        name="New fostering households from black and minority ethnic communities",
+        unit="percent",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=share(_new_households_bme),
+        numerator="New households whose main carer's ethnicity is recorded and not white British",
+        denominator="General (not connected-person) fostering households approved in the period",
+        rule="Of general fostering households approved in the period, those whose main carer is black or minority "
+        "ethnic (any recorded ethnicity other than WBRI; REFU/NOBT are not BME).",
+        notes="'New' is approved in the period (inferred in the spec); connected-person households are family and "
+        "friends, not recruited, so left out.",
+    ),
+    _stock_entry(
+        "D-F12",
+        id="perm_fostering_households_by_approval",
+        name="Fostering households by approval type",
+        unit="count",
+        polarity="neutral",
+        breakdowns=("la", "approval_type"),
+        measure=count(_approval_types_open, distinct_children=True),
+        variant_of="perm_fostering_households",
+        rule="Households holding each approval type (ext_fostering_approval: PERMANENT, SHORT_TERM, EMERGENCY, "
+        "FAMILY_FRIEND, PARENT_CHILD, REMAND, SHORT_BREAK, SUPPORTED_LODGINGS) at the month end; the la figure counts "
+        "households holding any.",
+        notes="A household can hold several types, so the types need not sum to the households (C-10).",
+    ),
+    _flow_entry(
+        "D-F13",
+        id="perm_sibling_groups_together_pct",
+        name="Sibling groups placed together",
+        unit="percent",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=share(_siblings),
+        numerator="Sibling groups all of whose placed members were placed together",
+        denominator="Sibling groups placed in the period (by the first member's placement date)",
+        rule="Of sibling groups (ext_sibling_group) first placed in the period, those where every member placed was "
+        "placed together (sibg_placed_together = Y).",
+        notes="'Placed together' means all members together (the spec leaves it open).",
+    ),
+    _flow_entry(
+        "D-F14",
+        id="perm_siblings_apart_resources",
+        name="Siblings placed apart for lack of resources",
+        unit="count",
+        polarity="low",
+        measure=count(_siblings_apart_resources, distinct_children=True),
+        rule="Children (not groups) placed in the period apart from their siblings with the reason RESOURCE_SHORTFALL.",
+    ),
+    _flow_entry(
+        "D-F17",
+        id="perm_fostering_complaints",
+        name="Complaints received",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_table_flow("ext_fostering_complaint", "foco_complaint_id", "foco_complaint_date")),
+        rule="Complaints about the fostering service (ext_fostering_complaint) received in the period.",
+    ),
+    _flow_entry(
+        "D-F18",
+        id="perm_fostering_allegations",
+        name="Allegations against foster carers",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_table_flow("ext_fostering_allegation", "foal_allegation_id", "foal_allegation_date")),
+        rule="Allegations against foster carers (ext_fostering_allegation) received in the period.",
+    ),
+    _flow_entry(
+        "D-F19",
+        id="perm_unplanned_endings_carer_request",
+        name="Unplanned endings of placements at the foster carer's request",
+        unit="count",
+        polarity="low",
+        measure=count(_unplanned_endings(carer_request=True)),
+        rule="In-house foster placements (ext_cla_placement_carer) ending unplanned (plca_placement_unplanned = Y) in "
+        "the period with the 903 reason for the change CREQB or CREQO (carer's request).",
+    ),
+    _flow_entry(
+        "D-F20",
+        id="perm_unplanned_endings_other",
+        name="Unplanned endings of placements for other reasons",
+        unit="count",
+        polarity="low",
+        measure=count(_unplanned_endings(carer_request=False)),
+        variant_of="perm_unplanned_endings_carer_request",
+        rule="As perm_unplanned_endings_carer_request, for any reason other than the carer's request.",
+    ),
+    _flow_entry(
+        "D-FP1",
+        id="perm_households_approved",
+        name="New fostering households approved",
+        unit="count",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_hh_flow("approved")),
+        rule="Fostering households (ext_fostering_household) first approved in the period.",
+    ),
+    _flow_entry(
+        "D-FP2",
+        id="perm_panel_reviews",
+        name="Foster carer reviews heard by panel",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_panel("REVIEW")),
+        rule="Fostering panel items of type REVIEW (ext_fostering_panel) heard in the period.",
+    ),
+    _flow_entry(
+        "D-FP3",
+        id="perm_adm_differs_from_panel",
+        name="ADM decisions differing from the fostering panel's recommendation",
+        unit="count",
+        polarity="low",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_adm_differs),
+        rule="Fostering panel items whose agency decision maker's decision, made in the period, differs from the "
+        "panel's recommendation (both recorded, compared as codes).",
+    ),
+    _flow_entry(
+        "D-FP4",
+        id="perm_panel_permanent_matches",
+        name="Panel recommendations to match a child permanently to their placement",
+        unit="count",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_panel("PERMANENT_MATCH")),
+        rule="Fostering panel items of type PERMANENT_MATCH heard in the period.",
+    ),
+    _stock_entry(
+        "D-PF1",
+        id="perm_private_fostering_open",
+        name="Children living in private fostering arrangements",
+        unit="count",
+        polarity="neutral",
+        measure=count(
+            _table_stock("ext_private_fostering", "prfo_person_id", "prfo_arrangement_start_date", "prfo_arrangement_end_date", unit=False),
+            distinct_children=True,
+        ),
+        rule="Children in a private fostering arrangement (ext_private_fostering) that began by the month end and had not ended by then.",
+    ),
+    _flow_entry(
+        "D-PF2",
+        id="perm_private_fostering_notifications",
+        name="Private fostering referrals received",
+        unit="count",
+        polarity="neutral",
+        measure=count(_table_flow("ext_private_fostering", "prfo_person_id", "prfo_notification_date", unit=False)),
+        rule="Private fostering notifications (referrals) received in the period.",
+    ),
+    _flow_entry(
+        "D-PF3, D-PF4",
+        id="perm_private_fostering_in_time_pct",
+        name="Private fostering assessments within timescale",
+        unit="percent",
+        polarity="high",
+        measure=share(_private_fostering_visits),
+        numerator="Assessments where the child was visited within 7 working days of the notification (D-PF3)",
+        denominator="Private fostering assessments completed in the period",
+        rule="Of private fostering assessments completed in the period, those whose first visit was within 7 working "
+        "days of the notification (setting private_fostering_visit_wd).",
+        notes="The spec sets no timescale (C-9: a visit within 7 working days, configurable). D-PF3 is this figure's numerator.",
+    ),
+    _flow_entry(
+        "D-A1",
+        id="perm_adopter_registrations",
+        name="Adopter registrations (enquiries)",
+        unit="count",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(
+            _table_flow("ext_adopter", "adop_adopter_id", "adop_registration_date", where=lambda t: t.adop_agency.upper() == "OWN")
+        ),
+        rule="The service's adopter registrations of interest (ext_adopter agency OWN) in the period.",
+    ),
+    _stock_entry(
+        "D-A2",
+        id="perm_adopters_approved_open",
+        name="Approved adopters",
+        unit="count",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_adopters_in("approved")),
+        rule="The service's adoptive households approved by the month end and not ended then.",
+    ),
+    _flow_entry(
+        "D-A3",
+        id="perm_new_adopters_bme_pct",
+        name="New adopters from black and minority ethnic communities",
+        unit="percent",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=share(_new_adopters_bme),
+        numerator="New adoptive households whose first applicant is black or minority ethnic",
+        denominator="The service's adoptive households approved in the period",
+        rule="Of the service's adopters approved in the period, those whose first applicant's recorded ethnicity is "
+        "not white British (REFU/NOBT are not BME).",
+    ),
+    _stock_entry(
+        "D-A4",
+        id="perm_adopters_matched",
+        name="Adoptive families matched, child not yet placed",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_adopter_matches("matched")),
+        rule="The service's adopters with a match made by the month end, not disrupted, the child not yet placed.",
+    ),
+    _stock_entry(
+        "D-A5",
+        id="perm_adopters_with_child_placed",
+        name="Adoptive families with a child placed, not yet adopted",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_adopter_matches("placed")),
+        rule="The service's adopters with a child placed by the month end, not disrupted, no adoption order yet.",
+    ),
+    _stock_entry(
+        "D-A7",
+        id="perm_prospective_adopters",
+        name="Prospective adopters not yet approved",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_adopters_in("assessing")),
+        rule="The service's adoptive households registered by the month end, not approved by then and not ended.",
+    ),
+    _flow_entry(
+        "D-A9",
+        id="perm_adoption_plan_changed",
+        name="Children whose permanence decision changed away from adoption",
+        unit="count",
+        polarity="low",
+        measure=count(_permanence_events("perm_decision_reversed_date"), distinct_children=True),
+        rule="Children with a decision that they should no longer be placed for adoption (ssd_permanence."
+        "perm_decision_reversed_date) in the period.",
+    ),
+    _flow_entry(
+        "D-A13",
+        id="perm_adm_adoption_decisions",
+        name="Agency decisions that adoption is in the child's best interests",
+        unit="count",
+        polarity="neutral",
+        measure=count(_permanence_events("perm_adm_decision_date"), distinct_children=True),
+        rule="Children with an ADM decision that they should be placed for adoption (ssd_permanence.perm_adm_decision_date) in the period.",
+    ),
+    _flow_entry(
+        "D-A14",
+        id="perm_inter_agency_placements",
+        name="Inter-agency adoption placements",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_inter_agency),
+        rule="Placements for adoption in the period across agencies, both ways: the authority's children placed with "
+        "another agency's adopters, and other authorities' children placed with the service's adopters.",
+        notes="The spec leaves the direction open; both are counted (fees run both ways).",
+    ),
+    _stock_entry(
+        "D-A15",
+        id="perm_adopters_matched_other_la",
+        name="The service's adopters matched with another authority's child",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_adopter_matches("other_la")),
+        rule="The service's adopters with a live match (made by the month end, not disrupted, not yet adopted) to a "
+        "child of another authority (adma_child_la_code not the authority's).",
+    ),
+    _flow_entry(
+        "D-A16",
+        id="perm_hard_to_place_adopted",
+        name="Adoptions of children defined as hard to place",
+        unit="count",
+        polarity="high",
+        measure=count(_hard_to_place_adopted),
+        variant_of="perm_adopted",
+        rule="Adoptions in the period (as perm_adopted) of children aged 5 or more at the order, or in a sibling group "
+        "(ext_sibling_group, or ssd_permanence part of a sibling group), or disabled, or black and minority ethnic.",
+        notes="The criteria are OR-ed (inferred in the spec).",
+    ),
+    _stock_entry(
+        "D-A17",
+        id="perm_hard_to_place_waiting",
+        name="Children defined as hard to place waiting to be placed",
+        unit="count",
+        polarity="low",
+        measure=count(_hard_to_place_waiting, distinct_children=True),
+        variant_of="perm_placement_order_not_placed",
+        rule="Children waiting (as perm_placement_order_not_placed) who are hard to place (as perm_hard_to_place_adopted, "
+        "age at the month end).",
+    ),
+    _flow_entry(
+        "D-A18",
+        id="perm_adoption_disruptions",
+        name="Adoption disruptions",
+        unit="count",
+        polarity="low",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_disruptions),
+        rule="Adoptive placements that disrupted before the adoption order (ext_adoption_match.adma_disruption_date) in the period.",
+        notes="Disruptions before the order only; breakdowns after it (adma_breakdown_date) are held but not counted here.",
+    ),
+    _flow_entry(
+        "D-AP1",
+        id="perm_adopters_approved",
+        name="Adopters approved",
+        unit="count",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_table_flow("ext_adopter", "adop_adopter_id", "adop_approval_date", where=lambda t: t.adop_agency.upper() == "OWN")),
+        rule="The service's adoptive households approved in the period.",
+    ),
+    _flow_entry(
+        "D-AP2",
+        id="perm_matches_approved",
+        name="Matches approved",
+        unit="count",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_table_flow("ext_adoption_match", "adma_match_id", "adma_matched_date")),
+        rule="Matches of children with adopters agreed (ext_adoption_match.adma_matched_date) in the period.",
+    ),
+    _flow_entry(
+        "D-AS1",
+        id="perm_adoption_support_referrals",
+        name="Adoption support referrals",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_support("SUPPORT")),
+        rule="Adoption support referrals (ext_adoption_support kind SUPPORT) received in the period.",
+        notes="'Active' with a YTD basis: read as referrals received in the year.",
+    ),
+    _stock_entry(
+        "D-AS2",
+        id="perm_adoption_support_waiting",
+        name="Adoption support referrals waiting for a service",
+        unit="count",
+        polarity="low",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_support("SUPPORT", stock=True)),
+        rule="Adoption support referrals received by the month end with no service started and not closed by then.",
+    ),
+    _flow_entry(
+        "D-AS3",
+        id="perm_access_to_records_referrals",
+        name="Access to records referrals",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_support("ACCESS_TO_RECORDS")),
+        rule="Access to records referrals (ext_adoption_support kind ACCESS_TO_RECORDS) received in the period.",
+    ),
+    _flow_entry(
+        "D-AS4",
+        id="perm_letterbox_files",
+        name="Post-box (letterbox) contact files opened",
+        unit="count",
+        polarity="neutral",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=count(_support("LETTERBOX")),
+        rule="Letterbox contact files (ext_adoption_support kind LETTERBOX) opened in the period.",
+        notes="Files opened (the spec leaves open or created open).",
+    ),
+    _stock_entry(
+        "D-AS5",
+        id="perm_placed_without_life_story_book",
+        name="Children placed for adoption without a life story book",
+        unit="count",
+        polarity="low",
+        measure=count(_placed_without_book, distinct_children=True),
+        rule="Children looked after in an adoptive placement (A3-A6) at the month end with no life story book given by "
+        "then (ext_life_story).",
+    ),
+    _flow_entry(
+        "D-AS6",
+        id="perm_adopted_without_later_life_letter",
+        name="Children adopted without a later life letter",
+        unit="count",
+        polarity="low",
+        measure=count(_adopted_without_letter),
+        rule="Children adopted in the period (as perm_adopted) with no later life letter given by the period end.",
+    ),
+    _flow_entry(
+        "D-S3",
+        id="perm_left_care_sgo_pct",
+        name="Children leaving care on a special guardianship order",
+        unit="percent",
+        polarity="neutral",
+        measure=share(_left_care_sgo),
+        numerator="Children whose last ceasing in the period was on an SGO (REC E43-E48)",
+        denominator="All children ceasing to be looked after in the period (council-wide, cla_ceased)",
+        rule="Of children who ceased to be looked after in the period (once each, by the last time), those who left on "
+        "a special guardianship order (E43-E48).",
+        notes="Council-wide denominator, as written (C-6).",
+    ),
+    _flow_entry(
+        "D-S4",
+        id="perm_sgo_unplanned_endings",
+        name="Unplanned endings of special guardianship arrangements",
+        unit="count",
+        polarity="low",
+        measure=count(_sgo_unplanned),
+        rule="SGO/CAO arrangements (ext_sgo_order) ending unplanned in the period.",
+    ),
+    _flow_entry(
+        "D-S5",
+        id="perm_sgo_post_order_support",
+        name="Special guardians receiving post-order support",
+        unit="count",
+        polarity="neutral",
+        measure=count(_sgo_contacts(support=True), distinct_children=True),
+        rule="Children whose special guardians or child arrangements carers had post-order support (ext_sgo_contact, "
+        "support Y) in the period; one per child.",
+        notes="'Appropriately' is undefined: every recorded support counts.",
+    ),
+    _flow_entry(
+        "D-S6",
+        id="perm_sgo_carers_in_touch_pct",
+        name="Special guardians kept in touch with",
+        unit="percent",
+        polarity="high",
+        measure=share(_sgo_contacts(support=False)),
+        numerator="Orders whose carers were contacted in the period",
+        denominator="SGO/CAO orders made by the period end and not ended unplanned before it",
+        rule="Of SGO and CAO orders in force in the period, those with a contact with the carers (ext_sgo_contact) in the period.",
+        notes="'Kept in touch' is undefined: a recorded contact in the period.",
+    ),
+    _flow_entry(
+        "D-R1",
+        id="perm_returned_home_back_6m",
+        name="Children returning home who became looked after again within 6 months",
+        unit="count",
+        polarity="low",
+        measure=count(_returned_home_again(6), where_met=True),
+        rule="Children whose period of care ended with a return home (REC E4A/E4B/E13) in the same window 6 months "
+        "earlier (so the 6 months have passed) and who started a new period of care within 6 months of it; periods made "
+        "only of short breaks (V3/V4) are neither.",
+        notes="The cohort can only be counted once the 6 months have passed, so the window is shifted back.",
+    ),
+    _flow_entry(
+        "D-R2",
+        id="perm_returned_home_back_12m",
+        name="Children returning home who became looked after again within 12 months",
+        unit="count",
+        polarity="low",
+        measure=count(_returned_home_again(12), where_met=True),
+        variant_of="perm_returned_home_back_6m",
+        rule="As perm_returned_home_back_6m over 12 months (cumulative: a child back within 6 months is back within 12).",
+    ),
+    _flow_entry(
+        "D-P2",
+        id="perm_service_responsibility_ended",
+        name="Children ceasing to be the permanency service's responsibility",
+        unit="count",
+        polarity="neutral",
+        measure=count(_responsibility_flow("r_end"), distinct_children=True),
+        rule="Children whose PERMANENCY responsibility (ext_service_responsibility) ended in the period.",
+    ),
+    _flow_entry(
+        "D-P3",
+        id="perm_service_responsibility_started",
+        name="Children matched for permanency and newly the permanency service's responsibility",
+        unit="count",
+        polarity="high",
+        measure=count(_responsibility_flow("r_start"), distinct_children=True),
+        rule="Children whose PERMANENCY responsibility started in the period.",
+    ),
+]
+
+
 INDICATORS = [
     _entry(
         id="perm_adopted",
@@ -428,10 +1491,8 @@ INDICATORS = [
         bases=MONTH_YTD,
         rag_basis="ytd",
         variant_of="adoptions",
-        rule="Periods of care ending with an adoption order (REC E11/E12) in the period; the scorecard reads the year to "
-        "date.",
-        notes="Spec S1 = D-A6. The counting event is the adoption order (the end of the period of care), as the "
-        "catalogue's 'adoptions'.",
+        rule="Periods of care ending with an adoption order (REC E11/E12) in the period; the scorecard reads the year to date.",
+        notes="Spec S1 = D-A6. The counting event is the adoption order (the end of the period of care), as the catalogue's 'adoptions'.",
     ),
     _entry(
         id="perm_placement_order_not_placed",
@@ -453,8 +1514,7 @@ INDICATORS = [
         bases=MONTH_YTD,
         rag_basis="ytd",
         exceptions=_waiting_18_months_list,
-        numerator="Children placed for adoption in the period more than 18 calendar months after the start of that "
-        "period of care",
+        numerator="Children placed for adoption in the period more than 18 calendar months after the start of that period of care",
         denominator="Children with a placement order in force at any time in the period",
         rule="Of children with a placement order (E1/D1) in force on any day of the period, those whose first adoptive "
         "placement (A3-A6) of a period of care began in the period more than 18 calendar months after that period of "
@@ -540,8 +1600,7 @@ INDICATORS = [
         measure=total(_places_net),
         bases=MONTH_YTD,
         rag_basis="ytd",
-        rule="Places newly approved in the period (blocks starting) less places terminated in the period (blocks ending); "
-        "can be negative.",
+        rule="Places newly approved in the period (blocks starting) less places terminated in the period (blocks ending); can be negative.",
         notes="Spec S9 = D-F9 = D-F7 - D-F8 (perm_fostering_places_new - perm_fostering_places_terminated).",
     ),
     _unit_entry(
@@ -632,8 +1691,7 @@ INDICATORS = [
         "(U1-U6) at the period end",
         rule="The DfE long-term stability measure (cla_long_term_stability_pct) restricted to children whose placement "
         "at the period end is a foster placement (U1-U6).",
-        notes="Spec S14 = D-F22, decision C-5. 'Measured year to date' is read at the period end, as the national "
-        "measure.",
+        notes="Spec S14 = D-F22, decision C-5. 'Measured year to date' is read at the period end, as the national measure.",
     ),
     _entry(
         id="perm_foster_3plus_pct",
@@ -700,9 +1758,10 @@ INDICATORS = [
         polarity="neutral",
         snapshot=True,
         measure=count(_service_care_leavers, distinct_children=True),
-        rule="Young people aged 18 or over at the month end with a PERMANENCY responsibility (ext_service_responsibility) "
-        "open then.",
+        rule="Young people aged 18 or over at the month end with a PERMANENCY responsibility (ext_service_responsibility) open then.",
         notes="Spec S19 = D-L1.",
     ),
     *_turnover_entries(),
+    *PRACTICE,
+    *DETAILED,
 ]
