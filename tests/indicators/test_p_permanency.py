@@ -10,7 +10,17 @@ from tests.indicators.test_f_adoption import care
 END = "2024-03-31"
 
 
-def placed(w: Built, pid: str, pl: str, typ: str, provider: str, start: str, end: str | None = None, dob: str = "2015-06-01") -> None:
+def placed(
+    w: Built,
+    pid: str,
+    pl: str,
+    typ: str,
+    provider: str,
+    start: str,
+    end: str | None = None,
+    dob: str = "2015-06-01",
+    why: str | None = None,
+) -> None:
     """A child looked after from `start` in one placement of `typ` with `provider`."""
     w.child(pid, dob=dob)
     w.add(
@@ -33,6 +43,7 @@ def placed(w: Built, pid: str, pl: str, typ: str, provider: str, start: str, end
         clap_cla_placement_provider=provider,
         clap_cla_placement_start_date=start,
         clap_cla_placement_end_date=end,
+        clap_cla_placement_change_reason=why,
     )
 
 
@@ -68,8 +79,28 @@ def fostering():
     placed(w, "c1", "pc1", "U4", "PR1", "2023-06-01")
     placed(w, "c2", "pc2", "U6", "PR1", "2023-09-01", "2024-02-01")
     placed(w, "c3", "pc3", "U6", "PR1", "2023-02-01")
-    for pl, hh in (("pc1", "H1"), ("pc2", "H1"), ("pc3", "H2")):
-        w.add("ext_cla_placement_carer", plca_placement_id=pl, plca_household_id=hh)
+    # c2 left H1 unplanned at the carer's request (Feb); c5 left H2 unplanned at the child's request (March).
+    placed(w, "c5", "pc5", "U6", "PR1", "2023-05-01", "2024-03-20", why="CHILD")
+    for pl, hh, unplanned in (("pc1", "H1", None), ("pc2", "H1", "Y"), ("pc3", "H2", None), ("pc5", "H2", "Y")):
+        w.add("ext_cla_placement_carer", plca_placement_id=pl, plca_household_id=hh, plca_placement_unplanned=unplanned)
+    w.con.execute("UPDATE ssd_cla_placement SET clap_cla_placement_change_reason = 'CREQB' WHERE clap_cla_placement_id = 'pc2'")
+    # Ethnicity and approval types: H1 white British (short term, permanent), H3 black African (emergency); H2's short
+    # term approval ended on the period end.
+    w.con.execute("UPDATE ext_fostering_household SET fohh_ethnicity = 'WBRI' WHERE fohh_household_id = 'H1'")
+    w.con.execute("UPDATE ext_fostering_household SET fohh_ethnicity = 'BAFR' WHERE fohh_household_id = 'H3'")
+    for hh, typ, start, end in (
+        ("H1", "SHORT_TERM", "2023-05-01", None),
+        ("H1", "PERMANENT", "2023-05-01", None),
+        ("H2", "SHORT_TERM", "2022-01-10", "2024-03-31"),
+        ("H3", "EMERGENCY", "2024-03-31", None),
+    ):
+        w.add(
+            "ext_fostering_approval",
+            foap_household_id=hh,
+            foap_approval_type=typ,
+            foap_approval_start_date=start,
+            foap_approval_end_date=end,
+        )
     placed(w, "a2", "pa2", "U6", "PR4", "2023-03-01")
     placed(w, "a3", "pa3", "U6", "PR5", "2023-03-01")
     placed(w, "a4", "pa4", "U6", "PR2", "2023-03-01")
@@ -88,6 +119,33 @@ def test_net_change_in_places_can_be_negative(fostering):
     # March: +1 (H3) - 2 (H4) = -1. Year to date: +2 (H1, May 2023) + 1 (H3) - 2 (H4) = +1.
     assert fostering.figure("perm_fostering_places_net", END) == (-1, None, -1)
     assert fostering.figure("perm_fostering_places_net", END, basis="ytd") == (1, None, 1)
+
+
+def test_places_approved_and_terminated(fostering):
+    # March: H3's 1 new, H4's 2 ended. Year to date: H1's 2 (May 2023) and H3's 1 new; H4's 2 ended.
+    assert fostering.figure("perm_fostering_places_new", END)[2] == 1
+    assert fostering.figure("perm_fostering_places_terminated", END)[2] == 2
+    assert fostering.figure("perm_fostering_places_new", END, basis="ytd")[2] == 3
+    assert fostering.figure("perm_fostering_places_terminated", END, basis="ytd")[2] == 2
+
+
+def test_new_households_their_ethnicity_and_approval_types(fostering):
+    # Approved in the year: H1 (May 2023, WBRI) and H3 (31 March, BAFR): 1 of 2 BME; in March, H3 only.
+    assert fostering.figure("perm_households_approved", END, basis="ytd") == (2, None, 2)
+    assert fostering.figure("perm_households_approved", END) == (1, None, 1)
+    assert fostering.figure("perm_new_households_bme_pct", END, basis="ytd") == (1, 2, 50.0)
+    # At 31 March: H1 short term and permanent, H3 emergency; H2's approval ended that day. Households with any: 2.
+    by_type = "perm_fostering_households_by_approval"
+    assert fostering.figure(by_type, END) == (2, None, 2)
+    for typ, n in (("SHORT_TERM", 1), ("PERMANENT", 1), ("EMERGENCY", 1)):
+        assert fostering.figure(by_type, END, breakdown="approval_type", value=typ) == (n, None, n)
+
+
+def test_unplanned_endings(fostering):
+    # c2 (carer's request, CREQB) in February; c5 (child's request) in March.
+    assert fostering.figure("perm_unplanned_endings_carer_request", END) == (0, None, 0)
+    assert fostering.figure("perm_unplanned_endings_carer_request", END, basis="ytd") == (1, None, 1)
+    assert fostering.figure("perm_unplanned_endings_other", END) == (1, None, 1)
 
 
 def test_vacant_places(fostering):
@@ -344,3 +402,21 @@ def test_three_or_more_foster_placements_over_all_children_looked_after():
     care(w, "f3", [("2023-05-01", "S", "C2", "f3a", "U6")])
     num, den, _ = w.figure("perm_foster_3plus_pct", END)
     assert (num, den) == (1, 3)
+
+
+def test_responsibility_starting_and_ending(service):
+    # Started in the year: a1 and a2 (June 2023); ended in March: a2 (on the 31st).
+    assert service.figure("perm_service_responsibility_started", END, basis="ytd") == (2, None, 2)
+    assert service.figure("perm_service_responsibility_ended", END) == (1, None, 1)
+
+
+def test_long_term_stability_of_fostered_children():
+    w = Built()
+    # l1: in care since June 2021 (2.5 years by 1 Oct 2023), with the same foster carer since then: stable.
+    care(w, "l1", [("2021-06-01", "S", "C2", "l1a", "U4")])
+    # l2: in care since 2021, with a new foster carer since June 2023: not stable.
+    care(w, "l2", [("2021-01-01", "S", "C2", "l2a", "U6"), ("2023-06-01", "P", "C2", "l2b", "U6")])
+    # l3: in care as long, in a children's home at the period end: not in the fostered denominator.
+    care(w, "l3", [("2021-01-01", "S", "C2", "l3a", "K2")])
+    assert w.figure("perm_foster_long_term_stability_pct", END) == (1, 2, 50.0)
+    assert w.figure("cla_long_term_stability_pct", END)[:2] == (2, 3)

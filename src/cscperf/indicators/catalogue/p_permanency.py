@@ -518,7 +518,7 @@ def _hh_flow(date_col: str, where=None):  # noqa: ANN001, ANN202 - a cohort of h
 def _new_households_bme(m: Model, periods: ir.Table) -> ir.Table:
     """D-F10: general households approved in the period, met when the main carer is not white British (BME)."""
     h = households(m)
-    h = h.filter(h.hh_type.upper() != "CONNECTED")
+    h = h.filter((h.hh_type.upper() != "CONNECTED").fill_null(True))  # no type recorded: a general household
     rows = events_in_period(h.filter(h.approved.notnull()), periods, "approved")
     return _unit_rows(rows, "hh_id", met=bme(rows.hh_ethnicity))
 
