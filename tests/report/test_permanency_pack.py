@@ -21,3 +21,8 @@ def test_the_pack_leads_with_the_scorecard_and_holds_only_the_service(warehouse)
     html = render_html(report)
     assert "Permanency service performance report" in html
     assert html.index("Scorecard") < html.index("Fostering service") < html.index("Timescale standards")
+
+
+def test_section_names_make_excel_sheet_names():
+    for key, name, _ in SECTIONS:
+        assert not set(f"{key} {name}") & set("[]:*?/\\"), name

@@ -171,7 +171,8 @@ def build(
     if audience == "permanency":
         registry = {k: v for k, v in registry.items() if v.area == "P"}
     code, name = authority(con, la_code)
-    results = ensure_results(con, period_end) if results is None else results
+    if results is None:
+        results = ensure_results(con, period_end, ids=list(registry) if audience == "permanency" else None)
     members = audience == "members"
     figures = judge(results, period_end, code, book, Benchmarks.default(), registry, suppressed=members, breaks=spc_breaks(con, registry))
     report = Report(code, name, period_end, audience, figures, dict(AREAS), load_commentary(commentary, set(registry)), sn_method)

@@ -1872,7 +1872,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("P", "Children permanently matched to in-house carers", ("perm_service_responsibility_ended", "perm_service_responsibility_started")),
     (
         "G",
-        "General: staff turnover",
+        "General (staff turnover)",
         tuple(e.id for e in _turnover_entries() if e.id != "perm_staff_turnover_pct"),
     ),
     ("T", "Timescale standards", ("perm_fgc_plans_5wd_pct", "perm_cla_volume_trigger")),
