@@ -286,3 +286,20 @@ def test_hard_to_place_is_any_of_age_siblings_disability_ethnicity():
     # Waiting at 31 March: t1 (aged 6), t2 (siblings), t3 (disability); t4 is none of them.
     assert w.figure("perm_placement_order_not_placed", END) == (4, None, 4)
     assert w.figure("perm_hard_to_place_waiting", END) == (3, None, 3)
+
+
+def test_the_service_childrens_health_and_dental_checks():
+    w = Built()
+    # All in care since 2022 (12 months continuously at 31 March 2024). d1, d2, d4 the service's; d3 not.
+    for pid in ("d1", "d2", "d3", "d4"):
+        care(w, pid, [("2022-03-01", "S", "C2", f"{pid}a", "U4")])
+        if pid != "d3":
+            w.add("ext_service_responsibility", serv_person_id=pid, serv_service="PERMANENCY", serv_responsibility_start_date="2023-01-01")
+    w.con.execute("UPDATE ssd_person SET pers_dob = DATE '2021-06-01' WHERE pers_person_id = 'd4'")  # aged 2
+    # d1 had a review health assessment and a dental check in the 12 months; d2, d3 and d4 had neither.
+    w.add("ssd_cla_health", clah_person_id="d1", clah_health_check_type="RHA", clah_health_check_date="2023-10-01")
+    w.add("ssd_cla_health", clah_person_id="d1", clah_health_check_type="DENTAL", clah_health_check_date="2023-11-01")
+    # Without a health assessment: d2 and d4 (d4 under 5 needs two); d3 is not the service's.
+    assert w.figure("perm_service_no_health_assessment", END) == (2, None, 2)
+    # Without a dental check, aged 3-17: d2 (d4 is 2).
+    assert w.figure("perm_service_no_dental_check", END) == (1, None, 1)

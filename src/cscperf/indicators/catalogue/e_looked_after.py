@@ -469,7 +469,7 @@ def _oc2_checks(m: Model, periods: ir.Table, types: tuple[str, ...]) -> ir.Table
 OC2_KEYS = ["basis", "period_start", "period_end", "person_id", "ref_date", "dob"]
 
 
-def _health_assessment(m: Model, periods: ir.Table) -> ir.Table:
+def health_assessment(m: Model, periods: ir.Table) -> ir.Table:
     j = _oc2_checks(m, periods, ("IHA", "RHA"))
     order = ibis.window(group_by=[j.period_end, j.person_id], order_by=j.check_date)
     prev = j.check_date.lag().over(order)
@@ -479,7 +479,7 @@ def _health_assessment(m: Model, periods: ir.Table) -> ir.Table:
     return g.mutate(met=ibis.cases((under5, (g.checks >= 2) & (g.pairs > 0)), else_=g.checks >= 1))
 
 
-def _dental(m: Model, periods: ir.Table) -> ir.Table:
+def dental_check(m: Model, periods: ir.Table) -> ir.Table:
     j = _oc2_checks(m, periods, ("DENTAL",))
     g = j.group_by(OC2_KEYS).aggregate(checks=j.check_date.count())
     return g.mutate(met=g.checks >= 1)
@@ -786,7 +786,7 @@ INDICATORS = [
         polarity="high",
         target=93.0,
         snapshot=True,
-        measure=share(_health_assessment),
+        measure=share(health_assessment),
         numerator="Children with a health assessment in the 12 months to the period end (under 5s: two, at most 6 months apart)",
         denominator="Children looked after at the period end continuously for at least 12 months (OC2 cohort)",
         rule="Cohort (OC2): children looked after at the period end continuously for at least 12 months. Numerator: a "
@@ -804,7 +804,7 @@ INDICATORS = [
         polarity="high",
         target=90.0,
         snapshot=True,
-        measure=share(_dental),
+        measure=share(dental_check),
         numerator="Children with a completed dental check in the 12 months to the period end",
         denominator="Children looked after at the period end continuously for at least 12 months (OC2 cohort)",
         rule="OC2 cohort; a completed dental check in the 12 months to the period end.",

@@ -17,7 +17,14 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from cscperf.indicators.catalogue.e_looked_after import foster_in_house, in_foster_placements, long_term_stability, three_plus_placements
+from cscperf.indicators.catalogue.e_looked_after import (
+    dental_check,
+    foster_in_house,
+    health_assessment,
+    in_foster_placements,
+    long_term_stability,
+    three_plus_placements,
+)
 from cscperf.indicators.catalogue.f_adoption import adoptions_in_period, ceased_periods, placement_order_not_placed, placement_order_spells
 from cscperf.indicators.catalogue.h_workforce import _sole_la
 from cscperf.indicators.exceptions import exception_rows
@@ -832,6 +839,25 @@ def _responsibility_flow(col: str):  # noqa: ANN202
     return cohort
 
 
+def _for_service(cohort, missing: bool = False):  # noqa: ANN001, ANN202 - a cohort
+    """The rows of `cohort` for children the permanency service is responsible for at the period end; with `missing`,
+    met is turned round (a child without the check is the one counted)."""
+
+    def scoped(m: Model, periods: ir.Table) -> ir.Table:
+        rows = cohort(m, periods)
+        r = responsibility(m)
+        held = (r._rpid == rows.person_id) & (r.r_start <= rows.period_end) & (open_end(r.r_end) > rows.period_end)
+        rows = rows.join(r, held, how="semi")
+        return rows.mutate(met=~rows.met) if missing else rows
+
+    return scoped
+
+
+def _no_dental_3_to_17(m: Model, periods: ir.Table) -> ir.Table:
+    rows = _for_service(dental_check, missing=True)(m, periods)
+    return rows.filter(age_at(rows.dob, rows.period_end) >= 3)
+
+
 def _entry(**kw: object) -> Indicator:
     kw.setdefault("source", SOURCE)
     return Indicator(area="P", **kw)  # type: ignore[arg-type]
@@ -1460,6 +1486,31 @@ DETAILED = [
         variant_of="perm_returned_home_back_6m",
         rule="As perm_returned_home_back_6m over 12 months (cumulative: a child back within 6 months is back within 12).",
     ),
+    _stock_entry(
+        "D-P6",
+        id="perm_service_no_health_assessment",
+        name="The service's children in care 12 months without an annual health assessment",
+        unit="count",
+        polarity="low",
+        measure=count(_for_service(health_assessment, missing=True), where_met=True),
+        variant_of="cla_health_assessment_pct",
+        rule="Children the permanency service is responsible for at the month end, looked after continuously for 12 "
+        "months, without the health assessments cla_health_assessment_pct requires in the 12 months to it (one; two, 6 "
+        "months apart, under 5).",
+        notes="Scoped by ext_service_responsibility; the check is the catalogue's OC2 rule.",
+    ),
+    _stock_entry(
+        "D-P7",
+        id="perm_service_no_dental_check",
+        name="The service's children aged 3-17 without a dental check in 12 months",
+        unit="count",
+        polarity="low",
+        measure=count(_no_dental_3_to_17, where_met=True),
+        variant_of="cla_dental_check_pct",
+        rule="Children the permanency service is responsible for at the month end, aged 3 or over then, looked after "
+        "continuously for 12 months, with no dental check in the 12 months to it.",
+        notes="Scoped by ext_service_responsibility; the cohort is cla_dental_check_pct's (OC2: 12 months in care).",
+    ),
     _flow_entry(
         "D-P2",
         id="perm_service_responsibility_ended",
@@ -1869,7 +1920,16 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("perm_left_care_sgo_pct", "perm_sgo_unplanned_endings", "perm_sgo_post_order_support", "perm_sgo_carers_in_touch_pct"),
     ),
     ("R", "Return home", ("perm_returned_home_back_6m", "perm_returned_home_back_12m")),
-    ("P", "Children permanently matched to in-house carers", ("perm_service_responsibility_ended", "perm_service_responsibility_started")),
+    (
+        "P",
+        "Children permanently matched to in-house carers",
+        (
+            "perm_service_responsibility_ended",
+            "perm_service_responsibility_started",
+            "perm_service_no_health_assessment",
+            "perm_service_no_dental_check",
+        ),
+    ),
     (
         "G",
         "General (staff turnover)",
