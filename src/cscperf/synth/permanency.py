@@ -28,6 +28,7 @@ PRIVATE_FOSTERING_RATE = 1.0  # private fostering notifications a year per 10,00
 FGC_RATE = 10.0  # family group conferences a year per 10,000 children
 STAFF = {"SOCIAL_WORKER": 20, "SUPPORT_WORKER": 10, "OTHER": 5}  # posts of the service per 57,600 children
 STAFF_YEARS = 5.0  # mean tenure
+SGO_ON_TIME = 0.8  # SGO/CAO assessments completed by their due date
 OTHER_AGENCIES = ("873", "935", "VAA1", "RAA1")  # adopters' agencies / other authorities (codes, not names)
 
 
@@ -665,10 +666,13 @@ def _special_guardianship(ctx: Ctx) -> None:
     n = person.size
     lac_la = ctx.la_of(person)
     presented = order - days(rng.integers(20, 60, n))
-    took = rng.integers(60, 130, n)  # days from start to completion
+    # Due at the court's date or 16 weeks from the start, whichever is sooner; about four in five on time (T3).
+    court_days = rng.integers(70, 130, n)
+    due_days = np.minimum(court_days, 112)
+    took = np.where(rng.random(n) < SGO_ON_TIME, due_days * rng.uniform(0.7, 1.0, n), due_days + rng.integers(5, 40, n))
     completed = presented - days(rng.integers(2, 15, n))
     start = completed - days(took)
-    court_due = start + days(rng.integers(70, 130, n))
+    court_due = start + days(court_days)
     accepted = rng.random(n) < 0.92
     aid = sid("SA", ctx.ids("sgo_assessment", lac_la))
     # Assessments that led to no order (negative assessments; the court accepted most of them too), and open ones.
@@ -688,6 +692,7 @@ def _special_guardianship(ctx: Ctx) -> None:
             "sgoa_court_due_date": np.r_[court_due, q_start + days(rng.integers(70, 130, q))],
             "sgoa_completed_date": np.r_[completed, np.where(q_done <= end, q_done, NAT)],
             "sgoa_presented_date": np.r_[presented, np.where(q_pres <= end, q_pres, NAT)],
+            "sgoa_carer_id": np.r_[_foster_carers_of(ctx, person), np.full(q, None, dtype=object)],
             "sgoa_recommendation_accepted": codes(
                 ["N", "Y"], np.r_[accepted, np.where(q_pres <= end, rng.random(q) < 0.85, -1)].astype("int64")
             ),
@@ -723,6 +728,23 @@ def _special_guardianship(ctx: Ctx) -> None:
             "sgoc_post_order_support": flag(rng.random(own.size) < 0.3),
         },
     )
+
+
+def _foster_carers_of(ctx: Ctx, person: np.ndarray) -> np.ndarray:
+    """A carer of the household of each child's latest in-house foster placement (None where there was none): the
+    foster carers assessed as the child's permanent carers (special guardians)."""
+    pl = ctx.frames.get("ssd_cla_placement")
+    pl = pd.DataFrame(
+        {
+            "pid": sid("PL", pl["clap_cla_placement_id"].to_numpy()),
+            "person": pl["clap_person_id"].to_numpy(),
+            "start": pl["clap_cla_placement_start_date"],
+        }
+    )
+    link = ctx.frames.get("ext_cla_placement_carer").rename(columns={"plca_placement_id": "pid", "plca_household_id": "hh"})
+    carers = ctx.frames.get("ext_foster_carer").drop_duplicates("foca_household_id").set_index("foca_household_id")["foca_carer_id"]
+    last = pl.merge(link[["pid", "hh"]], on="pid").sort_values("start").drop_duplicates("person", keep="last").set_index("person")["hh"]
+    return last.reindex(person).map(carers).to_numpy(dtype=object)
 
 
 def _family_group_conferences(ctx: Ctx) -> None:
