@@ -303,3 +303,29 @@ def test_the_service_childrens_health_and_dental_checks():
     assert w.figure("perm_service_no_health_assessment", END) == (2, None, 2)
     # Without a dental check, aged 3-17: d2 (d4 is 2).
     assert w.figure("perm_service_no_dental_check", END) == (1, None, 1)
+
+
+def test_allegations_notified_and_enquiries_answered_in_time():
+    w = Built()
+    w.add("ext_fostering_household", fohh_household_id="H1", fohh_approval_date="2020-01-01")
+    for aid, received, notified in (
+        ("al1", "2024-03-05", "2024-03-08"),  # the third day after: within 72 hours
+        ("al2", "2024-03-05", "2024-03-09"),  # the fourth: late
+        ("al3", "2024-03-20", None),  # not notified
+    ):
+        w.add(
+            "ext_fostering_allegation",
+            foal_allegation_id=aid,
+            foal_household_id="H1",
+            foal_allegation_date=received,
+            foal_council_notified_date=notified,
+        )
+    num, den, _ = w.figure("perm_allegations_notified_72h_pct", END)
+    assert (num, den) == (1, 3)
+    for ad, agency, registered, answered in (
+        ("E1", "OWN", "2024-03-04", "2024-03-04"),  # same day
+        ("E2", "OWN", "2024-03-04", "2024-03-05"),  # next day
+        ("E3", "VAA1", "2024-03-04", "2024-03-09"),  # another agency's: not counted
+    ):
+        w.add("ext_adopter", adop_adopter_id=ad, adop_agency=agency, adop_registration_date=registered, adop_enquiry_response_date=answered)
+    assert w.figure("perm_adopter_enquiries_same_day_pct", END) == (1, 2, 50.0)

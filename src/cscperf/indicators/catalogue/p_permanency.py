@@ -858,6 +858,23 @@ def _no_dental_3_to_17(m: Model, periods: ir.Table) -> ir.Table:
     return rows.filter(age_at(rows.dob, rows.period_end) >= 3)
 
 
+def _allegations_notified(m: Model, periods: ir.Table) -> ir.Table:
+    """T6: allegations received in the period; met when the council was notified within 72 hours (dates only: by the
+    third day after)."""
+    a = _with_la(m, m.table("ext_fostering_allegation"))
+    rows = events_in_period(a.filter(a.foal_allegation_date.notnull()), periods, "foal_allegation_date")
+    due = as_date(rows.foal_allegation_date + ibis.interval(days=3))
+    return _unit_rows(rows, "foal_allegation_id", met=(rows.foal_council_notified_date <= due).fill_null(False))
+
+
+def _enquiries_same_day(m: Model, periods: ir.Table) -> ir.Table:
+    """T9: the service's adopter enquiries (registrations) in the period; met when responded to the same day."""
+    a = m.table("ext_adopter")
+    a = _with_la(m, a.filter((a.adop_agency.upper() == "OWN") & a.adop_registration_date.notnull()))
+    rows = events_in_period(a, periods, "adop_registration_date")
+    return _unit_rows(rows, "adop_adopter_id", met=(rows.adop_enquiry_response_date <= rows.adop_registration_date).fill_null(False))
+
+
 def _entry(**kw: object) -> Indicator:
     kw.setdefault("source", SOURCE)
     return Indicator(area="P", **kw)  # type: ignore[arg-type]
@@ -973,6 +990,33 @@ PRACTICE = [
         rule="Of family group conferences held in the period, those whose plan was circulated within 5 working days "
         "(setting fgc_plan_wd; England and Wales bank holidays).",
         notes="Exceptions: conferences whose plan is not circulated, past or within 14 days of its due day.",
+    ),
+    _flow_entry(
+        "standard T6",
+        id="perm_allegations_notified_72h_pct",
+        name="Allegations notified to the council within 72 hours",
+        unit="percent",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=share(_allegations_notified),
+        numerator="Allegations notified to the council by the third day after they were received",
+        denominator="Allegations against foster carers received in the period",
+        rule="Of allegations (ext_fostering_allegation) received in the period, those notified to the council "
+        "(foal_council_notified_date) within 72 hours, read from dates as on or before the third day after.",
+        notes="The model holds dates, not times: 72 hours is taken as 3 calendar days.",
+    ),
+    _flow_entry(
+        "standard T9",
+        id="perm_adopter_enquiries_same_day_pct",
+        name="Adopter enquiries responded to the same day",
+        unit="percent",
+        polarity="high",
+        breakdowns=UNIT_BREAKDOWNS,
+        measure=share(_enquiries_same_day),
+        numerator="Enquiries responded to on the day they were made",
+        denominator="The service's adopter enquiries (registrations of interest) in the period",
+        rule="Of the service's adopter registrations of interest in the period (ext_adopter agency OWN), those with "
+        "adop_enquiry_response_date on or before the registration date.",
     ),
     _entry(
         id="perm_cla_volume_trigger",
@@ -1935,5 +1979,9 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "General (staff turnover)",
         tuple(e.id for e in _turnover_entries() if e.id != "perm_staff_turnover_pct"),
     ),
-    ("T", "Timescale standards", ("perm_fgc_plans_5wd_pct", "perm_cla_volume_trigger")),
+    (
+        "T",
+        "Timescale standards",
+        ("perm_fgc_plans_5wd_pct", "perm_allegations_notified_72h_pct", "perm_adopter_enquiries_same_day_pct", "perm_cla_volume_trigger"),
+    ),
 )
