@@ -59,7 +59,7 @@ def _write_reports(warehouse: Path, end: dt.date, out: Path) -> None:
 
     con = connect(warehouse)
     try:
-        for audience in ("members", "management"):
+        for audience in ("members", "management", "permanency"):
             paths = write_report(con, end, audience, out / f"report-{audience}")
             click.echo(f"{audience.capitalize()} report for {end:%B %Y}: {paths['pdf']} (also {paths['html'].name}, {paths['xlsx'].name})")
     finally:

@@ -188,6 +188,8 @@ def _aggregate(ind: Indicator, rows: ir.Table, breakdown: str) -> ir.Table:
         agg = rows.group_by(keys).aggregate(numerator=rows.value.sum().cast("float64"), denominator=rows.count().cast("float64"))
     elif kind == "max":
         agg = rows.group_by(keys).aggregate(numerator=rows.value.max().cast("float64"), denominator=ibis.null("float64"))
+    elif kind == "total":
+        agg = rows.group_by(keys).aggregate(numerator=rows.value.sum().cast("float64"), denominator=ibis.null("float64"))
     else:
         raise ValueError(f"{ind.id}: cannot aggregate {kind}")
     return agg.rename(breakdown_value=f"bd_{breakdown}").mutate(breakdown=ibis.literal(breakdown))
@@ -435,7 +437,7 @@ class Engine:
         missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
         if missing.empty:
             return frame
-        zero = 0.0 if kind in ("count", "share", "ratio") else np.nan
+        zero = 0.0 if kind in ("count", "share", "ratio", "total") else np.nan
         missing = missing.assign(numerator=zero, denominator=zero if kind in ("share", "ratio") else np.nan)
         return pd.concat([frame, missing], ignore_index=True)
 

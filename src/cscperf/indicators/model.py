@@ -106,6 +106,13 @@ class Settings:
     pathway_plan_approaching_wd: int = 10  # exceptions: review due within this many working days
     # CP and CLA reviews, CLA visits: a missed deadline counts against a child for this many months (late_in_lookback)
     timeliness_lookback_months: int = 12
+    # section P (the permanency service; spec/permanency.md, decision C-9)
+    fgc_plan_wd: int = 5  # T2: family plan circulated within 5 working days of the conference
+    private_fostering_visit_wd: int = 7  # D-PF3: visit within 7 working days of the notification
+    carer_review_months: int = 12  # T11: fostering households reviewed at least every 12 months
+    carer_visit_days: int = 42  # T12: supervisory visit at least every 6 weeks
+    adopter_wait_months: int = 12  # T10: approved adopters with no placement reviewed after a year
+    cla_volume_trigger: int = 365  # T19: children in care at or above this for two month ends running
 
 
 class Model:

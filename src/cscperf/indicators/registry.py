@@ -29,15 +29,17 @@ AREAS: dict[str, str] = {
     "F": "Adoption and permanence",
     "G": "Care leavers",
     "H": "Workforce and allocation",
+    "P": "Permanency service: fostering, adoption, special guardianship",
 }
 BASES = ("month", "rolling12", "ytd", "year")
 CHILD_BREAKDOWNS = ("la", "team", "worker", "age_band", "sex", "ethnicity_group", "disability")
-UNITS = ("count", "percent", "rate_per_10k", "days", "average")
+# "net": a signed count (a change that can be negative, e.g. places approved less places terminated).
+UNITS = ("count", "percent", "rate_per_10k", "days", "average", "net")
 
 
 @dataclass(frozen=True)
 class Measure:
-    kind: str  # count | share | ratio | rate | mean | max
+    kind: str  # count | share | ratio | rate | mean | max | total
     cohort: Cohort | None = None
     of: str | None = None  # rate: the count indicator whose numerator is divided by population
     distinct_children: bool = False  # count or share children, not rows
@@ -68,6 +70,11 @@ def mean(cohort: Cohort) -> Measure:
 
 def maximum(cohort: Cohort) -> Measure:
     return Measure("max", cohort)
+
+
+def total(cohort: Cohort) -> Measure:
+    """The sum of the cohort's numeric `value` (e.g. +places approved, -places terminated: a net change)."""
+    return Measure("total", cohort)
 
 
 @dataclass(frozen=True)

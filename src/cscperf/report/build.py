@@ -28,7 +28,8 @@ from cscperf.report.commentary import load_commentary
 from cscperf.report.data import authority, ensure_results
 from cscperf.report.text import chart_summary, month_name, period_phrase, sentence, spc_gap_note, spc_limits_text, target_text
 
-AUDIENCES = ("members", "management")
+# permanency: the permanency service's pack (area P: the scorecard, then the detailed report by group), unsuppressed.
+AUDIENCES = ("members", "management", "permanency")
 PDF_VARIANT = "pdf/ua-1"
 DIRECTION_LABEL = {"better": "▲ better", "worse": "▼ worse", "same": "► same", "up": "▲ up", "down": "▼ down", None: "–"}
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class Report:
     exceptions: dict[str, pd.DataFrame] = field(default_factory=dict)
     exception_notes: dict[str, str] = field(default_factory=dict)
     produced: dt.date = field(default_factory=dt.date.today)
+    sections: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # an order of figures other than by area (permanency)
 
     @property
     def members(self) -> bool:
@@ -59,14 +61,22 @@ class Report:
     @property
     def header(self) -> str:
         """Running page header, safe inside a CSS string in a <style> element (no quotes, backslashes or tags)."""
-        text = f"{self.la_name} · Children’s services performance · {self.month}"
+        title = self.title.replace("'", "’")
+        text = f"{self.la_name} · {title} · {self.month}"
         return "".join(ch for ch in text if ch not in '"\\<>&')
+
+    @property
+    def title(self) -> str:
+        return "Permanency service performance" if self.sections else "Children's services performance"
 
     @property
     def month(self) -> str:
         return month_name(self.period_end)
 
     def by_area(self) -> list[tuple[str, str, list[Figure]]]:
+        if self.sections:
+            by_id = {f.id: f for f in self.figures}
+            return [(key, name, [by_id[i] for i in ids if i in by_id]) for key, name, ids in self.sections]
         return [(a, name, [f for f in self.figures if f.indicator.area == a]) for a, name in self.areas.items()]
 
     def rag_counts(self) -> dict[str, int]:
@@ -157,12 +167,19 @@ def build(
     from cscperf.indicators.registry import AREAS, REGISTRY
 
     registry = registry if registry is not None else REGISTRY
-    code, name = authority(con, la_code)
     book = targets if isinstance(targets, TargetBook) else load_targets(targets, registry)
-    results = ensure_results(con, period_end) if results is None else results
+    if audience == "permanency":
+        registry = {k: v for k, v in registry.items() if v.area == "P"}
+    code, name = authority(con, la_code)
+    if results is None:
+        results = ensure_results(con, period_end, ids=list(registry) if audience == "permanency" else None)
     members = audience == "members"
     figures = judge(results, period_end, code, book, Benchmarks.default(), registry, suppressed=members, breaks=spc_breaks(con, registry))
     report = Report(code, name, period_end, audience, figures, dict(AREAS), load_commentary(commentary, set(registry)), sn_method)
+    if audience == "permanency":
+        from cscperf.indicators.catalogue.p_permanency import SECTIONS
+
+        report.sections = SECTIONS
     report.breaks = series_breaks(con, figures)
     report.charts = _render_charts(figures, sn_method, report.breaks)
     if not report.members:

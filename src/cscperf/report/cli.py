@@ -19,7 +19,12 @@ _date = parse_date
 @click.command()
 @_warehouse
 @click.option("--period-end", required=True, help="Month end the report is for (YYYY-MM-DD).")
-@click.option("--audience", type=click.Choice(["members", "management"]), required=True, help="members: suppressed aggregates only.")
+@click.option(
+    "--audience",
+    type=click.Choice(["members", "management", "permanency"]),
+    required=True,
+    help="members: suppressed aggregates only; permanency: the permanency service's scorecard and detailed report.",
+)
 @click.option("--commentary", type=click.Path(path_type=Path, dir_okay=False), help="Markdown (## indicator_id) or YAML commentary.")
 @_targets
 @click.option("--la-code", help="Authority to report on (default: the warehouse's authority).")

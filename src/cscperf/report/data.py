@@ -44,19 +44,21 @@ def report_months(period_end: dt.date, months: int = MONTHS) -> list[dt.date]:
     return [months_back(period_end, n) for n in range(months - 1, -1, -1)]
 
 
-def ensure_results(con: duckdb.DuckDBPyConnection, period_end: dt.date, months: int = MONTHS) -> pd.DataFrame:
+def ensure_results(con: duckdb.DuckDBPyConnection, period_end: dt.date, months: int = MONTHS, ids: list[str] | None = None) -> pd.DataFrame:
     """Whole-authority results for the report's months, computing and storing any month not yet computed.
 
-    Only the `la` breakdown is computed here (all the report shows); `cscperf compute` fills the rest.
+    Only the `la` breakdown is computed here (all the report shows); `cscperf compute` fills the rest. With `ids`, only
+    those indicators are checked and computed (a pack of one area).
     """
     from cscperf.indicators import REGISTRY, compute, store_results
 
     ends = report_months(period_end, months)
     have = results.read(con, period_ends=ends)
-    done = set(have["period_end"])
-    missing = [d for d in ends if d not in done or not _complete(have, d, len(REGISTRY))]
+    mine = have if ids is None else have[have["indicator_id"].isin(ids)]
+    done = set(mine["period_end"])
+    missing = [d for d in ends if d not in done or not _complete(mine, d, len(ids if ids is not None else REGISTRY))]
     if missing:
-        store_results(con, compute(con, missing, breakdowns=("la",)))
+        store_results(con, compute(con, missing, breakdowns=("la",), ids=ids))
         have = results.read(con, period_ends=ends)
     return have
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cscperf.errors import UserError
-from cscperf.synth import cin, cla, faults, people, workforce
+from cscperf.synth import cin, cla, faults, people, permanency, workforce
 from cscperf.synth.context import Ctx
 from cscperf.synth.population import authority_frame, population_frame
 from cscperf.synth.profiles import PROFILES
@@ -190,6 +190,8 @@ def _generate(ctx: Ctx, say: Callable[[str], None]) -> int:
     cla.generate(ctx)
     say("workforce and allocations")
     workforce.generate(ctx)
+    say("permanency service")
+    permanency.generate(ctx)
     return people.write(ctx)
 
 

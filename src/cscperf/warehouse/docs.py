@@ -23,7 +23,9 @@ indicators read only this model.
   below) or extension tables named `ext_*`. They hold: the contact decision date and outcome, the
   reason a statutory visit did not happen, the legal status of each looked-after episode, personal
   education plans, workers' team, qualification and employment dates, team establishment, the
-  population aged 0-17 and the authorities held.
+  population aged 0-17 and the authorities held; and the permanency service's fostering households,
+  carers, recruitment, adopters, matches, special guardianship, family group conferences, private
+  fostering, service responsibility and staff (`docs/permanency.md`).
 - **Provenance.** Every table carries `_load_id` (the load in `cscperf_loads`) and `_source` (file
   and row or element, or `synth:<profile>`).
 - **Dates** are calendar dates (DuckDB `DATE`); flags are `Y`/`N`.

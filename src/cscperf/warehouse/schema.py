@@ -623,6 +623,376 @@ csdq_sdq_score VARCHAR | Score
     ),
 )
 
+# --- The permanency service (fostering, adoption, special guardianship, private fostering) ----------------------
+# SSD has no fostering or adoption module: these extension tables hold what an authority's (or its commissioned
+# provider's) fostering and adoption modules record (spec: permanency.md, "What the model must hold"). Carers and
+# adopters are not children: their ids never end in person_id. Permanence decisions, placement orders, matches,
+# placements for adoption and adoption orders of the authority's own children stay in ssd_permanence and the
+# looked-after episodes; ext_adoption_match adds the adopter side (and other authorities' children).
+HOUSEHOLD = "ext_fostering_household.fohh_household_id"
+ADOPTER = "ext_adopter.adop_adopter_id"
+PERMANENCY_TABLES: tuple[Table, ...] = (
+    _table(
+        "ext_fostering_household",
+        "Fostering households approved by the authority's fostering service (agency/IFA carers are providers, not households).",
+        """
+fohh_household_id VARCHAR pk | Household id
+fohh_la_code VARCHAR | LA code of the fostering service
+fohh_household_type VARCHAR | INHOUSE (general), CONNECTED (family and friends), FORMER_AGENCY (former agency carers now supported in-house)
+fohh_ethnicity VARCHAR | Ethnicity of the household's main carer (CIN/903 code set, e.g. WBRI)
+fohh_enquiry_id VARCHAR | Recruitment enquiry the household came from (ext_fostering_enquiry), if any
+fohh_approval_date DATE | First approved as foster carers
+fohh_deregistration_date DATE | De-registered (empty while approved)
+fohh_deregistration_reason VARCHAR | RESIGNED, TERMINATED or TRANSFERRED
+fohh_payment_level VARCHAR | Fee/payment level as the authority names it
+fohh_worker_id VARCHAR | Supervising social worker
+fohh_team VARCHAR | Team of the supervising social worker
+""",
+        {"fohh_worker_id": WORKER, "fohh_team": TEAM},
+        ext=True,
+    ),
+    _table(
+        "ext_foster_carer",
+        "Foster carers (people) in fostering households.",
+        """
+foca_carer_id VARCHAR pk | Carer id
+foca_household_id VARCHAR req | Household id
+foca_sex VARCHAR | M, F
+foca_ethnicity VARCHAR | Ethnicity code
+foca_start_date DATE | Joined the household as an approved carer
+foca_end_date DATE | Ceased to be a carer in the household
+""",
+        {"foca_household_id": HOUSEHOLD},
+        ext=True,
+    ),
+    _table(
+        "ext_fostering_approval",
+        "Approval types held by a household over time (a household can hold several at once).",
+        """
+foap_approval_id VARCHAR pk | Row id
+foap_household_id VARCHAR req | Household id
+foap_approval_type VARCHAR | PERMANENT, SHORT_TERM, EMERGENCY, FAMILY_FRIEND, PARENT_CHILD, REMAND, SHORT_BREAK, SUPPORTED_LODGINGS
+foap_approval_start_date DATE req | Approved for this type from
+foap_approval_end_date DATE | To (empty while approved)
+""",
+        {"foap_household_id": HOUSEHOLD},
+        ext=True,
+    ),
+    _table(
+        "ext_fostering_places",
+        "Approved places (beds): each row is a block of places approved together; an increase adds a row, a "
+        "reduction or de-registration ends one.",
+        """
+fopl_places_id VARCHAR pk | Row id
+fopl_household_id VARCHAR req | Household id
+fopl_places INTEGER req | Number of places in the block
+fopl_age_from INTEGER | Youngest age approved for
+fopl_age_to INTEGER | Oldest age approved for
+fopl_places_start_date DATE req | Places approved from
+fopl_places_end_date DATE | Places terminated (empty while approved)
+""",
+        {"fopl_household_id": HOUSEHOLD},
+        ext=True,
+    ),
+    _table(
+        "ext_cla_placement_carer",
+        "The fostering household of an in-house foster placement (ssd_cla_placement has no carer).",
+        """
+plca_placement_id VARCHAR pk | Placement id (ssd_cla_placement)
+plca_household_id VARCHAR req | Household id
+plca_placement_unplanned VARCHAR | Y if it ended unplanned (whose request: clap_cla_placement_change_reason, CREQB/CREQO = carer)
+""",
+        {"plca_placement_id": "ssd_cla_placement.clap_cla_placement_id", "plca_household_id": HOUSEHOLD},
+        ext=True,
+    ),
+    _table(
+        "ext_fostering_review",
+        "Annual reviews of foster carers (National Minimum Standards).",
+        """
+fore_review_id VARCHAR pk | Review id
+fore_household_id VARCHAR req | Household id
+fore_review_date DATE | Review completed
+""",
+        {"fore_household_id": HOUSEHOLD},
+        ext=True,
+    ),
+    _table(
+        "ext_fostering_visit",
+        "Supervisory (statutory) visits to fostering households by their supervising social worker.",
+        """
+fovi_visit_id VARCHAR pk | Visit id
+fovi_household_id VARCHAR req | Household id
+fovi_visit_date DATE | Visit date
+fovi_worker_id VARCHAR | Worker
+fovi_unannounced VARCHAR | Y if unannounced
+""",
+        {"fovi_household_id": HOUSEHOLD},
+        ext=True,
+    ),
+    _table(
+        "ext_fostering_allegation",
+        "Allegations against foster carers.",
+        """
+foal_allegation_id VARCHAR pk | Allegation id
+foal_household_id VARCHAR req | Household id
+foal_person_id VARCHAR | Child who made or is the subject of the allegation
+foal_allegation_date DATE | Received
+foal_council_notified_date DATE | Council notified (standard: within 72 hours)
+foal_lado_notified VARCHAR | Y if the LADO was notified
+foal_outcome VARCHAR | SUBSTANTIATED, UNSUBSTANTIATED, UNFOUNDED, FALSE, MALICIOUS
+""",
+        {"foal_household_id": HOUSEHOLD},
+        ext=True,
+    ),
+    _table(
+        "ext_fostering_complaint",
+        "Complaints about the fostering service.",
+        """
+foco_complaint_id VARCHAR pk | Complaint id
+foco_household_id VARCHAR | Household concerned, if any
+foco_complaint_date DATE | Received
+foco_complainant VARCHAR | CHILD, CARER, PARENT, OTHER
+""",
+        ext=True,
+    ),
+    _table(
+        "ext_fostering_enquiry",
+        "Fostering recruitment pipeline: enquiry, initial visit, assessment (stage 1/2), panel and agency decision.",
+        """
+foen_enquiry_id VARCHAR pk | Enquiry id
+foen_enquiry_date DATE req | Enquiry received
+foen_ethnicity VARCHAR | Ethnicity of the enquirer
+foen_initial_visit_date DATE | Initial visit
+foen_assessment_start_date DATE | Assessment (stage 1) started
+foen_stage2_start_date DATE | Stage 2 started
+foen_assessment_end_date DATE | Assessment concluded (presented to panel, withdrawn or stopped)
+foen_outcome VARCHAR | APPROVED, NOT_APPROVED, WITHDRAWN, STOPPED (empty while open)
+""",
+        ext=True,
+    ),
+    _table(
+        "ext_fostering_panel",
+        "Fostering panel recommendations and agency decision maker (ADM) decisions: approvals, reviews, permanent "
+        "matches, terminations.",
+        """
+fopa_item_id VARCHAR pk | Row id
+fopa_item_type VARCHAR req | APPROVAL, REVIEW, PERMANENT_MATCH, TERMINATION
+fopa_household_id VARCHAR | Household (or the enquiry's household-to-be)
+fopa_enquiry_id VARCHAR | Enquiry (approvals)
+fopa_review_id VARCHAR | Review heard (reviews)
+fopa_person_id VARCHAR | Child (permanent matches to the current placement)
+fopa_panel_date DATE | Panel date
+fopa_panel_recommendation VARCHAR | The panel's recommendation (e.g. APPROVE, NOT_APPROVE, MATCH, CONTINUE, TERMINATE)
+fopa_adm_decision_date DATE | ADM decision date
+fopa_adm_decision VARCHAR | The ADM's decision, in the same codes (differs from the panel when not equal)
+""",
+        ext=True,
+    ),
+    _table(
+        "ext_adopter",
+        "Prospective and approved adopters (one row per adoptive household): registration to approval, then waiting.",
+        """
+adop_adopter_id VARCHAR pk | Adoptive household id
+adop_agency VARCHAR | OWN for the authority's (or its service's) adopters, else the adoption agency's name or LA code
+adop_ethnicity VARCHAR | Ethnicity of the first applicant
+adop_number_of_adopters INTEGER | 1 or 2
+adop_registration_date DATE req | Registration of interest (enquiry)
+adop_enquiry_response_date DATE | Enquiry responded to (standard: the same day)
+adop_stage1_start_date DATE | Stage 1 started
+adop_stage2_start_date DATE | Stage 2 started
+adop_approval_date DATE | Approved as suitable to adopt
+adop_end_date DATE | Left the service (withdrew, approval terminated, or all placements ended in orders)
+adop_end_reason VARCHAR | WITHDRAWN, NOT_APPROVED, APPROVAL_TERMINATED, ADOPTED
+adop_review_date DATE | Manager's review after a year approved with no placement
+""",
+        ext=True,
+    ),
+    _table(
+        "ext_adoption_match",
+        "Matches of a child with adopters (the adopter side of ssd_permanence): panel and ADM dates, placement, "
+        "order, disruption before the order and breakdown after it.",
+        """
+adma_match_id VARCHAR pk | Match id
+adma_adopter_id VARCHAR req | Adoptive household
+adma_person_id VARCHAR | Child (the authority's own children; empty for another authority's child)
+adma_child_la_code VARCHAR | LA code of the authority responsible for the child
+adma_panel_date DATE | Match recommended by adoption panel
+adma_matched_date DATE | Match agreed by the ADM
+adma_placed_date DATE | Child placed with the adopters
+adma_adoption_order_date DATE | Adoption order
+adma_disruption_date DATE | Placement disrupted before the order
+adma_breakdown_date DATE | Adoption broke down after the order
+""",
+        {"adma_adopter_id": ADOPTER},
+        ext=True,
+    ),
+    _table(
+        "ext_life_story",
+        "Life story work for children placed for adoption.",
+        """
+lstw_person_id VARCHAR pk | Child
+lstw_life_story_book_date DATE | Life story book given
+lstw_later_life_letter_date DATE | Later life letter given
+""",
+        {"lstw_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ext_sibling_group",
+        "Members of sibling groups assessed for placement together, and how each was placed.",
+        """
+sibg_table_id VARCHAR pk | Row id
+sibg_group_id VARCHAR req | Sibling group id
+sibg_person_id VARCHAR req | Child
+sibg_placed_date DATE | Date the child was placed (empty while not placed)
+sibg_placed_together VARCHAR | Y if placed with all the group's other members placed on that date
+sibg_apart_reason VARCHAR | Why placed apart: ASSESSED_NEEDS, RESOURCE_SHORTFALL, OTHER
+""",
+        {"sibg_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ext_sgo_assessment",
+        "Special guardianship (SGO) and child arrangements order (CAO) assessments for the court.",
+        """
+sgoa_assessment_id VARCHAR pk | Assessment id
+sgoa_person_id VARCHAR req | Child
+sgoa_order_type VARCHAR | SGO or CAO
+sgoa_assessment_start_date DATE | Assessment started
+sgoa_court_due_date DATE | Completion date set by the court
+sgoa_completed_date DATE | Assessment completed
+sgoa_presented_date DATE | Presented to court
+sgoa_recommendation_accepted VARCHAR | Y if the court accepted the recommendation, N if not
+sgoa_carer_id VARCHAR | Assessed carer (a foster carer when assessed as a permanent carer)
+""",
+        {"sgoa_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ext_sgo_order",
+        "Special guardianship and child arrangements orders made, with support and how they ended.",
+        """
+sgoo_order_id VARCHAR pk | Order id
+sgoo_person_id VARCHAR req | Child
+sgoo_order_type VARCHAR | SGO or CAO
+sgoo_order_date DATE req | Order made
+sgoo_support_plan_date DATE | Support plan agreed
+sgoo_unplanned_end_date DATE | Arrangement ended unplanned
+sgoo_assessment_id VARCHAR | Assessment (ext_sgo_assessment)
+""",
+        {"sgoo_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ext_sgo_contact",
+        "Contacts with special guardians and child arrangements carers after the order, and post-order support given.",
+        """
+sgoc_contact_id VARCHAR pk | Row id
+sgoc_order_id VARCHAR req | Order id
+sgoc_contact_date DATE req | Contact date
+sgoc_post_order_support VARCHAR | Y if post-order support was given
+""",
+        {"sgoc_order_id": "ext_sgo_order.sgoo_order_id"},
+        ext=True,
+    ),
+    _table(
+        "ext_adoption_support",
+        "Adoption support referrals: support, access to records, letterbox (post-box) contact.",
+        """
+adsr_referral_id VARCHAR pk | Referral id
+adsr_kind VARCHAR req | SUPPORT, ACCESS_TO_RECORDS, LETTERBOX
+adsr_referral_date DATE req | Received (letterbox: file opened)
+adsr_service_start_date DATE | Service started
+adsr_service_end_date DATE | Closed
+""",
+        ext=True,
+    ),
+    _table(
+        "ext_family_group_conference",
+        "Family group conferences: referral, conference, plan circulation and outcomes after 6 and 12 months.",
+        """
+fgcc_fgc_id VARCHAR pk | Conference id
+fgcc_person_id VARCHAR req | Child
+fgcc_referral_date DATE | Referred
+fgcc_conference_date DATE | Conference held
+fgcc_plan_circulated_date DATE | Family plan circulated (standard: within 5 working days)
+fgcc_outcome_6m VARCHAR | Outcome 6 months after: AT_HOME, WITH_FAMILY, LOOKED_AFTER, OTHER
+fgcc_outcome_12m VARCHAR | Outcome 12 months after, same codes
+""",
+        {"fgcc_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ext_private_fostering",
+        "Private fostering arrangements notified to the authority.",
+        """
+prfo_arrangement_id VARCHAR pk | Arrangement id
+prfo_person_id VARCHAR req | Child
+prfo_notification_date DATE req | Notification (referral) received
+prfo_visit_date DATE | First visit (standard: within 7 working days of the notification)
+prfo_assessment_completed_date DATE | Assessment completed
+prfo_arrangement_start_date DATE | Arrangement began
+prfo_arrangement_end_date DATE | Arrangement ended
+""",
+        {"prfo_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ext_service_responsibility",
+        "Children and care leavers a service (here the permanency service) is responsible for, from when to when; "
+        "measures scoped to the service's children read it.",
+        """
+serv_table_id VARCHAR pk | Row id
+serv_person_id VARCHAR req | Child or care leaver
+serv_service VARCHAR req | PERMANENCY
+serv_responsibility_start_date DATE req | Responsible from (matched to long-term in-house carers, agreed by the ADM)
+serv_responsibility_end_date DATE | Responsibility ended (returned to the council or left care)
+serv_end_reason VARCHAR | UNPLANNED_END, PLACEMENT_CHANGE, LEFT_CARE, AGED_OUT, OTHER
+""",
+        {"serv_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ext_service_staff",
+        "Staff of a service (the permanency service may be a commissioned provider's staff, not in ssd_professionals).",
+        """
+sstf_staff_id VARCHAR pk | Staff id
+sstf_service VARCHAR req | PERMANENCY
+sstf_role VARCHAR | SOCIAL_WORKER, SUPPORT_WORKER, OTHER
+sstf_fte DOUBLE | FTE
+sstf_staff_start_date DATE | Started in the service
+sstf_staff_end_date DATE | Left the service
+sstf_leaving_reason VARCHAR | VOLUNTARY or NON_VOLUNTARY
+""",
+        ext=True,
+    ),
+    _table(
+        "ext_staff_supervision",
+        "Casework supervision sessions of a service's staff (standard: every 4 weeks).",
+        """
+stsu_table_id VARCHAR pk | Row id
+stsu_staff_id VARCHAR req | Staff id
+stsu_supervision_date DATE req | Supervision date
+""",
+        {"stsu_staff_id": "ext_service_staff.sstf_staff_id"},
+        ext=True,
+    ),
+    _table(
+        "ext_staff_absence",
+        "Sickness absence of a service's staff.",
+        """
+stab_table_id VARCHAR pk | Row id
+stab_staff_id VARCHAR req | Staff id
+stab_absence_start_date DATE req | First day absent
+stab_absence_end_date DATE | Last day absent
+stab_days_lost DOUBLE | Working days lost (FTE-adjusted)
+""",
+        {"stab_staff_id": "ext_service_staff.sstf_staff_id"},
+        ext=True,
+    ),
+)
+TABLES = TABLES + PERMANENCY_TABLES
+
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 # Computed figures (a meta table: no provenance columns). Declared here once; `warehouse.results`

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from cscperf.warehouse import results
+from cscperf.warehouse.schema import PERMANENCY_TABLES
 from cscperf.web.db import Fingerprint, WarehouseAccess, fingerprint
 
 log = logging.getLogger("cscperf.web")
@@ -159,6 +160,8 @@ AREAS_BY_TABLE: tuple[tuple[tuple[str, ...], dict[str, int]], ...] = (
     (("ssd_permanence",), {"F": 3}),
     (("ssd_care_leavers",), {"G": 3}),
     (("ssd_involvements", "ssd_professionals", "ssd_department", "ext_establishment"), {"H": 1}),
+    (tuple(t.name for t in PERMANENCY_TABLES), {"P": 3}),
+    (("ssd_cla_", "ssd_permanence", "ssd_legal_status"), {"P": 2}),
 )
 
 

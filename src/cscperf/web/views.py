@@ -216,4 +216,5 @@ def spec_json(spec: dict[str, Any]) -> str:
 
 
 def _unit_title(unit: str) -> str:
-    return {"percent": "%", "rate_per_10k": "per 10,000 children", "days": "days", "average": "average", "count": "number"}.get(unit, unit)
+    titles = {"percent": "%", "rate_per_10k": "per 10,000 children", "days": "days", "average": "average", "count": "number"}
+    return (titles | {"net": "net change"}).get(unit, unit)

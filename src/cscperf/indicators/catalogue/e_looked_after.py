@@ -110,8 +110,16 @@ def _ceased(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def _three_plus(m: Model, periods: ir.Table) -> ir.Table:
+    return three_plus_placements(m, periods)
+
+
+def three_plus_placements(m: Model, periods: ir.Table, types: tuple[str, ...] | None = None) -> ir.Table:
+    """Children looked after at the period end, met when 3 or more placements (of `types`, default any) overlap the 12
+    months to it."""
     rows = m.cla_open_at(periods)
-    s = placement_spells(m).select(_sp_pid="person_id", _sp_id="spell_id", _sp_start="spell_start", _sp_end="spell_end")
+    s = placement_spells(m)
+    s = s.filter(s.pl_type.isin(types)) if types else s
+    s = s.select(_sp_pid="person_id", _sp_id="spell_id", _sp_start="spell_start", _sp_end="spell_end")
     j = rows.left_join(
         s,
         (rows.person_id == s._sp_pid) & (s._sp_start <= rows.period_end) & (open_end(s._sp_end) >= window_start(rows.period_end, 12)),
@@ -131,7 +139,9 @@ def _current_spell(m: Model, rows: ir.Table, new_rne: tuple[str, ...]) -> ir.Tab
     return j.drop("_s_poc", "_s_end").view()
 
 
-def _long_term(m: Model, periods: ir.Table) -> ir.Table:
+def long_term_stability(m: Model, periods: ir.Table) -> ir.Table:
+    """Under-16s looked after continuously for 2.5 years at the period end (with `spell_type`), met if with the same carer
+    for 2 years (DfE long-term stability)."""
     rows = _with_person(m, _with_periods_of_care(m, m.cla_open_at(periods)))
     pocs = m.periods_of_care.select(_poc="poc_id", poc_start="poc_start")
     rows = rows.join(pocs, rows.poc_id == pocs._poc).drop("_poc")
@@ -459,7 +469,7 @@ def _oc2_checks(m: Model, periods: ir.Table, types: tuple[str, ...]) -> ir.Table
 OC2_KEYS = ["basis", "period_start", "period_end", "person_id", "ref_date", "dob"]
 
 
-def _health_assessment(m: Model, periods: ir.Table) -> ir.Table:
+def health_assessment(m: Model, periods: ir.Table) -> ir.Table:
     j = _oc2_checks(m, periods, ("IHA", "RHA"))
     order = ibis.window(group_by=[j.period_end, j.person_id], order_by=j.check_date)
     prev = j.check_date.lag().over(order)
@@ -469,7 +479,7 @@ def _health_assessment(m: Model, periods: ir.Table) -> ir.Table:
     return g.mutate(met=ibis.cases((under5, (g.checks >= 2) & (g.pairs > 0)), else_=g.checks >= 1))
 
 
-def _dental(m: Model, periods: ir.Table) -> ir.Table:
+def dental_check(m: Model, periods: ir.Table) -> ir.Table:
     j = _oc2_checks(m, periods, ("DENTAL",))
     g = j.group_by(OC2_KEYS).aggregate(checks=j.check_date.count())
     return g.mutate(met=g.checks >= 1)
@@ -567,11 +577,16 @@ def _missing_children(m: Model, periods: ir.Table) -> ir.Table:
 # --- placements and workers -------------------------------------------------------------------------
 
 
-def _foster_in_house(m: Model, periods: ir.Table) -> ir.Table:
+def in_foster_placements(m: Model, periods: ir.Table) -> ir.Table:
+    """Children looked after at the period end in a foster placement (U1-U6), with its `pl_type` and `provider`."""
     rows = m.cla_open_at(periods)
     p = m.placements.select(_pl="placement_id", pl_type="pl_type", provider="provider")
     rows = rows.join(p, rows.placement_id == p._pl).drop("_pl")
-    rows = rows.filter(rows.pl_type.isin(FOSTER_PLACEMENTS))
+    return rows.filter(rows.pl_type.isin(FOSTER_PLACEMENTS))
+
+
+def foster_in_house(m: Model, periods: ir.Table) -> ir.Table:
+    rows = in_foster_placements(m, periods)
     return rows.mutate(met=(rows.provider == "PR1").fill_null(False))
 
 
@@ -669,7 +684,7 @@ INDICATORS = [
         polarity="high",
         target=70.0,
         snapshot=True,
-        measure=share(_long_term),
+        measure=share(long_term_stability),
         numerator="Children in the same placement (same carer) for at least 2 years, or placed for adoption where the "
         "adoptive placement and the one before it together last 2 years",
         denominator="Children looked after at the period end, under 16, looked after continuously for at least 2.5 years",
@@ -771,7 +786,7 @@ INDICATORS = [
         polarity="high",
         target=93.0,
         snapshot=True,
-        measure=share(_health_assessment),
+        measure=share(health_assessment),
         numerator="Children with a health assessment in the 12 months to the period end (under 5s: two, at most 6 months apart)",
         denominator="Children looked after at the period end continuously for at least 12 months (OC2 cohort)",
         rule="Cohort (OC2): children looked after at the period end continuously for at least 12 months. Numerator: a "
@@ -789,7 +804,7 @@ INDICATORS = [
         polarity="high",
         target=90.0,
         snapshot=True,
-        measure=share(_dental),
+        measure=share(dental_check),
         numerator="Children with a completed dental check in the 12 months to the period end",
         denominator="Children looked after at the period end continuously for at least 12 months (OC2 cohort)",
         rule="OC2 cohort; a completed dental check in the 12 months to the period end.",
@@ -868,7 +883,7 @@ INDICATORS = [
         unit="percent",
         polarity="high",
         snapshot=True,
-        measure=share(_foster_in_house),
+        measure=share(foster_in_house),
         numerator="Children in foster placements provided by the authority (PR1)",
         denominator="Children looked after at the period end in foster placements (U1-U6)",
         rule="Of children in foster placements (U1-U6) at the period end, those with provider PR1 (own authority).",

@@ -40,7 +40,7 @@ def _ceased_with(m: Model, periods: ir.Table, reasons: tuple[str, ...]) -> ir.Ta
     return rows.filter(rows.poc_end_reason.isin(reasons))
 
 
-def _adoptions(m: Model, periods: ir.Table) -> ir.Table:
+def adoptions_in_period(m: Model, periods: ir.Table) -> ir.Table:
     return _ceased_with(m, periods, ADOPTED)
 
 
@@ -158,22 +158,33 @@ def _a2(m: Model, periods: ir.Table) -> ir.Table:
     return rows.mutate(value=ibis.greatest(rows.matched.delta(rows.order_date, unit="day"), 0))
 
 
-def _awaiting_match(m: Model, periods: ir.Table) -> ir.Table:
-    """Children looked after at the period end under a placement order (current LS E1/D1), not matched or placed for
-    adoption by then and with no decision that they should no longer be placed; `order_date` for days waiting."""
-    rows = m.cla_open_at(periods)
+def placement_order_spells(m: Model) -> ir.Table:
+    """Spells of court authority to place (LS E1/D1) per child, from episodes and ssd_legal_status: _pid, _s, _e."""
     e = m.episodes
     cur = e.filter(e.legal_status.isin(PLACEMENT_ORDER)).select(_pid="person_id", _s="ep_start", _e="ep_end")
     ls = m.table("ssd_legal_status")
     ls = ls.filter(ls.lega_legal_status.isin(PLACEMENT_ORDER)).select(
         _pid=ls.lega_person_id, _s=ls.lega_legal_status_start_date, _e=ls.lega_legal_status_end_date
     )
-    po = ibis.union(cur, ls).view()
+    return ibis.union(cur, ls).view()
+
+
+def placement_order_not_placed(m: Model, periods: ir.Table) -> ir.Table:
+    """Children looked after at the period end under a placement order (E1/D1 in force) and not in an adoptive
+    placement (A3-A6) then."""
+    rows = m.cla_open_at(periods)
+    po = placement_order_spells(m)
     in_force = (rows.person_id == po._pid) & (po._s <= rows.period_end) & (open_end(po._e) > rows.period_end)
     rows = rows.join(po, in_force, how="semi")
     pl = m.placements.filter(m.placements.pl_type.isin(ADOPTION_PLACEMENTS))
     placed = (rows.person_id == pl.person_id) & (pl.pl_start <= rows.period_end) & (open_end(pl.pl_end) > rows.period_end)
-    rows = rows.join(pl, placed, how="anti")
+    return rows.join(pl, placed, how="anti")
+
+
+def _awaiting_match(m: Model, periods: ir.Table) -> ir.Table:
+    """Children looked after at the period end under a placement order (current LS E1/D1), not matched or placed for
+    adoption by then and with no decision that they should no longer be placed; `order_date` for days waiting."""
+    rows = placement_order_not_placed(m, periods)
     dates = placement_order_dates(m).rename(_poc="poc_id")
     rows = rows.left_join(dates, rows.poc_id == dates._poc).drop("_poc")
     matched = rows.matched.notnull() & (rows.matched <= rows.period_end)
@@ -204,7 +215,7 @@ INDICATORS = [
         area="F",
         unit="count",
         polarity="high",
-        measure=count(_adoptions),
+        measure=count(adoptions_in_period),
         rule="Periods of care ending with REC E11/E12 in the period (short-breaks-only periods excluded).",
         source=SOURCE,
     ),

@@ -1,0 +1,149 @@
+"""The synthetic permanency service agrees with the children generated, and the default authority matches the
+specification's background figures (spec/permanency.md: about 140 active fostering households, about 90 % white
+British, about 100 children in agency foster placements, about 30 special guardianship orders a year)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from cscperf.synth.generator import build_warehouse
+
+END = dt.date(2025, 3, 31)
+YEAR_ENDS = [dt.date(y, 3, 31) for y in range(2021, 2026)]
+OPEN_ON = "{s} <= $d AND ({e} IS NULL OR {e} > $d)"
+
+
+def one(con, sql: str, **params) -> float:
+    return con.execute(sql, params).fetchone()[0]
+
+
+def test_every_in_house_foster_placement_is_with_one_household_approved_throughout(tiny):
+    unlinked = one(
+        tiny,
+        """SELECT count(*) FROM ssd_cla_placement p LEFT JOIN ext_cla_placement_carer c ON c.plca_placement_id = p.clap_cla_placement_id
+           WHERE p.clap_cla_placement_type LIKE 'U%' AND p.clap_cla_placement_provider = 'PR1' AND c.plca_household_id IS NULL""",
+    )
+    not_in_house = one(
+        tiny,
+        """SELECT count(*) FROM ext_cla_placement_carer c JOIN ssd_cla_placement p ON c.plca_placement_id = p.clap_cla_placement_id
+           WHERE NOT (p.clap_cla_placement_type LIKE 'U%' AND p.clap_cla_placement_provider = 'PR1')""",
+    )
+    outside_approval = one(
+        tiny,
+        """SELECT count(*) FROM ext_cla_placement_carer c
+           JOIN ssd_cla_placement p ON c.plca_placement_id = p.clap_cla_placement_id
+           JOIN ext_fostering_household h ON h.fohh_household_id = c.plca_household_id
+           WHERE h.fohh_approval_date > p.clap_cla_placement_start_date
+              OR h.fohh_deregistration_date < coalesce(p.clap_cla_placement_end_date, DATE '9999-12-31')""",
+    )
+    assert one(tiny, "SELECT count(*) FROM ext_cla_placement_carer") > 0
+    assert (unlinked, not_in_house, outside_approval) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("day", YEAR_ENDS)
+def test_no_household_has_more_children_than_places(tiny, day):
+    over = one(
+        tiny,
+        f"""WITH kids AS (
+              SELECT c.plca_household_id AS h, count(*) AS n FROM ext_cla_placement_carer c
+              JOIN ssd_cla_placement p ON c.plca_placement_id = p.clap_cla_placement_id
+              WHERE {OPEN_ON.format(s="p.clap_cla_placement_start_date", e="p.clap_cla_placement_end_date")} GROUP BY 1),
+            beds AS (
+              SELECT fopl_household_id AS h, sum(fopl_places) AS n FROM ext_fostering_places
+              WHERE {OPEN_ON.format(s="fopl_places_start_date", e="fopl_places_end_date")} GROUP BY 1)
+            SELECT count(*) FROM kids LEFT JOIN beds USING (h) WHERE kids.n > coalesce(beds.n, 0)""",
+        d=day,
+    )
+    assert over == 0
+
+
+def test_adoptions_come_from_matches_with_approved_adopters(tiny):
+    perm = one(tiny, "SELECT count(*) FROM ssd_permanence WHERE perm_matched_date IS NOT NULL")
+    same = one(
+        tiny,
+        """SELECT count(*) FROM ssd_permanence s JOIN ext_adoption_match m
+             ON m.adma_person_id = s.perm_person_id AND m.adma_matched_date = s.perm_matched_date
+           JOIN ext_adopter a ON a.adop_adopter_id = m.adma_adopter_id
+           WHERE a.adop_approval_date <= m.adma_matched_date
+             AND m.adma_adoption_order_date IS NOT DISTINCT FROM s.perm_permanence_order_date""",
+    )
+    assert perm > 0 and same == perm
+
+
+def test_special_guardianship_orders_of_looked_after_children_are_those_ending_care(tiny):
+    missing = one(
+        tiny,
+        """SELECT count(*) FROM ssd_permanence s WHERE s.perm_permanence_order_type = 'Special guardianship order'
+           AND NOT EXISTS (SELECT 1 FROM ext_sgo_order o WHERE o.sgoo_person_id = s.perm_person_id
+                           AND o.sgoo_order_date = s.perm_permanence_order_date AND o.sgoo_order_type = 'SGO')""",
+    )
+    orphans = one(
+        tiny,
+        """SELECT count(*) FROM ext_sgo_order o LEFT JOIN ssd_person p ON p.pers_person_id = o.sgoo_person_id
+           WHERE p.pers_person_id IS NULL""",
+    )
+    assert (missing, orphans) == (0, 0)
+
+
+def test_service_responsibility_covers_children_in_long_term_in_house_foster_care(tiny):
+    rows = one(tiny, "SELECT count(*) FROM ext_service_responsibility")
+    not_matched = one(
+        tiny,
+        """SELECT count(*) FROM ext_service_responsibility r WHERE NOT EXISTS (
+             SELECT 1 FROM ssd_cla_placement p JOIN ext_cla_placement_carer c ON c.plca_placement_id = p.clap_cla_placement_id
+             WHERE p.clap_person_id = r.serv_person_id AND p.clap_cla_placement_type = 'U4')""",
+    )
+    assert rows > 0 and not_matched == 0
+
+
+@pytest.fixture(scope="module")
+def pb(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pb") / "peterborough.duckdb"
+    build_warehouse(path, profile="peterborough", years=5, seed=1, end_date=END, progress=False)
+    con = duckdb.connect(str(path), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("day", YEAR_ENDS)
+def test_default_authority_matches_the_specification_background(pb, day):
+    households = one(
+        pb,
+        f"SELECT count(*) FROM ext_fostering_household WHERE {OPEN_ON.format(s='fohh_approval_date', e='fohh_deregistration_date')}",
+        d=day,
+    )
+    white_british = one(
+        pb,
+        f"""SELECT 100 * avg(CASE WHEN fohh_ethnicity = 'WBRI' THEN 1 ELSE 0 END) FROM ext_fostering_household
+            WHERE {OPEN_ON.format(s="fohh_approval_date", e="fohh_deregistration_date")}""",
+        d=day,
+    )
+    agency = one(
+        pb,
+        f"""SELECT count(DISTINCT clap_person_id) FROM ssd_cla_placement WHERE clap_cla_placement_type LIKE 'U%'
+            AND clap_cla_placement_provider IN ('PR4', 'PR5')
+            AND {OPEN_ON.format(s="clap_cla_placement_start_date", e="clap_cla_placement_end_date")}""",
+        d=day,
+    )
+    year_start = dt.date(day.year - 1, 4, 1)
+    sgos = one(pb, "SELECT count(*) FROM ext_sgo_order WHERE sgoo_order_date BETWEEN $s AND $d", s=year_start, d=day)
+    places = one(
+        pb,
+        f"SELECT sum(fopl_places) FROM ext_fostering_places WHERE {OPEN_ON.format(s='fopl_places_start_date', e='fopl_places_end_date')}",
+        d=day,
+    )
+    placed = one(
+        pb,
+        f"""SELECT count(*) FROM ext_cla_placement_carer c JOIN ssd_cla_placement p ON c.plca_placement_id = p.clap_cla_placement_id
+            WHERE {OPEN_ON.format(s="p.clap_cla_placement_start_date", e="p.clap_cla_placement_end_date")}""",
+        d=day,
+    )
+    assert 115 <= households <= 170
+    assert 82 <= white_british <= 96
+    assert 75 <= agency <= 125
+    assert 20 <= sgos <= 45
+    assert 10 <= 100 * (places - placed) / places <= 45  # vacant in-house places
