@@ -132,7 +132,7 @@ def crashed_message(report: DfeReport) -> str | None:
 def check_warehouse(con: object, year: int, kinds: Sequence[str] = ("cin", "903")) -> list[DfeReport]:
     """Write each return for `year` from the warehouse (whatever fed it) and run DfE's rules on it."""
     from cscperf.ingest.export_cin_xml import export_cin_xml
-    from cscperf.ingest.export_ssda903 import export_ssda903
+    from cscperf.returns import ssda903
 
     for kind in kinds:  # refuse an unsupported year before writing anything
         rule_set(kind, year)
@@ -146,8 +146,7 @@ def check_warehouse(con: object, year: int, kinds: Sequence[str] = ("cin", "903"
                 files = [path]
             else:
                 folder = Path(tmp) / f"ssda903_{year}"
-                export_ssda903(con, year, folder)
-                files = sorted(folder.glob("*.csv"))
+                files = ssda903.csv_files(ssda903.write(con, year, folder))  # DfE's reader takes CSV or XML, not both
             reports.append(run_rules(kind, files, year, la_name))
     return reports
 

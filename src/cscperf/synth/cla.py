@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscperf.synth import cin
+from cscperf import postcodes
+from cscperf.synth import cin, places
 from cscperf.synth._util import (
     NAT,
     add_months,
@@ -426,7 +427,15 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
     carer = pe["carer"].to_numpy()
     carer = np.where(np.isnan(carer), np.arange(n), carer).astype("int64")
     urn = np.where(residential | np.char.startswith(typ, "A"), "SC" + pd.Series(900000 + carer % 90000).astype(str).to_numpy(), "XXXXXXX")
-    dist = rng.lognormal(np.log(np.where(prov == 1, 4, np.where(residential, 25, 11))), 0.8, n).round(1)
+    # Placed with parents or temporarily away (T*): no Ofsted-registered provider, so no URN (903 rule 242).
+    temporary = np.char.startswith(typ, "T")
+    urn = np.where(temporary | (typ == "P1"), None, urn)
+    person = p["person"][i]
+    home = places.home_postcodes(ctx, person)
+    # Own provision is in the authority (rule 1015); other authorities' and private provision often across a boundary.
+    near = np.isin(prov, [2, 3]) | (np.isin(prov, [4, 5]) & (rng.random(n) < 0.55))
+    post = np.where(prov == 0, home, places.sample(ctx, p["la"][i], near))
+    where = postcodes.lookup(pd.Series(post))
     pend = pe["pend"].to_numpy("datetime64[D]")
     moved_on = np.r_[i[1:] == i[:-1], False] & (pend <= end)
     kind = pe["kind"].to_numpy()
@@ -435,7 +444,6 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
     reason = pd.Categorical.from_codes(np.where(moved_on & (kind != 4), reason.codes, -1), categories=reason.categories)
     reason = reason.add_categories(["PLACE"]) if "PLACE" not in reason.categories else reason
     reason[moved_on & np.isin(nxt_kind, [3, 6])] = "PLACE"
-    districts = np.array(["PE1", "PE2", "PE3", "PE4", "PE6", "PE7", "PE19", "NN1", "LE3", "CB1", "NR2", "B12"])
     keep = pe["date"].to_numpy("datetime64[D]") <= end
     ctx.frames.add(
         "ssd_cla_placement",
@@ -445,10 +453,11 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
                 "clap_cla_placement_start_date": pe["date"].to_numpy("datetime64[D]"),
                 "clap_cla_placement_type": codes(PLACE, pe["typ"].to_numpy()),
                 "clap_cla_placement_urn": urn,
-                "clap_cla_placement_distance": dist,
+                "clap_cla_placement_distance": postcodes.distance_miles(pd.Series(home), pd.Series(post)).to_numpy(),
                 "clap_cla_id": p["cla_id"][i],
-                "clap_cla_placement_provider": codes(PROVIDERS, prov),
-                "clap_cla_placement_postcode": districts[np.where(prov == 1, rng.integers(0, 7, n), rng.integers(0, districts.size, n))],
+                "clap_cla_placement_provider": codes(PROVIDERS, np.where(temporary, -1, prov)),  # none for T* (rule 213)
+                "clap_cla_placement_postcode": post,
+                "clap_ext_placement_la": where["authority"].to_numpy(object),
                 "clap_cla_placement_end_date": np.where(pend <= end, pend, NAT),
                 "clap_cla_placement_change_reason": reason,
                 "clap_person_id": p["person"][i],
@@ -539,11 +548,8 @@ def _short_breaks(ctx: Ctx) -> None:
             "clap_cla_placement_id": pid,
             "clap_cla_placement_start_date": start,
             "clap_cla_placement_type": codes(["K1", "U6", "K2"], np.full(m, 2)),
-            "clap_cla_placement_urn": "SC955001",
-            "clap_cla_placement_distance": 3.0,
-            "clap_cla_id": cla_id,
+            "clap_cla_id": cla_id,  # short breaks (V3/V4) record no URN, postcode or distance (rules 214, 398)
             "clap_cla_placement_provider": codes(PROVIDERS, np.ones(m, "int64")),
-            "clap_cla_placement_postcode": "PE3",
             "clap_cla_placement_end_date": np.where(closed, stop, NAT),
             "clap_person_id": person[own],
         },

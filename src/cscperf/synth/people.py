@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cscperf.synth import places
 from cscperf.synth._util import codes, days, pick
 from cscperf.synth.context import Ctx
 
@@ -57,6 +58,16 @@ def write(ctx: Ctx) -> int:
             "pers_send_flag": codes(["N", "Y"], (rng.random(n) < 0.16).astype("int64")),
             "pers_nationality": np.where(uasc, np.asarray(nationality).astype(str), None),
             "pers_ext_la_code": np.array([a.la_code for a in ctx.auths])[la],
+        },
+    )
+    ctx.frames.add(
+        "ssd_address",
+        {
+            "addr_table_id": ctx.ids("address", la),
+            "addr_person_id": ids,
+            "addr_address_type": "HOME",
+            "addr_address_start_date": np.where(dob <= ctx.end, dob, np.datetime64("NaT")),
+            "addr_address_postcode": places.home_postcodes(ctx, ids),
         },
     )
     disabled = np.flatnonzero(rng.random(n) < 0.07)

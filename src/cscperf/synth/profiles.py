@@ -27,6 +27,11 @@ class Authority:
     cla_rate: float  # looked after at 31 March per 10,000
     cla_start_rate: float  # starting to be looked after per 10,000 a year
     cp_rate: float  # on a CP plan at 31 March per 10,000
+    postcode_area: str = ""  # authority (ONS name) whose real postcodes it uses, if not its own name
+
+    @property
+    def ons_name(self) -> str:
+        return self.postcode_area or self.name
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,8 @@ def _large() -> Authority:
 
 
 def _tiny() -> Authority:
-    return Authority("999", "Tinytown (synthetic)", "E12000006", "East of England", 6_000, 655.0, 69.0, 28.5, 39.0)
+    # Addresses are Rutland's real postcodes (a small East Midlands unitary), so placement authorities and distances are real.
+    return Authority("999", "Tinytown (synthetic)", "E12000006", "East of England", 6_000, 655.0, 69.0, 28.5, 39.0, "Rutland")
 
 
 def _build() -> dict[str, Profile]:

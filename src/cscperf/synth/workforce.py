@@ -27,7 +27,11 @@ TEAM_NAMES = {
 }
 CASELOAD = {"FR": 0, "AS": 19.0, "FS": 20.0, "CP": 18.0, "CC": 18.0, "LC": 22.0, "DC": 18.0, "AD": 14.0}
 POSTS_PER_TEAM = 8
-CHANGE_REASONS = ["WORKER_LEFT", "CASE_TRANSFER", "CASELOAD", "OTHER"]
+# DfE's SSDA903 social worker change reasons (from 2023-24): the first worker of a stretch of work is FCONTA
+# (first contact); a worker leaving the role is LEFTRL; other changes are management decisions, restructures,
+# absence, the child's or their circumstances' change, or other.
+FIRST_WORKER = "FCONTA"
+CHANGE_REASONS = {"MANAGE": 0.35, "ORGRST": 0.15, "ABSENC": 0.1, "CHCHAN": 0.15, "PCCHAN": 0.1, "OTHERS": 0.15}
 # Records that name the team and worker responsible: (table, person, date, team column, worker column).
 STAMPED = [
     ("ssd_cin_episodes", "cine_person_id", "cine_referral_date", "cine_referral_team", "cine_referral_worker_id"),
@@ -238,15 +242,19 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
         stop = np.where(cut, w_stop, e)
         rows.append(pd.DataFrame({"o": o[ok], "start": s[ok], "stop": stop[ok], "worker": h[ok], "team": tm[ok], "changed": changed[ok]}))
         # The child moves on from a leaving worker after a short wait; vacant posts leave a gap.
-        s = np.where(cut, w_stop + days(rng.integers(0, 10, h.size)), s + days(rng.integers(3, 20, h.size)))
+        # (DfE expects the next social worker episode within 5 days of the last: SW11aSTG2)
+        s = np.where(cut, w_stop + days(rng.integers(0, 5, h.size)), s + days(rng.integers(1, 5, h.size)))
         keep = (cut | ~ok) & (s < e)
-        s, e, o, tm, changed = s[keep], e[keep], o[keep], tm[keep], np.ones(int(keep.sum()), bool)
+        left = np.where(cut, 1, 0)[keep]
+        s, e, o, tm, changed = s[keep], e[keep], o[keep], tm[keep], np.where(left == 1, 2, 1)
     a = pd.concat(rows, ignore_index=True)
     a = a[(a["start"].to_numpy("datetime64[D]") <= end) & (a["stop"].to_numpy("datetime64[D]") > a["start"].to_numpy("datetime64[D]"))]
     o = a["o"].to_numpy()
     stop = a["stop"].to_numpy("datetime64[D]")
     n = len(a)
-    reason = np.where(a["changed"].to_numpy(), choice(rng, n, [0.45, 0.3, 0.15, 0.1]), -1)
+    changed = a["changed"].to_numpy().astype("int64")  # 0 first worker, 1 changed, 2 the last worker left
+    other = choice(rng, n, list(CHANGE_REASONS.values())) + 2
+    reason = np.select([changed == 0, changed == 2], [0, 1], other)
     person = phases["person"].to_numpy()[o]
     _caseloads(ctx, ten["worker"].to_numpy()[a["worker"].to_numpy()], a["start"].to_numpy("datetime64[D]"), stop)
     ctx.frames.add(
@@ -258,7 +266,7 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
             "invo_professional_team": teams["team_id"].to_numpy()[a["team"].to_numpy()],
             "invo_involvement_start_date": a["start"].to_numpy("datetime64[D]"),
             "invo_involvement_end_date": np.where(stop <= end, stop, NAT),
-            "invo_worker_change_reason": codes(CHANGE_REASONS, reason),
+            "invo_worker_change_reason": codes([FIRST_WORKER, "LEFTRL", *CHANGE_REASONS], reason),
             "invo_person_id": person,
             "invo_referral_id": phases["referral"].to_numpy()[o],
         },

@@ -439,10 +439,11 @@ clap_cla_placement_id VARCHAR pk | Placement id
 clap_cla_placement_start_date DATE | Start
 clap_cla_placement_type VARCHAR | Placement type (903 PLACE, versioned code list)
 clap_cla_placement_urn VARCHAR | URN
-clap_cla_placement_distance DOUBLE | Distance from home (miles)
+clap_cla_placement_distance DOUBLE | Distance from home (miles, straight line between home and placement postcodes, 903 PL_DISTANCE)
 clap_cla_id VARCHAR | Period of care id
 clap_cla_placement_provider VARCHAR | Provider (PR0-PR5)
-clap_cla_placement_postcode VARCHAR | Placement postcode (district)
+clap_cla_placement_postcode VARCHAR | Placement postcode (full postcode)
+clap_ext_placement_la VARCHAR ext | Placement's authority (903 PL_LA: upper-tier ONS code; WAL, SCO, NIR), from its postcode
 clap_cla_placement_end_date DATE | End
 clap_cla_placement_change_reason VARCHAR | Reason for placement change (903 REASON_PLACE_CHANGE)
 clap_person_id VARCHAR req | Person id
