@@ -92,7 +92,13 @@ def postcodes_of(authorities: list[str]) -> pd.DataFrame:
     letters = sorted({x for d in wanted if d in index for x in index[d]["letters"]})
     frame = pd.concat([_letter(x) for x in letters]) if letters else _letter("0")
     frame = frame[frame["laua"].isin(wanted) & frame["oseast1m"].notna()]
-    return frame.assign(authority=frame["laua"].map(to_upper)).sort_values("pcd").reset_index(drop=True)
+    return frame.assign(pcd=tidy(frame["pcd"]), authority=frame["laua"].map(to_upper)).sort_values("pcd").reset_index(drop=True)
+
+
+def tidy(postcodes: pd.Series) -> pd.Series:
+    """Postcodes as written on letters: upper case, one space before the last three characters ('LE15 6HP')."""
+    squeezed = postcodes.astype("string").str.upper().str.replace(" ", "", regex=False)
+    return squeezed.str[:-3] + " " + squeezed.str[-3:]
 
 
 def neighbours(authority: str, within_km: float) -> list[str]:

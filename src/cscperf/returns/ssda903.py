@@ -218,24 +218,79 @@ PER_CHILD = {
         "lapp_previous_permanence_order_date AS DATE_PERM",
         "lapp_person_id IN (SELECT CHILD FROM _episodes WHERE RNE = 'S' AND DECOM BETWEEN $1 AND $2)",
     ),
-    "oc2": _child_sql(
-        "_children",
-        "_children.CHILD",
-        "NULL AS SDQ_SCORE, NULL AS SDQ_REASON, NULL AS CONVICTED, NULL AS HEALTH_CHECK, NULL AS IMMUNISATIONS, "
-        "NULL AS TEETH_CHECK, NULL AS HEALTH_ASSESSMENT, NULL AS SUBSTANCE_MISUSE, NULL AS INTERVENTION_RECEIVED, "
-        "NULL AS INTERVENTION_OFFERED",
-        "FALSE",
-    ),
-    "sw_episodes": _child_sql(
-        "ssd_involvements LEFT JOIN ssd_professionals ON prof_professional_id = invo_professional_id",
-        "invo_person_id",
-        "prof_social_worker_registration_no AS SW_ID, invo_involvement_start_date AS SW_DECOM, "
-        "CASE WHEN invo_involvement_end_date <= $2 THEN invo_involvement_end_date END AS SW_DEC, invo_worker_change_reason AS SW_REASON",
-        "invo_involvement_start_date <= $2 AND (invo_involvement_end_date IS NULL OR invo_involvement_end_date >= $1) "
-        "AND invo_person_id IN (SELECT CHILD FROM _episodes WHERE LS NOT IN ('V3', 'V4'))",
-        "CHILD, SW_DECOM",
-    ),
 }
+
+# OC2: children looked after continuously for the 12 months to 31 March: in care at the start of the year, no period
+# starting or ending (other than on 31 March) in it, no short breaks. What happened in the year, from the health,
+# immunisation, SDQ, conviction and substance misuse records; no record of a conviction or a problem means none.
+OC2_SQL = f"""
+WITH cohort AS (
+  SELECT CHILD FROM _episodes GROUP BY CHILD
+  HAVING NOT bool_or(coalesce((RNE = 'S' AND DECOM > $1) OR (REC <> 'X1' AND DEC >= $1 AND DEC < $2) OR LS IN {SHORT_BREAKS}, FALSE))
+), c AS (
+  SELECT CHILD, pers_dob AS DOB, date_sub('year', pers_dob, $1) AS age_start, date_sub('year', pers_dob, $2) AS age_end
+  FROM cohort JOIN ssd_person ON pers_person_id = CHILD
+), checks AS (
+  SELECT clah_person_id AS id, bool_or(clah_health_check_type IN ('IHA', 'RHA')) AS assessed,
+         bool_or(clah_health_check_type = 'DENTAL') AS teeth, bool_or(clah_health_check_type = 'DEVELOPMENT') AS development
+  FROM ssd_cla_health WHERE clah_health_check_date BETWEEN $1 AND $2 AND clah_health_check_status = 'Completed' GROUP BY 1
+), imm AS (
+  SELECT clai_person_id AS id, arg_max(clai_immunisations_status, clai_immunisations_status_date) AS status
+  FROM ssd_cla_immunisations WHERE clai_immunisations_status_date <= $2 GROUP BY 1
+), sdq AS (
+  SELECT csdq_person_id AS id, arg_max(csdq_sdq_score, csdq_sdq_completed_date) AS score,
+         arg_max(csdq_sdq_reason, csdq_sdq_completed_date) AS reason
+  FROM ssd_sdq_scores WHERE csdq_sdq_completed_date BETWEEN $1 AND $2 GROUP BY 1
+), convicted AS (
+  SELECT DISTINCT clac_person_id AS id FROM ssd_cla_convictions WHERE clac_cla_conviction_date BETWEEN $1 AND $2
+), substance AS (
+  SELECT clas_person_id AS id, bool_or(clas_intervention_received = 'Y') AS received,
+         bool_or(clas_ext_intervention_offered = 'Y') AS offered
+  FROM ssd_cla_substance_misuse WHERE clas_substance_misuse_date BETWEEN $1 AND $2 GROUP BY 1
+)
+SELECT c.CHILD, c.DOB,
+       CASE WHEN {{sdq_scope}} THEN sdq.score END AS SDQ_SCORE,
+       CASE WHEN {{sdq_scope}} AND sdq.score IS NULL THEN sdq.reason END AS SDQ_REASON,
+       CASE WHEN c.age_end >= 10 THEN CASE WHEN convicted.id IS NULL THEN '0' ELSE '1' END END AS CONVICTED,
+       CASE WHEN c.age_end < 5 THEN CASE WHEN coalesce(checks.development, FALSE) THEN '1' ELSE '0' END END AS HEALTH_CHECK,
+       CASE WHEN imm.status = 'Y' THEN '1' ELSE '0' END AS IMMUNISATIONS,
+       CASE WHEN coalesce(checks.teeth, FALSE) THEN '1' ELSE '0' END AS TEETH_CHECK,
+       CASE WHEN coalesce(checks.assessed, FALSE) THEN '1' ELSE '0' END AS HEALTH_ASSESSMENT,
+       CASE WHEN substance.id IS NULL THEN '0' ELSE '1' END AS SUBSTANCE_MISUSE,
+       CASE WHEN substance.id IS NOT NULL THEN CASE WHEN substance.received THEN '1' ELSE '0' END END AS INTERVENTION_RECEIVED,
+       CASE WHEN substance.id IS NOT NULL AND NOT substance.received THEN CASE WHEN substance.offered THEN '1' ELSE '0' END END
+         AS INTERVENTION_OFFERED
+FROM c LEFT JOIN checks ON checks.id = c.CHILD LEFT JOIN imm ON imm.id = c.CHILD LEFT JOIN sdq ON sdq.id = c.CHILD
+LEFT JOIN convicted ON convicted.id = c.CHILD LEFT JOIN substance ON substance.id = c.CHILD
+ORDER BY c.CHILD
+""".replace("{sdq_scope}", "c.age_start >= 4 AND c.age_end <= 16")
+
+# Social worker episodes while looked after (not on short breaks): allocations overlapping a period of care that
+# touches the year, starting no earlier than the period (a worker allocated before the child came into care is
+# reported from that day). SW_ID is the Social Work England number; a worker without one is 'XX' and their id.
+SW_EPISODES_SQL = f"""
+WITH periods AS (
+  SELECT clae_person_id AS id, min(clae_cla_episode_start_date) AS pstart,
+         CASE WHEN bool_or(clae_cla_episode_ceased_date IS NULL OR clae_cla_episode_ceased_date > $2) THEN NULL
+              ELSE max(clae_cla_episode_ceased_date) END AS pend
+  FROM ssd_cla_episodes WHERE clae_ext_legal_status NOT IN {SHORT_BREAKS} AND clae_person_id IN (SELECT CHILD FROM _children)
+  GROUP BY clae_person_id, clae_cla_id
+  HAVING min(clae_cla_episode_start_date) <= $2 AND (pend IS NULL OR pend >= $1)
+)
+SELECT invo_person_id AS CHILD, pers_dob AS DOB,
+       coalesce(prof_social_worker_registration_no, 'XX' || invo_professional_id) AS SW_ID,
+       greatest(invo_involvement_start_date, pstart) AS SW_DECOM,
+       CASE WHEN invo_involvement_end_date <= $2 THEN invo_involvement_end_date END AS SW_DEC,
+       invo_worker_change_reason AS SW_REASON
+FROM ssd_involvements JOIN periods ON periods.id = invo_person_id
+LEFT JOIN ssd_professionals ON prof_professional_id = invo_professional_id
+LEFT JOIN ssd_person ON pers_person_id = invo_person_id
+WHERE invo_professional_id IS NOT NULL AND invo_involvement_start_date <= coalesce(pend, $2)
+  AND (invo_involvement_end_date IS NULL OR (invo_involvement_end_date > pstart AND invo_involvement_end_date >= $1))
+ORDER BY CHILD, SW_DECOM
+"""
+PER_CHILD["oc2"] = OC2_SQL
+PER_CHILD["sw_episodes"] = SW_EPISODES_SQL
 
 
 def children(tables: dict[str, pd.DataFrame]) -> set[str]:

@@ -567,6 +567,11 @@ def _short_breaks(ctx: Ctx) -> None:
     ctx.frames.add(
         "ssd_disability", {"disa_person_id": person, "disa_disability_code": pick(rng, {"LD": 0.5, "AUT": 0.3, "MOB": 0.2}, person.size)}
     )
+    # Each short-break stay starts a period of care, which DfE asks previous permanence for: none (Z1).
+    ctx.frames.add(
+        "ssd_cla_previous_permanence",
+        {"lapp_table_id": ctx.ids("prev_perm", la), "lapp_person_id": person, "lapp_previous_permanence_option": "Z1"},
+    )
     ctx.phases.add(person, np.full(person.size, ctx.data_start), np.full(person.size, NAT), "DC", np.full(person.size, -1))
 
 
@@ -638,6 +643,10 @@ def _health_education(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     o, d = _yearly(ctx, p, p["start"] + days(rng.integers(60, 300, m)), np.full(m, 340), 30)
     done = (rng.random(o.size) < DENTAL_DONE) & (age_at(p["dob"][o], d) >= 1)
     checks.append((o[done], d[done], 2))
+    # Development checks (health surveillance) for under-fives, about every six months.
+    o, d = _yearly(ctx, p, p["start"] + days(rng.integers(20, 120, m)), np.full(m, 180), 20)
+    done = (age_at(p["dob"][o], d) < 5) & (rng.random(o.size) < 0.92)
+    checks.append((o[done], d[done], 3))
     o = np.concatenate([c[0] for c in checks])
     d = np.concatenate([c[1] for c in checks])
     typ = np.concatenate([np.full(c[0].size, c[2]) for c in checks])
@@ -646,7 +655,7 @@ def _health_education(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
         {
             "clah_health_check_id": ctx.ids("health", p["la"][o]),
             "clah_person_id": p["person"][o],
-            "clah_health_check_type": codes(["IHA", "RHA", "DENTAL"], typ),
+            "clah_health_check_type": codes(["IHA", "RHA", "DENTAL", "DEVELOPMENT"], typ),
             "clah_health_check_date": d,
             "clah_health_check_status": codes(["Completed", "Refused"], (rng.random(o.size) < 0.02).astype("int64")),
         },
@@ -660,6 +669,7 @@ def _health_education(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
             "clai_immunisations_status_date": d,
         },
     )
+    _offending_and_substances(ctx, p)
     # PEPs each term for school-age children.
     o, d = _yearly(ctx, p, p["start"] + days(rng.integers(10, 40, m)), np.full(m, 118), 15)
     age = age_at(p["dob"][o], d)
@@ -681,6 +691,46 @@ def _health_education(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
             "csdq_sdq_completed_date": d,
             "csdq_sdq_reason": codes(["SDQ1"], np.where(ok, -1, 0)),
             "csdq_sdq_score": np.where(ok, score, None),
+        },
+    )
+
+
+# DfE "Children looked after in England" (OC2 outcomes, 2024): about 2 % of children looked after 12 months and aged
+# 10 or over were convicted in the year; about 3 % had a substance misuse problem identified, most receiving an intervention.
+CONVICTED_RATE = 0.02
+SUBSTANCE_RATE = 0.03
+INTERVENTION_RECEIVED = 0.6
+INTERVENTION_OFFERED = 0.7  # of those who received none: offered and refused
+
+
+def _offending_and_substances(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
+    """Convictions (aged 10+) and substance misuse identified (aged 11+): at most one of each a year per child."""
+    rng = ctx.rng
+    m = p["la"].size
+    o, d = _yearly(ctx, p, p["start"] + days(rng.integers(30, 330, m)), np.full(m, 365), 60)
+    age = age_at(p["dob"][o], d)
+    con = np.flatnonzero((age >= 10) & (rng.random(o.size) < CONVICTED_RATE))
+    ctx.frames.add(
+        "ssd_cla_convictions",
+        {
+            "clac_cla_conviction_id": ctx.ids("conviction", p["la"][o[con]]),
+            "clac_person_id": p["person"][o[con]],
+            "clac_cla_conviction_date": d[con],
+            "clac_cla_conviction_offence": pick(rng, {"Theft": 0.4, "Criminal damage": 0.3, "Assault": 0.3}, con.size),
+        },
+    )
+    sub = np.flatnonzero((age >= 11) & (rng.random(o.size) < SUBSTANCE_RATE))
+    received = rng.random(sub.size) < INTERVENTION_RECEIVED
+    offered = ~received & (rng.random(sub.size) < INTERVENTION_OFFERED)
+    ctx.frames.add(
+        "ssd_cla_substance_misuse",
+        {
+            "clas_substance_misuse_id": ctx.ids("substance", p["la"][o[sub]]),
+            "clas_person_id": p["person"][o[sub]],
+            "clas_substance_misuse_date": d[sub],
+            "clas_substance_misused": pick(rng, {"Cannabis": 0.6, "Alcohol": 0.3, "Other": 0.1}, sub.size),
+            "clas_intervention_received": flag(received),
+            "clas_ext_intervention_offered": np.where(received, None, np.where(offered, "Y", "N")),
         },
     )
 
@@ -712,6 +762,27 @@ def _missing(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     )
 
 
+# Adopters: (number, sex, 903 legal status) and shares. L0 single; L11/L12 married different/same sex; L2 civil
+# partners; L3/L4 unmarried different/same sex couple.
+ADOPTERS = (
+    (("1", "F1", "L0"), 0.09),
+    (("1", "M1", "L0"), 0.02),
+    (("2", "MF", "L11"), 0.62),
+    (("2", "MF", "L3"), 0.14),
+    (("2", "MM", "L12"), 0.03),
+    (("2", "FF", "L12"), 0.03),
+    (("2", "FF", "L2"), 0.03),
+    (("2", "MM", "L4"), 0.02),
+    (("2", "FF", "L4"), 0.02),
+)
+
+
+def _adopters(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    kind = choice(rng, n, [s for _, s in ADOPTERS])
+    cols = np.array([a for a, _ in ADOPTERS], dtype=object)[kind]
+    return {"perm_number_of_adopters": cols[:, 0], "perm_adopter_sex": cols[:, 1], "perm_adopter_legal_status": cols[:, 2]}
+
+
 def _permanence(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> None:
     """Adoption milestones (ADM -> placement order -> match -> placed -> order) and SGO/CAO orders."""
     rng, end = ctx.rng, ctx.end
@@ -737,8 +808,7 @@ def _permanence(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> None:
         "perm_part_of_sibling_group": flag(rng.random(ad.size) < 0.3),
         "perm_permanence_order_date": order,
         "perm_permanence_order_type": codes(["Adoption order"], np.where(np.isnat(order), -1, 0)),
-        "perm_adopter_sex": pick(rng, {"MF": 0.85, "MM": 0.06, "FF": 0.09}, ad.size),
-        "perm_number_of_adopters": pick(rng, {"2": 0.88, "1": 0.12}, ad.size),
+        **_adopters(rng, ad.size),
     }
     ctx.frames.add("ssd_permanence", {"perm_table_id": ctx.ids("permanence", p["la"][ad]), **rows})
     so = np.flatnonzero(np.isin(p["route"], [SGO, CAO]) & p["closed"])
@@ -821,9 +891,10 @@ def _other_903(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     rng, end = ctx.rng, ctx.end
     m = p["la"].size
     begun = p["start"] <= end
-    pp = np.flatnonzero(begun & (rng.random(m) < 0.25))
-    opt = choice(rng, pp.size, [0.7, 0.05, 0.15, 0.1])
-    when = (p["start"][pp] - days(rng.integers(365, 3000, pp.size))).astype(str)
+    # Recorded for every period of care (DfE asks for it at each start; Z1: none, or not known).
+    pp = np.flatnonzero(begun)
+    opt = choice(rng, pp.size, [0.82, 0.04, 0.09, 0.05])
+    when = pd.to_datetime(p["start"][pp] - days(rng.integers(365, 3000, pp.size))).strftime("%d/%m/%Y").to_numpy(object)
     ctx.frames.add(
         "ssd_cla_previous_permanence",
         {
