@@ -263,7 +263,7 @@ SELECT c.CHILD, c.DOB,
 FROM c LEFT JOIN checks ON checks.id = c.CHILD LEFT JOIN imm ON imm.id = c.CHILD LEFT JOIN sdq ON sdq.id = c.CHILD
 LEFT JOIN convicted ON convicted.id = c.CHILD LEFT JOIN substance ON substance.id = c.CHILD
 ORDER BY c.CHILD
-""".replace("{sdq_scope}", "c.age_start >= 4 AND c.age_end <= 16")
+""".replace("{sdq_scope}", "c.age_end >= 4 AND c.age_start <= 16")  # 4 to 17 at some point in the year (186, 188, 189, 197B)
 
 # Social worker episodes while looked after (not on short breaks): allocations overlapping a period of care that
 # touches the year, starting no earlier than the period (a worker allocated before the child came into care is

@@ -296,7 +296,8 @@ def _legal_events(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     rows = [pd.DataFrame({"i": np.arange(m), "date": p["start"], "ls": first})]
     emergency = np.isin(first, [L1, L2])
     after = np.where(rng.random(m) < 0.6, C1, V2)
-    after_date = p["start"] + days(rng.integers(1, 9, m))
+    # Police protection lasts at most 72 hours (rule 361), an emergency protection order at most 8 days.
+    after_date = p["start"] + days(np.where(first == L1, rng.integers(1, 4, m), rng.integers(1, 9, m)))
     rows.append(pd.DataFrame({"i": np.flatnonzero(emergency), "date": after_date[emergency], "ls": after[emergency]}))
     # s20 that turns into proceedings, then interim -> final care order.
     to_c1 = (first == V2) & (dur > 240) & (rng.random(m) < np.where(route == ADOPT, 1.0, 0.45))
@@ -391,6 +392,10 @@ def _episodes(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
             }
         )[keep],
     )
+    # A child accommodated under s20 (V2) is never placed with parents (903 rule 378): those placements are with foster carers.
+    s20 = np.isin(pe["pid"].to_numpy(), ev.loc[ev["ls_cur"].to_numpy() == V2, "pid"].to_numpy())
+    at_home = (pe["typ"].to_numpy() == P_IDX["P1"]) & s20
+    pe.loc[at_home, "typ"], pe.loc[at_home, "prov"] = P_IDX["U6"], 1
     _write_placements(ctx, p, pe)
     pe["ls"] = ev.groupby("pid", sort=False)["ls_cur"].first().reindex(pe["pid"]).to_numpy()  # legal status at its start
     p["rec"] = rec_last
@@ -429,19 +434,21 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
     urn = np.where(residential | np.char.startswith(typ, "A"), "SC" + pd.Series(900000 + carer % 90000).astype(str).to_numpy(), "XXXXXXX")
     # Placed with parents or temporarily away (T*): no Ofsted-registered provider, so no URN (903 rule 242).
     temporary = np.char.startswith(typ, "T")
-    urn = np.where(temporary | (typ == "P1"), None, urn)
+    urn = np.where(temporary | np.isin(typ, ["P1", "R1"]), None, urn)  # no Ofsted URN for these (rule 222)
     person = p["person"][i]
     home = places.home_postcodes(ctx, person)
     # Own provision is in the authority (rule 1015); other authorities' and private provision often across a boundary.
     near = np.isin(prov, [2, 3]) | (np.isin(prov, [4, 5]) & (rng.random(n) < 0.55))
     post = np.where(prov == 0, home, places.sample(ctx, p["la"][i], near))
+    post = pd.Series(post).groupby(carer).transform("first").to_numpy(object)  # back with a carer: same address
     where = postcodes.lookup(pd.Series(post))
     pend = pe["pend"].to_numpy("datetime64[D]")
     moved_on = np.r_[i[1:] == i[:-1], False] & (pend <= end)
     kind = pe["kind"].to_numpy()
     nxt_kind = np.r_[kind[1:], 0]
     reason = pick(rng, CHANGE_REASONS, n)
-    reason = pd.Categorical.from_codes(np.where(moved_on & (kind != 4), reason.codes, -1), categories=reason.categories)
+    temporary_next = nxt_kind == 4  # no reason for a move into or within a temporary placement (rule 226)
+    reason = pd.Categorical.from_codes(np.where(moved_on & (kind != 4) & ~temporary_next, reason.codes, -1), categories=reason.categories)
     reason = reason.add_categories(["PLACE"]) if "PLACE" not in reason.categories else reason
     reason[moved_on & np.isin(nxt_kind, [3, 6])] = "PLACE"
     keep = pe["date"].to_numpy("datetime64[D]") <= end
@@ -861,7 +868,8 @@ def _care_leavers(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     letter = pick(rng, ACCOM, n)
     letters = np.asarray(letter).astype(str)
     letters = np.where((k == 17) & (letters == "Z"), "D", letters)
-    suitable = np.where(np.isin(letters, ["S", "W", "X", "V"]), rng.random(n) < 0.1, rng.random(n) < 0.93)
+    suitable = np.where(np.isin(letters, ["W", "V"]), rng.random(n) < 0.1, rng.random(n) < 0.93)
+    suitable &= ~np.isin(letters, ["S", "X"])  # DfE codes S and X only as unsuitable (S2, X2: rule 133)
     accom = np.char.add(letters, np.where(suitable, "1", "2"))
     known = np.asarray(touch).astype(str) == "YES"
     ctx.frames.add(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from cscperf.synth import places
 from cscperf.synth._util import codes, days, pick
@@ -41,7 +42,9 @@ def write(ctx: Ctx) -> int:
     ids, la, dob, unborn = ids[keep], la[keep], dob[keep], unborn[keep]
     n = ids.size
     sex = np.where(rng.random(n) < 0.515, 0, 1)
-    sex = np.where(rng.random(n) < 0.003, 2, sex)
+    # Sex unknown only for children never looked after: the authority knows a looked-after child's sex (903 rule 232).
+    looked_after = np.isin(ids, ctx.frames.get("ssd_cla_episodes").get("clae_person_id", pd.Series(dtype="int64")).to_numpy())
+    sex = np.where((rng.random(n) < 0.003) & ~looked_after, 2, sex)
     uasc = np.isin(ids, ctx.uasc) if ctx.uasc is not None else np.zeros(n, bool)
     sex = np.where(uasc, np.where(rng.random(n) < 0.92, 0, 1), sex)
     nationality = pick(rng, NATIONALITY, n)
