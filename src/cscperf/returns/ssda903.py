@@ -265,9 +265,10 @@ LEFT JOIN convicted ON convicted.id = c.CHILD LEFT JOIN substance ON substance.i
 ORDER BY c.CHILD
 """.replace("{sdq_scope}", "c.age_end >= 4 AND c.age_start <= 16")  # 4 to 17 at some point in the year (186, 188, 189, 197B)
 
-# Social worker episodes while looked after (not on short breaks): allocations overlapping a period of care that
-# touches the year, starting no earlier than the period (a worker allocated before the child came into care is
-# reported from that day). SW_ID is the Social Work England number; a worker without one is 'XX' and their id.
+# Social worker episodes while looked after (not on short breaks): a chain of allocations within each period of
+# care that touches the year. A worker allocated before the child came into care is reported from that day; an
+# episode ends (SW_DEC) when the allocation ends within the period, not when care ends (the last worker of a period
+# that ended stays the child's episode). SW_ID is the Social Work England number; without one, 'XX' and the worker id.
 SW_EPISODES_SQL = f"""
 WITH periods AS (
   SELECT clae_person_id AS id, min(clae_cla_episode_start_date) AS pstart,
@@ -280,12 +281,13 @@ WITH periods AS (
 SELECT invo_person_id AS CHILD, pers_dob AS DOB,
        coalesce(prof_social_worker_registration_no, 'XX' || invo_professional_id) AS SW_ID,
        greatest(invo_involvement_start_date, pstart) AS SW_DECOM,
-       CASE WHEN invo_involvement_end_date <= $2 THEN invo_involvement_end_date END AS SW_DEC,
+       CASE WHEN invo_involvement_end_date <= least(coalesce(pend - 1, $2), $2) THEN invo_involvement_end_date END AS SW_DEC,
        invo_worker_change_reason AS SW_REASON
 FROM ssd_involvements JOIN periods ON periods.id = invo_person_id
 LEFT JOIN ssd_professionals ON prof_professional_id = invo_professional_id
 LEFT JOIN ssd_person ON pers_person_id = invo_person_id
-WHERE invo_professional_id IS NOT NULL AND invo_involvement_start_date <= coalesce(pend, $2)
+WHERE invo_professional_id IS NOT NULL AND (pend IS NULL OR invo_involvement_start_date < pend)
+  AND invo_involvement_start_date <= $2
   AND (invo_involvement_end_date IS NULL OR (invo_involvement_end_date > pstart AND invo_involvement_end_date >= $1))
 ORDER BY CHILD, SW_DECOM
 """

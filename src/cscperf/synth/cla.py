@@ -343,6 +343,8 @@ def _episodes(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     pe["pid"] = ctx.ids("placement", la)
     carer = np.where(pe["kind"].isin([3, 5, 6]).to_numpy(), -1, np.arange(len(pe)))
     pe["carer"] = pd.Series(carer).replace(-1, np.nan).groupby(pe["i"]).ffill().to_numpy()
+    back = np.flatnonzero(pe["kind"].to_numpy() == 5)  # back after a temporary move: the carer from before it
+    pe.loc[back, "carer"] = pe["carer"].to_numpy()[np.maximum(back - 2, 0)]
     nxt_i = np.r_[pe["i"].to_numpy()[1:], -1]
     last = nxt_i != pe["i"].to_numpy()
     pstop = np.where(last, p["stop"][pe["i"].to_numpy()], np.r_[pe["date"].to_numpy("datetime64[D]")[1:], NAT])
@@ -526,7 +528,8 @@ def _short_breaks(ctx: Ctx) -> None:
     stays = (span // 30) + 1
     own, k = group_offsets(np.full(la.size, stays))
     start = to_workday(ctx.data_start + days(k * 30 + rng.integers(0, 25, own.size)))
-    own, start = own[start <= end], start[start <= end]
+    stays_ok = (start <= end) & (start < birthday(dob[own], 18))  # short breaks are for children (rule 352)
+    own, start = own[stays_ok], start[stays_ok]
     stop = start + days(rng.integers(1, 4, own.size))
     m = own.size
     cla_id = ctx.ids("cla", la[own])

@@ -63,14 +63,15 @@ def write(ctx: Ctx) -> int:
             "pers_ext_la_code": np.array([a.la_code for a in ctx.auths])[la],
         },
     )
+    housed = ~uasc  # an unaccompanied asylum-seeking child has no family home here (903 rule 406: no distance)
     ctx.frames.add(
         "ssd_address",
         {
-            "addr_table_id": ctx.ids("address", la),
-            "addr_person_id": ids,
+            "addr_table_id": ctx.ids("address", la[housed]),
+            "addr_person_id": ids[housed],
             "addr_address_type": "HOME",
-            "addr_address_start_date": np.where(dob <= ctx.end, dob, np.datetime64("NaT")),
-            "addr_address_postcode": places.home_postcodes(ctx, ids),
+            "addr_address_start_date": np.where(dob <= ctx.end, dob, np.datetime64("NaT"))[housed],
+            "addr_address_postcode": places.home_postcodes(ctx, ids[housed]),
         },
     )
     disabled = np.flatnonzero(rng.random(n) < 0.07)

@@ -31,6 +31,7 @@ POSTS_PER_TEAM = 8
 # (first contact); a worker leaving the role is LEFTRL; other changes are management decisions, restructures,
 # absence, the child's or their circumstances' change, or other.
 FIRST_WORKER = "FCONTA"
+TRANSFER = "TSPROC"  # the first worker of a new stage when the child moves straight on from another team
 CHANGE_REASONS = {"MANAGE": 0.35, "ORGRST": 0.15, "ABSENC": 0.1, "CHCHAN": 0.15, "PCCHAN": 0.1, "OTHERS": 0.15}
 # Records that name the team and worker responsible: (table, person, date, team column, worker column).
 STAMPED = [
@@ -253,9 +254,16 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
     stop = a["stop"].to_numpy("datetime64[D]")
     n = len(a)
     changed = a["changed"].to_numpy().astype("int64")  # 0 first worker, 1 changed, 2 the last worker left
-    other = choice(rng, n, list(CHANGE_REASONS.values())) + 2
+    other = choice(rng, n, list(CHANGE_REASONS.values())) + 3
     reason = np.select([changed == 0, changed == 2], [0, 1], other)
+    # A stage that follows straight on from another (within a week) is a transfer, not a first contact.
     person = phases["person"].to_numpy()[o]
+    start = a["start"].to_numpy("datetime64[D]")
+    order = np.lexsort((start, person))
+    ends = pd.Series(stop[order]).groupby(person[order])
+    prev_end = ends.transform(lambda s: s.cummax().shift()).to_numpy("datetime64[D]")  # latest end of earlier allocations
+    ongoing = ~np.isnat(prev_end) & (start[order] <= prev_end + days(7))
+    reason[order[ongoing & (changed[order] == 0)]] = 2
     _caseloads(ctx, ten["worker"].to_numpy()[a["worker"].to_numpy()], a["start"].to_numpy("datetime64[D]"), stop)
     ctx.frames.add(
         "ssd_involvements",
@@ -266,7 +274,7 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
             "invo_professional_team": teams["team_id"].to_numpy()[a["team"].to_numpy()],
             "invo_involvement_start_date": a["start"].to_numpy("datetime64[D]"),
             "invo_involvement_end_date": np.where(stop <= end, stop, NAT),
-            "invo_worker_change_reason": codes([FIRST_WORKER, "LEFTRL", *CHANGE_REASONS], reason),
+            "invo_worker_change_reason": codes([FIRST_WORKER, "LEFTRL", TRANSFER, *CHANGE_REASONS], reason),
             "invo_person_id": person,
             "invo_referral_id": phases["referral"].to_numpy()[o],
         },
