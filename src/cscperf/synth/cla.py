@@ -334,6 +334,7 @@ def _episodes(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     ok6 = (lt >= 1) & (i[prev] == i[lt]) & np.isin(typ[prev], list(to_long))
     typ[lt[ok6]] = np.where(typ[prev[ok6]] == P_IDX["U6"], P_IDX["U4"], P_IDX["U1"])
     prov[lt[ok6]] = prov[prev[ok6]]
+    typ[back[ok]], prov[back[ok]] = typ[src[ok]], prov[src[ok]]  # again: the carer before may have become long-term
     drop = np.zeros(len(pe), bool)
     drop[back[~ok]] = True
     drop[lt[~ok6]] = True
@@ -441,6 +442,9 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
     home = places.home_postcodes(ctx, person)
     # Own provision is in the authority (rule 1015); other authorities' and private provision often across a boundary.
     near = np.isin(prov, [2, 3]) | (np.isin(prov, [4, 5]) & (rng.random(n) < 0.55))
+    # Supported accommodation (K3) in the authority: DfE's rule 241 as D2I implement it compares its authority with the
+    # returning authority's (they have no Ofsted premises list to hand).
+    near &= typ != "K3"
     post = np.where(prov == 0, home, places.sample(ctx, p["la"][i], near))
     post = pd.Series(post).groupby(carer).transform("first").to_numpy(object)  # back with a carer: same address
     where = postcodes.lookup(pd.Series(post))

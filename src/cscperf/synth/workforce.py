@@ -31,7 +31,8 @@ POSTS_PER_TEAM = 8
 # (first contact); a worker leaving the role is LEFTRL; other changes are management decisions, restructures,
 # absence, the child's or their circumstances' change, or other.
 FIRST_WORKER = "FCONTA"
-TRANSFER = "TSPROC"  # the first worker of a new stage when the child moves straight on from another team
+TRANSFER = "TSPROC"
+MAX_HANDOVERS = 60  # the first worker of a new stage when the child moves straight on from another team
 CHANGE_REASONS = {"MANAGE": 0.35, "ORGRST": 0.15, "ABSENC": 0.1, "CHCHAN": 0.15, "PCCHAN": 0.1, "OTHERS": 0.15}
 # Records that name the team and worker responsible: (table, person, date, team column, worker column).
 STAMPED = [
@@ -231,7 +232,11 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
     rows = []
     s, e, o, tm = seg_start, seg_stop, own, team
     changed = np.r_[False, own[1:] == own[:-1]]
-    for attempt in range(4):
+    # Hand the child on until the stage ends: every worker who leaves is followed by another (DfE's 903 expects an
+    # unbroken chain of social workers while looked after: SW11a, SW12).
+    for attempt in range(MAX_HANDOVERS):
+        if not s.size:
+            break
         post = post_first[tm] + rng.integers(0, teams["posts"].to_numpy()[tm])
         h = _holder(ten, post, s)
         if attempt < 3:
