@@ -692,8 +692,8 @@ def _health_education(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
         "ext_cla_pep",
         {"pepr_table_id": ctx.ids("pep", p["la"][o[school]]), "pepr_person_id": p["person"][o[school]], "pepr_pep_date": d[school]},
     )
-    # SDQ once a year for 4-16 year olds in care a year or more.
-    o, d = _yearly(ctx, p, p["start"] + days(365), np.full(m, 365), 20)
+    # SDQ once a year for 4-16 year olds in care a year or more (at most 360 days apart: one in every collection year).
+    o, d = _yearly(ctx, p, p["start"] + days(365), np.full(m, 350), 10)
     age = age_at(p["dob"][o], d)
     ok = (age >= 4) & (age <= 16)
     score = np.clip(rng.normal(14, 6, o.size), 0, 40).astype(int).astype(str)

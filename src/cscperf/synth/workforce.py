@@ -234,25 +234,23 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
     changed = np.r_[False, own[1:] == own[:-1]]
     # Hand the child on until the stage ends: every worker who leaves is followed by another (DfE's 903 expects an
     # unbroken chain of social workers while looked after: SW11a, SW12).
-    for attempt in range(MAX_HANDOVERS):
+    for _ in range(MAX_HANDOVERS):
         if not s.size:
             break
         post = post_first[tm] + rng.integers(0, teams["posts"].to_numpy()[tm])
         h = _holder(ten, post, s)
-        if attempt < 3:
-            h2 = _holder(ten, post_first[tm] + rng.integers(0, teams["posts"].to_numpy()[tm]), s)
-            h = np.where(h < 0, h2, h)
+        h2 = _holder(ten, post_first[tm] + rng.integers(0, teams["posts"].to_numpy()[tm]), s)
+        h = np.where(h < 0, h2, h)
         ok = h >= 0
         w_stop = ten["stop"].to_numpy("datetime64[D]")[np.maximum(h, 0)]
         cut = ok & (w_stop < e)
         stop = np.where(cut, w_stop, e)
         rows.append(pd.DataFrame({"o": o[ok], "start": s[ok], "stop": stop[ok], "worker": h[ok], "team": tm[ok], "changed": changed[ok]}))
-        # The child moves on from a leaving worker after a short wait; vacant posts leave a gap.
-        # (DfE expects the next social worker episode within 5 days of the last: SW11aSTG2)
-        s = np.where(cut, w_stop + days(rng.integers(0, 5, h.size)), s + days(rng.integers(1, 5, h.size)))
+        # The child moves on from a leaving worker within a couple of days; where both posts tried are vacant the
+        # manager finds another the next day (DfE expects the next social worker within 5 days: SW11aSTG2).
+        s = np.where(cut, w_stop + days(rng.integers(0, 3, h.size)), s + days(1))
         keep = (cut | ~ok) & (s < e)
-        left = np.where(cut, 1, 0)[keep]
-        s, e, o, tm, changed = s[keep], e[keep], o[keep], tm[keep], np.where(left == 1, 2, 1)
+        s, e, o, tm, changed = s[keep], e[keep], o[keep], tm[keep], np.where(cut, 2, changed)[keep]
     a = pd.concat(rows, ignore_index=True)
     a = a[(a["start"].to_numpy("datetime64[D]") <= end) & (a["stop"].to_numpy("datetime64[D]") > a["start"].to_numpy("datetime64[D]"))]
     o = a["o"].to_numpy()
