@@ -94,11 +94,8 @@ SIGNATURES = {
 ALIASES = {"CHILDID": "CHILD", "PL": "PLACE"}
 REQUIRED = {"episodes": ["CHILD", "DECOM"], "reviews": ["CHILD", "REVIEW"], "missing": ["CHILD", "MIS_START"]}
 # Columns the model has no place for: read, then dropped with one warning per file.
-NOT_STORED = {
-    "header": ["UPN", "MC_DOB"],
-    "oc2": ["CONVICTED", "HEALTH_CHECK", "SUBSTANCE_MISUSE", "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED"],
-    "episodes": ["HOME_POST"],
-}
+NOT_STORED = {"header": ["MC_DOB"]}
+UPN_TYPE = "Unique Pupil Number"  # ssd_linked_identifiers.link_identifier_type
 CODE_FIELDS = {
     "episodes": ["RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "REC", "REASON_PLACE_CHANGE"],
     "reviews": ["REVIEW_CODE"],
@@ -121,7 +118,7 @@ TABLE_OF = {
     "placed_for_adoption": "ssd_permanence",
     "previous_permanence": "ssd_cla_previous_permanence",
     "sw_episodes": "ssd_involvements",
-}
+}  # (the header also feeds ssd_linked_identifiers, the episodes ssd_address, OC2 convictions and substance misuse)
 
 
 @dataclass
@@ -235,7 +232,7 @@ def _xml_rows(path: Path) -> dict[str, list[dict]]:
         flat = leaves(head) if head is not None else {}
         cid, dob = flat.get("CHILD", ""), flat.get("DOB", "")
         rows["header"].append({**{c: flat.get(c, "") for c in KINDS["header"][0]}, "_source": f"{base}/HEADER"})
-        for kind, probe in (("uasc", ["DUC"]), ("oc3", ["IN_TOUCH", "ACTIV", "ACCOM"]), ("ad1", ["DATE_INT", "DATE_MATCH"])):
+        for kind, probe in (("uasc", ["DUC", "UASC"]), ("oc3", ["IN_TOUCH", "ACTIV", "ACCOM"]), ("ad1", ["DATE_INT", "DATE_MATCH"])):
             if any(flat.get(c) for c in probe):
                 rows[kind].append({**{c: flat.get(c, "") for c in KINDS[kind][0]}, "_source": f"{base}/HEADER"})
         nested = (
@@ -394,6 +391,35 @@ def _year_end(years: pd.Series) -> pd.Series:
     return pd.to_datetime(years.astype(int).astype(str) + "-03-31")
 
 
+def upns(h: pd.DataFrame) -> pd.DataFrame:
+    """The UPN given in the header (not an unknown-reason code) as the child's linked identifier."""
+    rows = h[h["UPN"].notna() & ~h["UPN"].str.fullmatch(r"UN[1-7]").fillna(False)]
+    return pd.DataFrame(
+        {
+            "link_table_id": rows["CHILD"] + ":UPN",
+            "link_person_id": rows["CHILD"],
+            "link_identifier_type": UPN_TYPE,
+            "link_identifier_value": rows["UPN"],
+            "_source": rows["_source"],
+        }
+    )
+
+
+def home_addresses(e: pd.DataFrame) -> pd.DataFrame:
+    """Each home postcode a child's episodes give (903 HOME_POST), from the first episode that gives it."""
+    rows = e[e["HOME_POST"].notna()].sort_values(["CHILD", "DECOM"]).drop_duplicates(["CHILD", "HOME_POST"])
+    return pd.DataFrame(
+        {
+            "addr_table_id": rows["CHILD"] + ":ADDR:" + _ymd(rows["DECOM"]),
+            "addr_person_id": rows["CHILD"],
+            "addr_address_type": "HOME",
+            "addr_address_start_date": rows["DECOM"],
+            "addr_address_postcode": rows["HOME_POST"],
+            "_source": rows["_source"],
+        }
+    )
+
+
 def person(h: pd.DataFrame) -> pd.DataFrame:
     upn = h["UPN"].where(h["UPN"].str.fullmatch(r"UN[1-7]").fillna(False))
     return pd.DataFrame(
@@ -467,6 +493,19 @@ def oc2(o: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 }
             )
         )
+    dev = o[o["HEALTH_CHECK"].isin(["0", "1"])]
+    health.append(
+        pd.DataFrame(
+            {
+                "clah_health_check_id": dev["CHILD"] + ":DEVELOPMENT:" + year[dev.index],
+                "clah_person_id": dev["CHILD"],
+                "clah_health_check_type": "DEVELOPMENT",
+                "clah_health_check_date": as_at[dev.index],
+                "clah_health_check_status": dev["HEALTH_CHECK"].map({"1": "Completed", "0": "Not completed"}),
+                "_source": dev["_source"],
+            }
+        )
+    )
     imm = o[o["IMMUNISATIONS"].isin(["0", "1"])]
     sdq = o[o["SDQ_SCORE"].notna() | o["SDQ_REASON"].notna()]
     return {
@@ -479,6 +518,7 @@ def oc2(o: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 "_source": imm["_source"],
             }
         ),
+        **_offending_and_substances(o, as_at, year),
         "ssd_sdq_scores": pd.DataFrame(
             {
                 "csdq_table_id": sdq["CHILD"] + ":SDQ:" + year[sdq.index],
@@ -487,6 +527,31 @@ def oc2(o: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 "csdq_sdq_reason": sdq["SDQ_REASON"],
                 "csdq_sdq_score": sdq["SDQ_SCORE"],
                 "_source": sdq["_source"],
+            }
+        ),
+    }
+
+
+def _offending_and_substances(o: pd.DataFrame, as_at: pd.Series, year: pd.Series) -> dict[str, pd.DataFrame]:
+    """CONVICTED = 1 and SUBSTANCE_MISUSE = 1 as records dated 31 March of the collection year."""
+    con, sub = o[o["CONVICTED"] == "1"], o[o["SUBSTANCE_MISUSE"] == "1"]
+    return {
+        "ssd_cla_convictions": pd.DataFrame(
+            {
+                "clac_cla_conviction_id": con["CHILD"] + ":CONV:" + year[con.index],
+                "clac_person_id": con["CHILD"],
+                "clac_cla_conviction_date": as_at[con.index],
+                "_source": con["_source"],
+            }
+        ),
+        "ssd_cla_substance_misuse": pd.DataFrame(
+            {
+                "clas_substance_misuse_id": sub["CHILD"] + ":SUBS:" + year[sub.index],
+                "clas_person_id": sub["CHILD"],
+                "clas_substance_misuse_date": as_at[sub.index],
+                "clas_intervention_received": _yn(sub["INTERVENTION_RECEIVED"]),
+                "clas_ext_intervention_offered": _yn(sub["INTERVENTION_OFFERED"]),
+                "_source": sub["_source"],
             }
         ),
     }
@@ -573,6 +638,9 @@ def permanence(
         return pd.DataFrame()
     p = pd.concat(parts, ignore_index=True)
     p["perm_cla_id"] = cla_periods.period_of(p, "_d", periods, within=False)
+    if periods is not None and not periods.empty:  # a decision before the return's first episode: the child's first period in it
+        first = periods.sort_values("start").groupby("CHILD")["cla_id"].first()
+        p["perm_cla_id"] = p["perm_cla_id"].fillna(p["CHILD"].map(first))
     key = p["perm_cla_id"].fillna(p["CHILD"] + ":PERM")
     p["perm_table_id"] = key.where(p["perm_cla_id"].isna(), key + ":PERM")
     p = p.sort_values(["_year"], kind="stable").groupby("perm_table_id", sort=True).last().reset_index()
@@ -619,16 +687,30 @@ def sw_episodes(s: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def social_workers(s: pd.DataFrame) -> pd.DataFrame:
+    """The workers the social worker episodes name: an id beginning 'SW' is their Social Work England number."""
+    ids = s.drop_duplicates("SW_ID").dropna(subset=["SW_ID"])
+    return pd.DataFrame(
+        {
+            "prof_professional_id": ids["SW_ID"],
+            "prof_social_worker_registration_no": ids["SW_ID"].where(ids["SW_ID"].str.startswith("SW")),
+            "_source": ids["_source"],
+        }
+    )
+
+
 def to_canonical(raw: dict[str, pd.DataFrame], parsed: Parsed) -> dict[str, pd.DataFrame]:
     c = {kind: _clean(kind, frame, parsed) for kind, frame in raw.items()}
     out: dict[str, pd.DataFrame] = {}
     periods = ep = None
     if "header" in c:
         out["ssd_person"] = person(c["header"])
+        out["ssd_linked_identifiers"] = upns(c["header"])
     if "episodes" in c:
         derived = episodes(c["episodes"], parsed)
         periods, ep = derived.pop("_periods"), derived.pop("_episodes")
         out.update(derived)
+        out["ssd_address"] = home_addresses(c["episodes"])
     if "reviews" in c:
         out["ssd_cla_reviews"] = reviews(c["reviews"], periods, parsed)
     if "uasc" in c:
@@ -648,6 +730,7 @@ def to_canonical(raw: dict[str, pd.DataFrame], parsed: Parsed) -> dict[str, pd.D
         out["ssd_cla_previous_permanence"] = previous_permanence(c["previous_permanence"])
     if "sw_episodes" in c:
         out["ssd_involvements"] = sw_episodes(c["sw_episodes"])
+        out["ssd_professionals"] = social_workers(c["sw_episodes"])
     return out
 
 

@@ -266,12 +266,14 @@ ORDER BY c.CHILD
 """.replace("{sdq_scope}", "c.age_end >= 4 AND c.age_start <= 16")  # 4 to 17 at some point in the year (186, 188, 189, 197B)
 
 # Social worker episodes while looked after (not on short breaks): a chain of allocations within each period of
-# care that touches the year. A worker allocated before the child came into care is reported from that day; an
+# care that touches the year. A worker allocated before the child started to be looked after (the period's RNE S
+# episode) is reported from that day; an
 # episode ends (SW_DEC) when the allocation ends within the period, not when care ends (the last worker of a period
 # that ended stays the child's episode). SW_ID is the Social Work England number; without one, 'XX' and the worker id.
 SW_EPISODES_SQL = f"""
 WITH periods AS (
   SELECT clae_person_id AS id, min(clae_cla_episode_start_date) AS pstart,
+         min(clae_cla_episode_start_date) FILTER (WHERE clae_cla_episode_start_reason = 'S') AS entered,
          CASE WHEN bool_or(clae_cla_episode_ceased_date IS NULL OR clae_cla_episode_ceased_date > $2) THEN NULL
               ELSE max(clae_cla_episode_ceased_date) END AS pend
   FROM ssd_cla_episodes WHERE clae_ext_legal_status NOT IN {SHORT_BREAKS} AND clae_person_id IN (SELECT CHILD FROM _children)
@@ -279,8 +281,9 @@ WITH periods AS (
   HAVING min(clae_cla_episode_start_date) <= $2 AND (pend IS NULL OR pend >= $1)
 )
 SELECT invo_person_id AS CHILD, pers_dob AS DOB,
-       coalesce(prof_social_worker_registration_no, 'XX' || invo_professional_id) AS SW_ID,
-       greatest(invo_involvement_start_date, pstart) AS SW_DECOM,
+       coalesce(prof_social_worker_registration_no,
+                CASE WHEN starts_with(invo_professional_id, 'XX') THEN invo_professional_id ELSE 'XX' || invo_professional_id END) AS SW_ID,
+       greatest(invo_involvement_start_date, entered) AS SW_DECOM,
        CASE WHEN invo_involvement_end_date <= least(coalesce(pend - 1, $2), $2) THEN invo_involvement_end_date END AS SW_DEC,
        invo_worker_change_reason AS SW_REASON
 FROM ssd_involvements JOIN periods ON periods.id = invo_person_id

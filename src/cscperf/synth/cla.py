@@ -256,7 +256,8 @@ def _place_types(ctx: Ctx, p: dict[str, np.ndarray], ev: pd.DataFrame) -> tuple[
     young = np.where(rng.random(n) < 0.05, P_IDX["P1"], np.where(rng.random(n) < 0.02, P_IDX["R3"], foster))
     r = rng.random(n)
     mid = np.select([r < 0.12, r < 0.14, r < 0.18, r < 0.20], [P_IDX["K2"], P_IDX["R1"], P_IDX["P1"], P_IDX["S1"]], foster)
-    semi = np.where(ev["date"].to_numpy("datetime64[D]") >= np.datetime64("2023-10-28"), P_IDX["K3"], P_IDX["H5"])
+    # Supported accommodation is K3 in the 903 from 2024-25 (Ofsted registration began 28 October 2023; 2023-24 has no K3).
+    semi = np.where(ev["date"].to_numpy("datetime64[D]") >= np.datetime64("2024-04-01"), P_IDX["K3"], P_IDX["H5"])
     old = np.select([r < 0.32, r < 0.42, r < 0.46], [semi, P_IDX["K2"], P_IDX["P1"]], foster)
     typ = np.select([age < 10, age < 16], [young, mid], old)
     consent = rng.random(n) < 0.1
@@ -801,7 +802,8 @@ def _permanence(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> None:
     """Adoption milestones (ADM -> placement order -> match -> placed -> order) and SGO/CAO orders."""
     rng, end = ctx.rng, ctx.end
     ad = np.flatnonzero((p["route"] == ADOPT) & (p["po"] - days(60) <= end))
-    adm = p["po"][ad] - days(rng.integers(30, 120, ad.size))
+    # The agency decision maker decides on adoption while the child is looked after, weeks before the placement order.
+    adm = np.maximum(p["po"][ad] - days(rng.integers(30, 120, ad.size)), p["start"][ad] + days(14))
     po = np.where(p["po"][ad] <= end, p["po"][ad], NAT)
     match = np.where(p["match"][ad] <= end, p["match"][ad], NAT)
     placed = np.where(p["placed"][ad] <= end, p["placed"][ad], NAT)
