@@ -113,6 +113,9 @@ def collect(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.DataFrame
     con.register("_episodes", episodes)
     try:
         oc3 = _q(con, OC3_SQL, start, end)
+        if episodes.empty and oc3.empty:
+            label = f"{year - 1}-{year % 100:02d}"
+            raise UserError(f"no SSDA903 return for {label}: the warehouse has no episode of care or care leaver between {start} and {end}")
         children = sorted(set(episodes["CHILD"]) | set(oc3["CHILD"]))
         con.register("_children", pd.DataFrame({"CHILD": children}, dtype=object))
         try:
@@ -318,12 +321,7 @@ def prepare(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.DataFrame
     """Check the request and collect the year's tables as text, ready to write."""
     if not FIRST_YEAR <= year <= 2100:
         raise UserError(f"--year {year}: cscperf writes the SSDA903 return for 2017-18 (--year {FIRST_YEAR}) onwards")
-    tables = collect(con, year)
-    if tables["episodes"].empty and tables["oc3"].empty:
-        start, end = year_bounds(year)
-        label = f"{year - 1}-{year % 100:02d}"
-        raise UserError(f"no SSDA903 return for {label}: the warehouse has no episode of care between {start} and {end}")
-    return {name: _text(frame) for name, frame in tables.items()}
+    return {name: _text(frame) for name, frame in collect(con, year).items()}
 
 
 def write_files(tables: dict[str, pd.DataFrame], year: int, out_dir: Path) -> dict[str, int]:
