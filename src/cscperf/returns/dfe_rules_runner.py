@@ -36,12 +36,12 @@ READER_NAMES = {"Header": {"UASC_STATUS": "UASC"}, "Episodes": {"DATE_EPISODE_CE
 
 def _wrap(registry: dict, crashed: dict, adapt=None) -> dict:  # noqa: ANN001
     """The registry with each rule's function recording (then re-raising) any exception it raises; `adapt`, if
-    given, is applied to the rule's own copy of the tables first."""
+    given, makes the tables the rule is given."""
 
     def guard(code: str, func):  # noqa: ANN001, ANN202
         def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
             if adapt is not None and args and isinstance(args[0], dict):
-                adapt(args[0])
+                args = (adapt(args[0]), *args[1:])
             try:
                 return func(*args, **kwargs)
             except Exception as exc:  # reported to the caller as a crashed rule, never as a pass
@@ -53,12 +53,19 @@ def _wrap(registry: dict, crashed: dict, adapt=None) -> dict:  # noqa: ANN001
     return {code: dataclasses.replace(rule, func=guard(code, rule.func)) for code, rule in registry.items()}
 
 
-def _alias(tables: dict) -> None:
+def _aliased(tables: dict) -> dict:
+    """The tables a 903 rule is given, with READER_NAMES aliases added to its copies.
+
+    The validator gives each rule shallow copies and some rules rely on values earlier rules changed in place
+    (SW12STG2 reads DEC as rule 361 leaves it), so the copies are not made deeper: results are the deployed tool's.
+    """
+    own = {k: (v.copy(deep=False) if hasattr(v, "copy") and k != "metadata" else v) for k, v in tables.items()}
     for table, names in READER_NAMES.items():
-        frame = tables.get(table)
+        frame = own.get(table)
         for wanted, held in names.items():
             if frame is not None and hasattr(frame, "columns") and wanted not in frame.columns and held in frame.columns:
                 frame[wanted] = frame[held]
+    return own
 
 
 def run_cin(path: Path, ruleset: str) -> tuple[list[dict], dict]:
@@ -109,7 +116,7 @@ def run_903(paths: list[Path], ruleset: str, collection_year: str, la_name: str)
 
     registry = importlib.import_module(f"lac_validator.rules.{ruleset}").registry
     crashed: dict[str, str] = {}
-    rules = _wrap(dict(registry.items()), crashed, _alias)
+    rules = _wrap(dict(registry.items()), crashed, _aliased)
     files = process_uploaded_files({"This year": [str(p) for p in paths]})
     with _quiet():
         # collectionYear is the year the collection ends in: "2025" is 1 April 2024 to 31 March 2025
