@@ -347,6 +347,11 @@ def _episodes(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     pe["carer"] = pd.Series(carer).replace(-1, np.nan).groupby(pe["i"]).ffill().to_numpy()
     back = np.flatnonzero(pe["kind"].to_numpy() == 5)  # back after a temporary move: the carer from before it
     pe.loc[back, "carer"] = pe["carer"].to_numpy()[np.maximum(back - 2, 0)]
+    # A special guardianship order to former foster carers (E45, E46) ends a foster placement (903 rule 516); from any
+    # other placement it is made to other carers (E47, E48).
+    last_typ = pd.Series(pe["typ"].to_numpy()).groupby(pe["i"].to_numpy()).last().reindex(np.arange(p["la"].size)).to_numpy()
+    fostered = np.isin(last_typ, [k for code, k in P_IDX.items() if code.startswith("U")])
+    rec_last = np.where(np.isin(rec_last, [REC.index("E45"), REC.index("E46")]) & ~fostered, rec_last + 2, rec_last)
     nxt_i = np.r_[pe["i"].to_numpy()[1:], -1]
     last = nxt_i != pe["i"].to_numpy()
     pstop = np.where(last, p["stop"][pe["i"].to_numpy()], np.r_[pe["date"].to_numpy("datetime64[D]")[1:], NAT])
@@ -448,6 +453,8 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
     near &= typ != "K3"
     post = np.where(prov == 0, home, places.sample(ctx, p["la"][i], near))
     post = pd.Series(post).groupby(carer).transform("first").to_numpy(object)  # back with a carer: same address
+    clash = (post == home) & (prov != 0)  # only a child placed with parents lives at the home address (rule 392d)
+    post[clash] = places.sample(ctx, p["la"][i][clash], near[clash])
     where = postcodes.lookup(pd.Series(post))
     pend = pe["pend"].to_numpy("datetime64[D]")
     moved_on = np.r_[i[1:] == i[:-1], False] & (pend <= end)
@@ -760,7 +767,7 @@ def _missing(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     o, d = o[prone[o]], d[prone[o]]
     n = o.size
     typ = (rng.random(n) < 0.2).astype("int64")
-    back = d + days(rng.choice([0, 0, 1, 1, 2, 3, 5], n))
+    back = np.minimum(d + days(rng.choice([0, 0, 1, 1, 2, 3, 5], n)), p["stop"][o])  # found by the time care ends (575, 577)
     ok = back <= ctx.end
     offered = rng.random(n) < 0.9
     ctx.frames.add(
@@ -866,6 +873,7 @@ def _care_leavers(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     """OC3-style records on each birthday 17-21 for young people who left care at 16 or older."""
     rng, end = ctx.rng, ctx.end
     eligible = p["closed"] & (p["age_at_stop"] >= 16) & ((p["stop"] - p["start"]).astype(int) >= 91) & (p["route"] != HOME)
+    eligible &= p["rec"] != REC.index("E3")  # care transferred to another authority: its care leaver (903 rule 1011)
     e = np.flatnonzero(eligible)
     own, k = group_offsets(np.full(e.size, 5))
     i = e[own]
