@@ -85,14 +85,25 @@ def _letter(letter: str) -> pd.DataFrame:
 
 
 def postcodes_of(authorities: list[str]) -> pd.DataFrame:
-    """Every live postcode (with a grid reference) in the given upper-tier authorities, with `authority`."""
+    """Every live postcode (with a grid reference) in the given upper-tier authorities: pcd (tidy), authority."""
     to_upper = districts_to_authority()
     wanted = {d for d, u in to_upper.items() if u in set(authorities)}
     index = _index()
     letters = sorted({x for d in wanted if d in index for x in index[d]["letters"]})
-    frame = pd.concat([_letter(x) for x in letters]) if letters else _letter("0")
-    frame = frame[frame["laua"].isin(wanted) & frame["oseast1m"].notna()]
-    return frame.assign(pcd=tidy(frame["pcd"]), authority=frame["laua"].map(to_upper)).sort_values("pcd").reset_index(drop=True)
+    parts = [f[f["authority"].isin(authorities)] for f in map(_placed, letters)]
+    frame = pd.concat(parts) if parts else _placed("0")
+    return frame.astype({"authority": str}).sort_values("pcd").reset_index(drop=True)
+
+
+@lru_cache(maxsize=32)
+def _placed(letter: str) -> pd.DataFrame:
+    """The letter's postcodes with a grid reference, tidy, with their upper-tier authority (categorical)."""
+    frame = _letter(letter)
+    frame = frame[frame["oseast1m"].notna()]
+    to_upper = districts_to_authority()
+    return pd.DataFrame(
+        {"pcd": tidy(frame["pcd"]).to_numpy(object), "authority": frame["laua"].map(to_upper).astype("category").to_numpy()}
+    )
 
 
 def tidy(postcodes: pd.Series) -> pd.Series:
@@ -102,13 +113,15 @@ def tidy(postcodes: pd.Series) -> pd.Series:
 
 
 def neighbours(authority: str, within_km: float) -> list[str]:
-    """Upper-tier authorities whose centre lies within `within_km` of `authority`'s, nearest first (itself first)."""
+    """Upper-tier authorities whose centre lies within `within_km` of `authority`'s, nearest first (itself first);
+    none if the postcode data has no district the authority lookup places in it (their codes differ for a few
+    authorities whose district codes changed, e.g. Barnsley and Sheffield)."""
     to_upper = districts_to_authority()
     index = _index()
     rows = [(to_upper[d], v["e"], v["n"]) for d, v in index.items() if d in to_upper]
     frame = pd.DataFrame(rows, columns=["authority", "e", "n"]).groupby("authority").mean()
     if authority not in frame.index:
-        raise KeyError(f"no postcodes for authority {authority} in the postcode lookup")
+        return []
     here = frame.loc[authority]
     dist = np.hypot(frame["e"] - here["e"], frame["n"] - here["n"]) / 1000
     return list(dist[dist <= within_km].sort_values().index)

@@ -166,18 +166,33 @@ def year_from_path(path: Path) -> int | None:
     return None
 
 
-def _files(paths: list[Path]) -> list[Path]:
+def _files(paths: list[Path], parsed: Parsed | None = None) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in (".csv", ".xml"))
             if not found:
                 raise UserError(f"{p}: no .csv or .xml files in this folder")
-            out.extend(found)
+            out.extend(_one_copy(found, parsed))
         elif p.is_file():
             out.append(p)
         else:
             raise UserError(f"{p}: file or folder not found")
+    return out
+
+
+def _one_copy(found: list[Path], parsed: Parsed | None) -> list[Path]:
+    """A folder holding a year's return both as CSV files and as XML (as `cscperf export ssda903` writes it) is read
+    once, from the CSV files: the XML beside them is the same return."""
+    csv_years = {(f.parent, year_from_path(f)) for f in found if f.suffix.lower() == ".csv"}
+    out = []
+    for f in found:
+        if f.suffix.lower() == ".xml" and (year := year_from_path(f)) is not None and (f.parent, year) in csv_years:
+            if parsed is not None:
+                rule = f"the same {year_label(year)} return as the CSV files beside it; read once, from the CSV files"
+                parsed.warnings.append(Issue(str(f), "file", "", "", f.name, rule))
+            continue
+        out.append(f)
     return out
 
 
@@ -283,7 +298,7 @@ def _infer_year(raws: list[_Raw]) -> int:
 def read_returns(paths: list[Path], parsed: Parsed) -> dict[str, pd.DataFrame]:
     """Every input table of every return, concatenated per 903 table, with a `_year` column."""
     groups: dict[tuple[str, int | None], list[_Raw]] = {}
-    for f in _files(paths):
+    for f in _files(paths, parsed):
         if f.suffix.lower() == ".xml":
             raws = _read_xml(f)
         elif f.suffix.lower() == ".csv":
@@ -418,6 +433,20 @@ def home_addresses(e: pd.DataFrame) -> pd.DataFrame:
             "_source": rows["_source"],
         }
     )
+
+
+def placement_geography(placements: pd.DataFrame, e: pd.DataFrame) -> pd.DataFrame:
+    """Each placement's authority and distance from home (903 PL_LA, PL_DISTANCE), derived from the placement
+    postcode and the home postcode of the placement's first episode with D2I's postcode lookup (`cscperf.postcodes`)."""
+    from cscperf import postcodes
+
+    home = pd.Series(e["HOME_POST"].to_numpy(), index=(e["CHILD"] + ":PL:" + _ymd(e["DECOM"])).to_numpy())
+    home = home[~home.index.duplicated()].reindex(placements["clap_cla_placement_id"].to_numpy())
+    pl = placements["clap_cla_placement_postcode"].reset_index(drop=True)
+    out = placements.copy()
+    out["clap_ext_placement_la"] = postcodes.lookup(pl)["authority"].to_numpy(object)
+    out["clap_cla_placement_distance"] = postcodes.distance_miles(home.reset_index(drop=True), pl).to_numpy()
+    return out
 
 
 def person(h: pd.DataFrame) -> pd.DataFrame:
@@ -711,6 +740,8 @@ def to_canonical(raw: dict[str, pd.DataFrame], parsed: Parsed) -> dict[str, pd.D
         periods, ep = derived.pop("_periods"), derived.pop("_episodes")
         out.update(derived)
         out["ssd_address"] = home_addresses(c["episodes"])
+        if "ssd_cla_placement" in out:
+            out["ssd_cla_placement"] = placement_geography(out["ssd_cla_placement"], c["episodes"])
     if "reviews" in c:
         out["ssd_cla_reviews"] = reviews(c["reviews"], periods, parsed)
     if "uasc" in c:

@@ -2,7 +2,8 @@
 
 Files are named `<table>_<YYYY>.csv` (header, episodes, reviews, uasc, missing, oc2, oc3, placed_for_adoption,
 ad1, previous_permanence, sw_episodes) so several years sit in one folder and `cscperf load ssda903 DIR`
-knows each file's year; `ssda903_<YYYY>.xml` holds the same records in DfE's XML layout (<EXPSSDA903>).
+knows each file's year; `ssda903_<YYYY>.xml` holds the same records in DfE's XML layout (<EXPSSDA903>), and
+loading the folder reads the return once, from the CSV files.
 
 What each table holds for the year ending 31 March YYYY (1 April YYYY-1 to 31 March YYYY):
 - episodes open at some point in the year (an episode still open at 31 March has no DEC); short breaks
@@ -37,7 +38,7 @@ from cscperf.ingest.export_cin_xml import year_bounds
 from cscperf.ingest.ssda903 import KINDS, valid_codes
 from cscperf.returns.written import WrittenReturn
 
-FIRST_YEAR = 2018  # 2017-18: the first year whose layout this writer follows
+FIRST_YEAR = 2000  # written in the 2017-18 layout for any earlier year (DfE's rules cover 2022-23 onwards)
 SW_EPISODES_FROM = 2024  # social worker episodes were added to the return in 2023-24
 SHORT_BREAKS = ("V3", "V4")
 NO_PROVIDER = ("T0", "T1", "T2", "T3", "T4", "Z1", "Z11", "Z12", "Z13", "Z14")  # temporary placements (rule 213)
@@ -320,7 +321,7 @@ def _text(frame: pd.DataFrame) -> pd.DataFrame:
 def prepare(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.DataFrame]:
     """Check the request and collect the year's tables as text, ready to write."""
     if not FIRST_YEAR <= year <= 2100:
-        raise UserError(f"--year {year}: cscperf writes the SSDA903 return for 2017-18 (--year {FIRST_YEAR}) onwards")
+        raise UserError(f"--year {year}: not a collection year")
     return {name: _text(frame) for name, frame in collect(con, year).items()}
 
 

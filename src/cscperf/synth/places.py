@@ -2,7 +2,8 @@
 
 Postcodes come from D2I's maintained lookup (`cscperf.postcodes`), so the placement's authority and
 distance from home derived from them are those DfE's validator derives. A child's home postcode is a
-function of the child and the seed, so every step (people, placements) agrees on it.
+function of the child and the seed, so every step (people, placements) agrees on it. An authority the two D2I
+lookups do not connect (a few whose district codes changed, in the `england` profile) gets no postcodes.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def pools(ons_name: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"authority {ons_name!r} is not in D2I's authority lookup: it needs a postcode_area in its profile")
     near = postcodes.neighbours(code, NEIGHBOUR_KM)
     frame = postcodes.postcodes_of(near)
-    own = frame.loc[frame["authority"] == code, "pcd"].to_numpy(str)
-    others = frame.loc[frame["authority"] != code, "pcd"].to_numpy(str)
+    own = frame.loc[frame["authority"] == code, "pcd"].to_numpy(object)
+    others = frame.loc[frame["authority"] != code, "pcd"].to_numpy(object)
     return own, (others if others.size else own)
 
 
@@ -44,7 +45,8 @@ def home_postcodes(ctx: Ctx, person: np.ndarray) -> np.ndarray:
     for k, auth in enumerate(ctx.auths):
         own = _pool(auth, OWN)
         mine = la == k
-        out[mine] = own[_spread(person[mine], ctx.seed) % own.size]
+        if own.size:
+            out[mine] = own[_spread(person[mine], ctx.seed) % own.size]
     return out
 
 
@@ -55,7 +57,8 @@ def sample(ctx: Ctx, la: np.ndarray, near: np.ndarray) -> np.ndarray:
         for which in (OWN, NEAR):
             rows = np.flatnonzero((la == k) & (near == bool(which)))
             pool = _pool(auth, which)
-            out[rows] = pool[ctx.rng.integers(0, pool.size, rows.size)]
+            if pool.size:
+                out[rows] = pool[ctx.rng.integers(0, pool.size, rows.size)]
     return out
 
 

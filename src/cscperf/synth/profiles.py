@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 AUTHORITIES_FILE = Path(__file__).with_name("data") / "authorities.csv"
+# Authorities formed after D2I's 2021 authority lookup, by the authority whose area (and postcodes) they took.
+PREDECESSOR = {"Cumberland": "Cumbria", "Westmorland and Furness": "Cumbria"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ def published_authorities() -> dict[str, Authority]:
             float(r["cla_rate"]),
             float(r["cla_start_rate"]),
             float(r["cp_rate"]),
+            PREDECESSOR.get(r["la_name"], ""),
         )
         for r in rows
     }
