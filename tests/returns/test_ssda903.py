@@ -314,3 +314,30 @@ def test_a_failure_while_writing_leaves_nothing_half_written(warehouse, tmp_path
     with pytest.raises(OSError, match="disk full"):
         ssda903.write(warehouse, 2025, tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    from cscperf.synth.generator import build_warehouse
+
+    path = tmp_path_factory.mktemp("synth903") / "tiny.duckdb"
+    build_warehouse(path, profile="tiny", years=8, seed=5, end_date=D(2025, 3, 31), progress=False)
+    con = connect(path, read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("year", [2018, 2022, 2025])
+@pytest.mark.parametrize("fmt", ["csv", "xml"])
+def test_a_return_read_back_and_written_again_holds_the_same_records(synthetic, tmp_path, year, fmt):
+    first = ssda903.write(synthetic, year, tmp_path / "first")
+    assert first.counts["episodes"] > 20
+    source = [tmp_path / "first"] if fmt == "csv" else [tmp_path / "first" / f"ssda903_{year}.xml"]
+    target = connect(tmp_path / "t.duckdb")
+    summary = run_load(target, "ssda903", source, parser_for("ssda903"))
+    assert summary.rejected == []
+    again = ssda903.write(target, year, tmp_path / "again")
+    target.close()
+    assert again.counts == first.counts and again.children == first.children
+    for table in ssda903.tables_for(year):
+        assert _read(tmp_path / "again", table, year) == _read(tmp_path / "first", table, year), table
