@@ -14,7 +14,7 @@ from lxml import etree
 from cscperf.ingest import parser_for
 from cscperf.ingest.core import Parsed, run_load
 from cscperf.ingest.export_ssd import export_ssd
-from cscperf.ingest.export_ssda903 import export_ssda903
+from cscperf.returns import ssda903
 from cscperf.returns.cin_census import export_cin_xml
 from cscperf.warehouse import connect
 from tests.ingest.conftest import table_rows
@@ -320,8 +320,8 @@ SSDA903_CHECKS = {
 
 def test_ssda903_round_trip_over_several_years(source, tmp_path):
     for year in (2023, 2024):
-        written = export_ssda903(source, year, tmp_path / "903")
-        assert written[f"episodes_{year}.csv"] == 2 if year == 2023 else written[f"episodes_{year}.csv"] == 1
+        written = ssda903.write(source, year, tmp_path / "903").counts
+        assert written["episodes"] == 2 if year == 2023 else written["episodes"] == 1
     target = _fresh(tmp_path, "903")
     summary = run_load(target, "ssda903", [tmp_path / "903"], parser_for("ssda903"))
     assert summary.rejected == []
@@ -369,7 +369,7 @@ def test_indicators_agree_after_an_ssda903_round_trip(source, tmp_path):
     from cscperf.indicators.engine import compute
 
     for year in (2023, 2024):
-        export_ssda903(source, year, tmp_path / "903")
+        ssda903.write(source, year, tmp_path / "903")
     target = _fresh(tmp_path, "903_ind")
     run_load(target, "ssda903", [tmp_path / "903"], parser_for("ssda903"))
     # the 903 carries no LA code: give the children their authority, as the CIN census header would

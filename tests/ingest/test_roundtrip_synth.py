@@ -16,7 +16,7 @@ import pytest
 from cscperf.ingest import parser_for
 from cscperf.ingest.core import run_load
 from cscperf.ingest.export_ssd import export_ssd
-from cscperf.ingest.export_ssda903 import export_ssda903
+from cscperf.returns import ssda903
 from cscperf.returns.cin_census import export_cin_xml
 from cscperf.warehouse import TABLES, connect
 from tests.ingest.conftest import table_rows
@@ -123,7 +123,7 @@ def test_cin_xml_round_trip_of_the_synthetic_authority(synth, tmp_path):
 def test_ssda903_round_trip_of_the_synthetic_authority(synth, tmp_path):
     first = synth.execute("SELECT min(clae_cla_episode_start_date) FROM ssd_cla_episodes").fetchone()[0]
     for year in range(first.year + (first.month >= 4), 2025):
-        export_ssda903(synth, year, tmp_path / "903")
+        ssda903.write(synth, year, tmp_path / "903")
     target = connect(tmp_path / "t.duckdb")
     summary = run_load(target, "ssda903", [tmp_path / "903"], parser_for("ssda903"))
     assert summary.rejected == []

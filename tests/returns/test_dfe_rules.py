@@ -5,6 +5,7 @@ These run the real rule sets: `make test` builds their environment (`make dfe-ru
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -38,11 +39,13 @@ def test_the_cin_rules_find_what_is_wrong_in_a_small_return():
     assert "2022-23" in report.summary() and "errors" in report.summary()
 
 
-def write_903(folder: Path, header_columns: list[str]) -> list[Path]:
+def write_903(folder: Path, header_columns: list[str], dob: str = "01/05/2012", uasc: bool = False) -> list[Path]:
     """A 2024-25 SSDA903 set for one child looked after all year in foster care (U3)."""
     folder.mkdir()
-    header = {"CHILD": "A1", "SEX": "M", "DOB": "01/05/2012", "ETHNIC": "WBRI", "UPN": "A123456789012", "MOTHER": "", "MC_DOB": ""}
+    header = {"CHILD": "A1", "SEX": "M", "DOB": dob, "ETHNIC": "WBRI", "UPN": "A123456789012", "MOTHER": "", "MC_DOB": ""}
     pd.DataFrame([{k: header[k] for k in header_columns}]).to_csv(folder / "header.csv", index=False)
+    if uasc:
+        pd.DataFrame([{"CHILD": "A1", "SEX": "M", "DOB": dob, "DUC": ""}]).to_csv(folder / "uasc.csv", index=False)
     pd.DataFrame(
         [
             {
@@ -54,13 +57,37 @@ def write_903(folder: Path, header_columns: list[str]) -> list[Path]:
     return sorted(folder.glob("*.csv"))
 
 
-def test_a_rule_that_crashes_is_reported_not_passed(tmp_path):
-    # 2024-25's rule 231 reads UASC_STATUS from the header; the validators' CSV reader does not know that
-    # column yet, so on CSV input the rule raises. It is reported as crashed, never counted as passed.
-    header = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
-    report = run_rules("903", write_903(tmp_path / "set", header), 2025, "Peterborough")
-    assert "231" in report.crashed and "UASC_STATUS" in report.crashed["231"]
-    assert "rule 231" in crashed_message(report)
+HEADER = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
+
+
+def test_rule_231_runs_on_2024_25_with_the_readers_uasc_flag(tmp_path):
+    # 2024-25's rule 231 reads UASC_STATUS, which the validator's CSV reader holds as UASC (from the UASC file):
+    # the runner gives the rule that column, so it runs. An unaccompanied child aged 8 at 31 March 2025 is queried
+    # for DfE (born 1 May 2016: under 11); the same child aged 12 is not.
+    young = run_rules("903", write_903(tmp_path / "young", HEADER, dob="01/05/2016", uasc=True), 2025, "Peterborough")
+    older = run_rules("903", write_903(tmp_path / "older", HEADER, uasc=True), 2025, "Peterborough")
+    assert young.crashed == {} and older.crashed == {}
+    assert "231" in issues_for(young, "A1") and "231" not in issues_for(older, "A1")
+
+
+def test_a_rule_that_crashes_is_reported_not_passed():
+    from cscperf.returns import dfe_rules_runner
+
+    @dataclasses.dataclass(frozen=True)
+    class Rule:
+        code: str
+        func: object
+
+    def boom(tables: dict) -> dict:
+        raise KeyError("UASC_STATUS")
+
+    crashed: dict[str, str] = {}
+    rules = dfe_rules_runner._wrap({"231": Rule("231", boom)}, crashed)
+    with pytest.raises(KeyError):
+        rules["231"].func({})
+    assert crashed == {"231": "KeyError: 'UASC_STATUS'"}
+    report = dfe_rules.DfeReport("903", 2025, "lac2024_25", pd.DataFrame(columns=dfe_rules.ISSUE_COLUMNS), 1, crashed)
+    assert "rule 231: KeyError" in crashed_message(report)
     assert crashed_message(run_rules("cin", [SMALL_CIN], 2023)) is None
 
 

@@ -87,15 +87,15 @@ def export_cin_cmd(year: int, out: Path, la_code: str | None, warehouse: Path) -
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder for the CSV files.")
 @warehouse_option
 def export_903_cmd(year: int, out: Path, warehouse: Path) -> None:
-    """The SSDA903 CSV set for the year ending 31 March YEAR (files named <table>_<YEAR>.csv)."""
-    from cscperf.ingest.export_ssda903 import children, prepare, write_ssda903
+    """The SSDA903 return for the year ending 31 March YEAR: CSV set (<table>_<YEAR>.csv) and ssda903_<YEAR>.xml."""
+    from cscperf.returns.ssda903 import children, prepare, write_files
     from cscperf.web.store import audit_cli_export
 
     con = _open(warehouse)
     try:
-        tables = prepare(con, year, out)
+        tables = prepare(con, year)
     finally:
         con.close()
     audit_cli_export(warehouse, f"export ssda903 --year {year}", out, children(tables))
-    written = write_ssda903(tables, year, out)
+    written = write_files(tables, year, out)
     click.echo(f"wrote {len(written)} files to {out}: " + ", ".join(f"{k} ({v})" for k, v in written.items()))

@@ -94,11 +94,8 @@ SIGNATURES = {
 ALIASES = {"CHILDID": "CHILD", "PL": "PLACE"}
 REQUIRED = {"episodes": ["CHILD", "DECOM"], "reviews": ["CHILD", "REVIEW"], "missing": ["CHILD", "MIS_START"]}
 # Columns the model has no place for: read, then dropped with one warning per file.
-NOT_STORED = {
-    "header": ["UPN", "MC_DOB"],
-    "oc2": ["CONVICTED", "HEALTH_CHECK", "SUBSTANCE_MISUSE", "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED"],
-    "episodes": ["HOME_POST"],
-}
+NOT_STORED = {"header": ["MC_DOB"]}
+UPN_TYPE = "Unique Pupil Number"  # ssd_linked_identifiers.link_identifier_type
 CODE_FIELDS = {
     "episodes": ["RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "REC", "REASON_PLACE_CHANGE"],
     "reviews": ["REVIEW_CODE"],
@@ -121,7 +118,7 @@ TABLE_OF = {
     "placed_for_adoption": "ssd_permanence",
     "previous_permanence": "ssd_cla_previous_permanence",
     "sw_episodes": "ssd_involvements",
-}
+}  # (the header also feeds ssd_linked_identifiers, the episodes ssd_address, OC2 convictions and substance misuse)
 
 
 @dataclass
@@ -169,18 +166,33 @@ def year_from_path(path: Path) -> int | None:
     return None
 
 
-def _files(paths: list[Path]) -> list[Path]:
+def _files(paths: list[Path], parsed: Parsed | None = None) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in (".csv", ".xml"))
             if not found:
                 raise UserError(f"{p}: no .csv or .xml files in this folder")
-            out.extend(found)
+            out.extend(_one_copy(found, parsed))
         elif p.is_file():
             out.append(p)
         else:
             raise UserError(f"{p}: file or folder not found")
+    return out
+
+
+def _one_copy(found: list[Path], parsed: Parsed | None) -> list[Path]:
+    """A folder holding a year's return both as CSV files and as XML (as `cscperf export ssda903` writes it) is read
+    once, from the CSV files: the XML beside them is the same return."""
+    csv_years = {(f.parent, year_from_path(f)) for f in found if f.suffix.lower() == ".csv"}
+    out = []
+    for f in found:
+        if f.suffix.lower() == ".xml" and (year := year_from_path(f)) is not None and (f.parent, year) in csv_years:
+            if parsed is not None:
+                rule = f"the same {year_label(year)} return as the CSV files beside it; read once, from the CSV files"
+                parsed.warnings.append(Issue(str(f), "file", "", "", f.name, rule))
+            continue
+        out.append(f)
     return out
 
 
@@ -235,7 +247,7 @@ def _xml_rows(path: Path) -> dict[str, list[dict]]:
         flat = leaves(head) if head is not None else {}
         cid, dob = flat.get("CHILD", ""), flat.get("DOB", "")
         rows["header"].append({**{c: flat.get(c, "") for c in KINDS["header"][0]}, "_source": f"{base}/HEADER"})
-        for kind, probe in (("uasc", ["DUC"]), ("oc3", ["IN_TOUCH", "ACTIV", "ACCOM"]), ("ad1", ["DATE_INT", "DATE_MATCH"])):
+        for kind, probe in (("uasc", ["DUC", "UASC"]), ("oc3", ["IN_TOUCH", "ACTIV", "ACCOM"]), ("ad1", ["DATE_INT", "DATE_MATCH"])):
             if any(flat.get(c) for c in probe):
                 rows[kind].append({**{c: flat.get(c, "") for c in KINDS[kind][0]}, "_source": f"{base}/HEADER"})
         nested = (
@@ -286,7 +298,7 @@ def _infer_year(raws: list[_Raw]) -> int:
 def read_returns(paths: list[Path], parsed: Parsed) -> dict[str, pd.DataFrame]:
     """Every input table of every return, concatenated per 903 table, with a `_year` column."""
     groups: dict[tuple[str, int | None], list[_Raw]] = {}
-    for f in _files(paths):
+    for f in _files(paths, parsed):
         if f.suffix.lower() == ".xml":
             raws = _read_xml(f)
         elif f.suffix.lower() == ".csv":
@@ -394,6 +406,49 @@ def _year_end(years: pd.Series) -> pd.Series:
     return pd.to_datetime(years.astype(int).astype(str) + "-03-31")
 
 
+def upns(h: pd.DataFrame) -> pd.DataFrame:
+    """The UPN given in the header (not an unknown-reason code) as the child's linked identifier."""
+    rows = h[h["UPN"].notna() & ~h["UPN"].str.fullmatch(r"UN[1-7]").fillna(False)]
+    return pd.DataFrame(
+        {
+            "link_table_id": rows["CHILD"] + ":UPN",
+            "link_person_id": rows["CHILD"],
+            "link_identifier_type": UPN_TYPE,
+            "link_identifier_value": rows["UPN"],
+            "_source": rows["_source"],
+        }
+    )
+
+
+def home_addresses(e: pd.DataFrame) -> pd.DataFrame:
+    """Each home postcode a child's episodes give (903 HOME_POST), from the first episode that gives it."""
+    rows = e[e["HOME_POST"].notna()].sort_values(["CHILD", "DECOM"]).drop_duplicates(["CHILD", "HOME_POST"])
+    return pd.DataFrame(
+        {
+            "addr_table_id": rows["CHILD"] + ":ADDR:" + _ymd(rows["DECOM"]),
+            "addr_person_id": rows["CHILD"],
+            "addr_address_type": "HOME",
+            "addr_address_start_date": rows["DECOM"],
+            "addr_address_postcode": rows["HOME_POST"],
+            "_source": rows["_source"],
+        }
+    )
+
+
+def placement_geography(placements: pd.DataFrame, e: pd.DataFrame) -> pd.DataFrame:
+    """Each placement's authority and distance from home (903 PL_LA, PL_DISTANCE), derived from the placement
+    postcode and the home postcode of the placement's first episode with D2I's postcode lookup (`cscperf.postcodes`)."""
+    from cscperf import postcodes
+
+    home = pd.Series(e["HOME_POST"].to_numpy(), index=(e["CHILD"] + ":PL:" + _ymd(e["DECOM"])).to_numpy())
+    home = home[~home.index.duplicated()].reindex(placements["clap_cla_placement_id"].to_numpy())
+    pl = placements["clap_cla_placement_postcode"].reset_index(drop=True)
+    out = placements.copy()
+    out["clap_ext_placement_la"] = postcodes.lookup(pl)["authority"].to_numpy(object)
+    out["clap_cla_placement_distance"] = postcodes.distance_miles(home.reset_index(drop=True), pl).to_numpy()
+    return out
+
+
 def person(h: pd.DataFrame) -> pd.DataFrame:
     upn = h["UPN"].where(h["UPN"].str.fullmatch(r"UN[1-7]").fillna(False))
     return pd.DataFrame(
@@ -467,6 +522,19 @@ def oc2(o: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 }
             )
         )
+    dev = o[o["HEALTH_CHECK"].isin(["0", "1"])]
+    health.append(
+        pd.DataFrame(
+            {
+                "clah_health_check_id": dev["CHILD"] + ":DEVELOPMENT:" + year[dev.index],
+                "clah_person_id": dev["CHILD"],
+                "clah_health_check_type": "DEVELOPMENT",
+                "clah_health_check_date": as_at[dev.index],
+                "clah_health_check_status": dev["HEALTH_CHECK"].map({"1": "Completed", "0": "Not completed"}),
+                "_source": dev["_source"],
+            }
+        )
+    )
     imm = o[o["IMMUNISATIONS"].isin(["0", "1"])]
     sdq = o[o["SDQ_SCORE"].notna() | o["SDQ_REASON"].notna()]
     return {
@@ -479,6 +547,7 @@ def oc2(o: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 "_source": imm["_source"],
             }
         ),
+        **_offending_and_substances(o, as_at, year),
         "ssd_sdq_scores": pd.DataFrame(
             {
                 "csdq_table_id": sdq["CHILD"] + ":SDQ:" + year[sdq.index],
@@ -487,6 +556,31 @@ def oc2(o: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 "csdq_sdq_reason": sdq["SDQ_REASON"],
                 "csdq_sdq_score": sdq["SDQ_SCORE"],
                 "_source": sdq["_source"],
+            }
+        ),
+    }
+
+
+def _offending_and_substances(o: pd.DataFrame, as_at: pd.Series, year: pd.Series) -> dict[str, pd.DataFrame]:
+    """CONVICTED = 1 and SUBSTANCE_MISUSE = 1 as records dated 31 March of the collection year."""
+    con, sub = o[o["CONVICTED"] == "1"], o[o["SUBSTANCE_MISUSE"] == "1"]
+    return {
+        "ssd_cla_convictions": pd.DataFrame(
+            {
+                "clac_cla_conviction_id": con["CHILD"] + ":CONV:" + year[con.index],
+                "clac_person_id": con["CHILD"],
+                "clac_cla_conviction_date": as_at[con.index],
+                "_source": con["_source"],
+            }
+        ),
+        "ssd_cla_substance_misuse": pd.DataFrame(
+            {
+                "clas_substance_misuse_id": sub["CHILD"] + ":SUBS:" + year[sub.index],
+                "clas_person_id": sub["CHILD"],
+                "clas_substance_misuse_date": as_at[sub.index],
+                "clas_intervention_received": _yn(sub["INTERVENTION_RECEIVED"]),
+                "clas_ext_intervention_offered": _yn(sub["INTERVENTION_OFFERED"]),
+                "_source": sub["_source"],
             }
         ),
     }
@@ -573,6 +667,9 @@ def permanence(
         return pd.DataFrame()
     p = pd.concat(parts, ignore_index=True)
     p["perm_cla_id"] = cla_periods.period_of(p, "_d", periods, within=False)
+    if periods is not None and not periods.empty:  # a decision before the return's first episode: the child's first period in it
+        first = periods.sort_values("start").groupby("CHILD")["cla_id"].first()
+        p["perm_cla_id"] = p["perm_cla_id"].fillna(p["CHILD"].map(first))
     key = p["perm_cla_id"].fillna(p["CHILD"] + ":PERM")
     p["perm_table_id"] = key.where(p["perm_cla_id"].isna(), key + ":PERM")
     p = p.sort_values(["_year"], kind="stable").groupby("perm_table_id", sort=True).last().reset_index()
@@ -619,16 +716,32 @@ def sw_episodes(s: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def social_workers(s: pd.DataFrame) -> pd.DataFrame:
+    """The workers the social worker episodes name: an id beginning 'SW' is their Social Work England number."""
+    ids = s.drop_duplicates("SW_ID").dropna(subset=["SW_ID"])
+    return pd.DataFrame(
+        {
+            "prof_professional_id": ids["SW_ID"],
+            "prof_social_worker_registration_no": ids["SW_ID"].where(ids["SW_ID"].str.startswith("SW")),
+            "_source": ids["_source"],
+        }
+    )
+
+
 def to_canonical(raw: dict[str, pd.DataFrame], parsed: Parsed) -> dict[str, pd.DataFrame]:
     c = {kind: _clean(kind, frame, parsed) for kind, frame in raw.items()}
     out: dict[str, pd.DataFrame] = {}
     periods = ep = None
     if "header" in c:
         out["ssd_person"] = person(c["header"])
+        out["ssd_linked_identifiers"] = upns(c["header"])
     if "episodes" in c:
         derived = episodes(c["episodes"], parsed)
         periods, ep = derived.pop("_periods"), derived.pop("_episodes")
         out.update(derived)
+        out["ssd_address"] = home_addresses(c["episodes"])
+        if "ssd_cla_placement" in out:
+            out["ssd_cla_placement"] = placement_geography(out["ssd_cla_placement"], c["episodes"])
     if "reviews" in c:
         out["ssd_cla_reviews"] = reviews(c["reviews"], periods, parsed)
     if "uasc" in c:
@@ -648,6 +761,7 @@ def to_canonical(raw: dict[str, pd.DataFrame], parsed: Parsed) -> dict[str, pd.D
         out["ssd_cla_previous_permanence"] = previous_permanence(c["previous_permanence"])
     if "sw_episodes" in c:
         out["ssd_involvements"] = sw_episodes(c["sw_episodes"])
+        out["ssd_professionals"] = social_workers(c["sw_episodes"])
     return out
 
 

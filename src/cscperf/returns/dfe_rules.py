@@ -131,8 +131,7 @@ def crashed_message(report: DfeReport) -> str | None:
 
 def check_warehouse(con: object, year: int, kinds: Sequence[str] = ("cin", "903")) -> list[DfeReport]:
     """Write each return for `year` from the warehouse (whatever fed it) and run DfE's rules on it."""
-    from cscperf.ingest.export_ssda903 import export_ssda903
-    from cscperf.returns import cin_census
+    from cscperf.returns import cin_census, ssda903
 
     for kind in kinds:  # refuse an unsupported year before writing anything
         rule_set(kind, year)
@@ -144,8 +143,7 @@ def check_warehouse(con: object, year: int, kinds: Sequence[str] = ("cin", "903"
                 files = list(cin_census.write(con, year, Path(tmp)).files)  # schema problems surface as DfE's rules too
             else:
                 folder = Path(tmp) / f"ssda903_{year}"
-                export_ssda903(con, year, folder)
-                files = sorted(folder.glob("*.csv"))
+                files = ssda903.csv_files(ssda903.write(con, year, folder))  # DfE's reader takes CSV or XML, not both
             reports.append(run_rules(kind, files, year, la_name))
     return reports
 

@@ -27,13 +27,21 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 FIELDS = ["kind", "rule", "rule_type", "message", "child_id", "table", "field", "row_id"]
+# Columns some 903 rules read under DfE's name for a field the validator's reader holds under another:
+# 2024-25's rule 231 reads the header's UASC_STATUS, which the reader derives from the UASC table as UASC (1/0);
+# 2025-26's rule 233 reads DATE_EPISODE_CEASED, DfE's name for the episode's DEC. Each rule gets its own copy of
+# the tables, so the alias is added to that copy only, and only where the column is missing.
+READER_NAMES = {"Header": {"UASC_STATUS": "UASC"}, "Episodes": {"DATE_EPISODE_CEASED": "DEC"}}
 
 
-def _wrap(registry: dict, crashed: dict) -> dict:
-    """The registry with each rule's function recording (then re-raising) any exception it raises."""
+def _wrap(registry: dict, crashed: dict, adapt=None) -> dict:  # noqa: ANN001
+    """The registry with each rule's function recording (then re-raising) any exception it raises; `adapt`, if
+    given, makes the tables the rule is given."""
 
     def guard(code: str, func):  # noqa: ANN001, ANN202
         def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            if adapt is not None and args and isinstance(args[0], dict):
+                args = (adapt(args[0]), *args[1:])
             try:
                 return func(*args, **kwargs)
             except Exception as exc:  # reported to the caller as a crashed rule, never as a pass
@@ -43,6 +51,21 @@ def _wrap(registry: dict, crashed: dict) -> dict:
         return run
 
     return {code: dataclasses.replace(rule, func=guard(code, rule.func)) for code, rule in registry.items()}
+
+
+def _aliased(tables: dict) -> dict:
+    """The tables a 903 rule is given, with READER_NAMES aliases added to its copies.
+
+    The validator gives each rule shallow copies and some rules rely on values earlier rules changed in place
+    (SW12STG2 reads DEC as rule 361 leaves it), so the copies are not made deeper: results are the deployed tool's.
+    """
+    own = {k: (v.copy(deep=False) if hasattr(v, "copy") and k != "metadata" else v) for k, v in tables.items()}
+    for table, names in READER_NAMES.items():
+        frame = own.get(table)
+        for wanted, held in names.items():
+            if frame is not None and hasattr(frame, "columns") and wanted not in frame.columns and held in frame.columns:
+                frame[wanted] = frame[held]
+    return own
 
 
 def run_cin(path: Path, ruleset: str) -> tuple[list[dict], dict]:
@@ -178,7 +201,7 @@ def run_903(paths: list[Path], ruleset: str, collection_year: str, la_name: str)
 
     registry = importlib.import_module(f"lac_validator.rules.{ruleset}").registry
     crashed: dict[str, str] = {}
-    rules = _wrap(dict(registry.items()), crashed)
+    rules = _wrap(dict(registry.items()), crashed, _aliased)
     files = process_uploaded_files({"This year": [str(p) for p in paths]})
     with _quiet():
         # collectionYear is the year the collection ends in: "2025" is 1 April 2024 to 31 March 2025

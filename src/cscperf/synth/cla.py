@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscperf.synth import cin
+from cscperf import postcodes
+from cscperf.synth import cin, places
 from cscperf.synth._util import (
     NAT,
     add_months,
@@ -255,7 +256,8 @@ def _place_types(ctx: Ctx, p: dict[str, np.ndarray], ev: pd.DataFrame) -> tuple[
     young = np.where(rng.random(n) < 0.05, P_IDX["P1"], np.where(rng.random(n) < 0.02, P_IDX["R3"], foster))
     r = rng.random(n)
     mid = np.select([r < 0.12, r < 0.14, r < 0.18, r < 0.20], [P_IDX["K2"], P_IDX["R1"], P_IDX["P1"], P_IDX["S1"]], foster)
-    semi = np.where(ev["date"].to_numpy("datetime64[D]") >= np.datetime64("2023-10-28"), P_IDX["K3"], P_IDX["H5"])
+    # Supported accommodation is K3 in the 903 from 2024-25 (Ofsted registration began 28 October 2023; 2023-24 has no K3).
+    semi = np.where(ev["date"].to_numpy("datetime64[D]") >= np.datetime64("2024-04-01"), P_IDX["K3"], P_IDX["H5"])
     old = np.select([r < 0.32, r < 0.42, r < 0.46], [semi, P_IDX["K2"], P_IDX["P1"]], foster)
     typ = np.select([age < 10, age < 16], [young, mid], old)
     consent = rng.random(n) < 0.1
@@ -295,7 +297,8 @@ def _legal_events(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     rows = [pd.DataFrame({"i": np.arange(m), "date": p["start"], "ls": first})]
     emergency = np.isin(first, [L1, L2])
     after = np.where(rng.random(m) < 0.6, C1, V2)
-    after_date = p["start"] + days(rng.integers(1, 9, m))
+    # Police protection lasts at most 72 hours (rule 361), an emergency protection order at most 8 days.
+    after_date = p["start"] + days(np.where(first == L1, rng.integers(1, 4, m), rng.integers(1, 9, m)))
     rows.append(pd.DataFrame({"i": np.flatnonzero(emergency), "date": after_date[emergency], "ls": after[emergency]}))
     # s20 that turns into proceedings, then interim -> final care order.
     to_c1 = (first == V2) & (dur > 240) & (rng.random(m) < np.where(route == ADOPT, 1.0, 0.45))
@@ -332,6 +335,7 @@ def _episodes(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     ok6 = (lt >= 1) & (i[prev] == i[lt]) & np.isin(typ[prev], list(to_long))
     typ[lt[ok6]] = np.where(typ[prev[ok6]] == P_IDX["U6"], P_IDX["U4"], P_IDX["U1"])
     prov[lt[ok6]] = prov[prev[ok6]]
+    typ[back[ok]], prov[back[ok]] = typ[src[ok]], prov[src[ok]]  # again: the carer before may have become long-term
     drop = np.zeros(len(pe), bool)
     drop[back[~ok]] = True
     drop[lt[~ok6]] = True
@@ -341,6 +345,13 @@ def _episodes(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     pe["pid"] = ctx.ids("placement", la)
     carer = np.where(pe["kind"].isin([3, 5, 6]).to_numpy(), -1, np.arange(len(pe)))
     pe["carer"] = pd.Series(carer).replace(-1, np.nan).groupby(pe["i"]).ffill().to_numpy()
+    back = np.flatnonzero(pe["kind"].to_numpy() == 5)  # back after a temporary move: the carer from before it
+    pe.loc[back, "carer"] = pe["carer"].to_numpy()[np.maximum(back - 2, 0)]
+    # A special guardianship order to former foster carers (E45, E46) ends a foster placement (903 rule 516); from any
+    # other placement it is made to other carers (E47, E48).
+    last_typ = pd.Series(pe["typ"].to_numpy()).groupby(pe["i"].to_numpy()).last().reindex(np.arange(p["la"].size)).to_numpy()
+    fostered = np.isin(last_typ, [k for code, k in P_IDX.items() if code.startswith("U")])
+    rec_last = np.where(np.isin(rec_last, [REC.index("E45"), REC.index("E46")]) & ~fostered, rec_last + 2, rec_last)
     nxt_i = np.r_[pe["i"].to_numpy()[1:], -1]
     last = nxt_i != pe["i"].to_numpy()
     pstop = np.where(last, p["stop"][pe["i"].to_numpy()], np.r_[pe["date"].to_numpy("datetime64[D]")[1:], NAT])
@@ -390,6 +401,10 @@ def _episodes(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
             }
         )[keep],
     )
+    # A child accommodated under s20 (V2) is never placed with parents (903 rule 378): those placements are with foster carers.
+    s20 = np.isin(pe["pid"].to_numpy(), ev.loc[ev["ls_cur"].to_numpy() == V2, "pid"].to_numpy())
+    at_home = (pe["typ"].to_numpy() == P_IDX["P1"]) & s20
+    pe.loc[at_home, "typ"], pe.loc[at_home, "prov"] = P_IDX["U6"], 1
     _write_placements(ctx, p, pe)
     pe["ls"] = ev.groupby("pid", sort=False)["ls_cur"].first().reindex(pe["pid"]).to_numpy()  # legal status at its start
     p["rec"] = rec_last
@@ -426,16 +441,30 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
     carer = pe["carer"].to_numpy()
     carer = np.where(np.isnan(carer), np.arange(n), carer).astype("int64")
     urn = np.where(residential | np.char.startswith(typ, "A"), "SC" + pd.Series(900000 + carer % 90000).astype(str).to_numpy(), "XXXXXXX")
-    dist = rng.lognormal(np.log(np.where(prov == 1, 4, np.where(residential, 25, 11))), 0.8, n).round(1)
+    # Placed with parents or temporarily away (T*): no Ofsted-registered provider, so no URN (903 rule 242).
+    temporary = np.char.startswith(typ, "T")
+    urn = np.where(temporary | np.isin(typ, ["P1", "R1"]), None, urn)  # no Ofsted URN for these (rule 222)
+    person = p["person"][i]
+    home = places.home_postcodes(ctx, person)
+    # Own provision is in the authority (rule 1015); other authorities' and private provision often across a boundary.
+    near = np.isin(prov, [2, 3]) | (np.isin(prov, [4, 5]) & (rng.random(n) < 0.55))
+    # Supported accommodation (K3) in the authority: DfE's rule 241 as D2I implement it compares its authority with the
+    # returning authority's (they have no Ofsted premises list to hand).
+    near &= typ != "K3"
+    post = np.where(prov == 0, home, places.sample(ctx, p["la"][i], near))
+    post = pd.Series(post).groupby(carer).transform("first").to_numpy(object)  # back with a carer: same address
+    clash = (post == home) & (prov != 0)  # only a child placed with parents lives at the home address (rule 392d)
+    post[clash] = places.sample(ctx, p["la"][i][clash], near[clash])
+    where = postcodes.lookup(pd.Series(post))
     pend = pe["pend"].to_numpy("datetime64[D]")
     moved_on = np.r_[i[1:] == i[:-1], False] & (pend <= end)
     kind = pe["kind"].to_numpy()
     nxt_kind = np.r_[kind[1:], 0]
     reason = pick(rng, CHANGE_REASONS, n)
-    reason = pd.Categorical.from_codes(np.where(moved_on & (kind != 4), reason.codes, -1), categories=reason.categories)
+    temporary_next = nxt_kind == 4  # no reason for a move into or within a temporary placement (rule 226)
+    reason = pd.Categorical.from_codes(np.where(moved_on & (kind != 4) & ~temporary_next, reason.codes, -1), categories=reason.categories)
     reason = reason.add_categories(["PLACE"]) if "PLACE" not in reason.categories else reason
     reason[moved_on & np.isin(nxt_kind, [3, 6])] = "PLACE"
-    districts = np.array(["PE1", "PE2", "PE3", "PE4", "PE6", "PE7", "PE19", "NN1", "LE3", "CB1", "NR2", "B12"])
     keep = pe["date"].to_numpy("datetime64[D]") <= end
     ctx.frames.add(
         "ssd_cla_placement",
@@ -445,10 +474,11 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
                 "clap_cla_placement_start_date": pe["date"].to_numpy("datetime64[D]"),
                 "clap_cla_placement_type": codes(PLACE, pe["typ"].to_numpy()),
                 "clap_cla_placement_urn": urn,
-                "clap_cla_placement_distance": dist,
+                "clap_cla_placement_distance": postcodes.distance_miles(pd.Series(home), pd.Series(post)).to_numpy(),
                 "clap_cla_id": p["cla_id"][i],
-                "clap_cla_placement_provider": codes(PROVIDERS, prov),
-                "clap_cla_placement_postcode": districts[np.where(prov == 1, rng.integers(0, 7, n), rng.integers(0, districts.size, n))],
+                "clap_cla_placement_provider": codes(PROVIDERS, np.where(temporary, -1, prov)),  # none for T* (rule 213)
+                "clap_cla_placement_postcode": post,
+                "clap_ext_placement_la": where["authority"].to_numpy(object),
                 "clap_cla_placement_end_date": np.where(pend <= end, pend, NAT),
                 "clap_cla_placement_change_reason": reason,
                 "clap_person_id": p["person"][i],
@@ -510,7 +540,8 @@ def _short_breaks(ctx: Ctx) -> None:
     stays = (span // 30) + 1
     own, k = group_offsets(np.full(la.size, stays))
     start = to_workday(ctx.data_start + days(k * 30 + rng.integers(0, 25, own.size)))
-    own, start = own[start <= end], start[start <= end]
+    stays_ok = (start <= end) & (start < birthday(dob[own], 18))  # short breaks are for children (rule 352)
+    own, start = own[stays_ok], start[stays_ok]
     stop = start + days(rng.integers(1, 4, own.size))
     m = own.size
     cla_id = ctx.ids("cla", la[own])
@@ -539,11 +570,8 @@ def _short_breaks(ctx: Ctx) -> None:
             "clap_cla_placement_id": pid,
             "clap_cla_placement_start_date": start,
             "clap_cla_placement_type": codes(["K1", "U6", "K2"], np.full(m, 2)),
-            "clap_cla_placement_urn": "SC955001",
-            "clap_cla_placement_distance": 3.0,
-            "clap_cla_id": cla_id,
+            "clap_cla_id": cla_id,  # short breaks (V3/V4) record no URN, postcode or distance (rules 214, 398)
             "clap_cla_placement_provider": codes(PROVIDERS, np.ones(m, "int64")),
-            "clap_cla_placement_postcode": "PE3",
             "clap_cla_placement_end_date": np.where(closed, stop, NAT),
             "clap_person_id": person[own],
         },
@@ -560,6 +588,11 @@ def _short_breaks(ctx: Ctx) -> None:
     )
     ctx.frames.add(
         "ssd_disability", {"disa_person_id": person, "disa_disability_code": pick(rng, {"LD": 0.5, "AUT": 0.3, "MOB": 0.2}, person.size)}
+    )
+    # Each short-break stay starts a period of care, which DfE asks previous permanence for: none (Z1).
+    ctx.frames.add(
+        "ssd_cla_previous_permanence",
+        {"lapp_table_id": ctx.ids("prev_perm", la), "lapp_person_id": person, "lapp_previous_permanence_option": "Z1"},
     )
     ctx.phases.add(person, np.full(person.size, ctx.data_start), np.full(person.size, NAT), "DC", np.full(person.size, -1))
 
@@ -632,6 +665,10 @@ def _health_education(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     o, d = _yearly(ctx, p, p["start"] + days(rng.integers(60, 300, m)), np.full(m, 340), 30)
     done = (rng.random(o.size) < DENTAL_DONE) & (age_at(p["dob"][o], d) >= 1)
     checks.append((o[done], d[done], 2))
+    # Development checks (health surveillance) for under-fives, about every six months.
+    o, d = _yearly(ctx, p, p["start"] + days(rng.integers(20, 120, m)), np.full(m, 180), 20)
+    done = (age_at(p["dob"][o], d) < 5) & (rng.random(o.size) < 0.92)
+    checks.append((o[done], d[done], 3))
     o = np.concatenate([c[0] for c in checks])
     d = np.concatenate([c[1] for c in checks])
     typ = np.concatenate([np.full(c[0].size, c[2]) for c in checks])
@@ -640,7 +677,7 @@ def _health_education(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
         {
             "clah_health_check_id": ctx.ids("health", p["la"][o]),
             "clah_person_id": p["person"][o],
-            "clah_health_check_type": codes(["IHA", "RHA", "DENTAL"], typ),
+            "clah_health_check_type": codes(["IHA", "RHA", "DENTAL", "DEVELOPMENT"], typ),
             "clah_health_check_date": d,
             "clah_health_check_status": codes(["Completed", "Refused"], (rng.random(o.size) < 0.02).astype("int64")),
         },
@@ -654,6 +691,7 @@ def _health_education(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
             "clai_immunisations_status_date": d,
         },
     )
+    _offending_and_substances(ctx, p)
     # PEPs each term for school-age children.
     o, d = _yearly(ctx, p, p["start"] + days(rng.integers(10, 40, m)), np.full(m, 118), 15)
     age = age_at(p["dob"][o], d)
@@ -662,8 +700,8 @@ def _health_education(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
         "ext_cla_pep",
         {"pepr_table_id": ctx.ids("pep", p["la"][o[school]]), "pepr_person_id": p["person"][o[school]], "pepr_pep_date": d[school]},
     )
-    # SDQ once a year for 4-16 year olds in care a year or more.
-    o, d = _yearly(ctx, p, p["start"] + days(365), np.full(m, 365), 20)
+    # SDQ once a year for 4-16 year olds in care a year or more (at most 360 days apart: one in every collection year).
+    o, d = _yearly(ctx, p, p["start"] + days(365), np.full(m, 350), 10)
     age = age_at(p["dob"][o], d)
     ok = (age >= 4) & (age <= 16)
     score = np.clip(rng.normal(14, 6, o.size), 0, 40).astype(int).astype(str)
@@ -679,6 +717,46 @@ def _health_education(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     )
 
 
+# DfE "Children looked after in England" (OC2 outcomes, 2024): about 2 % of children looked after 12 months and aged
+# 10 or over were convicted in the year; about 3 % had a substance misuse problem identified, most receiving an intervention.
+CONVICTED_RATE = 0.02
+SUBSTANCE_RATE = 0.03
+INTERVENTION_RECEIVED = 0.6
+INTERVENTION_OFFERED = 0.7  # of those who received none: offered and refused
+
+
+def _offending_and_substances(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
+    """Convictions (aged 10+) and substance misuse identified (aged 11+): at most one of each a year per child."""
+    rng = ctx.rng
+    m = p["la"].size
+    o, d = _yearly(ctx, p, p["start"] + days(rng.integers(30, 330, m)), np.full(m, 365), 60)
+    age = age_at(p["dob"][o], d)
+    con = np.flatnonzero((age >= 10) & (rng.random(o.size) < CONVICTED_RATE))
+    ctx.frames.add(
+        "ssd_cla_convictions",
+        {
+            "clac_cla_conviction_id": ctx.ids("conviction", p["la"][o[con]]),
+            "clac_person_id": p["person"][o[con]],
+            "clac_cla_conviction_date": d[con],
+            "clac_cla_conviction_offence": pick(rng, {"Theft": 0.4, "Criminal damage": 0.3, "Assault": 0.3}, con.size),
+        },
+    )
+    sub = np.flatnonzero((age >= 11) & (rng.random(o.size) < SUBSTANCE_RATE))
+    received = rng.random(sub.size) < INTERVENTION_RECEIVED
+    offered = ~received & (rng.random(sub.size) < INTERVENTION_OFFERED)
+    ctx.frames.add(
+        "ssd_cla_substance_misuse",
+        {
+            "clas_substance_misuse_id": ctx.ids("substance", p["la"][o[sub]]),
+            "clas_person_id": p["person"][o[sub]],
+            "clas_substance_misuse_date": d[sub],
+            "clas_substance_misused": pick(rng, {"Cannabis": 0.6, "Alcohol": 0.3, "Other": 0.1}, sub.size),
+            "clas_intervention_received": flag(received),
+            "clas_ext_intervention_offered": np.where(received, None, np.where(offered, "Y", "N")),
+        },
+    )
+
+
 def _missing(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     """Missing (M) and away (A) episodes for a minority of older children, several each."""
     rng = ctx.rng
@@ -689,7 +767,7 @@ def _missing(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     o, d = o[prone[o]], d[prone[o]]
     n = o.size
     typ = (rng.random(n) < 0.2).astype("int64")
-    back = d + days(rng.choice([0, 0, 1, 1, 2, 3, 5], n))
+    back = np.minimum(d + days(rng.choice([0, 0, 1, 1, 2, 3, 5], n)), p["stop"][o])  # found by the time care ends (575, 577)
     ok = back <= ctx.end
     offered = rng.random(n) < 0.9
     ctx.frames.add(
@@ -706,11 +784,33 @@ def _missing(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     )
 
 
+# Adopters: (number, sex, 903 legal status) and shares. L0 single; L11/L12 married different/same sex; L2 civil
+# partners; L3/L4 unmarried different/same sex couple.
+ADOPTERS = (
+    (("1", "F1", "L0"), 0.09),
+    (("1", "M1", "L0"), 0.02),
+    (("2", "MF", "L11"), 0.62),
+    (("2", "MF", "L3"), 0.14),
+    (("2", "MM", "L12"), 0.03),
+    (("2", "FF", "L12"), 0.03),
+    (("2", "FF", "L2"), 0.03),
+    (("2", "MM", "L4"), 0.02),
+    (("2", "FF", "L4"), 0.02),
+)
+
+
+def _adopters(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    kind = choice(rng, n, [s for _, s in ADOPTERS])
+    cols = np.array([a for a, _ in ADOPTERS], dtype=object)[kind]
+    return {"perm_number_of_adopters": cols[:, 0], "perm_adopter_sex": cols[:, 1], "perm_adopter_legal_status": cols[:, 2]}
+
+
 def _permanence(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> None:
     """Adoption milestones (ADM -> placement order -> match -> placed -> order) and SGO/CAO orders."""
     rng, end = ctx.rng, ctx.end
     ad = np.flatnonzero((p["route"] == ADOPT) & (p["po"] - days(60) <= end))
-    adm = p["po"][ad] - days(rng.integers(30, 120, ad.size))
+    # The agency decision maker decides on adoption while the child is looked after, weeks before the placement order.
+    adm = np.maximum(p["po"][ad] - days(rng.integers(30, 120, ad.size)), p["start"][ad] + days(14))
     po = np.where(p["po"][ad] <= end, p["po"][ad], NAT)
     match = np.where(p["match"][ad] <= end, p["match"][ad], NAT)
     placed = np.where(p["placed"][ad] <= end, p["placed"][ad], NAT)
@@ -731,8 +831,7 @@ def _permanence(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> None:
         "perm_part_of_sibling_group": flag(rng.random(ad.size) < 0.3),
         "perm_permanence_order_date": order,
         "perm_permanence_order_type": codes(["Adoption order"], np.where(np.isnat(order), -1, 0)),
-        "perm_adopter_sex": pick(rng, {"MF": 0.85, "MM": 0.06, "FF": 0.09}, ad.size),
-        "perm_number_of_adopters": pick(rng, {"2": 0.88, "1": 0.12}, ad.size),
+        **_adopters(rng, ad.size),
     }
     ctx.frames.add("ssd_permanence", {"perm_table_id": ctx.ids("permanence", p["la"][ad]), **rows})
     so = np.flatnonzero(np.isin(p["route"], [SGO, CAO]) & p["closed"])
@@ -774,6 +873,7 @@ def _care_leavers(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     """OC3-style records on each birthday 17-21 for young people who left care at 16 or older."""
     rng, end = ctx.rng, ctx.end
     eligible = p["closed"] & (p["age_at_stop"] >= 16) & ((p["stop"] - p["start"]).astype(int) >= 91) & (p["route"] != HOME)
+    eligible &= p["rec"] != REC.index("E3")  # care transferred to another authority: its care leaver (903 rule 1011)
     e = np.flatnonzero(eligible)
     own, k = group_offsets(np.full(e.size, 5))
     i = e[own]
@@ -785,7 +885,8 @@ def _care_leavers(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     letter = pick(rng, ACCOM, n)
     letters = np.asarray(letter).astype(str)
     letters = np.where((k == 17) & (letters == "Z"), "D", letters)
-    suitable = np.where(np.isin(letters, ["S", "W", "X", "V"]), rng.random(n) < 0.1, rng.random(n) < 0.93)
+    suitable = np.where(np.isin(letters, ["W", "V"]), rng.random(n) < 0.1, rng.random(n) < 0.93)
+    suitable &= ~np.isin(letters, ["S", "X"])  # DfE codes S and X only as unsuitable (S2, X2: rule 133)
     accom = np.char.add(letters, np.where(suitable, "1", "2"))
     known = np.asarray(touch).astype(str) == "YES"
     ctx.frames.add(
@@ -815,9 +916,10 @@ def _other_903(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     rng, end = ctx.rng, ctx.end
     m = p["la"].size
     begun = p["start"] <= end
-    pp = np.flatnonzero(begun & (rng.random(m) < 0.25))
-    opt = choice(rng, pp.size, [0.7, 0.05, 0.15, 0.1])
-    when = (p["start"][pp] - days(rng.integers(365, 3000, pp.size))).astype(str)
+    # Recorded for every period of care (DfE asks for it at each start; Z1: none, or not known).
+    pp = np.flatnonzero(begun)
+    opt = choice(rng, pp.size, [0.82, 0.04, 0.09, 0.05])
+    when = pd.to_datetime(p["start"][pp] - days(rng.integers(365, 3000, pp.size))).strftime("%d/%m/%Y").to_numpy(object)
     ctx.frames.add(
         "ssd_cla_previous_permanence",
         {

@@ -39,6 +39,7 @@ class Ctx:
     end_date: dt.date
     years: int
     burn_in: int
+    seed: int = 0
     frames: Frames = field(default_factory=Frames)
     phases: Phases = field(default_factory=Phases)
     uasc: np.ndarray | None = None  # unaccompanied asylum-seeking children (nationality recorded)

@@ -153,7 +153,12 @@ def build_warehouse(
     ctx = None
     for ci, chunk in enumerate(chunks):
         ctx = Ctx(
-            np.random.default_rng([seed, ci]), tuple(sorted(chunk, key=lambda a: int(a.la_code))), end_date, years, prof.burn_in_years
+            np.random.default_rng([seed, ci]),
+            tuple(sorted(chunk, key=lambda a: int(a.la_code))),
+            end_date,
+            years,
+            prof.burn_in_years,
+            seed=seed,
         )
         t_gen = time.perf_counter()
         children += _generate(ctx, say if len(chunks) == 1 else (lambda m: None))

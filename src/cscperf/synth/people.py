@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cscperf.ingest.upn import FORMER_UPN_TYPE, UPN_TYPE, make_upn
+from cscperf.synth import places
 from cscperf.synth._util import NAT, choice, codes, days, pick
 from cscperf.synth.context import Ctx
 
@@ -42,7 +43,9 @@ def write(ctx: Ctx) -> int:
     ids, la, dob, unborn = ids[keep], la[keep], dob[keep], unborn[keep]
     n = ids.size
     sex = np.where(rng.random(n) < 0.515, 0, 1)
-    sex = np.where(rng.random(n) < 0.003, 2, sex)
+    # Sex unknown only for children never looked after: the authority knows a looked-after child's sex (903 rule 232).
+    looked_after = np.isin(ids, ctx.frames.get("ssd_cla_episodes").get("clae_person_id", pd.Series(dtype="int64")).to_numpy())
+    sex = np.where((rng.random(n) < 0.003) & ~looked_after, 2, sex)
     uasc = np.isin(ids, ctx.uasc) if ctx.uasc is not None else np.zeros(n, bool)
     sex = np.where(uasc, np.where(rng.random(n) < 0.92, 0, 1), sex)
     nationality = pick(rng, NATIONALITY, n)
@@ -63,6 +66,17 @@ def write(ctx: Ctx) -> int:
         },
     )
     _upns(ctx, ids[unknown.codes < 0], la[unknown.codes < 0], dob[unknown.codes < 0])
+    housed = ~uasc  # an unaccompanied asylum-seeking child has no family home here (903 rule 406: no distance)
+    ctx.frames.add(
+        "ssd_address",
+        {
+            "addr_table_id": ctx.ids("address", la[housed]),
+            "addr_person_id": ids[housed],
+            "addr_address_type": "HOME",
+            "addr_address_start_date": np.where(dob <= ctx.end, dob, np.datetime64("NaT"))[housed],
+            "addr_address_postcode": places.home_postcodes(ctx, ids[housed]),
+        },
+    )
     _disabilities(ctx, ids)
     return n
 

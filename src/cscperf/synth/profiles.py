@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 AUTHORITIES_FILE = Path(__file__).with_name("data") / "authorities.csv"
+# Authorities formed after D2I's 2021 authority lookup, by the authority whose area (and postcodes) they took.
+PREDECESSOR = {"Cumberland": "Cumbria", "Westmorland and Furness": "Cumbria"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,11 @@ class Authority:
     cla_rate: float  # looked after at 31 March per 10,000
     cla_start_rate: float  # starting to be looked after per 10,000 a year
     cp_rate: float  # on a CP plan at 31 March per 10,000
+    postcode_area: str = ""  # authority (ONS name) whose real postcodes it uses, if not its own name
+
+    @property
+    def ons_name(self) -> str:
+        return self.postcode_area or self.name
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ def published_authorities() -> dict[str, Authority]:
             float(r["cla_rate"]),
             float(r["cla_start_rate"]),
             float(r["cp_rate"]),
+            PREDECESSOR.get(r["la_name"], ""),
         )
         for r in rows
     }
@@ -76,7 +84,8 @@ def _large() -> Authority:
 
 
 def _tiny() -> Authority:
-    return Authority("999", "Tinytown (synthetic)", "E12000006", "East of England", 6_000, 655.0, 69.0, 28.5, 39.0)
+    # Addresses are Rutland's real postcodes (a small East Midlands unitary), so placement authorities and distances are real.
+    return Authority("999", "Tinytown (synthetic)", "E12000006", "East of England", 6_000, 655.0, 69.0, 28.5, 39.0, "Rutland")
 
 
 def _build() -> dict[str, Profile]:

@@ -27,7 +27,13 @@ TEAM_NAMES = {
 }
 CASELOAD = {"FR": 0, "AS": 19.0, "FS": 20.0, "CP": 18.0, "CC": 18.0, "LC": 22.0, "DC": 18.0, "AD": 14.0}
 POSTS_PER_TEAM = 8
-CHANGE_REASONS = ["WORKER_LEFT", "CASE_TRANSFER", "CASELOAD", "OTHER"]
+# DfE's SSDA903 social worker change reasons (from 2023-24): the first worker of a stretch of work is FCONTA
+# (first contact); a worker leaving the role is LEFTRL; other changes are management decisions, restructures,
+# absence, the child's or their circumstances' change, or other.
+FIRST_WORKER = "FCONTA"
+TRANSFER = "TSPROC"
+MAX_HANDOVERS = 60  # the first worker of a new stage when the child moves straight on from another team
+CHANGE_REASONS = {"MANAGE": 0.35, "ORGRST": 0.15, "ABSENC": 0.1, "CHCHAN": 0.15, "PCCHAN": 0.1, "OTHERS": 0.15}
 # Records that name the team and worker responsible: (table, person, date, team column, worker column).
 STAMPED = [
     ("ssd_cin_episodes", "cine_person_id", "cine_referral_date", "cine_referral_team", "cine_referral_worker_id"),
@@ -226,28 +232,41 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
     rows = []
     s, e, o, tm = seg_start, seg_stop, own, team
     changed = np.r_[False, own[1:] == own[:-1]]
-    for attempt in range(4):
+    # Hand the child on until the stage ends: every worker who leaves is followed by another (DfE's 903 expects an
+    # unbroken chain of social workers while looked after: SW11a, SW12).
+    for _ in range(MAX_HANDOVERS):
+        if not s.size:
+            break
         post = post_first[tm] + rng.integers(0, teams["posts"].to_numpy()[tm])
         h = _holder(ten, post, s)
-        if attempt < 3:
-            h2 = _holder(ten, post_first[tm] + rng.integers(0, teams["posts"].to_numpy()[tm]), s)
-            h = np.where(h < 0, h2, h)
+        h2 = _holder(ten, post_first[tm] + rng.integers(0, teams["posts"].to_numpy()[tm]), s)
+        h = np.where(h < 0, h2, h)
         ok = h >= 0
         w_stop = ten["stop"].to_numpy("datetime64[D]")[np.maximum(h, 0)]
         cut = ok & (w_stop < e)
         stop = np.where(cut, w_stop, e)
         rows.append(pd.DataFrame({"o": o[ok], "start": s[ok], "stop": stop[ok], "worker": h[ok], "team": tm[ok], "changed": changed[ok]}))
-        # The child moves on from a leaving worker after a short wait; vacant posts leave a gap.
-        s = np.where(cut, w_stop + days(rng.integers(0, 10, h.size)), s + days(rng.integers(3, 20, h.size)))
+        # The child moves on from a leaving worker within a couple of days; where both posts tried are vacant the
+        # manager finds another the next day (DfE expects the next social worker within 5 days: SW11aSTG2).
+        s = np.where(cut, w_stop + days(rng.integers(0, 3, h.size)), s + days(1))
         keep = (cut | ~ok) & (s < e)
-        s, e, o, tm, changed = s[keep], e[keep], o[keep], tm[keep], np.ones(int(keep.sum()), bool)
+        s, e, o, tm, changed = s[keep], e[keep], o[keep], tm[keep], np.where(cut, 2, changed)[keep]
     a = pd.concat(rows, ignore_index=True)
     a = a[(a["start"].to_numpy("datetime64[D]") <= end) & (a["stop"].to_numpy("datetime64[D]") > a["start"].to_numpy("datetime64[D]"))]
     o = a["o"].to_numpy()
     stop = a["stop"].to_numpy("datetime64[D]")
     n = len(a)
-    reason = np.where(a["changed"].to_numpy(), choice(rng, n, [0.45, 0.3, 0.15, 0.1]), -1)
+    changed = a["changed"].to_numpy().astype("int64")  # 0 first worker, 1 changed, 2 the last worker left
+    other = choice(rng, n, list(CHANGE_REASONS.values())) + 3
+    reason = np.select([changed == 0, changed == 2], [0, 1], other)
+    # A stage that follows straight on from another (within a week) is a transfer, not a first contact.
     person = phases["person"].to_numpy()[o]
+    start = a["start"].to_numpy("datetime64[D]")
+    order = np.lexsort((start, person))
+    ends = pd.Series(stop[order]).groupby(person[order])
+    prev_end = ends.transform(lambda s: s.cummax().shift()).to_numpy("datetime64[D]")  # latest end of earlier allocations
+    ongoing = ~np.isnat(prev_end) & (start[order] <= prev_end + days(7))
+    reason[order[ongoing & (changed[order] == 0)]] = 2
     _caseloads(ctx, ten["worker"].to_numpy()[a["worker"].to_numpy()], a["start"].to_numpy("datetime64[D]"), stop)
     ctx.frames.add(
         "ssd_involvements",
@@ -258,7 +277,7 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
             "invo_professional_team": teams["team_id"].to_numpy()[a["team"].to_numpy()],
             "invo_involvement_start_date": a["start"].to_numpy("datetime64[D]"),
             "invo_involvement_end_date": np.where(stop <= end, stop, NAT),
-            "invo_worker_change_reason": codes(CHANGE_REASONS, reason),
+            "invo_worker_change_reason": codes([FIRST_WORKER, "LEFTRL", TRANSFER, *CHANGE_REASONS], reason),
             "invo_person_id": person,
             "invo_referral_id": phases["referral"].to_numpy()[o],
         },

@@ -439,10 +439,11 @@ clap_cla_placement_id VARCHAR pk | Placement id
 clap_cla_placement_start_date DATE | Start
 clap_cla_placement_type VARCHAR | Placement type (903 PLACE, versioned code list)
 clap_cla_placement_urn VARCHAR | URN
-clap_cla_placement_distance DOUBLE | Distance from home (miles)
+clap_cla_placement_distance DOUBLE | Distance from home (miles, straight line between home and placement postcodes, 903 PL_DISTANCE)
 clap_cla_id VARCHAR | Period of care id
 clap_cla_placement_provider VARCHAR | Provider (PR0-PR5)
-clap_cla_placement_postcode VARCHAR | Placement postcode (district)
+clap_cla_placement_postcode VARCHAR | Placement postcode (full postcode)
+clap_ext_placement_la VARCHAR ext | Placement's authority (903 PL_LA: upper-tier ONS code; WAL, SCO, NIR), from its postcode
 clap_cla_placement_end_date DATE | End
 clap_cla_placement_change_reason VARCHAR | Reason for placement change (903 REASON_PLACE_CHANGE)
 clap_person_id VARCHAR req | Person id
@@ -494,7 +495,7 @@ clav_ext_not_seen_reason VARCHAR ext | Recorded reason the child was not seen / 
         """
 clah_health_check_id VARCHAR pk | Health check id
 clah_person_id VARCHAR req | Person id
-clah_health_check_type VARCHAR | Type: IHA (initial health assessment), RHA (review health assessment), DENTAL
+clah_health_check_type VARCHAR | Type: IHA, RHA (health assessments), DENTAL, DEVELOPMENT (under-5s' checks: 903 HEALTH_CHECK)
 clah_health_check_date DATE | Date
 clah_health_check_status VARCHAR | Status (e.g. Completed, Refused)
 """,
@@ -608,6 +609,30 @@ immi_immigration_status_start_date DATE | Start
 immi_immigration_status_end_date DATE | End (903 DUC)
 """,
         {"immi_person_id": P},
+    ),
+    _table(
+        "ssd_cla_convictions",
+        "Convictions of children looked after (903 OC2 CONVICTED: convicted during the year, aged 10 or over).",
+        """
+clac_cla_conviction_id VARCHAR pk | Conviction id
+clac_person_id VARCHAR req | Person id
+clac_cla_conviction_date DATE | Date of the conviction
+clac_cla_conviction_offence VARCHAR | Offence (description)
+""",
+        {"clac_person_id": P},
+    ),
+    _table(
+        "ssd_cla_substance_misuse",
+        "Substance misuse problems identified for children looked after (903 OC2 SUBSTANCE_MISUSE and interventions).",
+        """
+clas_substance_misuse_id VARCHAR pk | Row id
+clas_person_id VARCHAR req | Person id
+clas_substance_misuse_date DATE | Date the problem was identified
+clas_substance_misused VARCHAR | Substance misused
+clas_intervention_received VARCHAR | Y if the child received an intervention (903 INTERVENTION_RECEIVED)
+clas_ext_intervention_offered VARCHAR ext | Y if an intervention was offered but refused (903 INTERVENTION_OFFERED; only when none received)
+""",
+        {"clas_person_id": P},
     ),
     _table(
         "ssd_sdq_scores",
