@@ -34,9 +34,8 @@ from lxml import etree
 
 from cscperf.errors import UserError
 from cscperf.files import open_private, output_folder, write_csv
-from cscperf.ingest.export_cin_xml import year_bounds
 from cscperf.ingest.ssda903 import KINDS, valid_codes
-from cscperf.returns.written import WrittenReturn
+from cscperf.returns.written import WrittenReturn, year_bounds
 
 FIRST_YEAR = 2000  # written in the 2017-18 layout for any earlier year (DfE's rules cover 2022-23 onwards)
 SW_EPISODES_FROM = 2024  # social worker episodes were added to the return in 2023-24
