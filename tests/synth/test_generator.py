@@ -71,14 +71,15 @@ def test_profiles_include_the_required_ones():
 
 
 def test_every_canonical_table_has_rows(tiny):
-    empty = [t.name for t in TABLES if tiny.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0] == 0]
+    tables = [t.name for t in TABLES if t.name != "ext_synth_faults"]  # holds rows only when faults are asked for
+    empty = [t for t in tables if tiny.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] == 0]
     assert empty == []
 
 
 def test_provenance_is_deterministic(tiny):
     loads = tiny.execute("SELECT load_id, format, status FROM cscperf_loads").fetchall()
     assert loads == [("synth-tiny-3", "synth", "done")]
-    for t in TABLES:
+    for t in (t for t in TABLES if t.name != "ext_synth_faults"):  # empty without faults
         got = tiny.execute(f'SELECT DISTINCT _load_id, _source FROM "{t.name}"').fetchall()
         assert got == [("synth-tiny-3", "synth:tiny")], t.name
 
@@ -181,21 +182,32 @@ def test_903_episode_semantics(tiny):
     assert disagree == 0
 
 
-def test_faults_are_detectable(tmp_path):
-    con_path = build(tmp_path / "faulty.duckdb", faults=0.2)
+def test_faults_are_recorded_and_cscperf_validate_finds_those_it_checks(tmp_path):
     import duckdb
 
-    con = duckdb.connect(str(con_path), read_only=True)
+    from cscperf.ingest.validate import run_checks
+
+    con = duckdb.connect(str(build(tmp_path / "faulty.duckdb", faults=0.5)), read_only=True)
     try:
-        dup = con.execute("SELECT count(*) FROM (SELECT cine_referral_id FROM ssd_cin_episodes GROUP BY 1 HAVING count(*) > 1)").fetchone()[
-            0
-        ]
-        backwards = con.execute("SELECT count(*) FROM ssd_cin_episodes WHERE cine_close_date < cine_referral_date").fetchone()[0]
-        missing = con.execute("SELECT count(*) FROM ssd_cin_episodes WHERE cine_referral_date IS NULL").fetchone()[0]
-        unknown = con.execute("SELECT count(*) FROM ssd_cla_placement WHERE clap_cla_placement_type = 'XX9'").fetchone()[0]
+        recorded = con.execute("SELECT faul_kind, faul_table, faul_record_id FROM ext_synth_faults").df()
+        problems = run_checks(con)
     finally:
         con.close()
-    assert min(dup, backwards, missing, unknown) > 0
+    seen = set(zip(problems["rule"], problems["table"], problems["record_id"], strict=True))
+    own_check = {  # fault kind -> the cscperf validate rule that sees it too
+        "cin_closed_before_referral": "end before start",
+        "cp_plan_ends_before_start": "end before start",
+        "episode_ends_before_start": "end before start",
+        "legal_status_not_in_list": "unknown code",
+        "placement_type_not_in_list": "unknown code",
+        "missing_referral_date": "missing required date",
+        "missing_visit_date": "missing required date",
+        "duplicate_contact": "duplicate record id",
+    }
+    for kind, rule in own_check.items():
+        rows = recorded[recorded["faul_kind"] == kind]
+        assert len(rows) > 0, kind
+        assert all((rule, t, r) in seen for t, r in zip(rows["faul_table"], rows["faul_record_id"], strict=True)), kind
 
 
 def test_bad_arguments_are_user_errors(tmp_path):
