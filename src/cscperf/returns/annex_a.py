@@ -286,32 +286,43 @@ def save(frames: dict[int, pd.DataFrame], path: Path) -> None:
 
 
 def workbook_bytes(frames: dict[int, pd.DataFrame]) -> bytes:
-    import openpyxl
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.table import Table, TableStyleInfo
+    """The workbook: a sheet per list, its header row and rows as a named Excel table (screen readers
+    announce the table and its column headers); text is written as text, never as a formula."""
+    import xlsxwriter
 
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    wb.properties.title = TEMPLATE_VERSION
-    for number, columns in TEMPLATE.items():
-        ws = wb.create_sheet(f"List {number}")
-        ws.append([header for header, _ in columns])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        frame = frames[number]
-        for row in frame.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
-        ws.freeze_panes = "B2"
-        if len(frame):  # a named table: screen readers announce it and its column headers
-            ref = f"A1:{openpyxl.utils.get_column_letter(len(columns))}{len(frame) + 1}"
-            table = Table(displayName=f"List{number}_{LIST_NAMES[number].split()[0]}", ref=ref)
-            table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
-            ws.add_table(table)
-        for i, (header, _) in enumerate(columns, start=1):
-            ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = min(max(12, len(header) * 0.6), 40)
     buffer = io.BytesIO()
-    wb.save(buffer)
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})
+    wb.set_properties({"title": TEMPLATE_VERSION})
+    head = wb.add_format({"bold": True, "text_wrap": True})
+    date = wb.add_format({"num_format": "dd/mm/yyyy"})
+    for number, columns in TEMPLATE.items():
+        ws = wb.add_worksheet(f"List {number}")
+        headers = [header for header, _ in columns]
+        frame = frames[number]
+        for c, header in enumerate(headers):
+            ws.write_string(0, c, header, head)
+            ws.set_column(c, c, min(max(12, len(header) * 0.6), 40))
+        for r, row in enumerate(frame.itertuples(index=False), start=1):
+            for c, value in enumerate(row):
+                _write(ws, r, c, _cell(value), date)
+        if len(frame):
+            name = f"List{number}_{LIST_NAMES[number].split()[0]}"
+            table = {"name": name, "columns": [{"header": h, "header_format": head} for h in headers], "style": "Table Style Light 1"}
+            ws.add_table(0, 0, len(frame), len(headers) - 1, table)
+        ws.freeze_panes(1, 1)
+    wb.close()
     return buffer.getvalue()
+
+
+def _write(ws: object, row: int, col: int, value: object, date: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, dt.date):
+        ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), date)  # type: ignore[attr-defined]
+    elif isinstance(value, str):
+        ws.write_string(row, col, str(value))  # type: ignore[attr-defined]
+    else:
+        ws.write_number(row, col, value)  # type: ignore[attr-defined]
 
 
 def _cell(value: object) -> object:
