@@ -151,6 +151,14 @@ def test_a_date_with_nothing_to_list_writes_nothing(hand, tmp_path):
     assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())
 
 
+def test_a_file_that_cannot_be_written_is_named_and_leaves_nothing_behind(hand, tmp_path):
+    blocked = tmp_path / "annex.xlsx"
+    blocked.mkdir()  # a folder where the workbook should go
+    with pytest.raises(UserError, match=f"{blocked}: cannot write"):
+        annex_a.save(annex_a.lists(hand, AS_AT), blocked)
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name] and not any(blocked.iterdir())
+
+
 @pytest.fixture(scope="module")
 def tiny_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("annex") / "tiny.duckdb"
@@ -178,9 +186,11 @@ def test_round_trip_load_the_written_workbook_and_write_it_again(tiny_path, tmp_
     assert result.exit_code == 0, result.output
     con = connect(back, read_only=True)
     second = annex_a.lists(con, AS_AT)
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("ssd_contacts", "ssd_cp_plans")}
+    tables = {"ssd_contacts": 1, "ssd_cin_assessments": 4, "ssd_s47_enquiry": 5, "ssd_cp_plans": 7}
+    tables |= {"ssd_care_leavers": 9, "ssd_permanence": 10}
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     con.close()
-    assert counts == {"ssd_contacts": len(first[1]), "ssd_cp_plans": len(first[7])}  # key counts: one row per listed record
+    assert counts == {t: len(first[n]) for t, n in tables.items()}  # key counts: one record per listed row
     in_care = set(first[8]["child"])
     for n in range(1, 11):
         fields = held(n)
