@@ -30,7 +30,7 @@ from dateutil.relativedelta import relativedelta
 
 from cscperf.errors import UserError
 from cscperf.files import cannot_write, neutralise, open_private, output_folder
-from cscperf.ingest.annex_a import ABUSE_TEXT, LIST_NAMES, TEMPLATE, TEMPLATE_VERSION
+from cscperf.ingest.annex_a import ABUSE_TEXT, LIST_NAMES, REQUIRED_DATE, TEMPLATE, TEMPLATE_VERSION
 from cscperf.returns.written import WrittenReturn
 
 YES_NO = "CASE {0} WHEN 'Y' THEN 'Yes' WHEN 'N' THEN 'No' END"
@@ -238,8 +238,8 @@ def lists(con: duckdb.DuckDBPyConnection, as_at: dt.date) -> dict[int, pd.DataFr
                 frame[f] = None  # a template column the model does not hold (e.g. UASC in list 8)
         for f, text in ((f, t) for f, t in TEXT_OF.items() if f in fields):
             frame[f] = frame[f].map(lambda v, t=text: t.get(v, v) if isinstance(v, str) else v)
-        sort = [c for c in ("child", *fields[5:]) if c in frame.columns and frame[c].notna().any()][:3]
-        out[number] = frame[fields].sort_values(sort, kind="stable").reset_index(drop=True)
+        order = ["child", REQUIRED_DATE.get(number, "contact")]  # by child, then the date that places each row
+        out[number] = frame[fields].sort_values(order, kind="stable").reset_index(drop=True)
     out[11] = pd.DataFrame(columns=[f for _, f in TEMPLATE[11]])
     return out
 
