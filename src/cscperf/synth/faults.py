@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cscperf.ingest.export_cin_xml import year_bounds
 from cscperf.synth._util import id_prefix
 
 UNKNOWN_CODE = "XX9"
@@ -50,17 +51,11 @@ class Year:
     number: int  # the year the collection ends in (2025 = 2024-25)
 
 
-@dataclass
-class Pick:
-    """Rows of one table chosen for one kind, and their persons."""
-
-    rows: np.ndarray  # positional indexes into the table's frame
-    persons: np.ndarray
-
-
 def collection_year(end_date: dt.date) -> Year:
+    """The last collection year that ends on or before `end_date`."""
     year = end_date.year if (end_date.month, end_date.day) >= (3, 31) else end_date.year - 1
-    return Year(np.datetime64(f"{year - 1}-04-01"), np.datetime64(f"{year}-03-31"), year)
+    start, end = year_bounds(year)
+    return Year(np.datetime64(start), np.datetime64(end), year)
 
 
 def _d(frame: pd.DataFrame, column: str) -> np.ndarray:
