@@ -138,6 +138,175 @@ LISTS: dict[int, dict[str, tuple[str, ...]]] = {
         "ffa": ("datethechildwasplacedforfostering",),
     },
 }
+# The template Ofsted's Annex A lists follow (the layout of the shared sample workbook): each list's
+# headers in order, with the field each one fills. The loader finds a column by its template header
+# first (then by LISTS's aliases); the writer (`cscperf.returns.annex_a`) writes exactly these headers.
+# A field the loader does not read (age, disability, counts) is written from the warehouse but not loaded.
+TEMPLATE_VERSION = "Ofsted Annex A, 11 lists (layout of Annex_A_2024_Jan.xlsx)"
+_PERSON = (("Child Unique ID", "child"), ("Gender", "sex"), ("Ethnicity", "ethnicity"), ("Date of Birth", "dob"), ("Age", "age"))
+_DISABILITY = ("Does the Child have a Disability", "disability")
+_STAFF = (("Allocated Team", "team"), ("Allocated Worker", "worker"))
+TEMPLATE: dict[int, tuple[tuple[str, str], ...]] = {
+    1: (*_PERSON, ("Date of Contact", "date"), ("Contact Source", "source")),
+    2: (
+        *_PERSON,
+        ("Assessment start date", "start"),
+        ("Assessment completion date", "end"),
+        ("Organisation completing assessment", "org"),
+    ),
+    3: (
+        *_PERSON,
+        ("Date of Referral", "date"),
+        ("Referral Source", "source"),
+        ("Referral NFA?", "nfa"),
+        ("Number of Referrals in Last 12 Months", "referrals_12m"),
+        *_STAFF,
+    ),
+    4: (
+        *_PERSON,
+        _DISABILITY,
+        ("Continuous Assessment Start Date", "start"),
+        ("Child Seen During Continuous Assessment", "seen"),
+        ("Continuous Assessment Date of Authorisation", "auth"),
+        ("Was the child assessed as requiring LA children's social care support?", "support"),
+        *_STAFF,
+    ),
+    5: (
+        *_PERSON,
+        _DISABILITY,
+        ("Strategy discussion initiating Section 47 Enquiry Start Date", "start"),
+        ("Was an Initial Child Protection Conference deemed unnecessary?", "unnecessary"),
+        ("Date of Initial Child Protection Conference", "icpc"),
+        ("Did the Initial Child Protection Conference Result in a Child Protection Plan", "plan"),
+        ("Number of Section 47 Enquiries in the last 12 months", "s47_12m"),
+        ("Number of ICPCs in the last 12 months", "icpc_12m"),
+        *_STAFF,
+    ),
+    6: (
+        *_PERSON,
+        _DISABILITY,
+        ("CIN Start Date", "start"),
+        ("Primary Need Code", "need"),
+        ("Date Child Was Last Seen", "seen"),
+        ("CIN Closure Date", "end"),
+        ("Reason for Closure", "reason"),
+        ("Case Status", "status"),
+        *_STAFF,
+    ),
+    7: (
+        *_PERSON,
+        _DISABILITY,
+        ("Child Protection Plan Start Date", "start"),
+        ("Initial Category of Abuse", "initial"),
+        ("Latest Category of Abuse", "latest"),
+        ("Date of the Last Statutory Visit", "visit"),
+        ("Was the Child Seen Alone?", "alone"),
+        ("Date of latest review conference", "review"),
+        ("Child Protection Plan End Date", "end"),
+        ("Subject to Emergency Protection Order or Protected Under Police Powers in Last Six Months (Y/N)", "epo"),
+        ("Number of Previous Child Protection Plans", "previous"),
+        *_STAFF,
+    ),
+    8: (
+        *_PERSON,
+        ("Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N))", "uasc"),
+        _DISABILITY,
+        ("Date Started to be Looked After", "entered"),
+        ("Child's Category of Need", "need"),
+        ("Is this a second or subsequent period of being a Looked After Child within the last 12 months (Y/N)", "second_period"),
+        ("Start date of current legal status", "ls_start"),
+        ("Child's Legal Status", "legal"),
+        ("Date of Latest Statutory Review", "review"),
+        ("Date of Last Social Work Visit", "visit"),
+        ("What is the permanence plan for this child?", "permanence_plan"),
+        ("Date of Last IRO Visit / Contact to the Child", "iro"),
+        ("Date of Last Health Assessment", "health"),
+        ("Date of Last Dental Check", "dental"),
+        ("Number of Placements in the Last 12 months", "placements_12m"),
+        ("Date Ceased to be Looked After", "ceased"),
+        ("Reason Ceased to be Looked After", "reason"),
+        ("Start Date of Most Recent Placement", "pl_start"),
+        ("Placement Type", "pl_type"),
+        ("Placement Provider", "provider"),
+        ("Placement postcode", "postcode"),
+        ("URN of Placement", "urn"),
+        ("Placement Location", "location"),
+        ("LA of Placement", "placement_la"),
+        ("Number of Episodes the Child has been \u2018Missing\u2019 from their Placement in the last 12 months", "missing_12m"),
+        ("Number of Episodes the Child has been \u2018Absent\u2019 from their Placement in the last 12 months", "absent_12m"),
+        ("Was the child offered a Return Interview after their last missing episode (Y/N)?", "ri_offered"),
+        ("Did the child accept a Return Interview after their last missing episode (Y/N)?", "ri_accepted"),
+        *_STAFF,
+    ),
+    9: (
+        *_PERSON,
+        ("Unaccompanied Asylum Seeking Child (UASC), or formerly UASC if 18 or over (Y/N)", "uasc"),
+        _DISABILITY,
+        *_STAFF,
+        ("Allocated Personal Advisor", "pa"),
+        ("Eligibility Category", "eligibility"),
+        ("Latest Pathway Plan Review Date", "review"),
+        ("LA in Touch", "in_touch"),
+        ("Latest Date of Contact", "contact"),
+        ("Type of Accommodation", "accom"),
+        ("Suitability of Accommodation", "suitable"),
+        ("Activity Status", "activity"),
+    ),
+    10: (
+        ("Child Unique ID", "child"),
+        ("Family identifier", "family"),
+        ("Gender", "sex"),
+        ("Ethnicity", "ethnicity"),
+        ("Date of Birth", "dob"),
+        ("Age of Child (Years)", "age"),
+        _DISABILITY,
+        ("Date the Child Entered Care", "entered"),
+        ("Date of Decision that Child Should be Placed for Adoption", "adm"),
+        ("Date of Placement Order", "po"),
+        ("Date of Matching Child and Prospective Adopters", "matched"),
+        ("Date Placed for Adoption", "placed"),
+        ("Date of Adoption Order", "order"),
+        ("Date of Decision that Child Should No Longer be Placed for Adoption", "reversed"),
+        ("Reason Why Child No Longer Placed for Adoption", "reversed_reason"),
+        ("Date the child was placed for fostering in FFA or concurrent planning placement", "ffa"),
+    ),
+    11: (
+        ("Individual adopter identifier", "adopter"),
+        ("Family identifier", "family"),
+        ("Gender", "sex"),
+        ("Ethnicity", "ethnicity"),
+        ("Disability", "disability"),
+        ("Is the (prospective) adopter fostering for adoption?", "ffa"),
+        ("Date enquiry received", "enquiry"),
+        ("Date Stage 1 started", "stage1_start"),
+        ("Date Stage 1 ended", "stage1_end"),
+        ("Date Stage 2 started", "stage2_start"),
+        ("Date Stage 2 ended", "stage2_end"),
+        ("Date application submitted", "submitted"),
+        ("Date application approved", "approved"),
+        ("Date adopter matched with child(ren)", "matched"),
+        ("Date child/children placed with adopter(s)", "placed"),
+        ("No. of children placed", "children_placed"),
+        ("Date of Adoption Order", "order"),
+        ("Date of leaving adoption process", "left"),
+        ("Reason for leaving adoption process", "left_reason"),
+    ),
+}
+LIST_NAMES = {
+    1: "Contacts",
+    2: "Early help",
+    3: "Referrals",
+    4: "Assessments",
+    5: "Section 47 enquiries and ICPCs",
+    6: "Children in need",
+    7: "Child protection",
+    8: "Children looked after",
+    9: "Care leavers",
+    10: "Adoption",
+    11: "Adopters",
+}
+# Category of abuse as Annex A words it, by CIN census code (the loader's ABUSE read backwards).
+ABUSE_TEXT = {"NEG": "Neglect", "PHY": "Physical abuse", "EMO": "Emotional abuse", "SAB": "Sexual abuse", "MUL": "Multiple"}
 DATE_FIELDS = {
     "dob",
     "date",
@@ -382,8 +551,15 @@ def _header_row(rows: list[tuple]) -> int | None:
     return None
 
 
-def _columns(number: int, header: tuple) -> dict[str, int]:
+def header_aliases(number: int) -> dict[str, tuple[str, ...]]:
+    """Header aliases per field for a list: the template's own header first, then the tolerated variants."""
     wanted = {**COMMON, **LISTS.get(number, {})}
+    template = {fieldname: norm(header) for header, fieldname in TEMPLATE.get(number, ())}
+    return {f: (template[f], *a) if f in template else a for f, a in wanted.items()}
+
+
+def _columns(number: int, header: tuple) -> dict[str, int]:
+    wanted = header_aliases(number)
     found: dict[str, int] = {}
     names = [norm(h) for h in header]
     for fieldname, aliases in wanted.items():

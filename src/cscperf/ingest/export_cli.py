@@ -1,4 +1,4 @@
-"""`cscperf export`: write the warehouse out as SSD CSVs, a CIN census XML or the SSDA903 CSV set.
+"""`cscperf export`: write the warehouse out as SSD CSVs, a CIN census XML, the SSDA903 CSV set or Ofsted's Annex A.
 
 Other stages add their own exports to the same group from their own modules:
 
@@ -16,6 +16,7 @@ created mode 0600 with formula-like text neutralised (`cscperf.files`).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -99,3 +100,23 @@ def export_903_cmd(year: int, out: Path, warehouse: Path) -> None:
     audit_cli_export(warehouse, f"export ssda903 --year {year}", out, children(tables))
     written = write_files(tables, year, out)
     click.echo(f"wrote {len(written)} files to {out}: " + ", ".join(f"{k} ({v})" for k, v in written.items()))
+
+
+@export.command("annex-a")
+@click.option("--as-at", "as_at", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The inspection's reference date (YYYY-MM-DD).")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Workbook to write (.xlsx).")
+@warehouse_option
+def export_annex_a_cmd(as_at: dt.datetime, out: Path, warehouse: Path) -> None:
+    """Ofsted's Annex A workbook (every list, each with its look-back) as it stood on the date AS-AT."""
+    from cscperf.returns.annex_a import children_in, save, selected
+    from cscperf.web.store import audit_cli_export
+
+    con = _open(warehouse)
+    try:
+        frames = selected(con, as_at.date())
+    finally:
+        con.close()
+    audit_cli_export(warehouse, f"export annex-a --as-at {as_at.date()}", out, children_in(frames))
+    save(frames, out)
+    counts = ", ".join(f"list {n} ({len(f)})" for n, f in frames.items())
+    click.echo(f"wrote Annex A at {as_at.date()} to {out}: {counts}")

@@ -64,6 +64,46 @@ def _visits_closed(visits: str, vid: str, vperson: str, vdate: str, cases: str, 
     )
 
 
+# The date that places each record in time: without it no return, list or indicator can use the record
+# (DfE's rules never see it, since the returns select records by these dates).
+REQUIRED_DATES = {
+    "ssd_contacts": "cont_contact_date",
+    "ssd_early_help_episodes": "earl_episode_start_date",
+    "ssd_cin_episodes": "cine_referral_date",
+    "ssd_cin_assessments": "cina_assessment_start_date",
+    "ssd_cin_plans": "cinp_cin_plan_start_date",
+    "ssd_cin_visits": "cinv_cin_visit_date",
+    "ssd_s47_enquiry": "s47e_s47_start_date",
+    "ssd_cp_plans": "cppl_cp_plan_start_date",
+    "ssd_cp_visits": "cppv_cp_visit_date",
+    "ssd_cla_episodes": "clae_cla_episode_start_date",
+    "ssd_cla_placement": "clap_cla_placement_start_date",
+    "ssd_cla_visits": "clav_cla_visit_date",
+    "ssd_missing": "miss_missing_episode_start_date",
+}
+
+
+def _missing_dates() -> list[str]:
+    return [
+        f"SELECT 'missing required date', '{table}', CAST({_id(table)} AS VARCHAR), CAST({_person(table)} AS VARCHAR), "
+        f"'{column} is empty' FROM {table} WHERE {column} IS NULL"
+        for table, column in REQUIRED_DATES.items()
+    ]
+
+
+def _duplicate_ids() -> list[str]:
+    """Records sharing an id: a second copy of a record double-counts it everywhere."""
+    out = []
+    for t in TABLES:
+        if len(t.primary_key) == 1:
+            key, pid = t.primary_key[0], _person(t.name)
+            out.append(
+                f"SELECT 'duplicate record id', '{t.name}', CAST({key} AS VARCHAR), CAST(any_value({pid}) AS VARCHAR), "
+                f"'{key} appears ' || count(*) || ' times' FROM {t.name} WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1"
+            )
+    return out
+
+
 CODE_CHECKS = [  # (table, column, 903 field, date column deciding the collection year)
     ("ssd_cla_episodes", "clae_cla_episode_start_reason", "RNE", "clae_cla_episode_start_date"),
     ("ssd_cla_episodes", "clae_cla_episode_ceased_reason", "REC", "clae_cla_episode_start_date"),
@@ -149,6 +189,8 @@ def queries() -> list[str]:
         ),  # fmt: skip
         *(_unknown_codes(*c) for c in CODE_CHECKS),
         *_orphans(),
+        *_missing_dates(),
+        *_duplicate_ids(),
     ]
 
 

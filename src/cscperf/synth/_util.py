@@ -149,3 +149,28 @@ class Frames:
             if not pd.api.types.is_integer_dtype(frame[c].dtype):
                 frame[c] = frame[c].fillna(-1).astype("int64")
         return frame
+
+
+# Ids that other tables refer to share one prefix wherever they appear.
+ID_PREFIX = {
+    "person_id": "P",
+    "referral_id": "R",
+    "cla_id": "PC",
+    "cla_placement_id": "PL",
+    "cp_plan_id": "CPP",
+    "icpc_id": "ICPC",
+    "s47_enquiry_id": "S47",
+    "professional_id": "W",
+    "worker_id": "W",
+    "staff_id": "W",
+    "icpc_meeting_id": "ICPC",
+    "assessment_id": "CINA",
+}
+
+
+def id_prefix(column: str) -> str:
+    """The prefix an integer id in `column` gets in the warehouse ('R' + 123 for a referral id)."""
+    for suffix, prefix in ID_PREFIX.items():
+        if column.endswith(suffix):
+            return prefix
+    return column.split("_", 1)[0].upper()

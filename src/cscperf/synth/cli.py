@@ -10,6 +10,8 @@ import click
 from cscperf.errors import UserError
 from cscperf.warehouse.options import warehouse_option
 
+FAULTS_HELP = "Share of records given faults of kinds DfE's rules catch (each recorded in ext_synth_faults)."
+
 
 def _default_end_date() -> dt.date:
     """The last 31 March on or before today: synthetic years run to a collection year end."""
@@ -23,7 +25,7 @@ def _default_end_date() -> dt.date:
 @click.option("--years", default=5, show_default=True, type=click.IntRange(1, 20), help="Years of history.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed (same seed, same warehouse).")
 @click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day of data [default: last 31 March].")
-@click.option("--faults", default=0.0, show_default=True, type=click.FloatRange(0, 0.5), help="Share of records given data-quality faults.")
+@click.option("--faults", default=0.0, show_default=True, type=click.FloatRange(0, 0.5), help=FAULTS_HELP)
 @warehouse_option("DuckDB warehouse file (replaced).")
 def synth(profile: str, years: int, seed: int, end_date: dt.datetime | None, faults: float, warehouse: Path) -> None:
     """Build a synthetic local authority: journeys from contact to care leaver."""

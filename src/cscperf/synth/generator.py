@@ -21,35 +21,13 @@ import pandas as pd
 
 from cscperf.errors import UserError
 from cscperf.synth import cin, cla, faults, people, permanency, workforce
+from cscperf.synth._util import id_prefix
 from cscperf.synth.context import Ctx
 from cscperf.synth.population import authority_frame, population_frame
 from cscperf.synth.profiles import PROFILES
 from cscperf.warehouse import BY_NAME, TABLES, Table, connect, finish_load
 
 __all__ = ["PROFILES", "SynthSummary", "build_warehouse"]
-
-# Ids that other tables refer to share one prefix wherever they appear.
-ID_PREFIX = {
-    "person_id": "P",
-    "referral_id": "R",
-    "cla_id": "PC",
-    "cla_placement_id": "PL",
-    "cp_plan_id": "CPP",
-    "icpc_id": "ICPC",
-    "s47_enquiry_id": "S47",
-    "professional_id": "W",
-    "worker_id": "W",
-    "staff_id": "W",
-    "icpc_meeting_id": "ICPC",
-    "assessment_id": "CINA",
-}
-
-
-def _prefix(column: str) -> str:
-    for suffix, prefix in ID_PREFIX.items():
-        if column.endswith(suffix):
-            return prefix
-    return column.split("_", 1)[0].upper()
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataFrame, load_id: str, source: str) -> int:
@@ -62,7 +40,7 @@ def insert(con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataFrame, lo
         if c.name not in frame.columns:
             exprs.append(f"CAST(NULL AS {c.type})")
         elif c.type == "VARCHAR" and pd.api.types.is_integer_dtype(frame[c.name].dtype):
-            exprs.append(f'CASE WHEN "{c.name}" < 0 THEN NULL ELSE \'{_prefix(c.name)}\' || CAST("{c.name}" AS VARCHAR) END')
+            exprs.append(f'CASE WHEN "{c.name}" < 0 THEN NULL ELSE \'{id_prefix(c.name)}\' || CAST("{c.name}" AS VARCHAR) END')
         else:
             exprs.append(f'CAST("{c.name}" AS {c.type})')
     con.register("_synth_incoming", frame)
@@ -165,7 +143,7 @@ def build_warehouse(
         t_ins = time.perf_counter()
         if len(chunks) == 1:
             say("inserting")
-        for name, n in _insert_all(con, ctx, faults, load_id, source).items():
+        for name, n in _insert_all(con, ctx, faults, load_id, source, ci).items():
             rows[name] += n
         if len(chunks) > 1:
             done = sum(len(c) for c in chunks[: ci + 1])
@@ -200,18 +178,20 @@ def _generate(ctx: Ctx, say: Callable[[str], None]) -> int:
     return people.write(ctx)
 
 
-def _insert_all(con: duckdb.DuckDBPyConnection, ctx: Ctx, fault_rate: float, load_id: str, source: str) -> dict[str, int]:
+def _insert_all(con: duckdb.DuckDBPyConnection, ctx: Ctx, fault_rate: float, load_id: str, source: str, batch: int) -> dict[str, int]:
     out = {}
     fault_rng = np.random.default_rng([ctx.rng.integers(0, 2**31), 7])
+    frames = {t.name: ctx.frames.get(t.name) for t in TABLES}
+    if not frames["ssd_disability"].empty:
+        frame = frames["ssd_disability"]
+        frame["disa_table_id"] = ctx.ids("disability", ctx.la_of(frame["disa_person_id"].to_numpy()))
+    frames, injected = faults.inject(fault_rng, frames, fault_rate, ctx.end_date, batch)
+    frames["ext_synth_faults"] = injected
     con.begin()
     for table in TABLES:
-        frame = ctx.frames.get(table.name)
-        if frame.empty:
-            continue
-        if table.name == "ssd_disability":
-            frame["disa_table_id"] = ctx.ids("disability", ctx.la_of(frame["disa_person_id"].to_numpy()))
-        frame = faults.inject(fault_rng, table.name, frame, fault_rate)
-        out[table.name] = insert(con, BY_NAME[table.name], frame, load_id, source)
+        frame = frames[table.name]
+        if not frame.empty:
+            out[table.name] = insert(con, BY_NAME[table.name], frame, load_id, source)
     con.commit()
     ctx.frames.parts.clear()
     return out

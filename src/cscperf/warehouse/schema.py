@@ -196,6 +196,23 @@ popn_count INTEGER | Number of children
         ext=True,
     ),
     _table(
+        "ext_synth_faults",
+        "Faults the synthetic generator injected (`synth --faults`), one row each, with the checks expected to find them.",
+        """
+faul_fault_id VARCHAR pk | Fault id
+faul_kind VARCHAR | What is wrong, e.g. cin_closed_before_referral, placement_type_not_in_list
+faul_table VARCHAR | Table of the faulty record
+faul_record_id VARCHAR | Id of the faulty record
+faul_person_id VARCHAR | Child the record belongs to
+faul_field VARCHAR | Column made faulty
+faul_year INTEGER | Collection year whose returns carry the record (the year ending 31 March of this year)
+faul_cin_rules VARCHAR | DfE CIN census rules expected to find it (comma-separated; empty if none)
+faul_903_rules VARCHAR | DfE SSDA903 rules expected to find it (comma-separated; empty if none)
+faul_check VARCHAR | cscperf's own check expected to find it (`cscperf validate` rule), for faults no DfE rule sees
+""",
+        ext=True,
+    ),
+    _table(
         "ext_authority",
         "Authorities held in the warehouse.",
         """
