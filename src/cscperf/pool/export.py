@@ -84,7 +84,7 @@ def export_warehouse(warehouse: Path, key: bytes, root: Path) -> Exported:
         staged: list[tuple[Path, Path]] = []
         rows: dict[str, int] = {}
         for table in TABLES:
-            data = con.execute(f'SELECT * FROM "{table.name}"').fetch_arrow_table()
+            data = con.sql(f'SELECT * FROM "{table.name}"').to_arrow_table()
             stage = root / table.name / f".staging-{la}-{token}"
             _write(pseudonymise(table, data, pseudo), stage / "part-0.parquet")
             staged.append((stage, layout.partition_dir(root, table.name, la)))
