@@ -79,14 +79,16 @@ def as_pooled(own: dict[str, pd.DataFrame], key: bytes) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def assert_same_figures(expected: pd.DataFrame, actual: pd.DataFrame) -> None:
-    """The same rows (by key) with the same numerator, denominator and value."""
-    expected = expected[expected.breakdown_value != "unallocated"]
-    actual = actual[actual.breakdown_value != "unallocated"]
+def assert_same_figures(expected: pd.DataFrame, actual: pd.DataFrame, unallocated: bool = False) -> None:
+    """The same rows (by key) with the same numerator, denominator and value (with `unallocated`, the rows of
+    children with no team or worker too: one value across the pool, so only comparable between pooled results)."""
+    if not unallocated:
+        expected = expected[expected.breakdown_value != "unallocated"]
+        actual = actual[actual.breakdown_value != "unallocated"]
     merged = expected.merge(actual, on=KEY_COLUMNS, how="outer", suffixes=("_e", "_a"), indicator=True)
     unmatched = merged[merged._merge != "both"]
     assert unmatched.empty, unmatched[[*KEY_COLUMNS, "_merge"]].head(10).to_string()
-    assert len(merged) > 1000
+    assert len(merged) > 500
     for col in ("numerator", "denominator", "value"):
         e, a = merged[f"{col}_e"].astype(float), merged[f"{col}_a"].astype(float)
         differ = ~(((e - a).abs() <= 1e-9 * (1 + e.abs())) | (e.isna() & a.isna()))

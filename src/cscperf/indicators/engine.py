@@ -218,7 +218,8 @@ def _aggregate_first_in_window(ind: Indicator, rows: ir.Table, breakdown: str) -
     return figures.rename(breakdown_value=bd).mutate(breakdown=ibis.literal(breakdown))
 
 
-def _value(unit: str, kind: str, num: pd.Series, den: pd.Series) -> pd.Series:
+def figure_value(unit: str, kind: str, num: pd.Series, den: pd.Series) -> pd.Series:
+    """A figure from its numerator and denominator (one authority's, or several summed: a pooled figure)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind in ("share", "ratio"):
             return (100 * num / den).where(den > 0)
@@ -441,7 +442,7 @@ class Engine:
         frame = self._fill_zero_la(frame, periods, ind.measure.kind) if "la" in wanted else frame
         frame["indicator_id"] = ind.id
         frame["unit"] = ind.unit
-        frame["value"] = _value(ind.unit, ind.measure.kind, frame.numerator, frame.denominator)
+        frame["value"] = figure_value(ind.unit, ind.measure.kind, frame.numerator, frame.denominator)
         return frame[RESULT_COLUMNS]
 
     def _fill_zero_la(self, frame: pd.DataFrame, periods: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -481,7 +482,7 @@ class Engine:
         frame["denominator"] = frame.population.astype(float)
         frame["indicator_id"] = ind.id
         frame["unit"] = ind.unit
-        frame["value"] = _value(ind.unit, "rate", frame.numerator, frame.denominator)
+        frame["value"] = figure_value(ind.unit, "rate", frame.numerator, frame.denominator)
         return frame[RESULT_COLUMNS]
 
 
