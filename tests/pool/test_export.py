@@ -81,7 +81,7 @@ def test_two_authorities_in_one_pool(warehouses: dict[str, Path], pool_a: Path) 
 def test_export_again_replaces_the_authority(warehouses: dict[str, Path], tmp_path: Path) -> None:
     root = make_pool(warehouses, KEY_A, tmp_path / "pool")
     before = _pooled(root, "ssd_cla_episodes", "998")
-    again = export_warehouse(warehouses["998"], KEY_A, root)
+    (again,) = export_warehouse(warehouses["998"], KEY_A, root)
     assert again.replaced and again.la_code == "998"
     assert _pooled(root, "ssd_cla_episodes", "998") == before
     assert sorted(p.name for p in (root / "ssd_cla_episodes").iterdir()) == ["la_code=998", "la_code=999"]  # no staging left
@@ -93,10 +93,41 @@ def test_another_key_is_refused(warehouses: dict[str, Path], pool_a: Path, tmp_p
         export_warehouse(warehouses["998"], KEY_B, root)
 
 
-def test_not_one_authority(tmp_path: Path) -> None:
+def test_no_authority(tmp_path: Path) -> None:
     from cscperf.warehouse import connect
 
     empty = tmp_path / "empty.duckdb"
     connect(empty).close()
-    with pytest.raises(UserError, match="one authority's warehouse"):
+    with pytest.raises(UserError, match="holds no authority"):
         export_warehouse(empty, KEY_A, tmp_path / "pool")
+
+
+def test_a_warehouse_of_two_authorities_is_split_between_them(tmp_path: Path) -> None:
+    """Each row goes to its child's, team's or assessment's authority: the pool computes as the warehouse does."""
+    from dataclasses import replace
+
+    from cscperf.indicators import compute
+    from cscperf.pool.compute import compute_pool
+    from cscperf.synth import generator
+    from cscperf.synth.profiles import PROFILES, Profile
+    from cscperf.warehouse import connect
+    from tests.pool.conftest import END, assert_same_figures
+
+    tiny = PROFILES["tiny"].authorities[0]
+    both = (replace(tiny, la_code="998", name="Othertown (synthetic)"), tiny)
+    path = tmp_path / "two.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(generator.PROFILES, "tiny_two", Profile("tiny_two", "two tiny authorities", both, chunk=2))
+        generator.build_warehouse(path, profile="tiny_two", years=1, seed=5, end_date=END, progress=False)
+    done = export_warehouse(path, KEY_A, tmp_path / "pool")
+    assert [d.la_code for d in done] == ["998", "999"]
+    con = connect(path, read_only=True)
+    try:
+        n_person = con.execute("SELECT count(*) FROM ssd_person").fetchone()[0]
+        own = compute(con, [END], breakdowns=("la",))
+    finally:
+        con.close()
+    assert sum(d.rows["ssd_person"] for d in done) == n_person
+    assert sum(d.rows["ssd_professionals"] for d in done) > 0
+    pooled = compute_pool(tmp_path / "pool", "duckdb", [END], ("month", "rolling12", "ytd", "year"), ("la",), None)
+    assert_same_figures(own, pooled)

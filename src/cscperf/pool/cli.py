@@ -35,13 +35,14 @@ def keygen(out: Path) -> None:
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="The pool folder.")
 @warehouse_option()
 def export(key_file: Path, out: Path, warehouse: Path) -> None:
-    """Add this authority's warehouse to the pool (replacing its earlier export): ids pseudonymised, free text dropped."""
+    """Add the warehouse's authority (or each of its authorities) to the pool, replacing an earlier export: ids
+    pseudonymised, free text dropped."""
     from cscperf.pool.export import export_warehouse
     from cscperf.pool.pseudonym import read_key
 
-    done = export_warehouse(warehouse, read_key(key_file), out)
-    verb = "replaced" if done.replaced else "added"
-    click.echo(f"{verb} authority {done.la_code} in {out}: {sum(done.rows.values()):,} rows in {len(done.rows)} tables")
+    for done in export_warehouse(warehouse, read_key(key_file), out):
+        verb = "replaced" if done.replaced else "added"
+        click.echo(f"{verb} authority {done.la_code} in {out}: {sum(done.rows.values()):,} rows in {len(done.rows)} tables")
 
 
 @pool.command("benchmarks")
