@@ -131,3 +131,27 @@ def test_a_warehouse_of_two_authorities_is_split_between_them(tmp_path: Path) ->
     assert sum(d.rows["ssd_professionals"] for d in done) > 0
     pooled = compute_pool(tmp_path / "pool", "duckdb", [END], ("month", "rolling12", "ytd", "year"), ("la",), None)
     assert_same_figures(own, pooled)
+
+
+def test_synth_straight_to_the_pool(tmp_path: Path) -> None:
+    """`synth --pool` writes what `synth` then `pool export` would (same seed, same figures)."""
+    from click.testing import CliRunner
+
+    from cscperf.cli import main
+    from cscperf.pool.compute import compute_pool
+    from tests.pool.conftest import END, assert_same_figures
+
+    key = tmp_path / "pool.key"
+    key.write_bytes(KEY_A)
+    synth = ["synth", "--profile", "tiny", "--years", "1", "--seed", "5", "--end-date", f"{END}"]
+    done = CliRunner().invoke(main, [*synth, "--pool", str(tmp_path / "direct"), "--key-file", str(key)])
+    assert done.exit_code == 0, done.output
+    assert CliRunner().invoke(main, [*synth, "--warehouse", str(tmp_path / "w.duckdb")]).exit_code == 0
+    export_warehouse(tmp_path / "w.duckdb", KEY_A, tmp_path / "exported")
+    for table in ("ssd_person", "ssd_involvements", "ssd_cla_episodes"):
+        direct, exported = (pq.read_table(layout.partition_dir(tmp_path / p, table, "999")) for p in ("direct", "exported"))
+        assert direct.sort_by(direct.column_names[0]).equals(exported.sort_by(exported.column_names[0]))
+    bases, breakdowns = ("month", "ytd"), ("la", "worker")
+    a = compute_pool(tmp_path / "direct", "duckdb", [END], bases, breakdowns, None)
+    b = compute_pool(tmp_path / "exported", "duckdb", [END], bases, breakdowns, None)
+    assert_same_figures(a, b, unallocated=True)
