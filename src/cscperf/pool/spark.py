@@ -97,7 +97,7 @@ class SparkEngine(Engine):
         self._periods: dict[str, ir.Table] = {}
 
     def _query(self, sql: str) -> pd.DataFrame:
-        return self.spark.sql(sql).toPandas()
+        return self.spark.sql(sql).toArrow().to_pandas()
 
     def register_periods(self, periods: pd.DataFrame) -> None:
         for name, frame in run_periods(periods).items():
