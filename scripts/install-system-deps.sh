@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the tests need: Chromium (dashboard tests through Playwright), PostgreSQL server
 # (the SSD database loader is tested against a real server), poppler-utils (reading PDFs back), npm (axe-core),
-# and the Pango/HarfBuzz/fonts WeasyPrint renders with. Installs only what is missing.
+# a Java runtime (PySpark), and the Pango/HarfBuzz/fonts WeasyPrint renders with. Installs only what is missing.
 set -euo pipefail
 # With "report", only what writing the PDF report needs (for `make demo`).
 need=()
@@ -10,6 +10,7 @@ if [ "${1:-}" != "report" ]; then
   [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
   command -v pdftoppm >/dev/null || need+=(poppler-utils)
   command -v npm >/dev/null || need+=(npm)  # installs axe-core for the accessibility tests
+  command -v java >/dev/null || need+=(default-jre-headless)  # PySpark (the pool computed on Spark)
 fi
 ldconfig -p | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 fc-list | grep -qi dejavu || need+=(fonts-dejavu-core)

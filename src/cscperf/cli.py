@@ -28,6 +28,7 @@ def _register_commands() -> None:
     from cscperf.ingest.cli import load, loads, validate
     from cscperf.ingest.export_cli import export
     from cscperf.judge.cli import judge
+    from cscperf.pool.cli import pool
     from cscperf.report.cli import report, targets
     from cscperf.returns.cli import returns
     from cscperf.synth.cli import synth
@@ -37,7 +38,7 @@ def _register_commands() -> None:
         main.add_command(command)
     for command in (serve, users, audit, returns):
         main.add_command(command)
-    for command in (compute, indicators):
+    for command in (compute, indicators, pool):
         main.add_command(command)
     export.add_command(export_exceptions)
 

@@ -67,6 +67,9 @@ def _open(warehouse: Path, read_only: bool):  # noqa: ANN202 - duckdb connection
 @click.option("--ids", default=None, help="Comma-separated indicator ids [default: all].")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write results to FILE.csv or FILE.parquet.")
 @click.option("--no-store", is_flag=True, help="Do not store the results in the warehouse.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True, help="spark needs --source.")
+@click.option("--source", type=click.Path(path_type=Path, file_okay=False), default=None, help="A pool folder (cscperf pool export).")
+@click.option("--spark-master", default=None, help="Spark master URL [default: local mode].")
 @warehouse_option
 def compute(
     period_end: dt.datetime,
@@ -76,9 +79,12 @@ def compute(
     ids: str | None,
     out: Path | None,
     no_store: bool,
+    engine: str,
+    source: Path | None,
+    spark_master: str | None,
     warehouse: Path,
 ) -> None:
-    """Compute the indicator catalogue for a run of month ends."""
+    """Compute the indicator catalogue for a run of month ends (from the warehouse, or a pool with --source)."""
     from cscperf.indicators import REGISTRY, month_ends, store_results
     from cscperf.indicators import compute as run
     from cscperf.indicators.registry import BASES
@@ -88,13 +94,27 @@ def compute(
     chosen_bases = _csv_list(bases, BASES, "basis") or BASES
     chosen_ids = _csv_list(ids, tuple(REGISTRY), "indicator id")
     chosen_breakdowns = _csv_list(breakdowns, None, "breakdown") or ("la",)
-    con = _open(warehouse, read_only=no_store)
-    try:
-        frame = run(con, month_ends(end, months), bases=chosen_bases, breakdowns=chosen_breakdowns, ids=chosen_ids)
-        if not no_store:
-            store_results(con, frame)
-    finally:
-        con.close()
+    if source is None and (engine != "duckdb" or spark_master):
+        raise UserError("--engine spark and --spark-master compute from a pool: give its folder with --source")
+    if source is not None:
+        from cscperf.pool.compute import compute_pool
+        from cscperf.warehouse import connect
+
+        frame = compute_pool(source, engine, month_ends(end, months), chosen_bases, chosen_breakdowns, chosen_ids, spark_master)
+        if not no_store:  # pooled results go to a (new or existing) warehouse, for judging
+            con = connect(warehouse)
+            try:
+                store_results(con, frame)
+            finally:
+                con.close()
+    else:
+        con = _open(warehouse, read_only=no_store)
+        try:
+            frame = run(con, month_ends(end, months), bases=chosen_bases, breakdowns=chosen_breakdowns, ids=chosen_ids)
+            if not no_store:
+                store_results(con, frame)
+        finally:
+            con.close()
     if out is not None:
         _write(frame, out)
     figures = len(frame)

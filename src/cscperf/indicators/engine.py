@@ -220,7 +220,8 @@ def _aggregate_first_in_window(ind: Indicator, rows: ir.Table, breakdown: str) -
     return figures.rename(breakdown_value=bd).mutate(breakdown=ibis.literal(breakdown))
 
 
-def _value(unit: str, kind: str, num: pd.Series, den: pd.Series) -> pd.Series:
+def figure_value(unit: str, kind: str, num: pd.Series, den: pd.Series) -> pd.Series:
+    """A figure from its numerator and denominator (one authority's, or several summed: a pooled figure)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind in ("share", "ratio"):
             return (100 * num / den).where(den > 0)
@@ -233,6 +234,45 @@ def _value(unit: str, kind: str, num: pd.Series, den: pd.Series) -> pd.Series:
 
 def _counts_children_monthly(ind: Indicator) -> bool:
     return ind.additive and ind.measure.distinct_children
+
+
+def on_periods(ind: Indicator, bases: tuple[str, ...]) -> str:
+    """DuckDB SQL putting an indicator's figures (the table or CTE `FIGURES`, from `_aggregate` or
+    `_aggregate_first_in_window`) on the run's requested periods: snapshots repeated for each basis, additive flows
+    summed from whole months. Every engine ends with it, over figures it aggregated."""
+    columns = "f.breakdown, CAST(f.breakdown_value AS VARCHAR) AS breakdown_value"
+    wanted_periods = f"{RUN_DB}.{PERIODS} p ON p.basis IN ({', '.join(repr(b) for b in bases)})"
+    if ind.snapshot:
+        return (
+            f"SELECT p.basis, p.period_start, p.period_end, {columns}, f.numerator, f.denominator "
+            f"FROM {FIGURES} f JOIN {wanted_periods} AND f.period_end = p.period_end"
+        )
+    if ind.additive:  # monthly figures summed into each window (windows are whole months)
+        first_in_window = " AND (f.since IS NULL OR f.since < p.period_start)" if _counts_children_monthly(ind) else ""
+        return (
+            f"SELECT p.basis, p.period_start, p.period_end, {columns}, sum(f.numerator) AS numerator, "
+            f"sum(f.denominator) AS denominator FROM {FIGURES} f JOIN {wanted_periods} "
+            f"AND f.period_end BETWEEN p.period_start AND p.period_end{first_in_window} GROUP BY ALL"
+        )
+    return f"SELECT f.basis, f.period_start, f.period_end, {columns}, f.numerator, f.denominator FROM {FIGURES} f"
+
+
+def run_periods(periods: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """A run's periods tables: the requested periods, one snapshot row per period end, and the months covering
+    them (additive flows are counted per month)."""
+    snapshot = periods.drop_duplicates("period_end").assign(basis=SNAPSHOT)
+    return {PERIODS: periods, SNAPSHOT_PERIODS: snapshot, MONTHS: _months_covering(periods)}
+
+
+# Read by every engine through its own `_query`.
+LA_CODES_SQL = (
+    "SELECT DISTINCT pers_ext_la_code AS la_code FROM ssd_person WHERE pers_ext_la_code IS NOT NULL "
+    "UNION SELECT auth_la_code AS la_code FROM ext_authority ORDER BY 1"
+)
+POPULATION_SQL = (
+    "SELECT popn_la_code AS breakdown_value, popn_year AS year, sum(popn_count) AS population "
+    "FROM ext_population WHERE popn_age BETWEEN 0 AND 17 GROUP BY popn_la_code, popn_year"
+)
 
 
 class SharedBlockBusy(Exception):
@@ -251,8 +291,7 @@ class Run:
         self._locks_lock = threading.Lock()
         con.execute(f"DETACH DATABASE IF EXISTS {RUN_DB}")
         con.execute(f"ATTACH ':memory:' AS {RUN_DB} (READ_WRITE)")  # READ_WRITE: the warehouse may be read-only
-        snapshot = periods.drop_duplicates("period_end").assign(basis=SNAPSHOT)
-        for name, frame in ((PERIODS, periods), (SNAPSHOT_PERIODS, snapshot), (MONTHS, _months_covering(periods))):
+        for name, frame in run_periods(periods).items():
             con.register("_incoming_periods", frame)
             con.execute(
                 f"CREATE TABLE {RUN_DB}.{name} AS SELECT CAST(basis AS VARCHAR) AS basis, "
@@ -298,12 +337,12 @@ class Engine:
     @property
     def la_codes(self) -> list[str]:
         if self._la_codes is None:
-            rows = self.con.execute(
-                "SELECT DISTINCT pers_ext_la_code FROM ssd_person WHERE pers_ext_la_code IS NOT NULL "
-                "UNION SELECT auth_la_code FROM ext_authority ORDER BY 1"
-            ).fetchall()
-            self._la_codes = [r[0] for r in rows]
+            self._la_codes = [str(code) for code in self._query(LA_CODES_SQL).la_code]
         return self._la_codes
+
+    def _query(self, sql: str) -> pd.DataFrame:
+        """A small query on the warehouse (the authorities, the population)."""
+        return self.con.execute(sql).df()
 
     @cached_property
     def _blocks(self) -> dict[str, Callable[[], ir.Table]]:
@@ -361,27 +400,11 @@ class Engine:
 
     def _run(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...], wait: bool = True) -> pd.DataFrame:
         """One statement: the cohort as a materialised CTE, aggregated once per breakdown, then put on the
-        requested periods: snapshots repeated for each basis, additive flows summed from whole months."""
+        requested periods (see `on_periods`)."""
         cohort = self._cohort_sql(ind, bases, wanted)
         self._share(cohort, wait)
         aggregate = self._aggregate_sql(ind, wanted, cohort)
-        columns = "f.breakdown, CAST(f.breakdown_value AS VARCHAR) AS breakdown_value"
-        wanted_periods = f"{RUN_DB}.{PERIODS} p ON p.basis IN ({', '.join(repr(b) for b in bases)})"
-        if ind.snapshot:
-            final = (
-                f"SELECT p.basis, p.period_start, p.period_end, {columns}, f.numerator, f.denominator "
-                f"FROM {FIGURES} f JOIN {wanted_periods} AND f.period_end = p.period_end"
-            )
-        elif ind.additive:  # monthly figures summed into each window (windows are whole months)
-            first_in_window = " AND (f.since IS NULL OR f.since < p.period_start)" if _counts_children_monthly(ind) else ""
-            final = (
-                f"SELECT p.basis, p.period_start, p.period_end, {columns}, sum(f.numerator) AS numerator, "
-                f"sum(f.denominator) AS denominator FROM {FIGURES} f JOIN {wanted_periods} "
-                f"AND f.period_end BETWEEN p.period_start AND p.period_end{first_in_window} GROUP BY ALL"
-            )
-        else:
-            final = f"SELECT f.basis, f.period_start, f.period_end, {columns}, f.numerator, f.denominator FROM {FIGURES} f"
-        return self.con.execute(f'WITH "{COHORT}" AS MATERIALIZED ({cohort}), {FIGURES} AS ({aggregate}) {final}').df()
+        return self.con.execute(f'WITH "{COHORT}" AS MATERIALIZED ({cohort}), {FIGURES} AS ({aggregate}) {on_periods(ind, bases)}').df()
 
     def _aggregate_sql(self, ind: Indicator, wanted: tuple[str, ...], cohort_sql: str) -> str:
         key = ("aggregate", ind.id, ind.additive, wanted, repr(self.model.settings))
@@ -421,7 +444,7 @@ class Engine:
         frame = self._fill_zero_la(frame, periods, ind.measure.kind) if "la" in wanted else frame
         frame["indicator_id"] = ind.id
         frame["unit"] = ind.unit
-        frame["value"] = _value(ind.unit, ind.measure.kind, frame.numerator, frame.denominator)
+        frame["value"] = figure_value(ind.unit, ind.measure.kind, frame.numerator, frame.denominator)
         return frame[RESULT_COLUMNS]
 
     def _fill_zero_la(self, frame: pd.DataFrame, periods: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -444,10 +467,7 @@ class Engine:
     @cached_property
     def population(self) -> pd.DataFrame:
         """Children aged 0-17 by authority and mid-year (read once per run; every rate uses it)."""
-        return self.con.execute(
-            "SELECT popn_la_code AS breakdown_value, popn_year AS year, sum(popn_count) AS population "
-            "FROM ext_population WHERE popn_age BETWEEN 0 AND 17 GROUP BY ALL"
-        ).df()
+        return self._query(POPULATION_SQL)
 
     def _as_rate(self, ind: Indicator, base: pd.DataFrame) -> pd.DataFrame:
         """Rate per 10,000 children aged 0-17, using the latest mid-year estimate on or before the period end."""
@@ -464,7 +484,7 @@ class Engine:
         frame["denominator"] = frame.population.astype(float)
         frame["indicator_id"] = ind.id
         frame["unit"] = ind.unit
-        frame["value"] = _value(ind.unit, "rate", frame.numerator, frame.denominator)
+        frame["value"] = figure_value(ind.unit, "rate", frame.numerator, frame.denominator)
         return frame[RESULT_COLUMNS]
 
 
@@ -525,7 +545,11 @@ def compute(
                 con.execute(f'DROP TABLE IF EXISTS "{name}"')
             for engine in engines[1:]:
                 engine.con.close()
-    frames = [done[ind.id] for ind in selected]
+    return result_rows([done[ind.id] for ind in selected], selected, settings)
+
+
+def result_rows(frames: Sequence[pd.DataFrame], selected: Sequence[Indicator], settings: Settings | None) -> pd.DataFrame:
+    """Every engine's result rows, in one layout and order, with each indicator's definition version."""
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=[*RESULT_COLUMNS, VERSION_COLUMN])

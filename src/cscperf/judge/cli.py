@@ -35,7 +35,30 @@ def parse_date(value: str, option: str) -> dt.date:
 @targets_option
 @click.option("--la-code", help="Authority (default: the one the stored figures are for).")
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), required=True, help="CSV file to write.")
-def judge(warehouse: Path, period_end: str, audience: str, targets_file: Path | None, la_code: str | None, out_file: Path) -> None:
+@click.option(
+    "--benchmarks",
+    "bench_mode",
+    type=click.Choice(["published", "pooled", "both"]),
+    default="published",
+    show_default=True,
+    help="Published benchmarks, pooled ones (needs --pooled-benchmarks) in their place, or both (pool_* columns).",
+)
+@click.option(
+    "--pooled-benchmarks",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="A pooled benchmark table (cscperf pool benchmarks).",
+)
+def judge(
+    warehouse: Path,
+    period_end: str,
+    audience: str,
+    targets_file: Path | None,
+    la_code: str | None,
+    out_file: Path,
+    bench_mode: str,
+    pooled_benchmarks: Path | None,
+) -> None:
     """Write the judged table: value, target, RAG, direction of travel, benchmarks and suppression per indicator.
 
     The same rows as the dashboard, the report and GET /api/v1/figures (see docs/judge.md).
@@ -46,6 +69,8 @@ def judge(warehouse: Path, period_end: str, audience: str, targets_file: Path | 
     from cscperf.judge.targets import load_targets
 
     end = parse_date(period_end, "--period-end")
+    if (bench_mode == "published") != (pooled_benchmarks is None):
+        raise UserError("--benchmarks pooled or both goes with --pooled-benchmarks FILE (and only they do)")
     book = load_targets(targets_file)
     if not warehouse.exists():
         raise UserError(f"{warehouse}: no warehouse here (run 'cscperf demo' or 'cscperf load' first)")
@@ -58,5 +83,9 @@ def judge(warehouse: Path, period_end: str, audience: str, targets_file: Path | 
     finally:
         con.close()
     frame = judged.table()
+    if pooled_benchmarks is not None:
+        from cscperf.pool.benchmarks import PooledBenchmarks, with_pooled
+
+        frame = with_pooled(frame, judged.figures, judged.la_code, PooledBenchmarks.read(pooled_benchmarks), bench_mode)
     frame.to_csv(out_file, index=False)
     click.echo(f"{len(frame)} indicators judged at {end} ({audience}) in {out_file}")

@@ -27,12 +27,40 @@ def _default_end_date() -> dt.date:
 @click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day of data [default: last 31 March].")
 @click.option("--faults", default=0.0, show_default=True, type=click.FloatRange(0, 0.5), help=FAULTS_HELP)
 @warehouse_option("DuckDB warehouse file (replaced).")
-def synth(profile: str, years: int, seed: int, end_date: dt.datetime | None, faults: float, warehouse: Path) -> None:
-    """Build a synthetic local authority: journeys from contact to care leaver."""
+@click.option("--pool", type=click.Path(path_type=Path, file_okay=False), default=None, help="Write to this pool instead of a warehouse.")
+@click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), default=None, help="The pool's key (with --pool).")
+def synth(
+    profile: str,
+    years: int,
+    seed: int,
+    end_date: dt.datetime | None,
+    faults: float,
+    warehouse: Path,
+    pool: Path | None,
+    key_file: Path | None,
+) -> None:
+    """Build a synthetic local authority: journeys from contact to care leaver (or, with --pool, a pool of them)."""
     from cscperf.synth.generator import PROFILES, build_warehouse
 
     if profile not in PROFILES:
         raise UserError(f"unknown profile '{profile}': choose one of {', '.join(PROFILES)}")
     end = end_date.date() if end_date else _default_end_date()
-    summary = build_warehouse(warehouse, profile=profile, years=years, seed=seed, end_date=end, faults=faults)
+    if (pool is None) != (key_file is None):
+        raise UserError("--pool and --key-file go together")
+    if pool is not None and key_file is not None:
+        from cscperf.pool.export import export_connection
+        from cscperf.pool.pseudonym import read_key
+
+        key = read_key(key_file)
+        summary = build_warehouse(
+            ":memory:",
+            profile=profile,
+            years=years,
+            seed=seed,
+            end_date=end,
+            faults=faults,
+            chunk_done=lambda con: export_connection(con, key, pool),
+        )
+    else:
+        summary = build_warehouse(warehouse, profile=profile, years=years, seed=seed, end_date=end, faults=faults)
     click.echo(summary.describe())

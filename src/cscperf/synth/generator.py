@@ -100,8 +100,12 @@ def build_warehouse(
     end_date: dt.date,
     faults: float = 0.0,
     progress: bool = True,
+    chunk_done: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> SynthSummary:
-    """Replace the warehouse at `path` with a synthetic authority (or authorities) for `years` collection years."""
+    """Replace the warehouse at `path` with a synthetic authority (or authorities) for `years` collection years.
+
+    With `chunk_done`, each chunk of authorities is handed to it once inserted, then removed from the warehouse (so
+    a national profile can be written elsewhere, e.g. to a pool, a chunk at a time); there is then no calibration."""
     if profile not in PROFILES:
         raise UserError(f"unknown profile '{profile}': choose one of {', '.join(PROFILES)}")
     if years < 1:
@@ -145,6 +149,10 @@ def build_warehouse(
             say("inserting")
         for name, n in _insert_all(con, ctx, faults, load_id, source, ci).items():
             rows[name] += n
+        if chunk_done is not None:
+            chunk_done(con)
+            for table in TABLES:
+                con.execute(f'DELETE FROM "{table.name}"')
         if len(chunks) > 1:
             done = sum(len(c) for c in chunks[: ci + 1])
             took = f"generated in {t_ins - t_gen:.1f} s, inserted in {time.perf_counter() - t_ins:.1f} s"
@@ -152,7 +160,7 @@ def build_warehouse(
     assert ctx is not None
     say("summarising")
     summary = SynthSummary(profile, seed, _as_date(ctx.data_start), end_date, len(prof.authorities), children, rows)
-    summary.calibration = calibration(con, end_date, years)
+    summary.calibration = calibration(con, end_date, years) if chunk_done is None else []
     summary.seconds = time.perf_counter() - t0
     finish_load(con, load_id, json.dumps({"rows": rows, "profile": profile, "seed": seed, "years": years, "faults": faults}))
     con.close()

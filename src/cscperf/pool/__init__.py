@@ -1,0 +1,1 @@
+"""A pseudonymised, Parquet pool of several authorities' data, computed on DuckDB or Spark (docs/pool.md)."""

@@ -1,0 +1,37 @@
+"""`cscperf compute --source POOL`: the catalogue on a pool, by DuckDB or Spark, in the usual results layout."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+ENGINES = ("duckdb", "spark")
+
+
+def compute_pool(
+    source: Path,
+    engine: str,
+    period_ends: Sequence[dt.date],
+    bases: Sequence[str],
+    breakdowns: Sequence[str],
+    ids: Sequence[str] | None,
+    spark_master: str | None = None,
+) -> pd.DataFrame:
+    """Result rows for every authority in the pool (the `la` breakdown is by authority)."""
+    if engine == "duckdb":
+        from cscperf.indicators import compute
+        from cscperf.pool.duckdb_source import connect_pool
+
+        con = connect_pool(source)
+        try:
+            return compute(con, period_ends, bases=bases, breakdowns=breakdowns, ids=ids)
+        finally:
+            con.close()
+    if engine == "spark":
+        from cscperf.pool.spark import compute_spark
+
+        return compute_spark(source, period_ends, bases=bases, breakdowns=breakdowns, ids=ids, master=spark_master)
+    raise ValueError(f"unknown engine {engine} (choose from {', '.join(ENGINES)})")

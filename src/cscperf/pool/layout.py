@@ -1,0 +1,59 @@
+"""The pool on disk: one Parquet dataset per canonical table, partitioned by authority.
+
+    POOL/pool.json                              the key's fingerprint and the authorities in the pool
+    POOL/<table>/la_code=<LA>/part-0.parquet    one authority's rows of one table
+
+Readers take `<table>/la_code=*/*.parquet`; anything else (staging folders while an authority is replaced)
+starts with a dot and is never read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cscperf.errors import UserError
+from cscperf.files import open_private
+from cscperf.warehouse.schema import TABLES
+
+MANIFEST = "pool.json"
+PARTITION = "la_code"
+# Canonical tables read from the pool (every one, so compute sees the same model as a warehouse).
+POOL_TABLES = tuple(t.name for t in TABLES)
+
+
+def partition_dir(root: Path, table: str, la_code: str) -> Path:
+    return root / table / f"{PARTITION}={la_code}"
+
+
+def table_glob(root: Path, table: str) -> str:
+    return str(root / table / f"{PARTITION}=*" / "*.parquet")
+
+
+def read_manifest(root: Path) -> dict:
+    path = root / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: not a readable pool manifest ({exc})") from None
+
+
+def write_manifest(root: Path, manifest: dict) -> None:
+    tmp = root / f".{MANIFEST}.tmp"
+    with open_private(tmp) as fh:
+        json.dump(manifest, fh, indent=1, sort_keys=True)
+    tmp.replace(root / MANIFEST)
+
+
+def check_pool(root: Path) -> dict:
+    """The manifest of a pool to compute from; a folder that is not a pool is a UserError naming it."""
+    root = Path(root)
+    manifest = read_manifest(root)
+    if not manifest.get("authorities"):
+        raise UserError(f"{root}: not a pool (no {MANIFEST} with authorities): add one with 'cscperf pool export'")
+    missing = [t for t in POOL_TABLES if not any((root / t).glob(f"{PARTITION}=*/*.parquet"))]
+    if missing:
+        raise UserError(f"{root}: the pool has no data for {', '.join(missing)}")
+    return manifest

@@ -1,0 +1,126 @@
+"""What of a warehouse goes into the pool, and how its identifiers are replaced.
+
+Every column of the canonical model has one treatment here (a test checks none is missed):
+
+- `person`, `worker`, `record`: replaced by HMAC-SHA-256 with the pool's key over the authority's LA code and the
+  value. Scoping by authority keeps each authority's records its own: two councils' case systems reuse the same
+  local ids (P1, W1...) for different children, and every indicator joins on them.
+- `link`: the Unique Pupil Number, replaced by HMAC-SHA-256 with the pool's key alone, so the same child known to
+  two authorities links inside the pool (and only there: without the key the pseudonym cannot be recomputed).
+- `team`: team ids are organisational, not personal; they are kept, prefixed with the LA code so two
+  authorities' teams never merge.
+- `drop`: free text, names, addresses, staff numbers, provenance: never leaves the authority.
+- `keep`: codes, dates, flags and numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+
+from cscperf.errors import UserError
+from cscperf.warehouse.schema import TABLES
+
+MIN_KEY_BYTES = 32
+PSEUDONYM_HEX = 32  # 128 bits of the HMAC: collisions are negligible at national scale
+KEY_CHECK = b"cscperf pool key check"
+
+HASHED = ("person", "worker", "record", "link")
+WORKER_COLUMNS = frozenset({"prof_professional_id", "invo_professional_id"})
+LINK_COLUMNS = frozenset({"link_identifier_value"})
+# Ids that are codes, not identifiers of a person or record.
+CODE_ID_COLUMNS = frozenset({"invo_professional_role_id"})
+TEAM_COLUMNS = frozenset({"dept_team_id", "dept_team_parent_id", "prof_ext_team_id", "estb_team_id"})
+# Where a placement is, used only for equality (a return to the same placement): hashed like a record id.
+RECORD_COLUMNS = frozenset({"clap_cla_placement_postcode"})
+DROPPED_COLUMNS = frozenset(
+    {
+        "_load_id",
+        "_source",
+        "addr_address_postcode",
+        "addr_address_json",
+        "dept_team_name",
+        "dept_team_parent_name",
+        "prof_staff_id",
+        "prof_professional_name",
+        "prof_social_worker_registration_no",
+        "prof_professional_job_title",
+        "prof_professional_department",
+        "cont_contact_source_desc",
+        "cont_contact_outcome_json",
+        "earl_episode_organisation",
+        "cine_referral_source_desc",
+        "cine_referral_outcome_json",
+        "cina_assessment_outcome_json",
+        "cinf_assessment_factors_json",
+        "cinv_ext_not_seen_reason",
+        "s47e_s47_outcome_json",
+        "icpc_icpc_outcome_json",
+        "cppv_ext_not_seen_reason",
+        "clav_ext_not_seen_reason",
+        "clea_care_leaver_personal_advisor",
+        "lapp_previous_permanence_order_date",
+    }
+)
+
+
+def treatment(column: str) -> str:
+    """person, worker, record, link, team, drop or keep (see the module docstring)."""
+    if column in DROPPED_COLUMNS:
+        return "drop"
+    if column in LINK_COLUMNS:
+        return "link"
+    if column in TEAM_COLUMNS or column.endswith("_team"):
+        return "team"
+    if column in WORKER_COLUMNS or column.endswith("worker_id"):
+        return "worker"
+    if column.endswith("person_id"):
+        return "person"
+    if column in RECORD_COLUMNS or (column.endswith("_id") and column not in CODE_ID_COLUMNS):
+        return "record"
+    return "keep"
+
+
+def treatments() -> dict[str, dict[str, str]]:
+    """Every canonical table's columns and their treatment."""
+    return {t.name: {c.name: treatment(c.name) for c in t.columns} for t in TABLES}
+
+
+def read_key(path: Path) -> bytes:
+    """The pool's key: a file of at least 32 bytes (surrounding whitespace ignored), held by the pool's custodian."""
+    try:
+        key = Path(path).read_bytes().strip()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the pool key ({exc.strerror or exc})") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise UserError(f"{path}: the pool key must be at least {MIN_KEY_BYTES} bytes (make one with 'cscperf pool keygen')")
+    return key
+
+
+def key_id(key: bytes) -> str:
+    """A fingerprint of the key, stored in the pool so every authority is checked to use the same key."""
+    return hmac.new(key, KEY_CHECK, hashlib.sha256).hexdigest()[:16]
+
+
+class Pseudonymiser:
+    """Replaces one authority's identifiers with the pool's pseudonyms."""
+
+    def __init__(self, key: bytes, la_code: str) -> None:
+        self.key = key
+        self.la_code = la_code
+
+    def _hmac(self, message: str) -> str:
+        return hmac.new(self.key, message.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
+
+    def value(self, kind: str, value: str | None) -> str | None:
+        """The pseudonym (or prefixed team id) of one value; None stays None."""
+        if value is None:
+            return None
+        if kind == "link":
+            return self._hmac(f"link\x1f{value}")
+        if kind == "team":
+            return f"{self.la_code}:{value}"
+        if kind in HASHED:  # person, worker and record ids share one space: a value means the same wherever it is
+            return self._hmac(f"{self.la_code}\x1f{value}")
+        raise ValueError(f"no pseudonym for a {kind} column")

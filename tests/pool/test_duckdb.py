@@ -1,0 +1,64 @@
+"""The catalogue on the pool (DuckDB) agrees with each authority's own warehouse, under any key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from cscperf.cli import main
+from cscperf.errors import UserError
+from cscperf.pool import layout
+from cscperf.pool.compute import compute_pool
+from cscperf.pool.pseudonym import HASHED, treatments
+from cscperf.warehouse.schema import TABLES
+from tests.pool.conftest import BREAKDOWNS, END, ENDS, KEY_A, KEY_B, as_pooled, assert_same_figures, make_pool
+
+
+@pytest.fixture(scope="module")
+def pooled_a(pool_a: Path) -> pd.DataFrame:
+    return compute_pool(pool_a, "duckdb", ENDS, ("month", "rolling12", "ytd", "year"), BREAKDOWNS, None)
+
+
+def test_pool_agrees_with_own_warehouses(own_results: dict[str, pd.DataFrame], pooled_a: pd.DataFrame) -> None:
+    assert set(pooled_a[pooled_a.breakdown == "la"].breakdown_value) == {"999", "998"}
+    assert_same_figures(as_pooled(own_results, KEY_A), pooled_a)
+
+
+def test_another_key_changes_every_id_and_no_figure(
+    warehouses: dict[str, Path], pool_a: Path, own_results: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    pool_b = make_pool(warehouses, KEY_B, tmp_path / "pool-b")
+    for table in TABLES:
+        hashed = [c for c, kind in treatments()[table.name].items() if kind in HASHED]
+        for la in ("999", "998"):
+            a = pq.read_table(layout.partition_dir(pool_a, table.name, la) / "part-0.parquet", columns=hashed).to_pydict()
+            b = pq.read_table(layout.partition_dir(pool_b, table.name, la) / "part-0.parquet", columns=hashed).to_pydict()
+            for col in hashed:
+                assert not ({v for v in a[col] if v is not None} & {v for v in b[col] if v is not None}), (table.name, col)
+    pooled_b = compute_pool(pool_b, "duckdb", ENDS, ("month", "rolling12", "ytd", "year"), BREAKDOWNS, None)
+    assert_same_figures(as_pooled(own_results, KEY_B), pooled_b)
+
+
+def test_cli_export_and_compute(warehouses: dict[str, Path], tmp_path: Path) -> None:
+    key = tmp_path / "pool.key"
+    runner = CliRunner()
+    assert runner.invoke(main, ["pool", "keygen", "--out", str(key)]).exit_code == 0
+    for path in warehouses.values():
+        done = runner.invoke(main, ["pool", "export", "--key-file", str(key), "--out", str(tmp_path / "pool"), "--warehouse", str(path)])
+        assert done.exit_code == 0, done.output
+    out = tmp_path / "results.csv"
+    args = ["compute", "--source", str(tmp_path / "pool"), "--period-end", f"{END}", "--ids", "cla_open,referrals"]
+    done = runner.invoke(main, [*args, "--breakdowns", "la", "--out", str(out), "--warehouse", str(tmp_path / "pooled.duckdb")])
+    assert done.exit_code == 0, done.output
+    rows = pd.read_csv(out, dtype={"breakdown_value": str})
+    assert set(rows.indicator_id) == {"cla_open", "referrals"}
+    assert set(rows.breakdown_value) == {"999", "998"}
+
+
+def test_not_a_pool(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="not a pool"):
+        compute_pool(tmp_path, "duckdb", ENDS, ("month",), ("la",), None)
