@@ -219,12 +219,7 @@ def store_draft(
 def _writer(kind: str) -> ModuleType:
     if kind not in KINDS:
         raise UserError(f"return '{kind}': choose one of {', '.join(KINDS)}")
-    try:
-        return importlib.import_module(WRITERS[kind])
-    except ModuleNotFoundError as exc:
-        if exc.name != WRITERS[kind]:
-            raise
-        raise UserError(f"this version of cscperf has no {NAMES[kind]} writer yet ({WRITERS[kind]})") from None
+    return importlib.import_module(WRITERS[kind])
 
 
 def check_fields(con: duckdb.DuckDBPyConnection) -> None:
