@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cscperf.ingest.export_cin_xml import year_bounds
+from cscperf.returns.written import year_bounds
 from cscperf.synth._util import id_prefix
 
 UNKNOWN_CODE = "XX9"
