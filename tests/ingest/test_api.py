@@ -189,3 +189,26 @@ def test_a_purge_later_in_a_push_removes_what_an_earlier_record_of_it_added(con)
     assert _count(con, "ssd_person") == 2
     _push_all(con, [_child("C3"), {"la_code": 874, "Children": {"la_child_id": "C3", "purge": True}}])
     assert con.execute("SELECT pers_person_id FROM ssd_person ORDER BY 1").fetchall() == [("C1",), ("C2",)]
+
+
+def test_upns_and_assessment_factors_are_kept_and_purged_with_their_records(con):
+    record = json.loads(json.dumps(RECORD))
+    details = record["Children"]["child_details"]
+    details.update(unique_pupil_number="A874204115002", former_unique_pupil_number="x87420411500a")
+    assessment = record["Children"]["social_care_episodes"][0]["child_and_family_assessments"][0]
+    assessment["factors"] = ["3b", "4B"]
+    _push(con, record)
+    assert con.execute("SELECT link_identifier_type, link_identifier_value FROM ssd_linked_identifiers ORDER BY 1").fetchall() == [
+        ("Former Unique Pupil Number", "X87420411500A"),
+        ("Unique Pupil Number", "A874204115002"),
+    ]
+    assert con.execute("SELECT cinf_assessment_id, cinf_assessment_factors_json FROM ssd_assessment_factors").fetchall() == [
+        ("A1", '["3B", "4B"]')
+    ]
+    assessment["factors"] = []  # the factors list emptied: none held any more
+    _push(con, record)
+    assert _count(con, "ssd_assessment_factors") == 0 and _count(con, "ssd_cin_assessments") == 1
+    assessment["factors"] = ["21"]
+    _push(con, record)
+    _push(con, {"la_code": 874, "Children": {"la_child_id": "C1", "purge": True}})
+    assert _count(con, "ssd_assessment_factors") == 0 and _count(con, "ssd_linked_identifiers") == 0

@@ -24,6 +24,9 @@ def _plant(con) -> None:
         # a 2025-26 placement with the retired code Z1, and one in 2024-25 where Z1 was valid
         "INSERT INTO ssd_cla_placement (clap_cla_placement_id, clap_person_id, clap_cla_placement_start_date, clap_cla_placement_type) "
         "VALUES ('PL1', '1', '2025-05-01', 'Z1'), ('PL0', '1', '2025-03-01', 'Z1')",
+        # child 3: a UPN with the wrong check letter (874204115002 gives A), and a valid former one
+        "INSERT INTO ssd_linked_identifiers (link_table_id, link_person_id, link_identifier_type, link_identifier_value) VALUES "
+        "('L1', '3', 'Unique Pupil Number', 'B874204115002'), ('L2', '3', 'Former Unique Pupil Number', 'A874204115002')",
     ]
     for statement in sql:
         con.execute(statement)
@@ -35,6 +38,7 @@ def test_each_rule_reports_the_planted_problem(con):
     got = sorted(zip(found["rule"], found["table"], found["record_id"], found["person_id"], strict=True))
     assert got == [
         ("end before start", "ssd_cp_plans", "P2", "1"),
+        ("invalid UPN", "ssd_linked_identifiers", "L1", "3"),
         ("open case with no allocated worker", "ssd_cin_episodes", "R1", "2"),
         ("orphaned reference", "ssd_involvements", "I2", "9"),
         ("overlapping child protection plans", "ssd_cp_plans", "P1", "1"),
@@ -44,6 +48,7 @@ def test_each_rule_reports_the_planted_problem(con):
     detail = dict(zip(found["rule"], found["detail"], strict=True))
     assert detail["unknown code"] == "clap_cla_placement_type = Z1 is not a PLACE code for 2025-26"
     assert detail["orphaned reference"] == "invo_person_id = 9 not found in ssd_person"
+    assert detail["invalid UPN"] == "Unique Pupil Number B874204115002: wrong check letter (expected A)"
 
 
 def test_the_command_prints_a_table_and_writes_csv(tmp_path):
@@ -56,6 +61,6 @@ def test_the_command_prints_a_table_and_writes_csv(tmp_path):
     out = tmp_path / "problems.csv"
     result = CliRunner().invoke(main, ["validate", "--warehouse", str(warehouse), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "6 data-quality problems" in result.output and "visit when no referral was open" in result.output
+    assert "7 data-quality problems" in result.output and "visit when no referral was open" in result.output
     lines = out.read_text().splitlines()
-    assert lines[0] == "rule,table,record_id,person_id,detail" and len(lines) == 7
+    assert lines[0] == "rule,table,record_id,person_id,detail" and len(lines) == 8

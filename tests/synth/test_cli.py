@@ -18,7 +18,7 @@ def test_help_lists_the_options():
 def test_unknown_profile_is_a_user_error(tmp_path):
     result = CliRunner().invoke(main, ["synth", "--profile", "atlantis", "--warehouse", str(tmp_path / "w.duckdb")])
     assert isinstance(result.exception, UserError)
-    assert str(result.exception) == "unknown profile 'atlantis': choose one of peterborough, large, england, tiny"
+    assert str(result.exception) == "unknown profile 'atlantis': choose one of peterborough, large, england, tiny, rutland"
     assert not (tmp_path / "w.duckdb").exists()
 
 

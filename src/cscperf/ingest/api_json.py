@@ -121,6 +121,8 @@ def parse_record(record: dict, parsed: Parsed, source: str) -> None:
         return
     parsed.read[source] = parsed.read.get(source, 0) + 1
     if child.get("purge") is True:
+        for table, column in DEPENDENTS["ssd_cin_assessments"]:  # before the assessments they hang off
+            parsed.deletes.append(Delete(table, column, [child_id], via=("ssd_cin_assessments", "cina_assessment_id", "cina_person_id")))
         for t in TABLES:
             col = "pers_person_id" if t.name == "ssd_person" else person_column(t.name)
             if col:

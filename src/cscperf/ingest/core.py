@@ -54,11 +54,16 @@ class Issue:
 
 @dataclass
 class Delete:
-    """Rows to remove before upserting: `column` of `table` in `values` (API purge)."""
+    """Rows to remove before upserting: `column` of `table` in `values` (API purge).
+
+    With `via` = (table, id column, key column), `column` holds ids of that table's rows whose key column is in
+    `values`: rows keyed by another record rather than the child (assessment factors) go with the child's records.
+    """
 
     table: str
     column: str
     values: list[str]
+    via: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -257,9 +262,9 @@ def apply_parsed(con: duckdb.DuckDBPyConnection, load_id: str, fmt: str, parsed:
 
 def _grouped(deletes: list[Delete]) -> list[Delete]:
     """One delete per (table, column) with all their values: a statement per child made a push of 1,000 take minutes."""
-    out: dict[tuple[str, str], Delete] = {}
+    out: dict[tuple, Delete] = {}
     for d in deletes:
-        out.setdefault((d.table, d.column), Delete(d.table, d.column, [])).values.extend(d.values)
+        out.setdefault((d.table, d.column, d.via), Delete(d.table, d.column, [], d.via)).values.extend(d.values)
     return list(out.values())
 
 
@@ -436,7 +441,11 @@ def _delete_rows(con: duckdb.DuckDBPyConnection, load_id: str, delete: Delete) -
     archive = _ensure_archive(con, table)
     con.register("_delete_keys", pd.DataFrame({"k": [str(v) for v in delete.values]}))
     try:
-        cond = f'CAST(t."{delete.column}" AS VARCHAR) IN (SELECT k FROM _delete_keys)'
+        keys = "SELECT k FROM _delete_keys"
+        if delete.via:
+            other, id_column, key_column = delete.via
+            keys = f'SELECT CAST("{id_column}" AS VARCHAR) FROM "{other}" WHERE CAST("{key_column}" AS VARCHAR) IN ({keys})'
+        cond = f'CAST(t."{delete.column}" AS VARCHAR) IN ({keys})'
         con.execute(f'INSERT INTO {archive} SELECT t.*, ? FROM "{table.name}" t WHERE {cond}', [load_id])
         return int(con.execute(f'DELETE FROM "{table.name}" t WHERE {cond}').fetchone()[0])
     finally:

@@ -11,6 +11,8 @@ import pandas as pd
 
 from cscperf.ingest.core import date_pairs
 from cscperf.ingest.ssda903 import code_lists
+from cscperf.ingest.upn import FORMER_UPN_TYPE, UPN_TYPE
+from cscperf.ingest.upn import problem as upn_problem
 from cscperf.warehouse import BY_NAME, TABLES
 
 COLUMNS = ["rule", "table", "record_id", "person_id", "detail"]
@@ -194,6 +196,20 @@ def queries() -> list[str]:
     ]
 
 
+def _upns(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """UPNs (current or former) that DfE's format or check letter refuses."""
+    rows = con.execute(
+        "SELECT link_table_id, link_person_id, link_identifier_type, link_identifier_value FROM ssd_linked_identifiers "
+        f"WHERE link_identifier_type IN ('{UPN_TYPE}', '{FORMER_UPN_TYPE}') AND link_identifier_value IS NOT NULL"
+    ).fetchall()
+    bad = [
+        ("invalid UPN", "ssd_linked_identifiers", row_id, person, f"{kind} {value}: {why}")
+        for row_id, person, kind, value, why in ((*r, upn_problem(r[3])) for r in rows)
+        if why
+    ]
+    return pd.DataFrame(bad, columns=COLUMNS)
+
+
 def run_checks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every problem found, one row each, ordered by rule, table and record."""
     con.register("_codes", _codes_frame())
@@ -201,6 +217,7 @@ def run_checks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         frames = [con.execute(q).df().set_axis(COLUMNS, axis=1) for q in queries()]
     finally:
         con.unregister("_codes")
+    frames.append(_upns(con))
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)

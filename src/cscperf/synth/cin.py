@@ -130,7 +130,8 @@ def _episode(
     a_auth = add_wd(ref, a_wd)
     # Section 47 and initial conference.
     s47 = assessed & ~transfer_in & (rng.random(n) < S47_SHARE)
-    s47_start = add_wd(ref, choice(rng, n, [0.35, 0.25, 0.15, 0.1, 0.05, 0.05, 0.05]))
+    # an S47 enquiry runs within the assessment: it does not start before it (rule 2991Q)
+    s47_start = np.maximum(add_wd(ref, choice(rng, n, [0.35, 0.25, 0.15, 0.1, 0.05, 0.05, 0.05])), a_start)
     icpc_wd = np.where(rng.random(n) < 0.9, rng.integers(6, 16, n), rng.integers(16, 31, n))
     icpc = (s47 & (rng.random(n) < p_icpc[la])) | transfer_in
     icpc_date = np.where(transfer_in, add_wd(ref, rng.integers(5, 15, n)), add_wd(s47_start, icpc_wd))
