@@ -69,6 +69,19 @@ QUERY_D = {"rule": "8770Q", "rule_type": "query", "message": "UPN is missing", "
 QUERY_RETURN = {"rule": "2887Q", "rule_type": "query", "message": "Less than 8 disability codes have been used", "child_id": ""}
 
 
+def counts(children: int) -> dict[str, int]:
+    """The CIN writer's key counts for these children: one referral each, no assessment, S47 or CP plan."""
+    return {"children": children, "referrals": children, "assessments": 0, "section47": 0, "cp_plans": 0}
+
+
+def compared(previous: int | None, now: int) -> list[dict]:
+    """The comparison rows for counts(previous) against counts(now)."""
+    before = counts(previous) if previous is not None else dict.fromkeys(counts(0))
+    return [
+        {"name": k, "previous": before[k], "now": v, "change": None if before[k] is None else v - before[k]} for k, v in counts(now).items()
+    ]
+
+
 @pytest.fixture
 def wh(tmp_path):
     path = tmp_path / "w.duckdb"
@@ -85,7 +98,7 @@ def prepare(wh, year=2025, check=None):  # noqa: ANN201
 def test_a_draft_is_a_new_private_version_with_its_files_hashed(wh):
     path, con = wh
     first = prepare(wh)
-    assert (first.return_id, first.version, first.status, first.counts) == ("cin-2025-v1", 1, "draft", {"children": 4})
+    assert (first.return_id, first.version, first.status, first.counts) == ("cin-2025-v1", 1, "draft", counts(4))
     assert first.folder == path.with_name("w.returns") / "cin-2025-v1"
     xml = first.folder / "cin_census_2025.xml"
     assert stat.S_IMODE(xml.stat().st_mode) == 0o600 and stat.S_IMODE(first.folder.stat().st_mode) & 0o077 == 0
@@ -104,7 +117,7 @@ def test_the_comparison_re_writes_last_year_when_none_was_prepared(wh):
     comparison = prepare(wh).comparison
     assert comparison["basis"] == "the CIN census 2023-24 return re-written from the warehouse (none was prepared)"
     assert comparison["previous"] is None
-    assert comparison["counts"] == [{"name": "children", "previous": 3, "now": 4, "change": 1}]
+    assert comparison["counts"] == compared(3, 4)
     assert (comparison["added"], comparison["dropped"]) == (["D", "E"], ["A"])
 
 
@@ -114,11 +127,11 @@ def test_the_comparison_uses_last_years_prepared_return_and_prefers_the_signed_o
     workflow.sign_off(con, "cin-2024-v1", "perf", "performance")
     # a later draft of 2023-24 without child C (C's episode removed) is not the one compared with: the signed v1 is
     con.execute("DELETE FROM ssd_cin_episodes WHERE cine_person_id = 'C'")
-    assert prepare(wh, 2024).counts == {"children": 2}
+    assert prepare(wh, 2024).counts == counts(2)
     comparison = prepare(wh).comparison
     assert comparison["basis"] == "the prepared CIN census 2023-24 return cin-2024-v1" and comparison["previous"] == "cin-2024-v1"
     # this year's return now lacks C too: B, D, E against last year's signed A, B, C
-    assert comparison["counts"] == [{"name": "children", "previous": 3, "now": 3, "change": 0}]
+    assert comparison["counts"] == compared(3, 3)
     assert (comparison["added"], comparison["dropped"]) == (["D", "E"], ["A", "C"])
 
 
@@ -128,7 +141,7 @@ def test_no_comparison_when_last_year_has_no_data_says_so(wh):
     comparison = prepare(wh).comparison
     assert comparison["basis"].startswith("no comparison: the CIN census 2023-24 return could not be written from the warehouse")
     assert "2023-24" in comparison["basis"]
-    assert comparison["counts"] == [{"name": "children", "previous": None, "now": 2, "change": None}]
+    assert comparison["counts"] == compared(None, 2)
     assert (comparison["added"], comparison["dropped"]) == ([], [])
 
 
