@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from cscperf.errors import UserError
+from cscperf.returns.written import WrittenReturn
 
 RUNNER = Path(__file__).with_name("dfe_rules_runner.py")
 REPO = Path(__file__).resolve().parents[3]
@@ -94,6 +95,13 @@ def rule_set(kind: str, year: int) -> str:
     return sets[year]
 
 
+def files_to_check(written: WrittenReturn) -> list[Path]:
+    """The files of a written return that DfE's reader takes: the CIN XML; the 903 CSV set (it refuses CSV and XML together)."""
+    from cscperf.returns import ssda903
+
+    return ssda903.csv_files(written) if written.kind == "ssda903" else list(written.files)
+
+
 def run_rules(kind: str, files: Sequence[Path], year: int, la_name: str = "") -> DfeReport:
     """Run DfE's rules for `year` on a return's files (the CIN XML; the 903 CSVs) and read back every issue."""
     if kind not in RULE_SETS:
@@ -143,7 +151,7 @@ def check_warehouse(con: object, year: int, kinds: Sequence[str] = ("cin", "903"
                 files = list(cin_census.write(con, year, Path(tmp)).files)  # schema problems surface as DfE's rules too
             else:
                 folder = Path(tmp) / f"ssda903_{year}"
-                files = ssda903.csv_files(ssda903.write(con, year, folder))  # DfE's reader takes CSV or XML, not both
+                files = files_to_check(ssda903.write(con, year, folder))
             reports.append(run_rules(kind, files, year, la_name))
     return reports
 

@@ -178,7 +178,7 @@ def check_draft(draft: Draft, check: Checker | None = None) -> Checked:
     if draft.kind not in DFE_KIND:
         note = f"{NAMES[draft.kind]} has no DfE rule set: DfE's validation rules were not run (only the file's own checks)"
         return Checked(schema.fillna(""), "", True, note)
-    report = (check or dfe_rules.run_rules)(DFE_KIND[draft.kind], written.files, written.year, draft.la_name)
+    report = (check or dfe_rules.run_rules)(DFE_KIND[draft.kind], dfe_rules.files_to_check(written), written.year, draft.la_name)
     issues = report.issues.rename(columns={"table": "table_name"})[ISSUE_COLUMNS]
     note = report.summary()
     crashed = dfe_rules.crashed_message(report)
