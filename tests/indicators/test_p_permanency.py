@@ -420,3 +420,12 @@ def test_long_term_stability_of_fostered_children():
     care(w, "l3", [("2021-01-01", "S", "C2", "l3a", "K2")])
     assert w.figure("perm_foster_long_term_stability_pct", END) == (1, 2, 50.0)
     assert w.figure("cla_long_term_stability_pct", END)[:2] == (2, 3)
+
+
+def test_names_are_unique_across_the_catalogue():
+    from collections import Counter
+
+    from cscperf.indicators.registry import REGISTRY
+
+    names = Counter(ind.name for ind in REGISTRY.values())
+    assert [n for n, k in names.items() if k > 1] == []

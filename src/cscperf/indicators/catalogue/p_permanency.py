@@ -1579,7 +1579,7 @@ DETAILED = [
 INDICATORS = [
     _entry(
         id="perm_adopted",
-        name="Children adopted",
+        name="Children adopted during the year",
         unit="count",
         polarity="high",
         measure=count(adoptions_in_period),
