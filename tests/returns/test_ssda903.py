@@ -163,6 +163,22 @@ def _frames() -> dict[str, pd.DataFrame]:
             dict(lapp_table_id="PP1", lapp_person_id="B1", lapp_previous_permanence_option="Z1"),
             dict(lapp_table_id="PP2", lapp_person_id="G1", lapp_previous_permanence_option="Z1"),
         ],
+        "ssd_missing": [
+            dict(
+                miss_table_id="M1",
+                miss_person_id="T1",
+                miss_missing_episode_type="M",
+                miss_missing_episode_start_date=D(2025, 3, 30),
+                miss_missing_episode_end_date=D(2025, 4, 2),
+            ),
+            dict(
+                miss_table_id="M2",
+                miss_person_id="T1",
+                miss_missing_episode_type="A",
+                miss_missing_episode_start_date=D(2024, 5, 1),
+                miss_missing_episode_end_date=D(2024, 5, 2),
+            ),
+        ],  # fmt: skip
         "ssd_professionals": [
             dict(prof_professional_id="W1", prof_social_worker_registration_no="SW123456"),
             dict(prof_professional_id="W2"),
@@ -271,6 +287,15 @@ def test_adoption_tables(written):
     assert [tuple(r[f] for f in fields) for r in ad1] == [("A1", "01/03/2023", "15/01/2024", "0", "2", "MF", "L11")]
     placed = _read(written, "placed_for_adoption", 2025)
     assert [(r["CHILD"], r["DATE_PLACED"], r["DATE_PLACED_CEASED"]) for r in placed] == [("A1", "01/03/2023", "")]
+
+
+def test_missing_episodes_of_the_year_end_within_it(written):
+    missing = _read(written, "missing", 2025)
+    # T1 went missing on 30 March 2025 and came back on 2 April: still missing at 31 March (no MIS_END, rule 571)
+    assert [(r["CHILD"], r["MISSING"], r["MIS_START"], r["MIS_END"]) for r in missing] == [
+        ("T1", "A", "01/05/2024", "02/05/2024"),
+        ("T1", "M", "30/03/2025", ""),
+    ]
 
 
 def test_previous_permanence_only_for_children_who_started_in_the_year(written):

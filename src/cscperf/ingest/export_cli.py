@@ -42,7 +42,7 @@ def export() -> None:
 
 
 @export.command("ssd")
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder for the CSV files.")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder for the CSV files and the XML.")
 @click.option("--skip-empty", is_flag=True, help="Do not write files for empty tables.")
 @warehouse_option
 def export_ssd_cmd(out: Path, skip_empty: bool, warehouse: Path) -> None:
@@ -85,7 +85,7 @@ def export_cin_cmd(year: int, out: Path, la_code: str | None, warehouse: Path) -
 
 @export.command("ssda903")
 @year_option
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder for the CSV files.")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder for the CSV files and the XML.")
 @warehouse_option
 def export_903_cmd(year: int, out: Path, warehouse: Path) -> None:
     """The SSDA903 return for the year ending 31 March YEAR: CSV set (<table>_<YEAR>.csv) and ssda903_<YEAR>.xml."""

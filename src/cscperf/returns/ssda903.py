@@ -191,8 +191,10 @@ PER_CHILD = {
     "missing": _child_sql(
         "ssd_missing",
         "miss_person_id",
-        "miss_missing_episode_type AS MISSING, miss_missing_episode_start_date AS MIS_START, miss_missing_episode_end_date AS MIS_END",
-        "miss_missing_episode_start_date BETWEEN $1 AND $2",
+        "miss_missing_episode_type AS MISSING, miss_missing_episode_start_date AS MIS_START, "
+        "CASE WHEN miss_missing_episode_end_date <= $2 THEN miss_missing_episode_end_date END AS MIS_END",  # rule 571
+        # open at some point in the year: one that began in March and ended in April is in both years' returns
+        "miss_missing_episode_start_date <= $2 AND (miss_missing_episode_end_date IS NULL OR miss_missing_episode_end_date >= $1)",
         "CHILD, MIS_START",
     ),
     "placed_for_adoption": _child_sql(

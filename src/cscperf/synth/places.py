@@ -64,8 +64,8 @@ def sample(ctx: Ctx, la: np.ndarray, near: np.ndarray) -> np.ndarray:
 
 def _spread(person: np.ndarray, seed: int) -> np.ndarray:
     """A well-mixed non-negative integer per child (SplitMix64 of id and seed)."""
-    x = (person.astype("uint64") + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+        x = person.astype("uint64") + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x = x ^ (x >> np.uint64(31))
