@@ -767,7 +767,8 @@ def _missing(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     o, d = o[prone[o]], d[prone[o]]
     n = o.size
     typ = (rng.random(n) < 0.2).astype("int64")
-    back = np.minimum(d + days(rng.choice([0, 0, 1, 1, 2, 3, 5], n)), p["stop"][o])  # found by the time care ends (575, 577)
+    # Found before care ends (575, 577): a child still missing on the day care ends at 18 must leave care with E8 (580).
+    back = np.maximum(d, np.minimum(d + days(rng.choice([0, 0, 1, 1, 2, 3, 5], n)), p["stop"][o] - days(1)))
     ok = back <= ctx.end
     offered = rng.random(n) < 0.9
     ctx.frames.add(
