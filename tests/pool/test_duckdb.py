@@ -54,6 +54,8 @@ def test_cli_export_and_compute(warehouses: dict[str, Path], tmp_path: Path) -> 
     args = ["compute", "--source", str(tmp_path / "pool"), "--period-end", f"{END}", "--ids", "cla_open,referrals"]
     done = runner.invoke(main, [*args, "--breakdowns", "la", "--out", str(out), "--warehouse", str(tmp_path / "pooled.duckdb")])
     assert done.exit_code == 0, done.output
+    refused = runner.invoke(main, [*args, "--breakdowns", "la"], env={"CSCPERF_WAREHOUSE": None})
+    assert refused.exit_code != 0 and "--warehouse" in str(refused.exception)  # never into ./cscperf.duckdb by default
     rows = pd.read_csv(out, dtype={"breakdown_value": str})
     assert set(rows.indicator_id) == {"cla_open", "referrals"}
     assert set(rows.breakdown_value) == {"999", "998"}

@@ -155,3 +155,17 @@ def test_synth_straight_to_the_pool(tmp_path: Path) -> None:
     a = compute_pool(tmp_path / "direct", "duckdb", [END], bases, breakdowns, None)
     b = compute_pool(tmp_path / "exported", "duckdb", [END], bases, breakdowns, None)
     assert_same_figures(a, b, unallocated=True)
+
+
+def test_keygen_makes_a_private_key_once(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cscperf.cli import main
+
+    key = tmp_path / "pool.key"
+    assert CliRunner().invoke(main, ["pool", "keygen", "--out", str(key)]).exit_code == 0
+    assert len(read_key(key)) == 64 and stat.S_IMODE(key.stat().st_mode) == 0o600
+    again = CliRunner().invoke(main, ["pool", "keygen", "--out", str(key)])
+    assert again.exit_code != 0 and "keeps its key" in str(again.exception)
+    alone = CliRunner().invoke(main, ["synth", "--profile", "tiny", "--pool", str(tmp_path / "pool")])
+    assert alone.exit_code != 0 and "--key-file" in str(alone.exception)

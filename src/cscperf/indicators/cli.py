@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 import pandas as pd
+from click.core import ParameterSource
 
 from cscperf.errors import UserError
 from cscperf.warehouse.options import warehouse_option as shared_warehouse_option
@@ -96,6 +97,8 @@ def compute(
     chosen_breakdowns = _csv_list(breakdowns, None, "breakdown") or ("la",)
     if source is None and (engine != "duckdb" or spark_master):
         raise UserError("--engine spark and --spark-master compute from a pool: give its folder with --source")
+    if source is not None and not no_store and click.get_current_context().get_parameter_source("warehouse") is ParameterSource.DEFAULT:
+        raise UserError("--source: say where pooled results go with --warehouse (not an authority's own), or use --no-store")
     if source is not None:
         from cscperf.pool.compute import compute_pool
         from cscperf.warehouse import connect

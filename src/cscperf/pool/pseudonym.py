@@ -50,6 +50,8 @@ DROPPED_COLUMNS = frozenset(
         "cont_contact_source_desc",
         "cont_contact_outcome_json",
         "earl_episode_organisation",
+        "earl_episode_reason",
+        "earl_episode_end_reason",
         "cine_referral_source_desc",
         "cine_referral_outcome_json",
         "cina_assessment_outcome_json",
