@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from cscperf.indicators import compute, month_ends
+from cscperf.pool import layout
 from cscperf.pool.export import export_warehouse
 from cscperf.pool.pseudonym import Pseudonymiser
 from cscperf.synth import generator
@@ -59,7 +60,7 @@ def own_results(warehouses: dict[str, Path]) -> dict[str, pd.DataFrame]:
     for la, path in warehouses.items():
         con = connect(path, read_only=True)
         try:
-            out[la] = compute(con, ENDS, breakdowns=BREAKDOWNS)
+            out[la] = compute(con, ENDS, breakdowns=BREAKDOWNS, ids=layout.pooled_ids())
         finally:
             con.close()
     return out

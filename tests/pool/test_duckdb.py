@@ -14,7 +14,6 @@ from cscperf.errors import UserError
 from cscperf.pool import layout
 from cscperf.pool.compute import compute_pool
 from cscperf.pool.pseudonym import HASHED, treatments
-from cscperf.warehouse.schema import TABLES
 from tests.pool.conftest import BREAKDOWNS, END, ENDS, KEY_A, KEY_B, as_pooled, assert_same_figures, make_pool
 
 
@@ -32,7 +31,7 @@ def test_another_key_changes_every_id_and_no_figure(
     warehouses: dict[str, Path], pool_a: Path, own_results: dict[str, pd.DataFrame], tmp_path: Path
 ) -> None:
     pool_b = make_pool(warehouses, KEY_B, tmp_path / "pool-b")
-    for table in TABLES:
+    for table in layout.POOLED:
         hashed = [c for c, kind in treatments()[table.name].items() if kind in HASHED]
         for la in ("999", "998"):
             a = pq.read_table(layout.partition_dir(pool_a, table.name, la) / "part-0.parquet", columns=hashed).to_pydict()

@@ -23,11 +23,12 @@ def compute_pool(
     """Result rows for every authority in the pool (the `la` breakdown is by authority)."""
     if engine == "duckdb":
         from cscperf.indicators import compute
+        from cscperf.pool import layout
         from cscperf.pool.duckdb_source import connect_pool
 
         con = connect_pool(source)
         try:
-            return compute(con, period_ends, bases=bases, breakdowns=breakdowns, ids=ids)
+            return compute(con, period_ends, bases=bases, breakdowns=breakdowns, ids=ids if ids is not None else layout.pooled_ids())
         finally:
             con.close()
     if engine == "spark":

@@ -14,7 +14,7 @@ import duckdb
 from cscperf.calendar import install_calendar
 from cscperf.pool import layout
 from cscperf.pool.pseudonym import treatment
-from cscperf.warehouse.schema import PROVENANCE, TABLES, Table
+from cscperf.warehouse.schema import PROVENANCE, Table
 
 
 def _view_sql(root: Path, table: Table) -> str:
@@ -36,6 +36,6 @@ def connect_pool(root: Path) -> duckdb.DuckDBPyConnection:
     layout.check_pool(root)
     con = duckdb.connect(":memory:")
     install_calendar(con)
-    for table in TABLES:
+    for table in layout.POOLED:
         con.execute(_view_sql(root, table))
     return con

@@ -21,7 +21,7 @@ from cscperf.errors import UserError
 from cscperf.files import open_private, output_folder
 from cscperf.pool import layout
 from cscperf.pool.pseudonym import Pseudonymiser, key_id, treatment
-from cscperf.warehouse.schema import TABLES, Table
+from cscperf.warehouse.schema import Table
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def export_connection(con: duckdb.DuckDBPyConnection, key: bytes, root: Path) ->
     token = uuid.uuid4().hex[:8]
     staged: list[tuple[Path, Path]] = []
     rows: dict[str, dict[str, int]] = {la: {} for la in codes}
-    for table in TABLES:
+    for table in layout.POOLED:
         for la, data in authority_tables(con, table, codes).items():
             stage = root / table.name / f".staging-{la}-{token}"
             _write(pseudonymise(table, data, Pseudonymiser(key, la)), stage / "part-0.parquet")

@@ -14,12 +14,22 @@ from pathlib import Path
 
 from cscperf.errors import UserError
 from cscperf.files import open_private
-from cscperf.warehouse.schema import TABLES
+from cscperf.warehouse.schema import PERMANENCY_TABLES, TABLES, Table
 
 MANIFEST = "pool.json"
 PARTITION = "la_code"
-# Canonical tables read from the pool (every one, so compute sees the same model as a warehouse).
-POOL_TABLES = tuple(t.name for t in TABLES)
+# The children's social care model is pooled; the permanency service's own records (households, adopters, staff)
+# are a service's management data, often of a service shared by several authorities, and stay out of the pool.
+POOLED: tuple[Table, ...] = tuple(t for t in TABLES if t not in PERMANENCY_TABLES)
+POOL_TABLES = tuple(t.name for t in POOLED)
+POOLED_AREAS = frozenset("ABCDEFGH")  # catalogue areas computed on a pool (not P, the permanency service)
+
+
+def pooled_ids() -> list[str]:
+    """The indicators a pool computes: every one outside the permanency service's area."""
+    from cscperf.indicators.registry import REGISTRY
+
+    return [i for i, ind in REGISTRY.items() if ind.area in POOLED_AREAS]
 
 
 def partition_dir(root: Path, table: str, la_code: str) -> Path:

@@ -20,7 +20,7 @@ import hmac
 from pathlib import Path
 
 from cscperf.errors import UserError
-from cscperf.warehouse.schema import TABLES
+from cscperf.pool.layout import POOLED
 
 MIN_KEY_BYTES = 32
 PSEUDONYM_HEX = 32  # 128 bits of the HMAC: collisions are negligible at national scale
@@ -86,7 +86,7 @@ def treatment(column: str) -> str:
 
 def treatments() -> dict[str, dict[str, str]]:
     """Every canonical table's columns and their treatment."""
-    return {t.name: {c.name: treatment(c.name) for c in t.columns} for t in TABLES}
+    return {t.name: {c.name: treatment(c.name) for c in t.columns} for t in POOLED}
 
 
 def read_key(path: Path) -> bytes:

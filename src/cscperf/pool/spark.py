@@ -40,7 +40,6 @@ from cscperf.indicators.model import MONTHS, PERIODS, SNAPSHOT_PERIODS, Model, S
 from cscperf.indicators.registry import BASES, REGISTRY, Indicator
 from cscperf.pool import layout
 from cscperf.pool.pseudonym import treatment
-from cscperf.warehouse.schema import TABLES
 
 SPARK_TYPES = {"VARCHAR": "string", "DATE": "date", "DOUBLE": "double", "INTEGER": "int", "BOOLEAN": "boolean"}
 PERIOD_VIEWS = {PERIODS: "cscperf_periods", SNAPSHOT_PERIODS: "cscperf_snapshot_periods", MONTHS: "cscperf_months"}
@@ -68,7 +67,7 @@ def register_pool(session, root: Path) -> None:  # noqa: ANN001 - SparkSession
     as NULL, as on DuckDB), and the working-day calendar from the shipped data."""
     root = Path(root).resolve()
     layout.check_pool(root)
-    for table in TABLES:
+    for table in layout.POOLED:
         data = session.read.option("basePath", str(root / table.name)).parquet(str(root / table.name / f"{layout.PARTITION}=*"))
         cols = [
             f"CAST(NULL AS {SPARK_TYPES[c.type]}) AS `{c.name}`"
@@ -158,7 +157,7 @@ def compute_spark(
     own_session = session is None
     session = session or spark_session(master)
     periods = periods_frame(period_ends, bases)
-    selected = [REGISTRY[i] for i in ids] if ids is not None else list(REGISTRY.values())
+    selected = [REGISTRY[i] for i in (ids if ids is not None else layout.pooled_ids())]
     done: dict[str, pd.DataFrame] = {}
     try:
         register_pool(session, source)
