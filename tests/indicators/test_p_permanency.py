@@ -348,13 +348,13 @@ def test_waiting_to_be_adopted_and_adopted(adoption):
 def test_staff_turnover_rolling_twelve_months():
     w = Built()
     staff = [
-        # id, role, start, end, reason: headcount on 31 Mar 2023 and on 31 Mar 2024 (den = their mean)
-        ("st1", "SOCIAL_WORKER", "2020-01-01", None, None),  # 1 and 1
-        ("st2", "SOCIAL_WORKER", "2020-01-01", "2023-09-30", "VOLUNTARY"),  # 1 and 0; left
-        ("st3", "SOCIAL_WORKER", "2023-06-01", None, None),  # 0 and 1
-        ("st4", "SUPPORT_WORKER", "2019-01-01", "2024-03-31", "NON_VOLUNTARY"),  # 1 and 0 (left on the last day); left
+        # id, role, start, end, reason
+        ("st1", "SOCIAL_WORKER", "2020-01-01", None, None),
+        ("st2", "SOCIAL_WORKER", "2020-01-01", "2023-09-30", "VOLUNTARY"),  # left
+        ("st3", "SOCIAL_WORKER", "2023-06-01", None, None),  # joined in the year
+        ("st4", "SUPPORT_WORKER", "2019-01-01", "2024-03-31", "NON_VOLUNTARY"),  # left on the last day
         ("st5", "SOCIAL_WORKER", "2019-01-01", "2023-03-31", "VOLUNTARY"),  # left the day before the window: not in it
-        ("st7", "SUPPORT_WORKER", "2019-01-01", None, None),  # 1 and 1
+        ("st7", "SUPPORT_WORKER", "2019-01-01", None, None),
     ]
     for sid, role, start, end, reason in staff:
         w.add(
@@ -366,16 +366,17 @@ def test_staff_turnover_rolling_twelve_months():
             sstf_staff_end_date=end,
             sstf_leaving_reason=reason,
         )
-    # All: 2 leavers over (1 + 0.5 + 0.5 + 0.5 + 1) = 3.5.
+    # In post at some time from 1 Apr 2023 to 31 Mar 2024: st1, st2, st3, st4, st7 (st5 left the day before).
+    # All: 2 leavers over 5.
     num, den, value = w.figure("perm_staff_turnover_pct", END, basis="rolling12")
-    assert (num, den) == (2, 3.5) and value == pytest.approx(200 / 3.5)
-    assert w.figure("perm_staff_turnover_voluntary_pct", END, basis="rolling12")[:2] == (1, 3.5)
-    assert w.figure("perm_staff_turnover_non_voluntary_pct", END, basis="rolling12")[:2] == (1, 3.5)
-    # Social workers: st2 over (1 + 0.5 + 0.5) = 2; support workers: st4 over (0.5 + 1) = 1.5.
-    assert w.figure("perm_social_worker_turnover_pct", END, basis="rolling12") == (1, 2, 50.0)
-    assert w.figure("perm_social_worker_turnover_non_voluntary_pct", END, basis="rolling12") == (0, 2, 0.0)
-    num, den, value = w.figure("perm_support_worker_turnover_pct", END, basis="rolling12")
-    assert (num, den) == (1, 1.5) and value == pytest.approx(200 / 3)
+    assert (num, den, value) == (2, 5, 40.0)
+    assert w.figure("perm_staff_turnover_voluntary_pct", END, basis="rolling12")[:2] == (1, 5)
+    assert w.figure("perm_staff_turnover_non_voluntary_pct", END, basis="rolling12")[:2] == (1, 5)
+    # Social workers: st2 over st1, st2, st3; support workers: st4 over st4, st7.
+    num, den, value = w.figure("perm_social_worker_turnover_pct", END, basis="rolling12")
+    assert (num, den) == (1, 3) and value == pytest.approx(100 / 3)
+    assert w.figure("perm_social_worker_turnover_non_voluntary_pct", END, basis="rolling12") == (0, 3, 0.0)
+    assert w.figure("perm_support_worker_turnover_pct", END, basis="rolling12") == (1, 2, 50.0)
 
 
 def test_family_group_conferences_and_their_outcomes():

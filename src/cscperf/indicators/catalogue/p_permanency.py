@@ -354,8 +354,9 @@ def _permanently_matched(m: Model, periods: ir.Table) -> ir.Table:
 
 
 def _turnover(roles: tuple[str, ...] | None, reasons: tuple[str, ...] | None):  # noqa: ANN202 - a cohort
-    """Leavers in the window (of `reasons`, default any) over the average of the headcount on the day before the
-    window and on its last day, for staff of the service in `roles` (default all)."""
+    """Leavers in the window (of `reasons`, default any) over everyone in post at some time in it, for staff of the
+    service in `roles` (default all). Over the average headcount a small team's rate can pass 100 %, which no
+    percentage may."""
 
     def cohort(m: Model, periods: ir.Table) -> ir.Table:
         s = m.table("ext_service_staff")
@@ -364,15 +365,10 @@ def _turnover(roles: tuple[str, ...] | None, reasons: tuple[str, ...] | None):  
             s = s.filter(s.sstf_role.upper().isin(roles))
         s = _with_la(m, s)
         j = s.join(periods, (s.sstf_staff_start_date <= periods.period_end) & (open_end(s.sstf_staff_end_date) >= periods.period_start))
-        before = as_date(j.period_start - ibis.interval(days=1))
-
-        def in_post(day: ir.DateValue) -> ir.BooleanValue:
-            return (j.sstf_staff_start_date <= day) & (open_end(j.sstf_staff_end_date) > day)
-
         left = j.sstf_staff_end_date.between(j.period_start, j.period_end).fill_null(False)
         if reasons:
             left &= j.sstf_leaving_reason.upper().isin(reasons).fill_null(False)
-        den = (in_post(before).cast("float64") + in_post(j.period_end).cast("float64")) / 2
+        den = j.sstf_staff_id.notnull().cast("float64")  # in post at some time in the window (the join's condition)
         j = j.mutate(ref_date=j.period_end)
         return _unit_rows(j, "sstf_staff_id", num=left.cast("float64"), den=den)
 
@@ -908,15 +904,16 @@ def _turnover_entries() -> list[Indicator]:
                     rag_basis="rolling12",
                     variant_of=None if not suffix else f"perm_{key}_turnover_pct",
                     numerator=f"Leavers{label} in the 12 months (ext_service_staff end date in the window)",
-                    denominator="Average headcount: the mean of those in post on the day before the window and on its last day",
-                    rule=f"Leavers{label} among {who} in the 12 months to the period end, as a percentage of the average of "
-                    "the headcount on the day before the 12 months and on the period end. Staff are ext_service_staff rows of "
+                    denominator="Headcount over the 12 months: everyone in post at some time in them",
+                    rule=f"Leavers{label} among {who} in the 12 months to the period end, as a percentage of everyone in "
+                    "post at some time in the 12 months (a person, not FTE). Staff are ext_service_staff rows of "
                     "service PERMANENCY"
                     + (f" with role {'/'.join(roles)}" if roles else "")
                     + (f"; leavers with reason {'/'.join(reasons)}" if reasons else "")
                     + ".",
                     notes=f"Spec {spec}{' (D-G*: the voluntary / non-voluntary split)' if suffix else ''}. The spec gives no "
-                    "formula; this is the usual leavers over average headcount (a person, not FTE).",
+                    "formula. Leavers over average headcount can pass 100 % in a small team, which a percentage cannot "
+                    "(the results contract), so the denominator is everyone in post during the 12 months.",
                 )
             )
     return out
