@@ -26,3 +26,13 @@ def test_the_pack_leads_with_the_scorecard_and_holds_only_the_service(warehouse)
 def test_section_names_make_excel_sheet_names():
     for key, name, _ in SECTIONS:
         assert not set(f"{key} {name}") & set("[]:*?/\\"), name
+
+
+def test_every_area_gives_a_valid_excel_sheet_name():
+    from cscperf.indicators.registry import AREAS
+    from cscperf.report.excel import sheet_name
+
+    assert sheet_name("P Permanency service: fostering, adoption") == "P Permanency service- fostering"
+    for area, name in AREAS.items():
+        got = sheet_name(f"{area} {name}")
+        assert len(got) <= 31 and not set(got) & set("[]:*?/\\"), got

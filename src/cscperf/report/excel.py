@@ -7,6 +7,7 @@ from the data beginning with `=`) is neutralised by `cscperf.files.neutralise` l
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -105,8 +106,13 @@ def _write_summary(wb: xlsxwriter.Workbook, report: Report, fmts: dict) -> None:
     _name_table(ws, "Summary", 3, 3 + len(report.figures), [name for name, _ in SUMMARY_COLUMNS], fmts["head"])
 
 
+def sheet_name(text: str) -> str:
+    """Excel's rules for a sheet name: at most 31 characters, none of []:*?/\\ (an area name may hold a colon)."""
+    return re.sub(r"[\[\]:*?/\\]", "-", text)[:31].rstrip()
+
+
 def _write_area(wb: xlsxwriter.Workbook, report: Report, area: str, name: str, figs: list[Figure], fmts: dict) -> None:
-    ws = wb.add_worksheet(f"{area} {name}"[:31])
+    ws = wb.add_worksheet(sheet_name(f"{area} {name}"))
     _text(ws, 0, 0, f"{area}. {name} – {report.month}", fmts["title"])
     months = sorted({d for f in figs for d in f.series["period_end"]})
     head = ["Indicator", "Id", "Basis", "Target", "RAG", *[f"{d:%b %Y}" for d in months], "Commentary (automatic)"]
