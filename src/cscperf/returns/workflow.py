@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
 import shutil
 import tempfile
@@ -33,14 +32,14 @@ import pandas as pd
 
 from cscperf.errors import UserError
 from cscperf.files import make_private, output_folder
-from cscperf.returns import dfe_rules
+from cscperf.returns import annex_a, cin_census, dfe_rules, ssda903
 from cscperf.returns.written import WrittenReturn
 from cscperf.warehouse.schema import TABLES
 from cscperf.warehouse.transaction import transaction
 
 KINDS = ("cin", "ssda903", "annex-a")
 NAMES = {"cin": "CIN census", "ssda903": "SSDA903", "annex-a": "Annex A"}
-WRITERS = {"cin": "cscperf.returns.cin_census", "ssda903": "cscperf.returns.ssda903", "annex-a": "cscperf.returns.annex_a"}
+WRITERS: dict[str, ModuleType] = {"cin": cin_census, "ssda903": ssda903, "annex-a": annex_a}
 DFE_KIND = {"cin": "cin", "ssda903": "903"}  # Annex A is Ofsted's list: DfE publishes no rule set for it
 SIGNING_ROLES = ("performance", "admin")
 ISSUE_COLUMNS = ["rule", "rule_type", "message", "child_id", "table_name", "field", "row_id"]
@@ -219,7 +218,7 @@ def store_draft(
 def _writer(kind: str) -> ModuleType:
     if kind not in KINDS:
         raise UserError(f"return '{kind}': choose one of {', '.join(KINDS)}")
-    return importlib.import_module(WRITERS[kind])
+    return WRITERS[kind]
 
 
 def check_fields(con: duckdb.DuckDBPyConnection) -> None:

@@ -132,7 +132,8 @@ class Recomputer:
                 if not frame.empty:
                     with self.access.writer() as cur:  # storing figures queues with the pushes
                         stored += store_results(cur, frame)
-            except Exception:
+            except Exception as exc:  # one failing definition must not stop the others; it is named on the loads page
+                log.warning("recompute of %s failed: %s", ind_id, type(exc).__name__)
                 failed.append(ind_id)
         self.runs += 1
         self.failed_ids = failed
