@@ -176,3 +176,25 @@ def test_a_signed_return_shows_who_signed_it_and_the_explanations(tmp_path):
             assert [r[-1] for r in drill] == ["Children under school age have no UPN"] * 2
     finally:
         app.state.cscperf.close()
+
+
+def test_a_validator_defect_is_shown_explained_and_does_not_block_sign_off(tmp_path):
+    defect = {"rule": "SW11bSTG2", "rule_type": "defect", "message": "Social worker episode has ended", "child_id": "C3"}
+    path = fixture.build(tmp_path / "w.duckdb")
+    fixture.prepare_returns(path, [defect])
+    add_users(path)
+    con = connect(path)
+    try:
+        workflow.sign_off(con, RID, "perf1", "performance")  # no error and no query: a defect alone does not block it
+    finally:
+        con.close()
+    app = create_app(WebSettings(warehouse=path, secure_cookies=False, auto_recompute=False, warm_caches=False))
+    try:
+        with TestClient(app) as client:
+            assert login(client, "perf1").status_code == 303
+            [row] = cells(client.get(f"/returns/{RID}").text.split("Errors and queries by rule")[-1])
+            assert row[:2] == ["SW11bSTG2", "validator defect"]
+            page = client.get(f"/returns/{RID}/rules/SW11bSTG2").text
+            assert "known defect" in page and "next worker" in page and "do not block sign-off" in page
+    finally:
+        app.state.cscperf.close()

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from cscperf.errors import UserError
+from cscperf.returns import validator_defects
 from cscperf.returns.written import WrittenReturn
 
 RUNNER = Path(__file__).with_name("dfe_rules_runner.py")
@@ -48,10 +49,16 @@ class DfeReport:
     rules_run: int
     crashed: dict[str, str] = field(default_factory=dict)  # rule code -> the error it raised
     skipped: list[str] = field(default_factory=list)  # rules that need data not supplied (e.g. last year's return)
+    version: str = ""  # the validator's
 
     @property
     def errors(self) -> pd.DataFrame:
         return self.issues[self.issues["rule_type"] == "error"]
+
+    @property
+    def defects(self) -> pd.DataFrame:
+        """What the validator flags that DfE's rules accept (cscperf.returns.validator_defects)."""
+        return self.issues[self.issues["rule_type"] == validator_defects.DEFECT]
 
     @property
     def queries(self) -> pd.DataFrame:
@@ -64,6 +71,8 @@ class DfeReport:
             f"{name} {self.year - 1}-{self.year % 100:02d} ({self.rule_set}, {self.rules_run} rules): "
             f"{len(self.errors)} errors and {len(self.queries)} queries for {children} children"
         )
+        if len(self.defects):
+            line += f"; {len(self.defects)} more flagged by known defects of the validator (not errors: docs/returns.md)"
         if self.skipped:
             line += f"; {len(self.skipped)} rules skipped for want of data they compare with (e.g. last year's return)"
         return line
@@ -118,8 +127,11 @@ def run_rules(kind: str, files: Sequence[Path], year: int, la_name: str = "") ->
         if done.returncode != 0 or "failed" in summary:
             reason = summary.get("failed") or (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise UserError(f"DfE's {KIND_NAMES[kind]} rules ({rules}) could not run on {', '.join(p.name for p in files)}: {reason}")
-        issues = pd.read_csv(out, dtype=str, keep_default_na=False)
-    return DfeReport(kind, year, rules, issues[ISSUE_COLUMNS], summary["rules"], summary["crashed"], summary["skipped"])
+        issues = pd.read_csv(out, dtype=str, keep_default_na=False)[ISSUE_COLUMNS]
+    version = summary.get("version", "")
+    if kind == "903":
+        issues = validator_defects.mark(issues, year, validator_defects.read_tables(files, year), version)
+    return DfeReport(kind, year, rules, issues, summary["rules"], summary["crashed"], summary["skipped"], version)
 
 
 def _last_json_line(stdout: str) -> dict:

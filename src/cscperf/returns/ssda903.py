@@ -73,6 +73,14 @@ def sex_code(year: int) -> dict[str, str]:
     return {"M": "1", "F": "2"}
 
 
+def place_code(year: int) -> dict[str, str]:
+    """Placement codes that the year's list replaces: supported accommodation, H5 until Ofsted registered it, is K3
+    from the year K3 is listed (2024-25; DfE's rule 503D accepts an open H5 placement coming back as K3 that year)."""
+    if "K3" in (valid_codes("PLACE", year) or set()):
+        return {"H5": "K3"}
+    return {}
+
+
 def _q(con: duckdb.DuckDBPyConnection, sql: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     params = [p for n, p in (("$1", start), ("$2", end)) if n in sql]
     if "$2" in sql and "$1" not in sql:
@@ -129,6 +137,7 @@ def collect(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.DataFrame
     dob = out["header"].set_index("CHILD")["DOB"]
     out["oc3"] = oc3.assign(DOB=oc3["CHILD"].map(dob))
     out["uasc"]["SEX"] = out["uasc"]["SEX"].map(sex_code(year))
+    out["episodes"]["PLACE"] = out["episodes"]["PLACE"].replace(place_code(year))
     out["ad1"]["FOSTER_CARE"] = out["ad1"]["FOSTER_CARE"].map({"Y": "1", "N": "0"})
     return {t: out[t][columns(t)] for t in tables_for(year)}
 

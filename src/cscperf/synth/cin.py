@@ -148,6 +148,7 @@ def _episode(
     # Close: the end of the last stage, a few days later.
     last = np.where(nfa_ref, add_wd(ref, rng.integers(0, 4, n)), a_auth)
     last = np.where(s47, np.maximum(last, s47_end), last)
+    last = np.where(icpc, np.maximum(last, icpc_date), last)  # a conference with no plan is activity too (rule 8565)
     last = np.where(cp, np.maximum(last, cp_end), last)
     last = np.where(cin, np.maximum(last, cin_end), last)
     close = last + days(np.where(cp | cin, 0, rng.integers(0, 8, n)))

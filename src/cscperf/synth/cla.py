@@ -67,7 +67,7 @@ SHORT_BREAK_RATE = 3.5  # children on agreed short breaks per 10,000
 # about 70-85 % since the pandemic. Reviews and visits in timescale are not national statistics; authorities' own
 # reports put both at 85-95 %. Initial health assessments within 20 working days: about 30-50 % nationally.
 REVIEW_LATE = (0.06, 0.045)  # share of first reviews, and of later ones, held late
-IHA_IN_20WD = 0.39  # share of initial health assessments aimed within 20 working days
+IHA_IN_20WD = 0.42  # share of initial health assessments aimed within 20 working days (about 2 in 5 are on time)
 RHA_DONE = 0.94  # share of review health assessments held
 DENTAL_DONE = 0.81  # share of yearly dental checks held
 
@@ -239,7 +239,26 @@ def _placement_events(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     ev = pd.concat(frames, ignore_index=True)
     ev = ev[ev["date"].values < p["stop"][ev["i"].values]]
     ev = ev.sort_values(["i", "date", "kind"], kind="stable").drop_duplicates(["i", "date"], keep="last")
-    return ev.reset_index(drop=True)
+    return _whole_temporary_moves(ev).reset_index(drop=True)
+
+
+def _whole_temporary_moves(ev: pd.DataFrame) -> pd.DataFrame:
+    """The events without temporary moves that do not end back with the carer before anything else happens: a move
+    or the end of care inside the few days away would leave a temporary placement that never returns (903 rules 383,
+    226, 376), so those temporary moves did not happen."""
+    kind = ev["kind"].to_numpy()
+    away = pd.Series(ev["date"].to_numpy()[kind == 4], index=ev["i"].to_numpy()[kind == 4])
+    back = pd.Series(ev["date"].to_numpy()[kind == 5], index=ev["i"].to_numpy()[kind == 5])
+    pair = pd.DataFrame({"away": away, "back": back}).dropna()  # one temporary move at most per child
+    others = ev[~np.isin(kind, [4, 5])].join(pair, on="i", how="inner")
+    clash = others.loc[(others["date"] >= others["away"]) & (others["date"] <= others["back"]), "i"].unique()
+    whole = pair.index.difference(pd.Index(clash))
+    return ev[~np.isin(kind, [4, 5]) | ev["i"].isin(whole).to_numpy()]
+
+
+# Share of other foster placements (not connected-person U1/U3) with the authority's own carers; the rest are with
+# agencies (PR4). The permanency specification's authority has about 100 children in agency foster placements.
+IN_HOUSE_FOSTER = 0.62
 
 
 def _place_types(ctx: Ctx, p: dict[str, np.ndarray], ev: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -279,7 +298,7 @@ def _place_types(ctx: Ctx, p: dict[str, np.ndarray], ev: pd.DataFrame) -> tuple[
             np.isin(t, ["K2", "R1", "H5", "K3", "S1"]),
             np.char.startswith(t, "A"),
         ],
-        [0, 1, np.where(rng.random(n) < 0.58, 1, 4), np.where(rng.random(n) < 0.2, 1, 4), np.where(rng.random(n) < 0.6, 1, 5)],
+        [0, 1, np.where(rng.random(n) < IN_HOUSE_FOSTER, 1, 4), np.where(rng.random(n) < 0.2, 1, 4), np.where(rng.random(n) < 0.6, 1, 5)],
         1,
     )
     return typ, prov
@@ -322,6 +341,12 @@ def _episodes(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     rec_last = _rec(ctx, p)
     pe = _placement_events(ctx, p)
     typ, prov = _place_types(ctx, p, pe)
+    # A carer becomes long-term only after short-term foster care (or a return to it from a temporary move, settled
+    # below): drop the others first, so that a temporary move looks back at the placement the child returns to.
+    kind = pe["kind"].to_numpy()
+    before = np.r_[0, np.arange(len(pe) - 1)]
+    futile = (kind == 6) & (kind[before] != 5) & ~np.isin(typ[before], [P_IDX["U6"], P_IDX["U3"]])
+    pe, typ, prov = pe[~futile].reset_index(drop=True), typ[~futile], prov[~futile]
     kind, i = pe["kind"].to_numpy(), pe["i"].to_numpy()
     # Back with the carer after a temporary move: copy the placement before the temporary one.
     back = np.flatnonzero(kind == 5)
@@ -405,6 +430,8 @@ def _episodes(ctx: Ctx, p: dict[str, np.ndarray]) -> pd.DataFrame:
     s20 = np.isin(pe["pid"].to_numpy(), ev.loc[ev["ls_cur"].to_numpy() == V2, "pid"].to_numpy())
     at_home = (pe["typ"].to_numpy() == P_IDX["P1"]) & s20
     pe.loc[at_home, "typ"], pe.loc[at_home, "prov"] = P_IDX["U6"], 1
+    back = np.flatnonzero(pe["kind"].to_numpy() == 5)  # and back after a temporary move to those carers (rule 383)
+    pe.loc[back, ["typ", "prov"]] = pe.loc[back - 2, ["typ", "prov"]].to_numpy()
     _write_placements(ctx, p, pe)
     pe["ls"] = ev.groupby("pid", sort=False)["ls_cur"].first().reindex(pe["pid"]).to_numpy()  # legal status at its start
     p["rec"] = rec_last
@@ -450,7 +477,7 @@ def _write_placements(ctx: Ctx, p: dict[str, np.ndarray], pe: pd.DataFrame) -> N
     near = np.isin(prov, [2, 3]) | (np.isin(prov, [4, 5]) & (rng.random(n) < 0.55))
     # Supported accommodation (K3) in the authority: DfE's rule 241 as D2I implement it compares its authority with the
     # returning authority's (they have no Ofsted premises list to hand).
-    near &= typ != "K3"
+    near &= ~np.isin(typ, ["K3", "H5"])  # H5 is written as K3 from 2024-25
     post = np.where(prov == 0, home, places.sample(ctx, p["la"][i], near))
     post = pd.Series(post).groupby(carer).transform("first").to_numpy(object)  # back with a carer: same address
     clash = (post == home) & (prov != 0)  # only a child placed with parents lives at the home address (rule 392d)
@@ -700,8 +727,9 @@ def _health_education(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
         "ext_cla_pep",
         {"pepr_table_id": ctx.ids("pep", p["la"][o[school]]), "pepr_person_id": p["person"][o[school]], "pepr_pep_date": d[school]},
     )
-    # SDQ once a year for 4-16 year olds in care a year or more (at most 360 days apart: one in every collection year).
-    o, d = _yearly(ctx, p, p["start"] + days(365), np.full(m, 350), 10)
+    # SDQ once a year for 4-16 year olds in care a year or more, the first in the 12th month of care (a child in care
+    # from 1 April is in the OC2 cohort on 31 March and needs one: rule 186), then at most 360 days apart.
+    o, d = _yearly(ctx, p, p["start"] + days(364), np.full(m, 350), 10)
     age = age_at(p["dob"][o], d)
     ok = (age >= 4) & (age <= 16)
     score = np.clip(rng.normal(14, 6, o.size), 0, 40).astype(int).astype(str)
@@ -764,7 +792,8 @@ def _missing(ctx: Ctx, p: dict[str, np.ndarray]) -> None:
     prone = (p["age"] >= 11) & (rng.random(m) < 0.3)
     every = np.where(prone, rng.integers(20, 120, m), 10**6)
     o, d = _yearly(ctx, p, p["start"] + days(rng.integers(5, 90, m)), every, 15)
-    o, d = o[prone[o]], d[prone[o]]
+    gone = (d < p["stop"][o]) & prone[o]  # missing from a placement while there, not on the day care ends (580)
+    o, d = o[gone], d[gone]
     n = o.size
     typ = (rng.random(n) < 0.2).astype("int64")
     # Found before care ends (575, 577): a child still missing on the day care ends at 18 must leave care with E8 (580).

@@ -49,7 +49,7 @@ def write(ctx: Ctx) -> int:
     uasc = np.isin(ids, ctx.uasc) if ctx.uasc is not None else np.zeros(n, bool)
     sex = np.where(uasc, np.where(rng.random(n) < 0.92, 0, 1), sex)
     nationality = pick(rng, NATIONALITY, n)
-    unknown = _upn_unknown(rng, dob, ctx.end, uasc)
+    unknown = _upn_unknown(rng, dob, ctx.end, uasc, _arrived_in_last_week(ctx, ids))
     ctx.frames.add(
         "ssd_person",
         {
@@ -115,19 +115,32 @@ def school_entry(dob: np.ndarray) -> np.ndarray:
     return (entry_year * 12 + 8).astype("datetime64[M]").astype("datetime64[D]")
 
 
-def _no_upn_reason(rng: np.random.Generator, uasc: np.ndarray) -> np.ndarray:
-    """Index into NO_UPN's reasons (or 3 for UN4, -1 for a UPN) for each child of school age."""
+def _arrived_in_last_week(ctx: Ctx, ids: np.ndarray) -> np.ndarray:
+    """Children whose status as unaccompanied asylum seekers began in the week before the end date."""
+    status = ctx.frames.get("ssd_immigration_status")
+    if status.empty:
+        return np.zeros(ids.size, bool)
+    since = status["immi_immigration_status_start_date"].to_numpy("datetime64[D]")
+    recent = status["immi_person_id"].to_numpy()[since > ctx.end - days(7)]
+    return np.isin(ids, recent)
+
+
+def _no_upn_reason(rng: np.random.Generator, uasc: np.ndarray, new_here: np.ndarray) -> np.ndarray:
+    """Index into NO_UPN's reasons (or 3 for UN4, -1 for a UPN) for each child of school age. An asylum-seeking child
+    without one is new to the authority (UN4) only in the first week; after that they have never been in a school in
+    England (UN2: most arrive at 15-17 and go to college), as DfE's rule 210 expects."""
     n = uasc.size
     draw = choice(rng, n, [*NO_UPN.values(), 1 - sum(NO_UPN.values())])
     reason = np.where(draw < len(NO_UPN), draw, -1)
-    return np.where(uasc & (rng.random(n) < UASC_NO_UPN), len(NO_UPN), reason)
+    never_in_school = np.where(new_here, len(NO_UPN), list(NO_UPN).index("UN2"))
+    return np.where(uasc & (rng.random(n) < UASC_NO_UPN), never_in_school, reason)
 
 
-def _upn_unknown(rng: np.random.Generator, dob: np.ndarray, end: np.datetime64, uasc: np.ndarray) -> pd.Categorical:
+def _upn_unknown(rng: np.random.Generator, dob: np.ndarray, end: np.datetime64, uasc: np.ndarray, new_here: np.ndarray) -> pd.Categorical:
     """The reason a child has no UPN on the end date (empty for a child with one)."""
     reasons = [*NO_UPN, "UN4"]
     in_school = ~np.isnat(dob) & (school_entry(np.where(np.isnat(dob), end, dob)) <= end)
-    idx = np.where(in_school, _no_upn_reason(rng, uasc), len(reasons))  # not yet in school (or unborn): UN1
+    idx = np.where(in_school, _no_upn_reason(rng, uasc, new_here), len(reasons))  # not yet in school (or unborn): UN1
     return codes([*reasons, "UN1"], idx)
 
 

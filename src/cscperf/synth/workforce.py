@@ -32,6 +32,7 @@ POSTS_PER_TEAM = 8
 # absence, the child's or their circumstances' change, or other.
 FIRST_WORKER = "FCONTA"
 TRANSFER = "TSPROC"
+VACANT_TRIES = 5  # posts tried, beyond the first, for a child whose worker's post is vacant
 MAX_HANDOVERS = 60  # the first worker of a new stage when the child moves straight on from another team
 CHANGE_REASONS = {"MANAGE": 0.35, "ORGRST": 0.15, "ABSENC": 0.1, "CHCHAN": 0.15, "PCCHAN": 0.1, "OTHERS": 0.15}
 # Records that name the team and worker responsible: (table, person, date, team column, worker column).
@@ -239,20 +240,22 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
             break
         post = post_first[tm] + rng.integers(0, teams["posts"].to_numpy()[tm])
         h = _holder(ten, post, s)
-        h2 = _holder(ten, post_first[tm] + rng.integers(0, teams["posts"].to_numpy()[tm]), s)
-        h = np.where(h < 0, h2, h)
+        for _ in range(VACANT_TRIES):  # the manager tries others in the team before the child waits a day
+            h = np.where(h < 0, _holder(ten, post_first[tm] + rng.integers(0, teams["posts"].to_numpy()[tm]), s), h)
         ok = h >= 0
         w_stop = ten["stop"].to_numpy("datetime64[D]")[np.maximum(h, 0)]
         cut = ok & (w_stop < e)
         stop = np.where(cut, w_stop, e)
         rows.append(pd.DataFrame({"o": o[ok], "start": s[ok], "stop": stop[ok], "worker": h[ok], "team": tm[ok], "changed": changed[ok]}))
-        # The child moves on from a leaving worker within a couple of days; where both posts tried are vacant the
-        # manager finds another the next day (DfE expects the next social worker within 5 days: SW11aSTG2).
-        s = np.where(cut, w_stop + days(rng.integers(0, 3, h.size)), s + days(1))
+        # The child moves on to a new worker the day the last one leaves (a manager reallocates the caseload: DfE
+        # expects an unbroken chain, SW11a/SW17); where every post tried is vacant the manager finds another the
+        # next day.
+        s = np.where(cut, w_stop, s + days(1))
         keep = (cut | ~ok) & (s < e)
         s, e, o, tm, changed = s[keep], e[keep], o[keep], tm[keep], np.where(cut, 2, changed)[keep]
     a = pd.concat(rows, ignore_index=True)
     a = a[(a["start"].to_numpy("datetime64[D]") <= end) & (a["stop"].to_numpy("datetime64[D]") > a["start"].to_numpy("datetime64[D]"))]
+    a = _without_slivers(a, ten)
     o = a["o"].to_numpy()
     stop = a["stop"].to_numpy("datetime64[D]")
     n = len(a)
@@ -282,6 +285,33 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
             "invo_referral_id": phases["referral"].to_numpy()[o],
         },
     )
+
+
+SLIVER = np.timedelta64(7, "D")  # an allocation shorter than a week within a stage is a recording slip
+
+
+def _without_slivers(a: pd.DataFrame, ten: pd.DataFrame) -> pd.DataFrame:
+    """Allocations without one-off slips: a worker 'changing' to themselves is one allocation, and a stay of under a
+    week inside a stage goes to the worker who follows, if in post by then (DfE's 903 rule SW09STG2 rejects social
+    worker episodes of a day or two)."""
+    a = a.sort_values(["o", "start"], kind="stable").reset_index(drop=True)
+    t_start = ten["start"].to_numpy("datetime64[D]")
+    for _ in range(MAX_HANDOVERS):
+        start, stop = a["start"].to_numpy("datetime64[D]"), a["stop"].to_numpy("datetime64[D]")
+        worker, o = a["worker"].to_numpy(), a["o"].to_numpy()
+        nxt = np.r_[o[1:] == o[:-1], False]  # the next row is the same stage of work
+        nxt_worker = np.r_[worker[1:], -1]
+        same = nxt & (nxt_worker == worker)
+        short = nxt & (stop - start < SLIVER) & (t_start[np.maximum(nxt_worker, 0)] <= start)
+        fold = same | short
+        fold &= ~np.r_[False, fold[:-1]]  # one fold per pair per pass; chains take several passes
+        if not fold.any():
+            return a
+        into = np.flatnonzero(fold) + 1
+        a.loc[into, "start"] = a.loc[into - 1, "start"].to_numpy()
+        a.loc[into, "changed"] = a.loc[into - 1, "changed"].to_numpy()
+        a = a.drop(index=into - 1).reset_index(drop=True)
+    return a
 
 
 def _caseloads(ctx: Ctx, worker: np.ndarray, start: np.ndarray, stop: np.ndarray) -> None:

@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from cscperf.errors import UserError
-from cscperf.returns import workflow
+from cscperf.returns import validator_defects, workflow
 from cscperf.warehouse import results
 from cscperf.web import data
 from cscperf.web.app import render, require, state
@@ -92,6 +92,8 @@ def install(app: FastAPI) -> None:
             raise NoReturn(f"return {rid} has no issue for rule {rule}")
         st.store.audit(user, "view", str(request.url.path), [c for c in rows["child_id"] if c])
         context = {"r": found, "label": workflow.year_label(found.year), "rule": about.iloc[0].to_dict(), "rows": _records(rows)}
+        if (about["rule_type"] == validator_defects.DEFECT).any():
+            context["defect"] = validator_defects.explanation(rule, found.year)
         return render(request, "return_rule.html", context)
 
     @app.get("/returns/{rid}/files/{name}")
