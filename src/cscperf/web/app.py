@@ -232,10 +232,11 @@ def create_app(settings: WebSettings) -> FastAPI:
     _install_error_handlers(app)
     _install_login_routes(app)
 
-    from cscperf.web import api, pages, returns_pages
+    from cscperf.web import api, pages, permanency_pages, returns_pages
 
     pages.install(app)
     returns_pages.install(app)
+    permanency_pages.install(app)
     api.install(app)
     return app
 

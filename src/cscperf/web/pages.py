@@ -6,6 +6,7 @@
 /indicators/{id}/exceptions[?team=&worker=]  the children behind the figure (child level, audited)
 /indicators/{id}/exceptions.csv[...]         the same as CSV (child level, audited)
 /children/{person}                          a child's timeline (child level, audited)
+/permanency, /households/{id}, /adopters/{id}  the permanency service's lists and records (web/permanency_pages.py)
 /caseloads                                  workers by team with caseloads; unallocated cases
 /returns...                                 the statutory returns (web/returns_pages.py)
 """
@@ -135,6 +136,7 @@ def install(app: FastAPI) -> None:
                 "chart_summary": chart_summary(ind.name, ind.unit, frame, basis),
                 "team_chart": views.spec_json(views.bars_spec(ind, teams, "By team")) if teams else None,
                 "area_name": views.areas().get(ind.area, ind.area),
+                "unit_plural": data.UNIT_PLURALS[data.list_unit(ind.id)],
                 "ov": ov,
                 "basis_labels": views.BASIS_LABELS,
             },
@@ -198,6 +200,9 @@ def install(app: FastAPI) -> None:
                 "dir": dir,
                 "columns": EXCEPTION_SORTS,
                 "query": _query(request),
+                "unit": data.list_unit(ind.id),
+                "unit_path": data.UNIT_PATHS[data.list_unit(ind.id)],
+                "unit_plural": data.UNIT_PLURALS[data.list_unit(ind.id)],
             },
         )
 
@@ -405,6 +410,9 @@ def _exceptions(cur: Any, ind_id: str, end: dt.date) -> pd.DataFrame:
     from cscperf.indicators.exceptions import exceptions
 
     frame = exceptions(cur, ind_id, end)
+    if data.list_unit(ind_id) == "household":  # seen through the supervising social worker's team, as a child through theirs
+        teams = data.household_teams(cur)
+        frame = frame.drop(columns=["team_id", "worker_id"]).merge(teams, on="person_id", how="left")[frame.columns]
     # Missing values as None (not NaN), so pages show blanks and filters compare cleanly.
     for col in ("team_id", "worker_id", "person_id", "event_id", "status", "reason", "start_date", "last_event_date", "due_date"):
         frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
