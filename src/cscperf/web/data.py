@@ -293,7 +293,7 @@ HOUSEHOLD_SECTIONS: tuple[tuple[str, str], ...] = (
     ),
     (
         "Panel and decisions",
-        'SELECT fopa_item_type AS item, fopa_panel_date AS panel, fopa_panel_recommendation AS recommendation, fopa_adm_decision_date AS '
+        "SELECT fopa_item_type AS item, fopa_panel_date AS panel, fopa_panel_recommendation AS recommendation, fopa_adm_decision_date AS "
         '"ADM decision", fopa_adm_decision AS decision FROM ext_fostering_panel WHERE fopa_household_id = $id ORDER BY 2 DESC',
     ),
     (
@@ -359,10 +359,8 @@ def household(cur: duckdb.DuckDBPyConnection, household_id: str) -> Record | Non
 
 def adopter(cur: duckdb.DuckDBPyConnection, adopter_id: str, on: dt.date) -> Record | None:
     stages = ", ".join(col for _, col in ADOPTER_STAGES)
-    row = cur.execute(
-        f"SELECT adop_agency, adop_number_of_adopters, adop_ethnicity, adop_end_reason, {stages} FROM ext_adopter WHERE adop_adopter_id = ?",
-        [adopter_id],
-    ).fetchone()
+    sql = f"SELECT adop_agency, adop_number_of_adopters, adop_ethnicity, adop_end_reason, {stages} FROM ext_adopter"
+    row = cur.execute(sql + " WHERE adop_adopter_id = ?", [adopter_id]).fetchone()
     if row is None:
         return None
     agency, number, ethnicity, end_reason, *dates = row
