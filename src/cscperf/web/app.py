@@ -167,7 +167,7 @@ class State:
                         self.cache.get(
                             (fp.key, "exceptions", ind.id, ov.period_end), lambda i=ind.id: pages._exceptions(cur, i, ov.period_end)
                         )
-                for tile in ov.tiles:  # the trend charts (Altair builds them slowly: ~0.2 s each)
+                for tile in ov.tiles:  # the trend charts
                     if self._warmed == "closed":
                         return
                     basis = tile.fig.basis

@@ -176,10 +176,9 @@ def trend_spec(ind: Any, frame: pd.DataFrame, basis: str, fig: Figure | None, br
     the scrutiny report draws."""
     markers = charts.benchmark_markers(fig.benchmark, ind.unit) if fig is not None else []
     spc = fig.spc if fig is not None else None
-    chart = charts.indicator_chart(
+    return charts.indicator_chart(
         frame.reindex(columns=CHART_COLUMNS), ind.unit, basis, markers, width=900, height=240, breaks=breaks, spc=spc
     )
-    return chart.to_dict(validate=False)
 
 
 def bars_spec(ind: Any, rows: list[BreakdownRow], title: str) -> dict[str, Any]:
