@@ -124,11 +124,10 @@ def test_the_service_page_counts_each_list_and_shows_the_trigger(client_for):
 
 def test_every_area_p_list_holds_what_the_dashboard_links_it_to(tmp_path):
     """Each practice indicator of area P, on the fixture: its rows' ids are households, adopters or children as
-    `data.list_unit` says, so every link leads to the right page."""
-    from cscperf.indicators.exceptions import exceptions
+    `list_unit` says, so every link leads to the right page."""
+    from cscperf.indicators.exceptions import exceptions, list_unit
     from cscperf.indicators.registry import REGISTRY
     from cscperf.warehouse import connect
-    from cscperf.web import data
 
     path = fixture.build_permanency(tmp_path / "w.duckdb")
     con = connect(path)
@@ -136,10 +135,32 @@ def test_every_area_p_list_holds_what_the_dashboard_links_it_to(tmp_path):
     tables["child"] = ("ssd_person", "pers_person_id")
     seen = set()
     for ind in (i for i in REGISTRY.values() if i.area == "P" and i.practice):
-        table, column = tables[data.list_unit(ind.id)]
+        table, column = tables[list_unit(ind.id)]
         known = {r[0] for r in con.execute(f"SELECT {column} FROM {table}").fetchall()}
         ids = set(exceptions(con, ind.id, fixture.PERM_PERIOD_END).person_id)
         assert ids <= known, ind.id
-        seen |= {data.list_unit(ind.id)} if ids else set()
+        seen |= {list_unit(ind.id)} if ids else set()
     con.close()
     assert seen == {"household", "adopter"}
+
+
+def test_a_household_whose_id_is_also_a_childs_takes_its_own_team(tmp_path):
+    """Ids of households are never looked up among children's allocations: C3 is a child of team B, and here also a
+    household of team A not visited since 2024-01-10 (due 2024-02-21)."""
+    import pandas as pd
+
+    from cscperf.indicators.exceptions import exceptions
+    from cscperf.warehouse import BY_NAME, begin_load, connect, finish_load, insert_frame
+
+    path = fixture.build_permanency(tmp_path / "w.duckdb")
+    con = connect(path)
+    load_id = begin_load(con, "ssd")
+    household = {"fohh_household_id": "C3", "fohh_approval_date": fixture.D(2020, 1, 6), "fohh_team": "T1", "fohh_worker_id": "W1"}
+    insert_frame(con, BY_NAME["ext_fostering_household"], pd.DataFrame([household]), load_id, "test")
+    visit = {"fovi_visit_id": "VC3", "fovi_household_id": "C3", "fovi_visit_date": fixture.D(2024, 1, 10)}
+    insert_frame(con, BY_NAME["ext_fostering_visit"], pd.DataFrame([visit]), load_id, "test")
+    finish_load(con, load_id, "{}")
+    rows = exceptions(con, "perm_carers_not_visited_6_weeks", fixture.PERM_PERIOD_END)
+    con.close()
+    assert rows.loc[rows.person_id == "C3", ["team_id", "worker_id", "days_overdue"]].values.tolist() == [["T1", "W1", 39]]
+    assert rows.loc[rows.person_id == "H2", ["team_id", "worker_id"]].values.tolist() == [["T2", "W2"]]

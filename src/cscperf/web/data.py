@@ -212,28 +212,9 @@ def timeline(cur: duckdb.DuckDBPyConnection, person_id: str) -> pd.DataFrame:
 
 
 # --- the permanency service's records (households and adopters) ------------------------------------
-# What an exception list's `person_id` holds where it is not a child: the permanency service's lists of households
-# (T11, T12) and adopters (T10). Every other list's rows are children.
-LIST_UNITS: dict[str, str] = {
-    "perm_carers_no_annual_review": "household",
-    "perm_carers_not_visited_6_weeks": "household",
-    "perm_adopters_no_placement_1_year": "adopter",
-}
+# Where each kind of exception list row (cscperf.indicators.exceptions.list_unit) has its page.
 UNIT_PATHS = {"child": "/children", "household": "/households", "adopter": "/adopters"}
 UNIT_PLURALS = {"child": "children", "household": "households", "adopter": "adopters"}
-
-
-def list_unit(indicator_id: str) -> str:
-    """'child', 'household' or 'adopter': what the rows of an indicator's exception list are."""
-    return LIST_UNITS.get(indicator_id, "child")
-
-
-def household_teams(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Each fostering household's supervising social worker and team (person_id = household id): a household is
-    seen, like a child, through its team."""
-    return cur.execute(
-        "SELECT fohh_household_id AS person_id, fohh_team AS team_id, fohh_worker_id AS worker_id FROM ext_fostering_household"
-    ).df()
 
 
 @dataclass(frozen=True)

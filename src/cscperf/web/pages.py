@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cscperf.errors import UserError
 from cscperf.files import csv_text
+from cscperf.indicators.exceptions import list_unit
 from cscperf.judge.breaks import SeriesBreak, breaks, within
 from cscperf.judge.suppression import SUPPRESSED, format_value, is_small
 from cscperf.judge.table import audience_of
@@ -136,7 +137,7 @@ def install(app: FastAPI) -> None:
                 "chart_summary": chart_summary(ind.name, ind.unit, frame, basis),
                 "team_chart": views.spec_json(views.bars_spec(ind, teams, "By team")) if teams else None,
                 "area_name": views.areas().get(ind.area, ind.area),
-                "unit_plural": data.UNIT_PLURALS[data.list_unit(ind.id)],
+                "unit_plural": data.UNIT_PLURALS[list_unit(ind.id)],
                 "ov": ov,
                 "basis_labels": views.BASIS_LABELS,
             },
@@ -200,9 +201,9 @@ def install(app: FastAPI) -> None:
                 "dir": dir,
                 "columns": EXCEPTION_SORTS,
                 "query": _query(request),
-                "unit": data.list_unit(ind.id),
-                "unit_path": data.UNIT_PATHS[data.list_unit(ind.id)],
-                "unit_plural": data.UNIT_PLURALS[data.list_unit(ind.id)],
+                "unit": list_unit(ind.id),
+                "unit_path": data.UNIT_PATHS[list_unit(ind.id)],
+                "unit_plural": data.UNIT_PLURALS[list_unit(ind.id)],
             },
         )
 
@@ -410,9 +411,6 @@ def _exceptions(cur: Any, ind_id: str, end: dt.date) -> pd.DataFrame:
     from cscperf.indicators.exceptions import exceptions
 
     frame = exceptions(cur, ind_id, end)
-    if data.list_unit(ind_id) == "household":  # seen through the supervising social worker's team, as a child through theirs
-        teams = data.household_teams(cur)
-        frame = frame.drop(columns=["team_id", "worker_id"]).merge(teams, on="person_id", how="left")[frame.columns]
     # Missing values as None (not NaN), so pages show blanks and filters compare cleanly.
     for col in ("team_id", "worker_id", "person_id", "event_id", "status", "reason", "start_date", "last_event_date", "due_date"):
         frame[col] = frame[col].astype(object).where(frame[col].notna(), None)

@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
+from cscperf.indicators.exceptions import list_unit
 from cscperf.indicators.model import Settings
 from cscperf.web import data, pages, views
 from cscperf.web.app import Forbidden, render, require_children, state
@@ -79,7 +80,7 @@ def _list_summary(request: Request, user: User, ind: Any) -> dict[str, Any]:
     """A practice indicator's list as the user may see it: how many overdue and approaching (no ids: not audited)."""
     frame, end, _ = pages._exception_list(request, user, ind, "", "", "")
     status = frame["status"].value_counts()
-    unit = data.list_unit(ind.id)
+    unit = list_unit(ind.id)
     return {"ind": ind, "unit": unit, "overdue": int(status.get("overdue", 0)), "approaching": int(status.get("approaching", 0))}
 
 
