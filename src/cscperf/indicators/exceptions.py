@@ -43,6 +43,9 @@ LIST_UNITS: dict[str, str] = {
 }
 
 
+UNIT_PLURALS = {"child": "children", "household": "households", "adopter": "adopters"}
+
+
 def list_unit(indicator_id: str) -> str:
     """'child', 'household' or 'adopter': what the rows of an indicator's exception list are."""
     return LIST_UNITS.get(indicator_id, "child")

@@ -127,6 +127,7 @@ def _team_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def exception_counts(con: duckdb.DuckDBPyConnection, figures: list[Figure], period_end: dt.date) -> tuple[dict, dict]:
     """Management only: overdue and approaching counts by team for each practice indicator (no child ids)."""
     from cscperf.indicators import exceptions
+    from cscperf.indicators.exceptions import UNIT_PLURALS, list_unit
 
     names = _team_names(con)
     counts: dict[str, pd.DataFrame] = {}
@@ -141,7 +142,7 @@ def exception_counts(con: duckdb.DuckDBPyConnection, figures: list[Figure], peri
             notes[fig.id] = f"Exception list not available ({exc.__class__.__name__})."
             continue
         if rows.empty:
-            notes[fig.id] = "No children overdue or approaching."
+            notes[fig.id] = f"No {UNIT_PLURALS[list_unit(fig.id)]} overdue or approaching."
             continue
         team = rows["team_id"].fillna("unallocated").astype(str)
         table = pd.crosstab(team.map(lambda t: names.get(t, t)), rows["status"]).reindex(columns=["overdue", "approaching"], fill_value=0)

@@ -214,7 +214,6 @@ def timeline(cur: duckdb.DuckDBPyConnection, person_id: str) -> pd.DataFrame:
 # --- the permanency service's records (households and adopters) ------------------------------------
 # Where each kind of exception list row (cscperf.indicators.exceptions.list_unit) has its page.
 UNIT_PATHS = {"child": "/children", "household": "/households", "adopter": "/adopters"}
-UNIT_PLURALS = {"child": "children", "household": "households", "adopter": "adopters"}
 
 
 @dataclass(frozen=True)

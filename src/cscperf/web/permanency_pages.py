@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from cscperf.indicators.exceptions import list_unit
+from cscperf.indicators.exceptions import UNIT_PLURALS, list_unit
 from cscperf.indicators.model import Settings
 from cscperf.web import data, pages, views
 from cscperf.web.app import Forbidden, render, require_children, state
@@ -41,7 +41,7 @@ def install(app: FastAPI) -> None:
         ov, _ = pages._overview(request, user)
         lists = [_list_summary(request, user, ind) for ind in views.registry().values() if ind.area == AREA and ind.practice]
         context = {"ov": ov, "lists": lists, "trigger": _trigger(ov), "threshold": Settings().cla_volume_trigger}
-        context["plurals"] = data.UNIT_PLURALS
+        context["plurals"] = UNIT_PLURALS
         return render(request, "permanency.html", context)
 
     @app.get("/households/{household_id}", response_class=HTMLResponse)
