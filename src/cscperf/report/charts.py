@@ -51,6 +51,8 @@ def benchmark_markers(benchmark: Benchmark, unit: str, sn_method: str = "mean") 
     return out
 
 
+# The columns a trend chart reads from a judged series (any others are left out of the spec: Vega parses every one).
+COLUMNS = ["period_end", "basis", "value", "rag", "target", "band_lo", "band_hi"]
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"  # the version vendored for the dashboard
 Spec = dict[str, Any]
 
@@ -114,7 +116,7 @@ def indicator_chart(
     process mean (thin solid) and limits (long dashes) per segment between breaks, and a ring round each month
     that is part of a special-cause signal.
     """
-    data = series.copy()
+    data = series.reindex(columns=COLUMNS)
     data["period_end"] = pd.to_datetime(data["period_end"])
     data["value"] = pd.to_numeric(data["value"], errors="coerce")
     data["series"] = data["basis"].map(BASIS_LABEL)

@@ -29,7 +29,7 @@ from cscperf.web import data
 
 SPARK_MONTHS = 13
 BASIS_LABELS = {"month": "month", "rolling12": "rolling 12 months", "ytd": "year to date", "year": "collection year"}
-CHART_COLUMNS = ["period_end", "basis", "value", "rag", "target", "band_lo", "band_hi"]
+CHART_COLUMNS = charts.COLUMNS
 
 
 def registry() -> dict[str, Any]:
