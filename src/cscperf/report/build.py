@@ -18,7 +18,7 @@ from cscperf.errors import UserError
 from cscperf.files import output_folder
 from cscperf.judge.assess import Figure, judge
 from cscperf.judge.benchmarks import Benchmarks
-from cscperf.judge.breaks import SeriesBreak, breaks, source_loads, spc_breaks, within
+from cscperf.judge.breaks import SeriesBreak, breaks_of, spc_breaks, within
 from cscperf.judge.rag import RAG_LETTER
 from cscperf.judge.spc import assurance_text, variation_text
 from cscperf.judge.suppression import format_value
@@ -108,12 +108,12 @@ def _render_charts(figures: list[Figure], sn_method: str, found: dict[str, list[
 
 def series_breaks(con: duckdb.DuckDBPyConnection, figures: list[Figure]) -> dict[str, list[SeriesBreak]]:
     """The breaks in series each figure's chart shows (its basis, its months)."""
-    loads = source_loads(con)
+    charted = [fig for fig in figures if not fig.series.empty]
+    found = breaks_of(con, [(fig.id, fig.basis) for fig in charted])
     out: dict[str, list[SeriesBreak]] = {}
-    for fig in figures:
-        if not fig.series.empty:
-            ends = pd.to_datetime(fig.series["period_end"]).dt.date
-            out[fig.id] = within(breaks(fig.id, con, fig.basis, loads), min(ends), max(ends))
+    for fig in charted:
+        ends = pd.to_datetime(fig.series["period_end"]).dt.date
+        out[fig.id] = within(found[fig.id], min(ends), max(ends))
     return out
 
 
