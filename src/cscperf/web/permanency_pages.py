@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -91,5 +92,5 @@ def _trigger(ov: views.Overview) -> dict[str, Any] | None:
     rows = ov.judged.rows_of(CLA_COUNT)
     rows = rows[(rows["breakdown"] == "la") & (rows["basis"] == "month")].sort_values("period_end", ascending=False)
     tile = ov.tile(TRIGGER_INDICATOR)
-    months = [(r.period_end, None if r.value != r.value else int(r.value)) for r in rows.head(TRIGGER_MONTHS).itertuples()]
+    months = [(r.period_end, None if pd.isna(r.value) else int(r.value)) for r in rows.head(TRIGGER_MONTHS).itertuples()]
     return {"months": months, "tile": tile, "met": tile is not None and tile.fig.value is not None and tile.fig.value >= 2}
