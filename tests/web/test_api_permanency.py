@@ -121,3 +121,23 @@ def test_a_push_needs_a_token_and_names_the_children_in_the_audit_log(api):
     assert client.post(URL, json={"ext_family_group_conference": [fgc]}).status_code == 202
     row = app.state.cscperf.store.audit_rows(user="perf1", limit=1)[0]
     assert (row["action"], row["route"], row["children"]) == ("push", URL, ["C1"])
+
+
+def test_a_push_that_fails_part_way_stores_nothing(api, monkeypatch):
+    """One transaction: the household is written, then writing the visits fails; neither is kept and the failed
+    attempt is recorded (as a failed CSV load is)."""
+    client, app = api
+    real = core.upsert
+
+    def failing(con, table, frame, load_id):
+        if table.name == "ext_fostering_visit":
+            raise RuntimeError("disk full")
+        return real(con, table, frame, load_id)
+
+    monkeypatch.setattr(core, "upsert", failing)
+    with pytest.raises(RuntimeError):
+        client.post(URL, json={"ext_fostering_household": [HOUSEHOLD], "ext_fostering_visit": VISITS})
+    assert query(app, "SELECT count(*) FROM ext_fostering_household")[0][0] == 0
+    assert query(app, "SELECT status FROM cscperf_loads ORDER BY started_at DESC LIMIT 1") == [("failed",)]
+    monkeypatch.setattr(core, "upsert", real)
+    assert client.post(URL, json={"ext_fostering_household": [HOUSEHOLD], "ext_fostering_visit": VISITS}).status_code == 202
