@@ -111,3 +111,15 @@ def test_area_p_pages_pass_axe(browser, base_url, name):  # noqa: F811
             failures.append(f"{path}:\n{describe(found)}")
     page.close()
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("width", [320, 640])
+def test_area_p_pages_reflow_without_sideways_scrolling(browser, base_url, width):  # noqa: F811
+    """WCAG 1.4.10, as for the other pages: only the tables (in their own scrolling regions) may be wider than the window."""
+    page = sign_in(browser, base_url, "perf1")
+    page.set_viewport_size({"width": width, "height": 800})
+    for path in ["/?area=P", "/permanency", f"{VISITS}/exceptions", "/households/H1", "/adopters/A1"]:
+        page.goto(base_url + path)
+        settle(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+    page.close()
