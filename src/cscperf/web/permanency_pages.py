@@ -33,6 +33,7 @@ TRIGGER_INDICATOR = "perm_cla_volume_trigger"
 # the trigger's table shows month by month.
 CLA_COUNT = "cla_open"
 TRIGGER_MONTHS = 13
+TRIGGER_MET = 2  # the trigger's figure counts the last two month ends at or above it: met when both are
 
 
 def install(app: FastAPI) -> None:
@@ -93,4 +94,4 @@ def _trigger(ov: views.Overview) -> dict[str, Any] | None:
     rows = rows[(rows["breakdown"] == "la") & (rows["basis"] == "month")].sort_values("period_end", ascending=False)
     tile = ov.tile(TRIGGER_INDICATOR)
     months = [(r.period_end, None if pd.isna(r.value) else int(r.value)) for r in rows.head(TRIGGER_MONTHS).itertuples()]
-    return {"months": months, "tile": tile, "met": tile is not None and tile.fig.value is not None and tile.fig.value >= 2}
+    return {"months": months, "tile": tile, "met": tile is not None and tile.fig.value is not None and tile.fig.value >= TRIGGER_MET}
