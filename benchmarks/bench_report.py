@@ -1,10 +1,11 @@
 """Time the monthly report for the default synthetic authority (target: under 30 s).
 
     .venv/bin/python -m benchmarks.bench_report [--warehouse PATH] [--period-end YYYY-MM-DD]
+        [--audiences members,management,permanency]
 
 Builds the `peterborough` authority if the warehouse does not exist, computes the 24 months the
-report needs (timed separately: the report itself reads stored results), then times the members'
-and management packs and each stage (judge and charts, HTML, PDF, Excel).
+report needs (timed separately: the report itself reads stored results), then times the members',
+management and permanency packs and each stage (judge and charts, HTML, PDF, Excel).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--warehouse", type=Path, default=Path(tempfile.gettempdir()) / "cscperf-bench-report.duckdb")
     ap.add_argument("--period-end", type=dt.date.fromisoformat, default=_default_end())
+    ap.add_argument("--audiences", default="members,management,permanency", help="packs to time, comma-separated")
     args = ap.parse_args()
     if not args.warehouse.exists():
         from cscperf.synth.generator import build_warehouse
@@ -42,7 +44,7 @@ def main() -> None:
     ensure_results(con, args.period_end)
     print(f"results for 24 months ready in {time.perf_counter() - t:.1f} s (computed only if missing)")
     out = Path(tempfile.mkdtemp(prefix="cscperf-bench-"))
-    for audience in ("members", "management"):
+    for audience in args.audiences.split(","):
         t0 = time.perf_counter()
         report = build(con, args.period_end, audience)
         t1 = time.perf_counter()

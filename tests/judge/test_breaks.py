@@ -14,7 +14,17 @@ from cscperf.indicators import store_results
 from cscperf.indicators.versions import definition_version
 from cscperf.ingest import parser_for
 from cscperf.ingest.core import run_load
-from cscperf.judge.breaks import SeriesBreak, SourceLoad, breaks, definition_breaks, source_breaks, spc_breaks, tables_fed, within
+from cscperf.judge.breaks import (
+    SeriesBreak,
+    SourceLoad,
+    breaks,
+    breaks_of,
+    definition_breaks,
+    source_breaks,
+    spc_breaks,
+    tables_fed,
+    within,
+)
 from cscperf.warehouse import connect
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -84,6 +94,12 @@ def test_a_stored_series_with_two_versions_breaks_once_in_the_warehouse():
     assert breaks("referrals", con, basis="rolling12") == []
     # SPC takes the day before the first figure after each break (the new segment starts after it), month basis only
     assert spc_breaks(con, ["referrals", "cla_open"]) == {"referrals": [d("2026-02-27")], "cla_open": []}
+    # many at once (the pack's charts), each on its own basis: the same answers
+    assert breaks_of(con, [("referrals", "month"), ("cla_open", "month")]) == {
+        "referrals": breaks("referrals", con, "month"),
+        "cla_open": [],
+    }
+    assert breaks_of(con, [("referrals", "rolling12")]) == {"referrals": []}
 
 
 def test_results_stored_before_versions_were_kept_read_with_no_break():

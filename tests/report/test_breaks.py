@@ -79,7 +79,7 @@ def test_the_chart_spec_draws_a_labelled_rule_at_each_break():
         }
     )
     found = [SeriesBreak(dt.date(2025, 7, 31), "definition", RULE)]
-    spec = charts.indicator_chart(series, "count", "month", breaks=found).to_dict()
+    spec = charts.indicator_chart(series, "count", "month", breaks=found)
     rules = [layer for layer in spec["layer"] if _mark(layer) == "rule"]
     assert len(rules) == 1
     rows = spec["datasets"][rules[0]["data"]["name"]]
@@ -87,7 +87,7 @@ def test_the_chart_spec_draws_a_labelled_rule_at_each_break():
     assert rules[0]["encoding"]["x"]["field"] == "period_end" and rules[0]["encoding"]["x"]["timeUnit"] == "yearmonth"
     labels = [layer for layer in spec["layer"] if _mark(layer) == "text" and layer["encoding"]["text"]["field"] == "label"]
     assert len(labels) == 1
-    plain = charts.indicator_chart(series, "count", "month").to_dict()
+    plain = charts.indicator_chart(series, "count", "month")
     assert not [layer for layer in plain["layer"] if _mark(layer) == "rule"]
 
 
@@ -106,3 +106,27 @@ def test_spc_rebases_at_each_break(warehouse, tmp_path):
     spc = {f.id: f.spc for f in report.figures}
     assert spc["referrals"] is None and spc["cin_open"] is None
     assert spc["cla_open"] is not None and spc["cla_open"].points == 24 and len(spc["cla_open"].segments) == 1
+
+
+def test_a_chart_spec_is_plain_json_at_full_precision():
+    """The spec is built as plain data (what vl-convert and the dashboard take), its values unrounded."""
+    series = pd.DataFrame(
+        {
+            "period_end": [dt.date(2025, 6, 30), dt.date(2025, 7, 31)],
+            "basis": "month",
+            "value": [100 / 3, None],
+            "rag": ["red", None],
+            "target": [40.0, 40.0],
+            "band_lo": None,
+            "band_hi": None,
+        }
+    )
+    spec = charts.indicator_chart(series, "percent", "month")
+    assert json.loads(json.dumps(spec)) == spec
+    line = next(layer for layer in spec["layer"] if layer.get("transform") and layer["mark"]["type"] == "line")
+    rows = spec["datasets"][line["data"]["name"]]
+    assert [(r["period_end"], r["value"], r["rag"]) for r in rows] == [
+        ("2025-06-30T00:00:00", 100 / 3, "red"),
+        ("2025-07-31T00:00:00", None, "none"),
+    ]
+    assert charts.to_svg(spec).startswith("<svg")

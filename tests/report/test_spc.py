@@ -108,7 +108,7 @@ def test_the_chart_draws_limits_per_segment_between_breaks():
         0: {"mean": pytest.approx(11.0), "lower": pytest.approx(5.68), "upper": pytest.approx(16.32)},
         1: {"mean": pytest.approx(21.0), "lower": pytest.approx(15.68), "upper": pytest.approx(26.32)},
     }
-    spec = charts.indicator_chart(pd.DataFrame(columns=charts_columns()), "count", "month", spc=result).to_dict()
+    spec = charts.indicator_chart(pd.DataFrame(columns=charts_columns()), "count", "month", spc=result)
     dashes = [layer["mark"].get("strokeDash") for layer in spec["layer"] if isinstance(layer.get("mark"), dict)]
     assert [8, 3] in dashes  # the process limits
 

@@ -219,3 +219,147 @@ def prepare_returns(path: Path, issues: list[dict] = RETURN_ISSUES) -> str:
         return workflow.prepare(con, path, "cin", 2024, "tester", check=check).return_id
     finally:
         con.close()
+
+
+# --- the permanency service (area P) ----------------------------------------------------------------------------
+# Two fostering households and two adopters, at the same period end (31 March 2024):
+# H1 (team A, worker W1): last annual review 2022-06-01, next due 2023-06-01: overdue 304 days; last supervisory
+#   visit 2024-01-10, next due 42 days later, 2024-02-21: overdue 39 days. An allegation about C1 (2024-02-05).
+# H2 (team B, worker W2): review 2023-09-01 (next due 2024-09-01: not listed); visit 2024-02-01, due 2024-03-14:
+#   overdue 17 days. So the review list holds H1; the visit list H1 and H2.
+# A1 (the authority's own): approved 2022-12-01, no child placed: a year passed on 2023-12-01, overdue 121 days.
+# A2 (own): approved 2023-06-01, C4 placed with them 2023-11-01: on no list.
+# Figures: the two carers' lists (1 and 2), the adopters' (1), children looked after 370 and 368 at the last two
+# month ends, so the volume trigger (365, two month ends) is met: 2.
+PERM_PERIOD_END = PERIOD_END
+
+
+def build_permanency(path: Path) -> Path:
+    build(path)
+    con = connect(path)
+    load_id = begin_load(con, "ssd")
+    households = [
+        ("H1", "T1", "W1", D(2020, 1, 6), [D(2022, 6, 1)], [D(2024, 1, 10)]),
+        ("H2", "T2", "W2", D(2021, 5, 1), [D(2023, 9, 1)], [D(2024, 2, 1)]),
+    ]
+    _insert(
+        con,
+        "ext_fostering_household",
+        [
+            {
+                "fohh_household_id": h,
+                "fohh_la_code": LA,
+                "fohh_household_type": "INHOUSE",
+                "fohh_ethnicity": "WBRI",
+                "fohh_approval_date": approved,
+                "fohh_worker_id": w,
+                "fohh_team": t,
+            }
+            for h, t, w, approved, _, _ in households
+        ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ext_foster_carer",
+        [{"foca_carer_id": f"FC{h}", "foca_household_id": h, "foca_sex": "F", "foca_start_date": a} for h, _, _, a, _, _ in households],
+        load_id,
+    )
+    _insert(
+        con,
+        "ext_fostering_review",
+        [
+            {"fore_review_id": f"RV{h}{i}", "fore_household_id": h, "fore_review_date": d}
+            for h, *_, rv, _ in households
+            for i, d in enumerate(rv)
+        ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ext_fostering_visit",
+        [
+            {"fovi_visit_id": f"VS{h}{i}", "fovi_household_id": h, "fovi_visit_date": d, "fovi_unannounced": "N"}
+            for h, *_, vs in households
+            for i, d in enumerate(vs)
+        ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ext_fostering_allegation",
+        [
+            {
+                "foal_allegation_id": "AL1",
+                "foal_household_id": "H1",
+                "foal_person_id": "C1",
+                "foal_allegation_date": D(2024, 2, 5),
+                "foal_council_notified_date": D(2024, 2, 6),
+                "foal_outcome": "UNFOUNDED",
+            }
+        ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ext_adopter",
+        [
+            {
+                "adop_adopter_id": a,
+                "adop_agency": "OWN",
+                "adop_number_of_adopters": 2,
+                "adop_registration_date": reg,
+                "adop_approval_date": ap,
+            }
+            for a, reg, ap in (("A1", D(2022, 3, 1), D(2022, 12, 1)), ("A2", D(2022, 9, 1), D(2023, 6, 1)))
+        ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ext_adoption_match",
+        [
+            {
+                "adma_match_id": "M1",
+                "adma_adopter_id": "A2",
+                "adma_person_id": "C4",
+                "adma_child_la_code": LA,
+                "adma_matched_date": D(2023, 10, 1),
+                "adma_placed_date": D(2023, 11, 1),
+            }
+        ],
+        load_id,
+    )
+    finish_load(con, load_id, "{}")
+    from cscperf.indicators.engine import store_results
+
+    store_results(con, pd.DataFrame(permanency_result_rows()))
+    con.close()
+    return path
+
+
+def permanency_result_rows() -> list[dict]:
+    rows = []
+    for end, (reviews, visits, adopters, cla, trigger) in ((D(2024, 2, 29), (1, 1, 1, 368, 1)), (PERIOD_END, (1, 2, 1, 370, 2))):
+        for ind, value in (
+            ("perm_carers_no_annual_review", reviews),
+            ("perm_carers_not_visited_6_weeks", visits),
+            ("perm_adopters_no_placement_1_year", adopters),
+            ("cla_open", cla),
+            ("perm_cla_volume_trigger", trigger),
+        ):
+            rows.append(
+                dict(
+                    indicator_id=ind,
+                    basis="month",
+                    period_start=end.replace(day=1),
+                    period_end=end,
+                    breakdown="la",
+                    breakdown_value=LA,
+                    numerator=value,
+                    denominator=None,
+                    value=value,
+                    unit="count",
+                )
+            )
+    return rows

@@ -3,6 +3,9 @@
 A registry entry's exception rule returns one row per child or event with `person_id`, `event_id`,
 `start_date`, `last_event_date`, `due_date`, `status` and `reason`; here the allocation at the period
 end and days overdue are added, and the columns put in contract order.
+
+A few of the permanency service's lists are not of children (`LIST_UNITS`): their `person_id` is a fostering
+household's id, whose team and worker are its supervising social worker's, or an adopter's, who have none.
 """
 
 from __future__ import annotations
@@ -30,6 +33,34 @@ EXCEPTION_COLUMNS = [
     "status",
     "reason",
 ]
+
+
+# What a list's `person_id` holds where it is not a child: fostering households (standards T11, T12) and adopters (T10).
+LIST_UNITS: dict[str, str] = {
+    "perm_carers_no_annual_review": "household",
+    "perm_carers_not_visited_6_weeks": "household",
+    "perm_adopters_no_placement_1_year": "adopter",
+}
+
+
+UNIT_PLURALS = {"child": "children", "household": "households", "adopter": "adopters"}
+
+
+def list_unit(indicator_id: str) -> str:
+    """'child', 'household' or 'adopter': what the rows of an indicator's exception list are."""
+    return LIST_UNITS.get(indicator_id, "child")
+
+
+def _allocated(model: Model, rows: ir.Table, unit: str) -> ir.Table:
+    """Add team_id and worker_id: a child's allocation at the period end; a household's supervising social worker and
+    team; none for adopters. Ids of other units are never looked up among children's (they may be the same numbers)."""
+    if unit == "child":
+        return model.allocated_at(rows)
+    if unit == "household":
+        h = model.table("ext_fostering_household")
+        h = h.select(_hh=h.fohh_household_id, team_id=h.fohh_team, worker_id=h.fohh_worker_id)
+        return rows.left_join(h, rows.person_id == h._hh).drop("_hh")
+    return rows.mutate(team_id=ibis.null("string"), worker_id=ibis.null("string"))
 
 
 def exception_rows(
@@ -79,7 +110,7 @@ def exceptions(con: duckdb.DuckDBPyConnection, indicator_id: str, period_end: dt
     model = Model(backend, settings)
     rows = ind.exceptions(model, period_end)
     rows = rows.filter(rows.status.notnull()).mutate(ref_date=ibis.literal(period_end))
-    rows = model.allocated_at(rows)
+    rows = _allocated(model, rows, list_unit(indicator_id))
     end = ibis.literal(period_end)
     rows = rows.mutate(
         indicator_id=ibis.literal(indicator_id),

@@ -209,9 +209,17 @@ def run_load(
 ) -> LoadSummary:
     """Parse the inputs and load them in one transaction; a repeat of a loaded input is a no-op."""
     sources = hash_sources(paths)
+    return load_sources(con, fmt, sources, lambda: parse([p if _is_url(p) else Path(p) for p in paths]), force)  # type: ignore[misc]
+
+
+def load_sources(
+    con: duckdb.DuckDBPyConnection, fmt: str, sources: list[dict], parse: Callable[[], Parsed], force: bool = False
+) -> LoadSummary:
+    """Load parsed inputs described by `sources` ({path, sha256}) in one transaction; when every source's hash matches
+    an earlier load of the same format, nothing is done (files from `run_load`, pushed tables from the API)."""
     if not force and (same := _previous_identical_load(con, fmt, sources)):
         return LoadSummary(load_id="", fmt=fmt, status="noop", same_as=same)
-    parsed = parse([p if _is_url(p) else Path(p) for p in paths])  # type: ignore[misc]
+    parsed = parse()
     try:
         with transaction(con):
             load_id = start_load(con, fmt, sources)

@@ -32,6 +32,24 @@ def parse(paths: list[Path | str]) -> Parsed:
     return parsed
 
 
+def parse_tables(tables: dict[str, list[dict]], source: str) -> Parsed:
+    """Rows given as objects keyed by column name, per table (the push API): read as a CSV file of the same table
+    would be (values as text, columns matched case-insensitively), so the same validation and quarantine apply."""
+    parsed = Parsed(frames={})
+    for name, rows in tables.items():
+        frame = pd.DataFrame.from_records(rows).astype(object)
+        frame = frame.where(frame.notna(), "").map(lambda v: v if isinstance(v, str) else _text(v))
+        _add(parsed, name, frame, f"{source}#{name}", "record", first_row=1)
+    return parsed
+
+
+def _text(value: object) -> str:
+    """A JSON number as a CSV cell would hold it (whole numbers without '.0': a column with nulls is read as floats)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _files(path: Path) -> list[Path]:
     if path.is_dir():
         found = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() in SUFFIXES)

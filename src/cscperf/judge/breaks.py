@@ -160,6 +160,21 @@ def breaks(
     return _breaks_in(indicator_id, series, definition_history(), loads)
 
 
+def breaks_of(con: duckdb.DuckDBPyConnection, wanted: Iterable[tuple[str, str]]) -> dict[str, list[SeriesBreak]]:
+    """`breaks` for many (indicator id, basis) pairs at once: one query per basis, not one per indicator."""
+    from cscperf.indicators.versions import definition_history
+    from cscperf.warehouse.results import versions_by_indicator
+
+    wanted = list(wanted)
+    loads, history = source_loads(con), definition_history()
+    stored = {basis: versions_by_indicator(con, basis) for basis in {b for _, b in wanted}}
+    out: dict[str, list[SeriesBreak]] = {}
+    for iid, basis in wanted:
+        series = stored[basis].get(iid)
+        out[iid] = [] if series is None else _breaks_in(iid, series, history, loads)
+    return out
+
+
 def _breaks_in(indicator_id: str, series: pd.DataFrame, history: Sequence, loads: Sequence[SourceLoad]) -> list[SeriesBreak]:
     """The breaks in one stored series (period_end, definition_version), given the definition history and loads."""
     from cscperf.indicators.versions import tables_read

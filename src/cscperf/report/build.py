@@ -18,7 +18,7 @@ from cscperf.errors import UserError
 from cscperf.files import output_folder
 from cscperf.judge.assess import Figure, judge
 from cscperf.judge.benchmarks import Benchmarks
-from cscperf.judge.breaks import SeriesBreak, breaks, source_loads, spc_breaks, within
+from cscperf.judge.breaks import SeriesBreak, breaks_of, spc_breaks, within
 from cscperf.judge.rag import RAG_LETTER
 from cscperf.judge.spc import assurance_text, variation_text
 from cscperf.judge.suppression import format_value
@@ -108,12 +108,12 @@ def _render_charts(figures: list[Figure], sn_method: str, found: dict[str, list[
 
 def series_breaks(con: duckdb.DuckDBPyConnection, figures: list[Figure]) -> dict[str, list[SeriesBreak]]:
     """The breaks in series each figure's chart shows (its basis, its months)."""
-    loads = source_loads(con)
+    charted = [fig for fig in figures if not fig.series.empty]
+    found = breaks_of(con, [(fig.id, fig.basis) for fig in charted])
     out: dict[str, list[SeriesBreak]] = {}
-    for fig in figures:
-        if not fig.series.empty:
-            ends = pd.to_datetime(fig.series["period_end"]).dt.date
-            out[fig.id] = within(breaks(fig.id, con, fig.basis, loads), min(ends), max(ends))
+    for fig in charted:
+        ends = pd.to_datetime(fig.series["period_end"]).dt.date
+        out[fig.id] = within(found[fig.id], min(ends), max(ends))
     return out
 
 
@@ -127,6 +127,7 @@ def _team_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def exception_counts(con: duckdb.DuckDBPyConnection, figures: list[Figure], period_end: dt.date) -> tuple[dict, dict]:
     """Management only: overdue and approaching counts by team for each practice indicator (no child ids)."""
     from cscperf.indicators import exceptions
+    from cscperf.indicators.exceptions import UNIT_PLURALS, list_unit
 
     names = _team_names(con)
     counts: dict[str, pd.DataFrame] = {}
@@ -141,7 +142,7 @@ def exception_counts(con: duckdb.DuckDBPyConnection, figures: list[Figure], peri
             notes[fig.id] = f"Exception list not available ({exc.__class__.__name__})."
             continue
         if rows.empty:
-            notes[fig.id] = "No children overdue or approaching."
+            notes[fig.id] = f"No {UNIT_PLURALS[list_unit(fig.id)]} overdue or approaching."
             continue
         team = rows["team_id"].fillna("unallocated").astype(str)
         table = pd.crosstab(team.map(lambda t: names.get(t, t)), rows["status"]).reindex(columns=["overdue", "approaching"], fill_value=0)

@@ -6,6 +6,13 @@ one child record, a list of them, or `{"children": [...]}`. The records are load
 with the api-json loader, the push is audited, and the latest period's figures are recomputed in the
 background (the dashboard shows them within seconds).
 
+`POST /api/v1/permanency`: rows of the permanency service's tables (docs/permanency.md), same token. The body is
+one JSON object: table name -> list of rows, each row an object keyed by column name as in the CSV layout
+(`{"ext_fostering_visit": [{"fovi_visit_id": "V1", "fovi_household_id": "H1", "fovi_visit_date": "2024-03-01"}]}`),
+values text, numbers or null. They are loaded exactly as `cscperf load ssd` loads the same tables' files
+(`cscperf.ingest.ssd.parse_tables`): validation with rejected rows quarantined (table, row, field, rule), upsert by
+primary key, one transaction, and a push identical to an earlier one is a no-op (`"status": "noop"`).
+
 `GET /api/v1/figures[?period_end=YYYY-MM-DD]`: the judged table (`cscperf.judge.table`), the rows
 `cscperf judge` writes, as a JSON list. For an API token or a signed-in user; members get the
 suppressed version.
@@ -36,11 +43,14 @@ from cscperf.ingest.limits import limits
 from cscperf.judge import table
 from cscperf.judge.table import audience_of
 from cscperf.warehouse import results
+from cscperf.warehouse.schema import PERMANENCY_TABLES
 from cscperf.web.app import state
-from cscperf.web.live import push_records
+from cscperf.web.live import push_records, push_tables
 from cscperf.web.store import User
 
 MAX_RECORDS = 5000
+MAX_ROWS = 50_000  # rows of the permanency tables per push
+PUSHABLE_TABLES = frozenset(t.name for t in PERMANENCY_TABLES)
 
 
 class BadBody(Exception):
@@ -57,16 +67,7 @@ def _no_constant(name: str) -> None:
 
 def _parse(raw: bytes) -> list[dict[str, Any]]:
     """The records of a push body, or BadBody saying what is wrong with it."""
-    try:
-        text = raw.decode("utf-8-sig")  # JSON between systems is UTF-8 (RFC 8259 §8.1); a leading BOM is let pass
-    except UnicodeDecodeError as exc:
-        raise BadBody(400, f"body: not UTF-8 (byte {exc.start} cannot be decoded)") from None
-    try:
-        body = json.loads(text or "null", parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise BadBody(400, f"body: not JSON (line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise BadBody(400, "body: JSON nested too deeply") from None
+    body = _json(raw)  # JSON between systems is UTF-8 (RFC 8259 §8.1); a leading BOM is let pass
     try:
         records = _records(body)
     except UserError as exc:
@@ -75,6 +76,47 @@ def _parse(raw: bytes) -> list[dict[str, Any]]:
     if found:
         raise BadBody(422, f"{len(found)} problem(s) in the records; nothing was stored", found)
     return records
+
+
+def _parse_tables(raw: bytes) -> dict[str, list[dict[str, Any]]]:
+    """The rows of a permanency push by table, or BadBody saying what is wrong with it (nothing is stored then)."""
+    body = _json(raw)
+    if not isinstance(body, dict) or not body or not all(isinstance(v, list) for v in body.values()):
+        raise BadBody(400, 'body: expected an object of table name -> list of rows, e.g. {"ext_fostering_visit": [{...}]}')
+    if sum(len(v) for v in body.values()) > MAX_ROWS:
+        raise BadBody(400, f"body: at most {MAX_ROWS} rows per request")
+    found = [f"{name}: not a permanency table (docs/permanency.md lists them)" for name in body if name.lower() not in PUSHABLE_TABLES]
+    for name, rows in body.items():
+        for i, row in enumerate(rows, start=1):
+            if not isinstance(row, dict):
+                found.append(f"{name} row {i}: not an object of column -> value")
+                continue
+            found += [
+                f"{name} row {i} field {col}: not text, a number or null"
+                for col, value in row.items()
+                if value is not None and (isinstance(value, bool) or not isinstance(value, str | int | float))
+            ]
+    if found:
+        raise BadBody(422, f"{len(found)} problem(s) in the push; nothing was stored", found)
+    return {name.lower(): rows for name, rows in body.items()}
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadBody(400, f"body: not UTF-8 (byte {exc.start} cannot be decoded)") from None
+    try:
+        return json.loads(text or "null", parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise BadBody(400, f"body: not JSON (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise BadBody(400, "body: JSON nested too deeply") from None
+
+
+def _table_person_ids(tables: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The children a permanency push names (columns *_person_id): the audit log lists them."""
+    return [str(v) for rows in tables.values() for r in rows for k, v in r.items() if k.lower().endswith("_person_id") and v is not None]
 
 
 def _records(body: Any) -> list[dict[str, Any]]:
@@ -181,4 +223,31 @@ def install(app: FastAPI) -> None:
         st.store.audit(user, "push", "/api/v1/children", _person_ids(records))
         st.recomputer.request(result.tables)
         body = {"load_id": result.load_id, "records": result.records, "rejected": result.rejected, "recompute": "queued"}
+        return JSONResponse(body, status_code=202)
+
+    @app.post("/api/v1/permanency")
+    async def push_permanency(request: Request) -> Response:
+        st = state(request)
+        user = _token_user(request)
+        if user is None:
+            return JSONResponse({"error": "a valid API token is required (Authorization: Bearer ...)"}, status_code=401)
+        raw = await _body(request, body_cap)
+        if raw is None:
+            return JSONResponse({"error": f"body too large (the limit is {body_cap:,} bytes)"}, status_code=413)
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            tables = await run_in_threadpool(_parse_tables, raw)
+        except BadBody as exc:
+            body = {"error": exc.error} | ({"problems": exc.problems} if exc.problems else {})
+            return JSONResponse(body, status_code=exc.status)
+        try:
+            result = await run_in_threadpool(push_tables, st.access, tables, user.name)
+        except UserError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        st.store.audit(user, "push", "/api/v1/permanency", _table_person_ids(tables))
+        if result.status == "noop":
+            return JSONResponse({"load_id": result.load_id, "status": "noop", "rows": result.records}, status_code=200)
+        st.recomputer.request(result.tables)
+        body = {"load_id": result.load_id, "status": "done", "rows": result.records, "rejected": result.rejected, "recompute": "queued"}
         return JSONResponse(body, status_code=202)

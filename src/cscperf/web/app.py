@@ -167,7 +167,7 @@ class State:
                         self.cache.get(
                             (fp.key, "exceptions", ind.id, ov.period_end), lambda i=ind.id: pages._exceptions(cur, i, ov.period_end)
                         )
-                for tile in ov.tiles:  # the trend charts (Altair builds them slowly: ~0.2 s each)
+                for tile in ov.tiles:  # the trend charts
                     if self._warmed == "closed":
                         return
                     basis = tile.fig.basis
@@ -232,10 +232,11 @@ def create_app(settings: WebSettings) -> FastAPI:
     _install_error_handlers(app)
     _install_login_routes(app)
 
-    from cscperf.web import api, pages, returns_pages
+    from cscperf.web import api, pages, permanency_pages, returns_pages
 
     pages.install(app)
     returns_pages.install(app)
+    permanency_pages.install(app)
     api.install(app)
     return app
 

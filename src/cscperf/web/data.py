@@ -209,3 +209,149 @@ def allocated_teams(cur: duckdb.DuckDBPyConnection, on: dt.date) -> pd.DataFrame
 
 def timeline(cur: duckdb.DuckDBPyConnection, person_id: str) -> pd.DataFrame:
     return cur.execute(TIMELINE_SQL, {"p": person_id}).df()
+
+
+# --- the permanency service's records (households and adopters) ------------------------------------
+# Where each kind of exception list row (cscperf.indicators.exceptions.list_unit) has its page.
+UNIT_PATHS = {"child": "/children", "household": "/households", "adopter": "/adopters"}
+
+
+@dataclass(frozen=True)
+class Record:
+    """A household's or adopter's page: facts (label, value) and sections (title, column names, rows)."""
+
+    record_id: str
+    team: str | None
+    facts: tuple[tuple[str, Any], ...]
+    sections: tuple[tuple[str, tuple[str, ...], list[tuple]], ...]
+
+    def children(self) -> list[str]:
+        """The child ids the page shows (audited with the record)."""
+        ids = []
+        for _, columns, rows in self.sections:
+            if "child" in columns:
+                i = columns.index("child")
+                ids += [str(r[i]) for r in rows if r[i] is not None]
+        return ids
+
+
+# (title, SQL with $id) per section of a household's page; a column named "child" links to the child's page.
+HOUSEHOLD_SECTIONS: tuple[tuple[str, str], ...] = (
+    (
+        "Carers",
+        'SELECT foca_carer_id AS carer, foca_sex AS sex, foca_ethnicity AS ethnicity, foca_start_date AS "from", '
+        'foca_end_date AS "to" FROM ext_foster_carer WHERE foca_household_id = $id ORDER BY 4, 1',
+    ),
+    (
+        "Approvals",
+        'SELECT foap_approval_type AS "approved for", foap_approval_start_date AS "from", foap_approval_end_date AS "to" '
+        "FROM ext_fostering_approval WHERE foap_household_id = $id ORDER BY 2 DESC, 1",
+    ),
+    (
+        "Places",
+        'SELECT fopl_places AS places, fopl_age_from AS "ages from", fopl_age_to AS "ages to", fopl_places_start_date AS "from", '
+        'fopl_places_end_date AS "to" FROM ext_fostering_places WHERE fopl_household_id = $id ORDER BY 4 DESC',
+    ),
+    (
+        "Annual reviews",
+        'SELECT fore_review_date AS "review date" FROM ext_fostering_review WHERE fore_household_id = $id ORDER BY 1 DESC',
+    ),
+    (
+        "Supervisory visits",
+        'SELECT fovi_visit_date AS "visit date", fovi_worker_id AS worker, fovi_unannounced AS unannounced '
+        "FROM ext_fostering_visit WHERE fovi_household_id = $id ORDER BY 1 DESC",
+    ),
+    (
+        "Allegations",
+        'SELECT foal_allegation_date AS received, foal_council_notified_date AS "council notified", foal_lado_notified AS "LADO", '
+        "foal_outcome AS outcome, foal_person_id AS child FROM ext_fostering_allegation WHERE foal_household_id = $id ORDER BY 1 DESC",
+    ),
+    (
+        "Complaints",
+        "SELECT foco_complaint_date AS received, foco_complainant AS complainant FROM ext_fostering_complaint "
+        "WHERE foco_household_id = $id ORDER BY 1 DESC",
+    ),
+    (
+        "Panel and decisions",
+        "SELECT fopa_item_type AS item, fopa_panel_date AS panel, fopa_panel_recommendation AS recommendation, fopa_adm_decision_date AS "
+        '"ADM decision", fopa_adm_decision AS decision FROM ext_fostering_panel WHERE fopa_household_id = $id ORDER BY 2 DESC',
+    ),
+    (
+        "Children placed",
+        'SELECT p.clap_person_id AS child, p.clap_cla_placement_start_date AS "from", p.clap_cla_placement_end_date AS "to", '
+        'p.clap_cla_placement_type AS placement, c.plca_placement_unplanned AS "ended unplanned" FROM ext_cla_placement_carer c '
+        "JOIN ssd_cla_placement p ON p.clap_cla_placement_id = c.plca_placement_id WHERE c.plca_household_id = $id ORDER BY 2 DESC",
+    ),
+)
+
+ADOPTER_SECTIONS: tuple[tuple[str, str], ...] = (
+    (
+        "Matches and placements",
+        'SELECT adma_person_id AS child, adma_child_la_code AS "child\'s authority", adma_panel_date AS panel, adma_matched_date AS '
+        'matched, adma_placed_date AS placed, adma_adoption_order_date AS "adoption order", adma_disruption_date AS disrupted, '
+        'adma_breakdown_date AS "broke down" FROM ext_adoption_match WHERE adma_adopter_id = $id ORDER BY 4 DESC NULLS LAST',
+    ),
+)
+
+# An adopter's journey: (stage, column of ext_adopter), in order.
+ADOPTER_STAGES: tuple[tuple[str, str], ...] = (
+    ("Registration of interest", "adop_registration_date"),
+    ("Enquiry responded to", "adop_enquiry_response_date"),
+    ("Stage 1 started", "adop_stage1_start_date"),
+    ("Stage 2 started", "adop_stage2_start_date"),
+    ("Approved", "adop_approval_date"),
+    ("Manager's review (a year approved, no placement)", "adop_review_date"),
+    ("Left the service", "adop_end_date"),
+)
+
+
+def _sections(cur: duckdb.DuckDBPyConnection, specs: tuple[tuple[str, str], ...], record_id: str) -> tuple:
+    out = []
+    for title, sql in specs:
+        res = cur.execute(sql, {"id": record_id})
+        out.append((title, tuple(d[0] for d in res.description), res.fetchall()))
+    return tuple(out)
+
+
+def household(cur: duckdb.DuckDBPyConnection, household_id: str) -> Record | None:
+    row = cur.execute(
+        "SELECT h.fohh_household_type, h.fohh_ethnicity, h.fohh_approval_date, h.fohh_deregistration_date, "
+        "h.fohh_deregistration_reason, h.fohh_payment_level, coalesce(p.prof_professional_name, h.fohh_worker_id), "
+        "coalesce(d.dept_team_name, h.fohh_team), h.fohh_team FROM ext_fostering_household h "
+        "LEFT JOIN ssd_professionals p ON p.prof_professional_id = h.fohh_worker_id "
+        "LEFT JOIN ssd_department d ON d.dept_team_id = h.fohh_team WHERE h.fohh_household_id = ?",
+        [household_id],
+    ).fetchone()
+    if row is None:
+        return None
+    kind, ethnicity, approved, dereg, reason, level, worker, team_name, team = row
+    facts = (
+        ("Household type", kind),
+        ("Main carer's ethnicity", ethnicity),
+        ("Approved", approved),
+        ("De-registered", f"{dereg} ({reason or 'no reason recorded'})" if dereg else None),
+        ("Payment level", level),
+        ("Supervising social worker", worker),
+        ("Team", team_name),
+    )
+    return Record(household_id, team, facts, _sections(cur, HOUSEHOLD_SECTIONS, household_id))
+
+
+def adopter(cur: duckdb.DuckDBPyConnection, adopter_id: str, on: dt.date) -> Record | None:
+    stages = ", ".join(col for _, col in ADOPTER_STAGES)
+    sql = f"SELECT adop_agency, adop_number_of_adopters, adop_ethnicity, adop_end_reason, {stages} FROM ext_adopter"
+    row = cur.execute(sql + " WHERE adop_adopter_id = ?", [adopter_id]).fetchone()
+    if row is None:
+        return None
+    agency, number, ethnicity, end_reason, *dates = row
+    approved, ended = dates[4], dates[6]
+    waiting = (on - approved).days if approved and approved <= on and (ended is None or ended > on) else None
+    facts = (
+        ("Agency", "the authority's own" if agency == "OWN" else agency),
+        ("Adopters", number),
+        ("First applicant's ethnicity", ethnicity),
+        ("Ended because", end_reason),
+        (f"Days approved at {on:%d %b %Y}", waiting),
+    )
+    journey = ("Journey", ("stage", "date"), [(stage, d) for (stage, _), d in zip(ADOPTER_STAGES, dates, strict=True)])
+    return Record(adopter_id, None, facts, (journey, *_sections(cur, ADOPTER_SECTIONS, adopter_id)))

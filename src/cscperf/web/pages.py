@@ -6,6 +6,7 @@
 /indicators/{id}/exceptions[?team=&worker=]  the children behind the figure (child level, audited)
 /indicators/{id}/exceptions.csv[...]         the same as CSV (child level, audited)
 /children/{person}                          a child's timeline (child level, audited)
+/permanency, /households/{id}, /adopters/{id}  the permanency service's lists and records (web/permanency_pages.py)
 /caseloads                                  workers by team with caseloads; unallocated cases
 /returns...                                 the statutory returns (web/returns_pages.py)
 """
@@ -22,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cscperf.errors import UserError
 from cscperf.files import csv_text
+from cscperf.indicators.exceptions import UNIT_PLURALS, list_unit
 from cscperf.judge.breaks import SeriesBreak, breaks, within
 from cscperf.judge.suppression import SUPPRESSED, format_value, is_small
 from cscperf.judge.table import audience_of
@@ -135,6 +137,7 @@ def install(app: FastAPI) -> None:
                 "chart_summary": chart_summary(ind.name, ind.unit, frame, basis),
                 "team_chart": views.spec_json(views.bars_spec(ind, teams, "By team")) if teams else None,
                 "area_name": views.areas().get(ind.area, ind.area),
+                "unit_plural": UNIT_PLURALS[list_unit(ind.id)],
                 "ov": ov,
                 "basis_labels": views.BASIS_LABELS,
             },
@@ -198,6 +201,9 @@ def install(app: FastAPI) -> None:
                 "dir": dir,
                 "columns": EXCEPTION_SORTS,
                 "query": _query(request),
+                "unit": list_unit(ind.id),
+                "unit_path": data.UNIT_PATHS[list_unit(ind.id)],
+                "unit_plural": UNIT_PLURALS[list_unit(ind.id)],
             },
         )
 

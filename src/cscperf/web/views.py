@@ -29,7 +29,7 @@ from cscperf.web import data
 
 SPARK_MONTHS = 13
 BASIS_LABELS = {"month": "month", "rolling12": "rolling 12 months", "ytd": "year to date", "year": "collection year"}
-CHART_COLUMNS = ["period_end", "basis", "value", "rag", "target", "band_lo", "band_hi"]
+CHART_COLUMNS = charts.COLUMNS
 
 
 def registry() -> dict[str, Any]:
@@ -176,10 +176,9 @@ def trend_spec(ind: Any, frame: pd.DataFrame, basis: str, fig: Figure | None, br
     the scrutiny report draws."""
     markers = charts.benchmark_markers(fig.benchmark, ind.unit) if fig is not None else []
     spc = fig.spc if fig is not None else None
-    chart = charts.indicator_chart(
+    return charts.indicator_chart(
         frame.reindex(columns=CHART_COLUMNS), ind.unit, basis, markers, width=900, height=240, breaks=breaks, spc=spc
     )
-    return chart.to_dict(validate=False)
 
 
 def bars_spec(ind: Any, rows: list[BreakdownRow], title: str) -> dict[str, Any]:
