@@ -233,6 +233,10 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
     rows = []
     s, e, o, tm = seg_start, seg_stop, own, team
     changed = np.r_[False, own[1:] == own[:-1]]
+    # A stage that began before anyone now on record was in the team's posts waits for the first of them, not a day
+    # at a time (which ran out of handovers and left a child in care for years with nobody allocated: SW12STG2).
+    first_in_post = pd.Series(ten["start"].to_numpy("datetime64[D]")).groupby(ten["team"].to_numpy()).min()
+    team_opens = first_in_post.reindex(np.arange(len(teams))).to_numpy("datetime64[D]")
     # Hand the child on until the stage ends: every worker who leaves is followed by another (DfE's 903 expects an
     # unbroken chain of social workers while looked after: SW11a, SW12).
     for _ in range(MAX_HANDOVERS):
@@ -250,7 +254,7 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
         # The child moves on to a new worker the day the last one leaves (a manager reallocates the caseload: DfE
         # expects an unbroken chain, SW11a/SW17); where every post tried is vacant the manager finds another the
         # next day.
-        s = np.where(cut, w_stop, s + days(1))
+        s = np.where(cut, w_stop, np.maximum(s + days(1), team_opens[tm]))
         keep = (cut | ~ok) & (s < e)
         s, e, o, tm, changed = s[keep], e[keep], o[keep], tm[keep], np.where(cut, 2, changed)[keep]
     a = pd.concat(rows, ignore_index=True)
