@@ -163,3 +163,27 @@ def test_the_validator_environment_is_built_from_its_own_lock():
     assert shutil.which(str(python)) or python.exists()
     lock = (Path(dfe_rules.REPO) / "requirements-dfe-rules.lock").read_text()
     assert "csc-validator-be-cin==" in lock and "csc-validator-be-903==" in lock and "pandas==1.5" in lock
+
+
+def test_the_903_rules_that_compare_with_last_year_run_when_given_last_years_return(tmp_path):
+    # A1 is looked after from 1 June 2023 (C2, foster care) and still is, so in both the 2023-24 and 2024-25 returns.
+    # Last year's return held A1 as a girl (2023-24's code 2) whose open episode was on legal status J2: rule 202 (sex
+    # differs from last year's) and rule 503B (first episode's legal status differs from last year's open episode)
+    # fire. Last year's return holding A1 as a boy (2023-24's code 1, this year's M) on C2 agrees, and neither fires.
+    this_year = write_903(tmp_path / "now", HEADER, uasc=True)
+    agreeing = write_903(tmp_path / "agreeing", HEADER, uasc=True)
+    pd.read_csv(tmp_path / "agreeing" / "header.csv", dtype=str).assign(SEX="1").to_csv(tmp_path / "agreeing" / "header.csv", index=False)
+    differing = write_903(tmp_path / "differing", HEADER, uasc=True)
+    pd.read_csv(tmp_path / "differing" / "header.csv", dtype=str).assign(SEX="2").to_csv(tmp_path / "differing" / "header.csv", index=False)
+    episodes = pd.read_csv(tmp_path / "differing" / "episodes.csv", dtype=str)
+    episodes.assign(LS="J2").to_csv(tmp_path / "differing" / "episodes.csv", index=False)
+
+    alone = run_rules("903", this_year, 2025, "Peterborough")
+    good = run_rules("903", this_year, 2025, "Peterborough", agreeing)
+    bad = run_rules("903", this_year, 2025, "Peterborough", differing)
+    assert {"202", "503B"} <= set(alone.skipped)  # without last year's return the validator skips them
+    assert not {"202", "503B"} & set(good.skipped) and not {"202", "503B"} & set(bad.skipped)
+    assert good.crashed == {} and bad.crashed == {}
+    assert not {"202", "503B"} & issues_for(good, "A1")
+    assert {"202", "503B"} <= issues_for(bad, "A1")
+    assert set(bad.issues.loc[bad.issues["rule"] == "202", "table"]) == {"Header"}
