@@ -451,7 +451,8 @@ def explanations(con: duckdb.DuckDBPyConnection, rid: str) -> pd.DataFrame:
 # Issues of the latest version of each return and year: what is still to fix before year end.
 LATEST_ISSUES_SQL = """
     WITH newest AS (SELECT kind, year, max(version) AS version FROM cscperf_returns GROUP BY ALL)
-    SELECT r.return_id, r.kind, r.year, r.status, i.rule, i.rule_type, i.message, i.child_id, i.table_name, i.field, i.row_id
+    SELECT r.return_id, r.kind, r.year, r.status, r.prepared_at, i.rule, i.rule_type, i.message, i.child_id, i.table_name, i.field,
+           i.row_id
     FROM cscperf_return_issues i JOIN cscperf_returns r USING (return_id) JOIN newest n USING (kind, year, version)
 """
 LATEST_ORDER = " ORDER BY r.year DESC, r.kind, i.child_id, i.rule_type, i.rule, i.row_id"
@@ -462,9 +463,30 @@ def latest_issues(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(LATEST_ISSUES_SQL + " WHERE i.child_id <> ''" + LATEST_ORDER).df()
 
 
+# One child's issues from both checks: the latest prepared version of each return and year, and the last
+# `cscperf validate --year` of each (dfe_rules.store keeps one check per return and year). Same columns for both.
+CHILD_PREPARED_SQL = f"""
+    SELECT return_id AS source, kind, year, prepared_at AS checked_at, rule, rule_type, message, table_name, field, row_id
+    FROM ({LATEST_ISSUES_SQL}) WHERE child_id = $child
+"""
+CHILD_VALIDATED_SQL = """
+    SELECT 'cscperf validate' AS source, CASE kind WHEN '903' THEN 'ssda903' ELSE kind END AS kind, year, checked_at, rule, rule_type,
+           message, "table" AS table_name, field, row_id
+    FROM cscperf_dfe_issues WHERE child_id = $child
+"""
+CHILD_ISSUE_COLUMNS = ["source", "kind", "year", "checked_at", "rule", "rule_type", "message", "table_name", "field", "row_id"]
+
+
 def child_issues(con: duckdb.DuckDBPyConnection, child_id: str) -> pd.DataFrame:
-    """A child's issues in the latest version of each return and year (the child's page)."""
-    return con.execute(LATEST_ISSUES_SQL + " WHERE i.child_id = ?" + LATEST_ORDER, [child_id]).df()
+    """A child's validation issues (the child's page): DfE's rules on the latest prepared version of each return and
+    year, and those `cscperf validate --year` stored, newest year first, errors before queries. A warehouse made
+    before either check has no table for it, and so no issues from it."""
+    held = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    parts = [sql for sql, table in ((CHILD_PREPARED_SQL, "cscperf_returns"), (CHILD_VALIDATED_SQL, "cscperf_dfe_issues")) if table in held]
+    if not parts:
+        return pd.DataFrame(columns=CHILD_ISSUE_COLUMNS)
+    order = " ORDER BY year DESC, kind, source, rule_type, rule, table_name, row_id"
+    return con.execute(" UNION ALL ".join(parts) + order, {"child": child_id}).df()
 
 
 def rule_rows(con: duckdb.DuckDBPyConnection, rid: str, rule: str) -> pd.DataFrame:
