@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from cscperf.cli import main
 from cscperf.errors import UserError
-from cscperf.returns import dfe_rules
+from cscperf.returns import dfe_rules, ssda903
 from cscperf.returns.dfe_rules import check_warehouse, crashed_message, rule_set, run_rules, store
 from cscperf.warehouse import connect
 
@@ -187,3 +187,28 @@ def test_the_903_rules_that_compare_with_last_year_run_when_given_last_years_ret
     assert not {"202", "503B"} & issues_for(good, "A1")
     assert {"202", "503B"} <= issues_for(bad, "A1")
     assert set(bad.issues.loc[bad.issues["rule"] == "202", "table"]) == {"Header"}
+
+
+def test_the_care_history_rules_get_the_episodes_before_last_year(tmp_path):
+    # L1 (born 1 May 2007) was looked after from 1 June 2021 to 1 June 2023, past their 14th and 16th birthdays, so
+    # is a former relevant child, in OC3 for their 17th birthday (1 May 2024). Neither 2024-25's nor 2023-24's
+    # return has an episode of L1's: only the episodes before 2023-24 (which DfE holds from earlier returns) do.
+    # Given them, rules 1001 (not a relevant child) and 1002 (no previous episodes) are silent; without them both fire.
+    this_year = write_903(tmp_path / "now", HEADER, uasc=True)
+    header = pd.read_csv(tmp_path / "now" / "header.csv", dtype=str)
+    leaver = {"CHILD": "L1", "SEX": "F", "DOB": "01/05/2007", "ETHNIC": "WBRI", "UPN": "UN1", "MOTHER": "0", "MC_DOB": ""}
+    pd.concat([header, pd.DataFrame([leaver])]).to_csv(tmp_path / "now" / "header.csv", index=False)
+    oc3 = pd.DataFrame([{"CHILD": "L1", "DOB": "01/05/2007", "IN_TOUCH": "YES", "ACTIV": "F2", "ACCOM": "S2"}])
+    oc3.to_csv(tmp_path / "now" / "oc3.csv", index=False)
+    this_year = sorted((tmp_path / "now").glob("*.csv"))
+    last_year = write_903(tmp_path / "last", HEADER, uasc=True)
+    before = pd.read_csv(tmp_path / "now" / "episodes.csv", dtype=str).assign(
+        CHILD="L1", DECOM="01/06/2021", DEC="01/06/2023", REC="E8", REASON_PLACE_CHANGE=""
+    )
+    before.to_csv(tmp_path / f"{ssda903.HISTORY_PREFIX}2024.csv", index=False)
+
+    without = run_rules("903", this_year, 2025, "Peterborough", last_year)
+    given = run_rules("903", this_year, 2025, "Peterborough", [*last_year, tmp_path / f"{ssda903.HISTORY_PREFIX}2024.csv"])
+    assert without.crashed == {} and given.crashed == {}
+    assert {"1001", "1002"} <= issues_for(without, "L1")
+    assert not {"1001", "1002"} & issues_for(given, "L1")

@@ -9,7 +9,11 @@ imports nothing from cscperf. cscperf calls it as a subprocess (see `cscperf.ret
                                     [--previous LAST_YEAR.csv...]
 
 `--previous` gives the 903 rules that compare with last year's return (their `Header_last`, `Episodes_last`, ...
-tables) the previous year's CSV set; without it the validator skips them and the summary lists them.
+tables) the previous year's CSV set; without it the validator skips them and the summary lists them. A file
+named `episodes_before_<year>.csv` among them holds the episodes before last year: the rules that judge a care
+leaver by their whole care history (HISTORY_RULES) get it with last year's episodes, as DfE, which holds every
+earlier return, does (the validator's own message says that with last year's alone they flag care leavers who
+left care before it).
 
 It writes one row per issue (kind, rule, rule_type, message, child_id, table, field, row_id) and prints
 one JSON line of what ran: {"rules": n, "crashed": {code: error}, "skipped": [codes]}. A rule that raises
@@ -39,6 +43,8 @@ READER_NAMES = {"Header": {"UASC_STATUS": "UASC"}, "Episodes": {"DATE_EPISODE_CE
 # Sex is coded 1/2 until 2023-24 and M/F/U from 2024-25: last year's return, in last year's codes, is read in this
 # year's so that the rules comparing a child's sex with last year's (202) compare the sex, not the code list.
 LAST_YEAR_SEX = {"1": "M", "2": "F"}
+HISTORY_PREFIX = "episodes_before_"  # cscperf.returns.ssda903.HISTORY_PREFIX (this script imports nothing from cscperf)
+HISTORY_RULES = ("1001", "1002")  # "not a relevant or former relevant child", "no previous episodes of care"
 
 
 def _wrap(registry: dict, crashed: dict, adapt=None) -> dict:  # noqa: ANN001
@@ -221,7 +227,10 @@ def run_903(paths: list[Path], ruleset: str, collection_year: str, la_name: str,
 
     registry = importlib.import_module(f"lac_validator.rules.{ruleset}").registry
     crashed: dict[str, str] = {}
-    rules = _wrap(dict(registry.items()), crashed, _aliased)
+    history = [p for p in previous if p.name.startswith(HISTORY_PREFIX)]
+    previous = [p for p in previous if p not in history]
+    own = {code: _with_history(rule, history[0]) if history and code in HISTORY_RULES else rule for code, rule in registry.items()}
+    rules = _wrap(own, crashed, _aliased)
     # "Prev year" is the validator's own name for last year's files: it reads them as the `*_last` tables
     files = process_uploaded_files({"This year": [str(p) for p in paths], "Prev year": [str(p) for p in previous]})
     with _quiet():
@@ -247,6 +256,26 @@ def run_903(paths: list[Path], ruleset: str, collection_year: str, la_name: str,
                     }
                 )
     return issues, {"rules": len(registry), "crashed": crashed, "skipped": sorted(map(str, validator.skips))}
+
+
+def _with_history(rule, path: Path):  # noqa: ANN001, ANN202 - the validator's rule definition
+    """The rule, given last year's episodes with the earlier ones (`path`, read as the validator reads CSVs).
+
+    They are numbered after this year's episodes: rule 1001 concatenates the two without renumbering and then
+    drops short breaks by row number, which would drop every other episode sharing a short break's number."""
+    import pandas as pd
+
+    earlier = pd.read_csv(path, dtype=str, keep_default_na=False).apply(lambda col: col.str.upper()).replace("", float("nan"))
+
+    def run(tables, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if "Episodes_last" in tables:
+            last = pd.concat([earlier, tables["Episodes_last"]], ignore_index=True)
+            after = len(tables["Episodes"]) if "Episodes" in tables else 0
+            last.index = range(after, after + len(last))
+            tables = {**tables, "Episodes_last": last}
+        return rule.func(tables, *args, **kwargs)
+
+    return dataclasses.replace(rule, func=run)
 
 
 def _text(x: object) -> str:

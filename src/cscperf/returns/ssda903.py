@@ -352,6 +352,19 @@ def write(con: duckdb.DuckDBPyConnection, year: int, out_dir: Path) -> WrittenRe
     return WrittenReturn("ssda903", year, files, frozenset(children(tables)), counts)
 
 
+HISTORY_PREFIX = "episodes_before_"  # the episodes before a year's return, for the rules that need a child's care history
+
+
+def write_history(con: duckdb.DuckDBPyConnection, year: int, out_dir: Path) -> Path:
+    """Every episode that started before the year ending 31 March `year`, as 903 episode rows (DEC blank while
+    still open then), in `out_dir`/episodes_before_<year>.csv: the care history DfE holds from earlier returns."""
+    start, _ = year_bounds(year)
+    episodes = _text(_q(con, EPISODES_SQL, dt.date(1900, 1, 1), start - dt.timedelta(days=1)))
+    path = output_folder(Path(out_dir)) / f"{HISTORY_PREFIX}{year}.csv"
+    write_csv(episodes[columns("episodes")], path)
+    return path
+
+
 def csv_files(written: WrittenReturn) -> list[Path]:
     return [p for p in written.files if p.suffix == ".csv"]
 

@@ -293,7 +293,8 @@ def last_years_903(con: duckdb.DuckDBPyConnection, year: int, out_dir: Path) -> 
     The signed-off version of that year, if there is one: it is what was submitted, so what DfE compares with
     (its files checked against their SHA-256). Otherwise that year written afresh from the warehouse into
     `out_dir`; a draft never signed was not submitted, so it is not used. With no records for that year (the
-    warehouse's first year) there is nothing to compare with: the rules are skipped and the basis says why."""
+    warehouse's first year) there is nothing to compare with: the rules are skipped and the basis says why.
+    The files end with the episodes before that year (`ssda903.write_history`), which the rules runner keeps apart."""
     before = year - 1
     label = f"{NAMES['ssda903']} {year_label(before)}"
     row = con.execute(
@@ -302,12 +303,15 @@ def last_years_903(con: duckdb.DuckDBPyConnection, year: int, out_dir: Path) -> 
     ).fetchone()
     if row is not None:
         names = files(con, row[0])["file_name"]
-        return [file_path(con, row[0], n) for n in names if n.endswith(".csv")], f"the signed {label} return {row[0]}"
-    try:
-        written = ssda903.write(con, before, out_dir)
-    except UserError as exc:  # the first year of data: said in the check's note, and the rules are counted as skipped
-        return [], f"none ({exc})"
-    return dfe_rules.files_to_check(written), f"the {label} return re-written from the warehouse (none was signed off)"
+        found, basis = [file_path(con, row[0], n) for n in names if n.endswith(".csv")], f"the signed {label} return {row[0]}"
+    else:
+        try:
+            found = dfe_rules.files_to_check(ssda903.write(con, before, out_dir))
+        except UserError as exc:  # the first year of data: said in the check's note, and the rules are counted as skipped
+            return [], f"none ({exc})"
+        basis = f"the {label} return re-written from the warehouse (none was signed off)"
+    # DfE holds every earlier return; the rules on a child's care history (1001, 1002) get the episodes before that year too
+    return [*found, ssda903.write_history(con, before, out_dir)], basis + ", with the earlier episodes from the warehouse"
 
 
 # --- the comparison with last year ---------------------------------------------------------------
