@@ -45,6 +45,10 @@ READER_NAMES = {"Header": {"UASC_STATUS": "UASC"}, "Episodes": {"DATE_EPISODE_CE
 LAST_YEAR_SEX = {"1": "M", "2": "F"}
 HISTORY_PREFIX = "episodes_before_"  # cscperf.returns.ssda903.HISTORY_PREFIX (this script imports nothing from cscperf)
 HISTORY_RULES = ("1001", "1002")  # "not a relevant or former relevant child", "no previous episodes of care"
+# Rule 1001 drops care leavers aged 20 or over at the year end from its header, meaning not to test them ("we would
+# not expect to see sufficient episodes"), but then flags every one of them as having no care after 14: it is given
+# only the younger care leavers' OC3 rows, as it intends.
+UNDER_20_RULES = ("1001",)
 
 
 def _wrap(registry: dict, crashed: dict, adapt=None) -> dict:  # noqa: ANN001
@@ -230,6 +234,7 @@ def run_903(paths: list[Path], ruleset: str, collection_year: str, la_name: str,
     history = [p for p in previous if p.name.startswith(HISTORY_PREFIX)]
     previous = [p for p in previous if p not in history]
     own = {code: _with_history(rule, history[0]) if history and code in HISTORY_RULES else rule for code, rule in registry.items()}
+    own = {code: _under_20(rule) if code in UNDER_20_RULES else rule for code, rule in own.items()}
     rules = _wrap(own, crashed, _aliased)
     # "Prev year" is the validator's own name for last year's files: it reads them as the `*_last` tables
     files = process_uploaded_files({"This year": [str(p) for p in paths], "Prev year": [str(p) for p in previous]})
@@ -274,6 +279,26 @@ def _with_history(rule, path: Path):  # noqa: ANN001, ANN202 - the validator's r
             last.index = range(after, after + len(last))
             tables = {**tables, "Episodes_last": last}
         return rule.func(tables, *args, **kwargs)
+
+    return dataclasses.replace(rule, func=run)
+
+
+def _under_20(rule):  # noqa: ANN001, ANN202 - the validator's rule definition
+    """The rule, given the OC3 rows of care leavers under 20 at the year end (UNDER_20_RULES); the rows it flags are
+    mapped back to OC3's own row numbers."""
+    import pandas as pd
+
+    def run(tables, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        oc3 = tables.get("OC3")
+        if oc3 is None or "DOB" not in oc3.columns:
+            return rule.func(tables, *args, **kwargs)
+        end = pd.to_datetime(tables["metadata"]["collection_end"], format="%d/%m/%Y")
+        born = pd.to_datetime(oc3["DOB"], format="%d/%m/%Y", errors="coerce")
+        kept = oc3[~(born + pd.DateOffset(years=20) <= end)]
+        found = rule.func({**tables, "OC3": kept.reset_index(drop=True)}, *args, **kwargs)
+        if "OC3" in found:
+            found = {**found, "OC3": [kept.index[i] for i in found["OC3"]]}
+        return found
 
     return dataclasses.replace(rule, func=run)
 
