@@ -293,7 +293,7 @@ def test_issues_are_stored_per_version_and_a_childs_are_read_from_the_latest(wh)
     assert workflow.issues(con, "cin-2025-v1")["rule"].tolist() == ["8715", "8770Q"]
     assert workflow.issues(con, "cin-2025-v2")[["rule", "child_id"]].values.tolist() == [["8770Q", "D"]]
     assert workflow.child_issues(con, "B").empty  # B's issues were in v1 only
-    assert workflow.child_issues(con, "D")[["return_id", "rule", "rule_type"]].values.tolist() == [["cin-2025-v2", "8770Q", "query"]]
+    assert workflow.child_issues(con, "D")[["source", "rule", "rule_type"]].values.tolist() == [["cin-2025-v2", "8770Q", "query"]]
 
 
 def test_annex_a_has_no_dfe_rule_set_and_says_so(wh, monkeypatch):

@@ -68,7 +68,8 @@ class DfeReport:
         if self.compared_with:
             line += f"; last year's return: {self.compared_with}"
         if self.skipped:
-            line += f"; {len(self.skipped)} rules skipped for want of data they compare with (e.g. last year's return)"
+            wanting = "Ofsted's provider lists" if self.compared_with else "last year's return or Ofsted's provider lists"
+            line += f"; {len(self.skipped)} rules skipped for want of data they need (e.g. {wanting})"
         return line
 
 
