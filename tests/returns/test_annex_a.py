@@ -209,3 +209,96 @@ def test_export_annex_a_is_audited(tiny_path, tmp_path):
     audit = CliRunner().invoke(main, ["audit", "--json", "--warehouse", str(tiny_path)])
     [row] = [json.loads(line) for line in audit.output.splitlines() if str(out.resolve()) in line]
     assert row["route"].startswith("cli: export annex-a --as-at 2025-03-31 -> ") and len(row["children"]) > 100
+
+
+def sheet(path, number: int) -> list[dict]:
+    """A list's rows read back from the workbook, by template field."""
+    ws = openpyxl.load_workbook(path)[f"List {number}"]
+    fields = [f for _, f in TEMPLATE[number]]
+    return [dict(zip(fields, row, strict=True)) for row in ws.iter_rows(min_row=2, values_only=True)]
+
+
+def dated(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def test_list_11_holds_the_services_adopters_with_a_record_open_in_the_12_months(hand, tmp_path):
+    # Look-back: records open after 31 March 2024. One row per adopter of the authority's own agency (OWN).
+    d = dt.date.fromisoformat
+    adopter = ("adop_adopter_id", "adop_agency", "adop_ethnicity", "adop_number_of_adopters", "adop_registration_date",
+               "adop_stage1_start_date", "adop_stage2_start_date", "adop_approval_date", "adop_end_date", "adop_end_reason")  # fmt: skip
+    for values in (
+        ("H1", "OWN", "WBRI", 2, d("2024-01-10"), d("2024-02-01"), d("2024-05-01"), d("2024-09-01"), None, None),  # matched twice
+        ("H2", "OWN", "APKN", 1, d("2023-01-01"), d("2023-02-01"), None, None, d("2024-03-31"), "WITHDRAWN"),  # left on the last day out
+        ("H3", "OWN", "BCRB", 1, d("2023-06-01"), d("2023-07-01"), None, None, d("2024-04-01"), "WITHDRAWN"),  # left a day inside
+        ("H4", "VAA1", "WBRI", 2, d("2024-06-01"), d("2024-07-01"), None, None, None, None),  # another agency's adopters
+        ("H5", "OWN", "WBRI", 1, d("2025-04-01"), None, None, None, None, None),  # enquired after the date
+        ("H6", "OWN", "WIRI", 1, d("2024-10-01"), d("2024-11-01"), d("2025-04-15"), None, d("2025-05-01"), "NOT_APPROVED"),  # later
+    ):
+        rows(hand, "ext_adopter", dict(zip(adopter, values, strict=True)))
+    match = ("adma_match_id", "adma_adopter_id", "adma_person_id", "adma_matched_date", "adma_placed_date")
+    rows(
+        hand,
+        "ext_adoption_match",
+        dict(zip(match, ("M1", "H1", "A", d("2024-11-01"), d("2024-12-01")), strict=True)),
+        dict(zip(match, ("M2", "H1", "C", d("2025-03-01"), d("2025-04-02")), strict=True)),  # placed after the date: not counted
+    )
+    hand.execute("UPDATE ssd_permanence SET perm_placed_ffa_cp_date = DATE '2025-03-15' WHERE perm_person_id = 'C'")  # C in FFA with H1
+    written = annex_a.write(hand, 2025, tmp_path / "out")
+    got = sheet(written.files[0], 11)
+    assert [(r["adopter"], r["family"], r["ethnicity"]) for r in got] == [
+        ("H1-1", "H1", "WBRI"), ("H1-2", "H1", None), ("H3-1", "H3", "BCRB"), ("H6-1", "H6", "WIRI")
+    ]  # fmt: skip
+    h1, h3, h6 = got[0], got[2], got[3]
+    assert (h1["ffa"], h1["enquiry"], h1["stage1_start"], h1["stage2_start"], h1["approved"]) == (
+        "Yes", dated("2024-01-10"), dated("2024-02-01"), dated("2024-05-01"), dated("2024-09-01")
+    )  # fmt: skip
+    # the latest match by the date (1 March), the latest placement (1 December: C was placed after the date), one child placed
+    assert (h1["matched"], h1["placed"], h1["children_placed"], h1["left"]) == (dated("2025-03-01"), dated("2024-12-01"), 1, None)
+    assert (h3["ffa"], h3["left"], h3["left_reason"], h3["children_placed"]) == ("No", dated("2024-04-01"), 1, None)
+    # H6's stage 2 and refusal come after the date: not shown; sex, disability and the stage ends are not held
+    assert (h6["stage2_start"], h6["left"], h6["left_reason"]) == (None, None, None)
+    assert all(r[f] is None for r in got for f in ("sex", "disability", "stage1_end", "stage2_end", "submitted"))
+    assert written.counts["list_11"] == 4
+
+
+def test_columns_the_warehouse_holds_are_filled(hand, tmp_path):
+    d = dt.date.fromisoformat
+    hand.execute("INSERT INTO ext_authority (auth_la_code, auth_la_name) VALUES ('874', 'Peterborough')")  # ONS code E06000031
+    # list 8: A (in care 1 May 2023 to 10 October 2024, placed in Peterborough) was unaccompanied; its last missing
+    # episode (1 August) was offered a return interview, not accepted. C comes back into care on 1 December 2024, after
+    # a period that ended on 30 September 2024 (within the 12 months), placed in Cambridgeshire.
+    rows(hand, "ssd_immigration_status", {"immi_immigration_status_id": "U1", "immi_person_id": "A", "immi_immigration_status": "UASC",
+                                          "immi_immigration_status_start_date": d("2023-05-01")})  # fmt: skip
+    miss = ("miss_table_id", "miss_person_id", "miss_missing_episode_type", "miss_missing_episode_start_date", "miss_missing_rhi_offered",
+            "miss_missing_rhi_accepted")  # fmt: skip
+    rows(hand, "ssd_missing", dict(zip(miss, ("MS1", "A", "M", d("2024-05-01"), "N", "N"), strict=True)),
+         dict(zip(miss, ("MS2", "A", "M", d("2024-08-01"), "Y", "N"), strict=True)))  # fmt: skip
+    place = ("clap_cla_placement_id", "clap_person_id", "clap_cla_id", "clap_cla_placement_start_date", "clap_ext_placement_la")
+    rows(hand, "ssd_cla_placement", dict(zip(place, ("PL1", "A", "PC1", d("2023-05-01"), "E06000031"), strict=True)),
+         dict(zip(place, ("PL4", "C", "PC4", d("2024-12-01"), "E10000003"), strict=True)))  # fmt: skip
+    rows(hand, "ssd_cla_episodes", {"clae_cla_episode_id": "EP4", "clae_person_id": "C", "clae_cla_id": "PC4",
+                                    "clae_cla_episode_start_date": d("2024-12-01"), "clae_ext_legal_status": "C2"})  # fmt: skip
+    # list 7: B was under police protection (L1) on 5-7 October 2024, in the six months; A's EPO (L2) ended on 29 September
+    plan = ("cppl_cp_plan_id", "cppl_person_id", "cppl_cp_plan_start_date")
+    rows(hand, "ssd_cp_plans", dict(zip(plan, ("CP1", "A", d("2024-10-01")), strict=True)),
+         dict(zip(plan, ("CP2", "B", d("2024-11-01")), strict=True)))  # fmt: skip
+    legal = ("lega_legal_status_id", "lega_person_id", "lega_legal_status", "lega_legal_status_start_date", "lega_legal_status_end_date")
+    rows(hand, "ssd_legal_status", dict(zip(legal, ("LS1", "B", "L1", d("2024-10-05"), d("2024-10-07")), strict=True)),
+         dict(zip(legal, ("LS2", "A", "L2", d("2024-09-25"), d("2024-09-29")), strict=True)))  # fmt: skip
+    # list 9: care leavers A (formerly unaccompanied) and B; list 10: C is in sibling group G1
+    leaver = ("clea_table_id", "clea_person_id", "clea_care_leaver_latest_contact")
+    rows(hand, "ssd_care_leavers", dict(zip(leaver, ("CL1", "A", d("2025-01-01")), strict=True)),
+         dict(zip(leaver, ("CL2", "B", d("2025-01-01")), strict=True)))  # fmt: skip
+    rows(hand, "ext_sibling_group", {"sibg_table_id": "S1", "sibg_group_id": "G1", "sibg_person_id": "C"})
+
+    path = annex_a.write(hand, 2025, tmp_path / "out").files[0]
+    eight = {r["child"]: r for r in sheet(path, 8)}
+    columns = ("uasc", "second_period", "placement_la", "location", "ri_offered", "ri_accepted")
+    assert {c: tuple(r[f] for f in columns) for c, r in eight.items()} == {
+        "A": ("Y", "N", "E06000031", "Inside LA boundary", "Y", "N"),
+        "C": ("N", "Y", "E10000003", "Outside LA boundary", None, None),
+    }
+    assert {r["child"]: r["epo"] for r in sheet(path, 7)} == {"A": "N", "B": "Y"}
+    assert {r["child"]: r["uasc"] for r in sheet(path, 9)} == {"A": "Y", "B": "N"}
+    assert {r["child"]: r["family"] for r in sheet(path, 10)} == {"C": "G1"}

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from cscperf.cli import main
 from cscperf.errors import UserError
-from cscperf.returns import dfe_rules
+from cscperf.returns import dfe_rules, ssda903
 from cscperf.returns.dfe_rules import check_warehouse, crashed_message, rule_set, run_rules, store
 from cscperf.warehouse import connect
 
@@ -163,3 +163,60 @@ def test_the_validator_environment_is_built_from_its_own_lock():
     assert shutil.which(str(python)) or python.exists()
     lock = (Path(dfe_rules.REPO) / "requirements-dfe-rules.lock").read_text()
     assert "csc-validator-be-cin==" in lock and "csc-validator-be-903==" in lock and "pandas==1.5" in lock
+
+
+def test_the_903_rules_that_compare_with_last_year_run_when_given_last_years_return(tmp_path):
+    # A1 is looked after from 1 June 2023 (C2, foster care) and still is, so in both the 2023-24 and 2024-25 returns.
+    # Last year's return held A1 as a girl (2023-24's code 2) whose open episode was on legal status J2: rule 202 (sex
+    # differs from last year's) and rule 503B (first episode's legal status differs from last year's open episode)
+    # fire. Last year's return holding A1 as a boy (2023-24's code 1, this year's M) on C2 agrees, and neither fires.
+    this_year = write_903(tmp_path / "now", HEADER, uasc=True)
+    agreeing = write_903(tmp_path / "agreeing", HEADER, uasc=True)
+    pd.read_csv(tmp_path / "agreeing" / "header.csv", dtype=str).assign(SEX="1").to_csv(tmp_path / "agreeing" / "header.csv", index=False)
+    differing = write_903(tmp_path / "differing", HEADER, uasc=True)
+    pd.read_csv(tmp_path / "differing" / "header.csv", dtype=str).assign(SEX="2").to_csv(tmp_path / "differing" / "header.csv", index=False)
+    episodes = pd.read_csv(tmp_path / "differing" / "episodes.csv", dtype=str)
+    episodes.assign(LS="J2").to_csv(tmp_path / "differing" / "episodes.csv", index=False)
+
+    alone = run_rules("903", this_year, 2025, "Peterborough")
+    good = run_rules("903", this_year, 2025, "Peterborough", agreeing)
+    bad = run_rules("903", this_year, 2025, "Peterborough", differing)
+    assert {"202", "503B"} <= set(alone.skipped)  # without last year's return the validator skips them
+    assert not {"202", "503B"} & set(good.skipped) and not {"202", "503B"} & set(bad.skipped)
+    assert good.crashed == {} and bad.crashed == {}
+    assert not {"202", "503B"} & issues_for(good, "A1")
+    assert {"202", "503B"} <= issues_for(bad, "A1")
+    assert set(bad.issues.loc[bad.issues["rule"] == "202", "table"]) == {"Header"}
+
+
+def test_the_care_history_rules_get_the_episodes_before_last_year(tmp_path):
+    # Care leavers in 2024-25's OC3 (their 17th to 21st birthday in the year), none with an episode in 2024-25's or
+    # 2023-24's return; their care is only in the episodes before 2023-24, which DfE holds from earlier returns:
+    # - L1 (born 1 May 2007) looked after 1 June 2021 to 1 June 2023, past their 14th and 16th birthdays: a former
+    #   relevant child;
+    # - L2 (born 1 March 2005, 20 on 1 March 2025) looked after 1 April 2019 to 1 April 2022: a former relevant child;
+    # - L3 (born 1 August 2007) looked after for 30 days after their 14th birthday only: not a relevant child.
+    # Given those episodes, rule 1002 (no previous episodes) is silent for all three and rule 1001 (not a relevant
+    # child) flags L3 alone, on L3's own OC3 row. Without them 1002 flags all three and 1001 flags L1 and L3 (the
+    # validator means not to test care leavers of 20 or over with 1001, and with the runner's help does not).
+    write_903(tmp_path / "now", HEADER, uasc=True)
+    header = pd.read_csv(tmp_path / "now" / "header.csv", dtype=str)
+    born = {"L1": "01/05/2007", "L2": "01/03/2005", "L3": "01/08/2007"}
+    leavers = [{"CHILD": c, "SEX": "F", "DOB": b, "ETHNIC": "WBRI", "UPN": "UN1", "MOTHER": "0", "MC_DOB": ""} for c, b in born.items()]
+    pd.concat([header, pd.DataFrame(leavers)]).to_csv(tmp_path / "now" / "header.csv", index=False)
+    oc3 = pd.DataFrame([{"CHILD": c, "DOB": b, "IN_TOUCH": "YES", "ACTIV": "F2", "ACCOM": "S2"} for c, b in born.items()])
+    oc3.to_csv(tmp_path / "now" / "oc3.csv", index=False)
+    this_year = sorted((tmp_path / "now").glob("*.csv"))
+    last_year = write_903(tmp_path / "last", HEADER, uasc=True)
+    episode = pd.read_csv(tmp_path / "now" / "episodes.csv", dtype=str).iloc[0]
+    care = {"L1": ("01/06/2021", "01/06/2023"), "L2": ("01/04/2019", "01/04/2022"), "L3": ("01/08/2021", "31/08/2021")}
+    rows = [{**episode, "CHILD": c, "DECOM": a, "DEC": b, "REC": "E8", "REASON_PLACE_CHANGE": ""} for c, (a, b) in care.items()]
+    history = tmp_path / f"{ssda903.HISTORY_PREFIX}2024.csv"
+    pd.DataFrame(rows).to_csv(history, index=False)
+
+    without = run_rules("903", this_year, 2025, "Peterborough", last_year)
+    given = run_rules("903", this_year, 2025, "Peterborough", [*last_year, history])
+    assert without.crashed == {} and given.crashed == {}
+    assert [issues_for(without, c) & {"1001", "1002"} for c in born] == [{"1001", "1002"}, {"1002"}, {"1001", "1002"}]
+    assert [issues_for(given, c) & {"1001", "1002"} for c in born] == [set(), set(), {"1001"}]
+    assert given.issues.loc[given.issues["rule"] == "1001", ["table", "row_id"]].values.tolist() == [["OC3", "2"]]

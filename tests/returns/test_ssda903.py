@@ -366,3 +366,39 @@ def test_a_return_read_back_and_written_again_holds_the_same_records(synthetic, 
     assert again.counts == first.counts and again.children == first.children
     for table in ssda903.tables_for(year):
         assert _read(tmp_path / "again", table, year) == _read(tmp_path / "first", table, year), table
+
+
+def test_the_rules_comparing_with_last_year_get_the_signed_return_else_last_year_re_written(tmp_path):
+    from cscperf.returns import workflow
+    from cscperf.returns.dfe_rules import ISSUE_COLUMNS, DfeReport
+
+    con = connect(tmp_path / "w.duckdb")
+    run_load(con, "ssd", [], lambda _paths: Parsed(frames={name: pd.DataFrame(rows) for name, rows in _frames().items()}))
+    con.execute("INSERT INTO ext_authority (auth_la_code, auth_la_name) VALUES ('874', 'Peterborough')")
+    given: list[tuple[list[str], list[str]]] = []
+
+    def check(kind, files, year, la_name, previous=()):  # what DfE's rules are given; they find nothing
+        given.append(
+            (
+                [p.parent.name for p in sorted(previous, key=lambda p: p.name.startswith("episodes_before"))],
+                sorted(p.name for p in previous),
+            )
+        )
+        return DfeReport(kind, year, f"lac{year - 1}_{year % 100}", pd.DataFrame(columns=ISSUE_COLUMNS), 1)
+
+    csvs = sorted(f"{t}_2024.csv" for t in ssda903.tables_for(2024))
+    history = f"{ssda903.HISTORY_PREFIX}2024.csv"  # the episodes before 2023-24, always from the warehouse
+    first = workflow.prepare(con, tmp_path / "w.duckdb", "ssda903", 2025, "tester", check=check)
+    # no 2023-24 return was signed: 2023-24 is written from the warehouse beside the draft, then removed
+    assert given[-1] == ([workflow.PREVIOUS_FOLDER] * (len(csvs) + 1), sorted([*csvs, history]))
+    assert "the SSDA903 2023-24 return re-written from the warehouse (none was signed off)" in first.check_note
+    assert not (first.folder / workflow.PREVIOUS_FOLDER).exists()
+    workflow.prepare(con, tmp_path / "w.duckdb", "ssda903", 2024, "tester", check=check)
+    workflow.sign_off(con, "ssda903-2024-v1", "perf", "performance")
+    second = workflow.prepare(con, tmp_path / "w.duckdb", "ssda903", 2025, "tester", check=check)
+    assert given[-1] == (["ssda903-2024-v1"] * len(csvs) + [workflow.PREVIOUS_FOLDER], sorted([*csvs, history]))  # the signed files
+    assert "last year's return: the signed SSDA903 2023-24 return ssda903-2024-v1" in second.check_note
+    (tmp_path / "w.returns" / "ssda903-2024-v1" / "header_2024.csv").write_text("CHILD\n")
+    with pytest.raises(UserError, match="header_2024.csv: missing or changed since return ssda903-2024-v1 was prepared"):
+        workflow.prepare(con, tmp_path / "w.duckdb", "ssda903", 2025, "tester", check=check)
+    con.close()

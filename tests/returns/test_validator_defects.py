@@ -60,3 +60,10 @@ def test_every_defect_is_explained_and_pinned_to_the_locked_validator():
     lock = (REPO / "requirements-dfe-rules.lock").read_text()
     assert f"csc-validator-be-903=={vd.CHECKED_VERSION}" in lock
     assert all(len(d.why) > 60 for d in vd.DEFECTS)
+
+
+def test_rule_1001_is_a_defect_only_for_care_leavers_aged_20_or_over():
+    oc3 = pd.DataFrame({"CHILD": ["7", "8"], "DOB": ["31/03/2005", "01/04/2005"]})  # 20 on 31/03/2025; 19 then
+    found = issues(("1001", "OC3", 0), ("1001", "OC3", 1))
+    marked = vd.mark(found, 2025, {**TABLES, "OC3": oc3}, vd.CHECKED_VERSION)
+    assert marked["rule_type"].tolist() == ["defect", "error"]

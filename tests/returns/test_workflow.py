@@ -56,7 +56,7 @@ def report(issues: list[dict] | None = None, crashed: dict[str, str] | None = No
     """What DfE's rules report, chosen by the test (one row per issue)."""
     frame = pd.DataFrame([{"kind": "cin", "table": "", "field": "", "row_id": "", **i} for i in issues or []], columns=ISSUE_COLUMNS)
 
-    def check(kind, files, year, la_name):
+    def check(kind, files, year, la_name, previous=()):
         assert kind == "cin" and [p.name for p in files] == [f"cin_census_{year}.xml"]
         return DfeReport("cin", year, f"cin{year - 1}_{year % 100:02d}", frame.fillna(""), 109, dict(crashed or {}))
 
@@ -171,7 +171,7 @@ def test_a_warehouse_missing_a_field_the_return_needs_names_it_and_nothing_is_wr
 def test_a_validator_that_fails_outright_leaves_nothing(wh):
     path, con = wh
 
-    def broken(kind, files, year, la_name):
+    def broken(kind, files, year, la_name, previous=()):
         raise UserError("DfE's CIN census rules (cin2024_25) could not run on cin_census_2025.xml: ParseError")
 
     with pytest.raises(UserError, match="could not run"):
@@ -293,7 +293,7 @@ def test_issues_are_stored_per_version_and_a_childs_are_read_from_the_latest(wh)
     assert workflow.issues(con, "cin-2025-v1")["rule"].tolist() == ["8715", "8770Q"]
     assert workflow.issues(con, "cin-2025-v2")[["rule", "child_id"]].values.tolist() == [["8770Q", "D"]]
     assert workflow.child_issues(con, "B").empty  # B's issues were in v1 only
-    assert workflow.child_issues(con, "D")[["return_id", "rule", "rule_type"]].values.tolist() == [["cin-2025-v2", "8770Q", "query"]]
+    assert workflow.child_issues(con, "D")[["source", "rule", "rule_type"]].values.tolist() == [["cin-2025-v2", "8770Q", "query"]]
 
 
 def test_annex_a_has_no_dfe_rule_set_and_says_so(wh, monkeypatch):

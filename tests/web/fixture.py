@@ -211,7 +211,7 @@ def prepare_returns(path: Path, issues: list[dict] = RETURN_ISSUES) -> str:
     frame = pd.DataFrame([{"kind": "cin", "table": "CINdetails", "row_id": str(n), **i} for n, i in enumerate(issues)])
     frame = frame.reindex(columns=ISSUE_COLUMNS).fillna("")
 
-    def check(kind, files, year, la_name) -> DfeReport:
+    def check(kind, files, year, la_name, previous=()) -> DfeReport:
         return DfeReport("cin", year, "cin2023_24", frame, 105)
 
     con = connect(path)
@@ -363,3 +363,25 @@ def permanency_result_rows() -> list[dict]:
                 )
             )
     return rows
+# What `cscperf validate --year 2024` stored (DfE's rules on the returns written from the warehouse, no workflow):
+# SSDA903 error 103 for C1 (team A) and C3 (team B), and a return-level CIN query that names no child.
+VALIDATED_ISSUES = [
+    {"kind": "903", "rule": "103", "rule_type": "error", "message": "The ethnicity code is either not valid or has not been entered.",
+     "child_id": "C1", "table": "Header", "field": "ETHNIC", "row_id": "0"},
+    {"kind": "903", "rule": "103", "rule_type": "error", "message": "The ethnicity code is either not valid or has not been entered.",
+     "child_id": "C3", "table": "Header", "field": "ETHNIC", "row_id": "2"},
+    {"kind": "cin", "rule": "2887Q", "rule_type": "query", "message": "Less than 8 disability codes have been used", "child_id": ""},
+]  # fmt: skip
+
+
+def store_validated(path: Path, issues: list[dict] = VALIDATED_ISSUES) -> None:
+    """Store `issues` as `cscperf validate --year 2024` does (one DfE report per return)."""
+    from cscperf.returns.dfe_rules import ISSUE_COLUMNS, DfeReport, store
+
+    frame = pd.DataFrame(issues).reindex(columns=ISSUE_COLUMNS).fillna("")
+    reports = [DfeReport(kind, 2024, f"{'lac' if kind == '903' else 'cin'}2023_24", rows, 100) for kind, rows in frame.groupby("kind")]
+    con = connect(path)
+    try:
+        store(con, reports)
+    finally:
+        con.close()

@@ -23,6 +23,7 @@ def base_url(tmp_path_factory):
         pytest.skip("Chromium is not installed (scripts/install-system-deps.sh installs it)")
     path = fixture.build(tmp_path_factory.mktemp("browser") / "w.duckdb")
     fixture.prepare_returns(path)
+    fixture.store_validated(path)
     add_users(path)
     WAREHOUSE[:] = [path]
     app = create_app(WebSettings(warehouse=path, secure_cookies=False, auto_recompute=False, warm_caches=False))
@@ -67,6 +68,12 @@ def test_manager_drills_from_a_red_indicator_to_a_child(browser, base_url):
     page.click("#exceptions a[href='/children/C1']")
     page.wait_for_url(re.compile(r".*/children/C1$"))
     assert "Timeline" in page.content() and "CP plan started" in page.content()
+    # the child's validation issues: 8715 from the prepared CIN census, 103 from `cscperf validate`; none of C3's
+    issues = page.get_by_role("region", name="Validation issues").locator("tbody tr")
+    assert issues.count() == 2
+    prepared, validated = (issues.nth(n).locator("td").all_inner_texts() for n in (0, 1))
+    assert (prepared[0], prepared[1].split(",")[0], prepared[2]) == ("CIN census 2023-24", "cin-2024-v1", "8715")
+    assert (validated[0], validated[1].split(",")[0], validated[2]) == ("SSDA903 2023-24", "cscperf validate", "103")
     page.close()
 
 

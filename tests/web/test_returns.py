@@ -27,6 +27,7 @@ RID = "cin-2024-v1"
 def warehouse(tmp_path_factory):
     path = fixture.build(tmp_path_factory.mktemp("returns") / "w.duckdb")
     assert fixture.prepare_returns(path) == RID
+    fixture.store_validated(path)
     add_users(path)
     return path
 
@@ -132,8 +133,41 @@ def test_a_childs_page_shows_the_childs_validation_issues(client_for):
     client = client_for("perf1")
     page = client.get("/children/C1").text
     assert "Validation issues" in page and "8715" in page and "Date of ICPC must fall within the census year" in page
-    assert "8770Q" not in page
+    assert "8770Q" not in page and "2887Q" not in page  # other children's, and the return-level query that names none
     assert "Validation issues" not in client.get("/children/C2").text
+
+
+@pytest.mark.parametrize("name", ["mgr_a", "perf1"])
+def test_a_childs_page_also_shows_what_cscperf_validate_stored(client_for, name):
+    # C1 has error 8715 in the prepared CIN census and error 103 from `cscperf validate --year 2024`'s SSDA903 check;
+    # C3's 103 (team B) is not on C1's page, and team A's manager cannot open C3's.
+    client = client_for(name)
+    page = client.get("/children/C1").text
+    rows = [r for r in cells(page) if len(r) == 7]
+    assert [(r[0], r[1].split(",")[0], r[2], r[3]) for r in rows] == [
+        ("CIN census 2023-24", RID, "8715", "error"),
+        ("SSDA903 2023-24", "cscperf validate", "103", "error"),
+    ]
+    assert rows[1][4] == "The ethnicity code is either not valid or has not been entered." and rows[1][5:] == ["Header", "ETHNIC"]
+    assert client.get("/children/C3").status_code == (403 if name == "mgr_a" else 200)
+
+
+def test_one_query_gives_a_childs_issues_from_both_checks(tmp_path):
+    path = fixture.build(tmp_path / "w.duckdb")
+    con = connect(path)
+    assert workflow.child_issues(con, "C3").empty  # neither check has run yet
+    con.close()
+    fixture.prepare_returns(path)
+    fixture.store_validated(path)
+    con = connect(path, read_only=True)
+    try:
+        one = workflow.child_issues(con, "C3")
+        none = workflow.child_issues(con, "C2")
+    finally:
+        con.close()
+    found = list(zip(one["source"], one["kind"], one["rule"], strict=True))
+    assert found == [(RID, "cin", "8770Q"), ("cscperf validate", "ssda903", "103")]
+    assert none.empty
 
 
 def test_a_changed_file_is_not_served(tmp_path):

@@ -6,8 +6,8 @@ rows, headers are matched ignoring case, spacing and punctuation ("Gender" or "S
 ID" or "Child ID"), coded answers may carry the Annex A enumerators ("a) Male", "q) 6: Police"),
 and dates may be Excel dates, Excel serial numbers or text. Annex A has no record ids, so keys are
 derived from the child id and dates, as for the CIN census; the same event in two lists (a referral
-in lists 3 and 6) or in two monthly workbooks is one record. List 11 (prospective adopters) has no
-canonical table and is reported as skipped.
+in lists 3 and 6) or in two monthly workbooks is one record. List 11 (prospective adopters) is reported
+as skipped: the model holds adopters by household, from the permanency service's own records.
 """
 
 from __future__ import annotations
@@ -634,7 +634,8 @@ def _sheet(sheet: Sheet, ctx: Context) -> None:
                 "",
                 "List 11",
                 str(len(sheet.rows)),
-                "List 11 (prospective adopters) has no table in the model; skipped",
+                "List 11 (prospective adopters) is not loaded: the model holds adopters by household, from the "
+                "permanency service (ext_adopter); skipped",
             )
         )
         return

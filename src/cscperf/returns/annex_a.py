@@ -9,8 +9,10 @@ contacts, referrals and section 47 enquiries that started in it (lists 1, 3, 5);
 assessments, children in need, child protection plans and periods of care open at any time in it
 (lists 2, 4, 6, 7, 8; short breaks are not listed as looked after); each care leaver's latest record
 with a contact in the last 12 months (list 9); children with an adoption decision whose adoption or
-reversal is not more than 24 months old (list 10). Nothing recorded after the reference date is shown.
-List 11 (prospective adopters) has no table in the model and is written with its headers only.
+reversal is not more than 24 months old (list 10); the authority's own adoption agency's adopters with a
+record open in the last 12 months, from the permanency service's tables (list 11: `ext_adopter`,
+`ext_adoption_match`). Nothing recorded after the reference date is shown. Columns the model does not
+hold are written blank; docs/returns.md lists them.
 
 The layouts (sheet per list, headers in template order) are declared once, in `cscperf.ingest.annex_a`
 (`TEMPLATE`), which also reads these workbooks back. Age is in whole years at the reference date; the
@@ -40,6 +42,12 @@ SEX_TEXT = {"M": "a) Male", "F": "b) Female", "U": "c) Not stated/recorded", "I"
 def _upto(column: str) -> str:
     """A date as it stood on the reference date: blank if it had not happened yet."""
     return f"CASE WHEN {column} <= $as_at THEN {column} END"
+
+
+# Emergency protection or police protection (903 legal statuses L1, L2) at any time in the six months (list 7).
+EPO = """CASE WHEN EXISTS (SELECT 1 FROM ssd_legal_status l WHERE l.lega_person_id = {0} AND l.lega_legal_status IN ('L1', 'L2')
+    AND l.lega_legal_status_start_date <= $as_at
+    AND (l.lega_legal_status_end_date IS NULL OR l.lega_legal_status_end_date > $from6)) THEN 'Y' ELSE 'N' END"""
 
 
 # The child's allocation on the reference date (or, failing that, the latest before it), for every list.
@@ -135,7 +143,8 @@ SELECT c.cppl_person_id AS child, c.cppl_cp_plan_start_date AS start,
         AND r.cppr_cp_review_date <= $as_at) AS review,
     {_upto("c.cppl_cp_plan_end_date")} AS "end",
     coalesce(c.cppl_ext_previous_plans, (SELECT count(*) FROM ssd_cp_plans o WHERE o.cppl_person_id = c.cppl_person_id
-        AND o.cppl_cp_plan_start_date < c.cppl_cp_plan_start_date)) AS previous
+        AND o.cppl_cp_plan_start_date < c.cppl_cp_plan_start_date)) AS previous,
+    {EPO.format("c.cppl_person_id")} AS epo
 FROM ssd_cp_plans c
 LEFT JOIN (
     SELECT cppv_cp_plan_id, cppv_cp_visit_date, cppv_cp_visit_seen_alone FROM ssd_cp_visits WHERE cppv_cp_visit_date <= $as_at
@@ -182,16 +191,35 @@ SELECT e.clae_person_id AS child, e.entered, e.clae_cla_primary_need_code AS nee
     (SELECT count(*) FROM ssd_missing m WHERE m.miss_person_id = e.clae_person_id AND m.miss_missing_episode_type = 'M'
         AND m.miss_missing_episode_start_date > $from12 AND m.miss_missing_episode_start_date <= $as_at) AS missing_12m,
     (SELECT count(*) FROM ssd_missing m WHERE m.miss_person_id = e.clae_person_id AND m.miss_missing_episode_type = 'A'
-        AND m.miss_missing_episode_start_date > $from12 AND m.miss_missing_episode_start_date <= $as_at) AS absent_12m
+        AND m.miss_missing_episode_start_date > $from12 AND m.miss_missing_episode_start_date <= $as_at) AS absent_12m,
+    CASE WHEN EXISTS (SELECT 1 FROM ssd_immigration_status u WHERE u.immi_person_id = e.clae_person_id
+        AND u.immi_immigration_status = 'UASC' AND coalesce(u.immi_immigration_status_start_date, $as_at) <= $as_at
+        AND (u.immi_immigration_status_end_date IS NULL OR u.immi_immigration_status_end_date > $from12)) THEN 'Y' ELSE 'N' END AS uasc,
+    CASE WHEN EXISTS (SELECT 1 FROM ssd_cla_episodes o WHERE o.clae_person_id = e.clae_person_id AND o.clae_cla_id <> e.clae_cla_id
+        AND coalesce(o.clae_ext_legal_status, '') NOT IN ('V3', 'V4') AND o.clae_cla_episode_ceased_reason IS DISTINCT FROM 'X1'
+        AND o.clae_cla_episode_ceased_date > $from12 AND o.clae_cla_episode_ceased_date <= e.entered) THEN 'Y' ELSE 'N' END
+        AS second_period,
+    p.clap_ext_placement_la AS placement_la,
+    CASE WHEN p.clap_ext_placement_la IS NULL OR $own_la IS NULL THEN NULL
+         WHEN p.clap_ext_placement_la = $own_la THEN 'Inside LA boundary' ELSE 'Outside LA boundary' END AS location,
+    r.miss_missing_rhi_offered AS ri_offered, r.miss_missing_rhi_accepted AS ri_accepted
 FROM current e
 LEFT JOIN placed p ON p.clap_cla_id = e.clae_cla_id
+LEFT JOIN (
+    SELECT miss_person_id, miss_missing_rhi_offered, miss_missing_rhi_accepted FROM ssd_missing
+    WHERE miss_missing_episode_type = 'M' AND miss_missing_episode_start_date > $from12 AND miss_missing_episode_start_date <= $as_at
+    QUALIFY row_number() OVER (PARTITION BY miss_person_id ORDER BY miss_missing_episode_start_date DESC, miss_table_id DESC) = 1
+) r ON r.miss_person_id = e.clae_person_id
 WHERE e.entered <= $as_at AND (e.ceased IS NULL OR e.ceased > $from6)""",
     9: """
 SELECT c.clea_person_id AS child, c.clea_care_leaver_personal_advisor AS pa, c.clea_care_leaver_eligibility AS eligibility,
     CASE WHEN c.clea_pathway_plan_review_date <= $as_at THEN c.clea_pathway_plan_review_date END AS review,
     c.clea_care_leaver_in_touch AS in_touch, c.contact, c.clea_care_leaver_accommodation AS accom,
     CASE c.clea_care_leaver_accom_suitable WHEN 'Y' THEN 'Suitable' WHEN 'N' THEN 'Unsuitable' END AS suitable,
-    c.clea_care_leaver_activity AS activity, d.dept_team_name AS own_team, w.prof_professional_name AS own_worker
+    c.clea_care_leaver_activity AS activity, d.dept_team_name AS own_team, w.prof_professional_name AS own_worker,
+    CASE WHEN EXISTS (SELECT 1 FROM ssd_immigration_status u WHERE u.immi_person_id = c.clea_person_id
+        AND u.immi_immigration_status = 'UASC' AND coalesce(u.immi_immigration_status_start_date, $as_at) <= $as_at)
+        THEN 'Y' ELSE 'N' END AS uasc
 FROM (
     SELECT *, coalesce(clea_care_leaver_latest_contact, clea_ext_record_date) AS contact FROM ssd_care_leavers
     WHERE coalesce(clea_care_leaver_latest_contact, clea_ext_record_date) BETWEEN $from12 + INTERVAL 1 DAY AND $as_at
@@ -211,10 +239,43 @@ SELECT p.perm_person_id AS child,
     {_upto("p.perm_placed_for_adoption_date")} AS placed,
     CASE WHEN p.perm_permanence_order_type ILIKE 'adoption%' THEN p.adopted END AS "order",
     p.reversed, CASE WHEN p.reversed IS NOT NULL THEN p.perm_decision_reversed_reason END AS reversed_reason,
-    {_upto("p.perm_placed_ffa_cp_date")} AS ffa
+    {_upto("p.perm_placed_ffa_cp_date")} AS ffa,
+    (SELECT min(g.sibg_group_id) FROM ext_sibling_group g WHERE g.sibg_person_id = p.perm_person_id) AS family
 FROM dated p
 WHERE coalesce(p.adopted, p.reversed) IS NULL OR coalesce(p.adopted, p.reversed) > $from24""",
 }
+# List 11: the authority's own adoption agency's prospective and approved adopters with an open record at any
+# time in the 12 months (an enquiry, assessment, approval, wait, match or placement), one row per adopter. The
+# model holds households: each adopter is the household id with their number in it, the household the family.
+ADOPTERS_SQL = """
+WITH a AS (
+    SELECT * FROM ext_adopter
+    WHERE adop_agency = 'OWN' AND adop_registration_date <= $as_at AND (adop_end_date IS NULL OR adop_end_date > $from12)
+), matches AS (
+    SELECT adma_adopter_id AS id,
+        max(adma_matched_date) FILTER (WHERE adma_matched_date <= $as_at) AS matched,
+        max(adma_placed_date) FILTER (WHERE adma_placed_date <= $as_at) AS placed,
+        nullif(count(*) FILTER (WHERE adma_placed_date <= $as_at), 0) AS children_placed,
+        max(adma_adoption_order_date) FILTER (WHERE adma_adoption_order_date <= $as_at) AS "order",
+        bool_or(EXISTS (SELECT 1 FROM ssd_permanence p WHERE p.perm_person_id = adma_person_id
+            AND p.perm_placed_ffa_cp_date <= $as_at)) AS ffa
+    FROM ext_adoption_match WHERE adma_adopter_id IN (SELECT adop_adopter_id FROM a) GROUP BY 1
+)
+SELECT a.adop_adopter_id || '-' || n.n AS adopter, a.adop_adopter_id AS family, NULL::VARCHAR AS sex,
+    CASE WHEN n.n = 1 THEN a.adop_ethnicity END AS ethnicity, NULL::VARCHAR AS disability,
+    CASE WHEN m.ffa THEN 'Yes' ELSE 'No' END AS ffa,
+    a.adop_registration_date AS enquiry, {stage1} AS stage1_start, NULL::DATE AS stage1_end, {stage2} AS stage2_start,
+    NULL::DATE AS stage2_end, NULL::DATE AS submitted, {approved} AS approved,
+    m.matched, m.placed, m.children_placed, m."order",
+    CASE WHEN a.adop_end_date <= $as_at AND a.adop_end_reason IN ('WITHDRAWN', 'NOT_APPROVED', 'APPROVAL_TERMINATED')
+         THEN a.adop_end_date END AS "left",
+    CASE WHEN a.adop_end_date <= $as_at THEN CASE a.adop_end_reason WHEN 'WITHDRAWN' THEN 1
+         WHEN 'NOT_APPROVED' THEN 3 WHEN 'APPROVAL_TERMINATED' THEN 3 END END AS left_reason
+FROM a CROSS JOIN range(1, 3) AS n(n)
+LEFT JOIN matches m ON m.id = a.adop_adopter_id
+WHERE n.n <= coalesce(a.adop_number_of_adopters, 1)
+ORDER BY family, adopter
+""".format(stage1=_upto("a.adop_stage1_start_date"), stage2=_upto("a.adop_stage2_start_date"), approved=_upto("a.adop_approval_date"))
 # Coded answers written as Annex A words them, so a reader sees the meaning (the loader reads both).
 TEXT_OF = {"sex": SEX_TEXT, "initial": ABUSE_TEXT, "latest": ABUSE_TEXT}
 
@@ -225,7 +286,7 @@ def file_name(as_at: dt.date) -> str:
 
 def lists(con: duckdb.DuckDBPyConnection, as_at: dt.date) -> dict[int, pd.DataFrame]:
     """Each list's rows (one column per template field), in template order, for the reference date."""
-    params = {"as_at": as_at, **{f"from{m}": as_at - relativedelta(months=m) for m in (6, 12, 24)}}
+    params = {"as_at": as_at, "own_la": _own_la(con), **{f"from{m}": as_at - relativedelta(months=m) for m in (6, 12, 24)}}
     out = {}
     for number, sql in LISTS_SQL.items():
         if "own_team" not in sql:  # only care leavers carry their own team: elsewhere the allocation is the child's
@@ -240,8 +301,18 @@ def lists(con: duckdb.DuckDBPyConnection, as_at: dt.date) -> dict[int, pd.DataFr
             frame[f] = frame[f].map(lambda v, t=text: t.get(v, v) if isinstance(v, str) else v)
         order = ["child", REQUIRED_DATE.get(number, "contact")]  # by child, then the date that places each row
         out[number] = frame[fields].sort_values(order, kind="stable").reset_index(drop=True)
-    out[11] = pd.DataFrame(columns=[f for _, f in TEMPLATE[11]])
+    adopters = con.execute(ADOPTERS_SQL, {k: v for k, v in params.items() if f"${k}" in ADOPTERS_SQL}).df()
+    out[11] = adopters[[f for _, f in TEMPLATE[11]]]
     return out
+
+
+def _own_la(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The authority's ONS code (as placements' authorities are held), from D2I's lookup by its name; None when
+    the warehouse names no authority or the lookup does not know it (then list 8's placement location is blank)."""
+    from cscperf.postcodes import ons_code
+
+    row = con.execute("SELECT auth_la_name FROM ext_authority ORDER BY auth_la_code LIMIT 1").fetchone()
+    return ons_code(row[0]) if row and row[0] else None
 
 
 def write_at(con: duckdb.DuckDBPyConnection, as_at: dt.date, out_dir: Path) -> WrittenReturn:

@@ -50,6 +50,7 @@ class DfeReport:
     crashed: dict[str, str] = field(default_factory=dict)  # rule code -> the error it raised
     skipped: list[str] = field(default_factory=list)  # rules that need data not supplied (e.g. last year's return)
     version: str = ""  # the validator's
+    compared_with: str = ""  # the previous year's return given to the rules that compare with it, in words
 
     @property
     def errors(self) -> pd.DataFrame:
@@ -73,8 +74,11 @@ class DfeReport:
         )
         if len(self.defects):
             line += f"; {len(self.defects)} more flagged by known defects of the validator (not errors: docs/returns.md)"
+        if self.compared_with:
+            line += f"; last year's return: {self.compared_with}"
         if self.skipped:
-            line += f"; {len(self.skipped)} rules skipped for want of data they compare with (e.g. last year's return)"
+            wanting = "Ofsted's provider lists" if self.compared_with else "last year's return or Ofsted's provider lists"
+            line += f"; {len(self.skipped)} rules skipped for want of data they need (e.g. {wanting})"
         return line
 
 
@@ -111,8 +115,11 @@ def files_to_check(written: WrittenReturn) -> list[Path]:
     return ssda903.csv_files(written) if written.kind == "ssda903" else list(written.files)
 
 
-def run_rules(kind: str, files: Sequence[Path], year: int, la_name: str = "") -> DfeReport:
-    """Run DfE's rules for `year` on a return's files (the CIN XML; the 903 CSVs) and read back every issue."""
+def run_rules(kind: str, files: Sequence[Path], year: int, la_name: str = "", previous: Sequence[Path] = ()) -> DfeReport:
+    """Run DfE's rules for `year` on a return's files (the CIN XML; the 903 CSVs) and read back every issue.
+
+    `previous`: the previous year's 903 CSV set, for the 903 rules that compare with last year's return (their
+    `*_last` tables); without it those rules are skipped and the summary counts them."""
     if kind not in RULE_SETS:
         raise ValueError(f"unknown return {kind!r}")
     rules = rule_set(kind, year)
@@ -122,6 +129,7 @@ def run_rules(kind: str, files: Sequence[Path], year: int, la_name: str = "") ->
         cmd = [str(python), str(RUNNER), kind, *map(str, files), "--ruleset", rules, "--out", str(out)]
         if kind == "903":
             cmd += ["--collection-year", str(year), "--la-name", la_name]
+            cmd += ["--previous", *map(str, previous)] if previous else []
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False)
         summary = _last_json_line(done.stdout)
         if done.returncode != 0 or "failed" in summary:
@@ -155,16 +163,21 @@ def check_warehouse(con: object, year: int, kinds: Sequence[str] = ("cin", "903"
 
     for kind in kinds:  # refuse an unsupported year before writing anything
         rule_set(kind, year)
+    from cscperf.returns.workflow import last_years_903
+
     la_name = _la_name(con)
     reports = []
     with tempfile.TemporaryDirectory(prefix="cscperf-returns-") as tmp:
         for kind in kinds:
             if kind == "cin":
                 files = list(cin_census.write(con, year, Path(tmp)).files)  # schema problems surface as DfE's rules too
-            else:
-                folder = Path(tmp) / f"ssda903_{year}"
-                files = files_to_check(ssda903.write(con, year, folder))
-            reports.append(run_rules(kind, files, year, la_name))
+                reports.append(run_rules(kind, files, year, la_name))
+                continue
+            files = files_to_check(ssda903.write(con, year, Path(tmp) / f"ssda903_{year}"))
+            previous, basis = last_years_903(con, year, Path(tmp) / f"ssda903_{year - 1}")
+            report = run_rules(kind, files, year, la_name, previous)
+            report.compared_with = basis
+            reports.append(report)
     return reports
 
 

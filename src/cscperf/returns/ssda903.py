@@ -192,7 +192,9 @@ PER_CHILD = {
         "CHILD, REVIEW",
     ),
     "uasc": (
-        "SELECT immi_person_id AS CHILD, pers_sex AS SEX, pers_dob AS DOB, immi_immigration_status_end_date AS DUC "
+        # DfE's guidance: while the child is still unaccompanied, DUC is their 18th birthday, when the status ends (205B)
+        "SELECT immi_person_id AS CHILD, pers_sex AS SEX, pers_dob AS DOB, "
+        "coalesce(immi_immigration_status_end_date, CAST(pers_dob + INTERVAL 18 YEAR AS DATE)) AS DUC "
         "FROM ssd_immigration_status JOIN ssd_person ON pers_person_id = immi_person_id "
         "WHERE immi_person_id IN (SELECT CHILD FROM _children) "
         "AND (immi_immigration_status_end_date IS NULL OR immi_immigration_status_end_date >= $1) ORDER BY CHILD"
@@ -359,6 +361,19 @@ def write(con: duckdb.DuckDBPyConnection, year: int, out_dir: Path) -> WrittenRe
     files = tuple(Path(out_dir) / name for name in written)
     counts = {name.removesuffix(f"_{year}.csv"): rows for name, rows in written.items() if name.endswith(".csv")}
     return WrittenReturn("ssda903", year, files, frozenset(children(tables)), counts)
+
+
+HISTORY_PREFIX = "episodes_before_"  # the episodes before a year's return, for the rules that need a child's care history
+
+
+def write_history(con: duckdb.DuckDBPyConnection, year: int, out_dir: Path) -> Path:
+    """Every episode that started before the year ending 31 March `year`, as 903 episode rows (DEC blank while
+    still open then), in `out_dir`/episodes_before_<year>.csv: the care history DfE holds from earlier returns."""
+    start, _ = year_bounds(year)
+    episodes = _text(_q(con, EPISODES_SQL, dt.date(1900, 1, 1), start - dt.timedelta(days=1)))
+    path = output_folder(Path(out_dir)) / f"{HISTORY_PREFIX}{year}.csv"
+    write_csv(episodes[columns("episodes")], path)
+    return path
 
 
 def csv_files(written: WrittenReturn) -> list[Path]:

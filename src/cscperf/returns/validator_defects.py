@@ -18,7 +18,7 @@ import pandas as pd
 DEFECT = "defect"  # the rule_type of an issue one of these explains
 CHECKED_VERSION = "0.1.17"  # csc-validator-be-903, as pinned in requirements-dfe-rules.lock
 # Validator tables to the return's CSV files.
-FILES = {"Header": "header", "Episodes": "episodes", "SWEpisodes": "sw_episodes", "Missing": "missing"}
+FILES = {"Header": "header", "Episodes": "episodes", "SWEpisodes": "sw_episodes", "Missing": "missing", "OC3": "oc3"}
 
 Tables = dict[str, pd.DataFrame]  # the return's CSVs by validator table name, as text
 
@@ -28,7 +28,7 @@ class Defect:
     rule: str
     years: tuple[int, ...] | None  # collection years (2025 = 2024-25); None for every year
     why: str
-    applies: Callable[[Tables, str, int], bool]  # (tables, table flagged, row) -> the record is one of its false alarms
+    applies: Callable[[Tables, str, int, int], bool]  # (tables, table flagged, row, year) -> one of its false alarms
 
     def covers(self, rule: str, year: int) -> bool:
         return rule == self.rule and (self.years is None or year in self.years)
@@ -38,28 +38,33 @@ def _date(text: object) -> pd.Timestamp:
     return pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
 
 
-def _short_break(t: Tables, table: str, row: int) -> bool:
+def _short_break(t: Tables, table: str, row: int, year: int) -> bool:
     return t[table].loc[row, "LS"] in ("V3", "V4")
 
 
-def _supported_accommodation(t: Tables, table: str, row: int) -> bool:
+def _supported_accommodation(t: Tables, table: str, row: int, year: int) -> bool:
     return t[table].loc[row, "PLACE"] == "K3"
 
 
-def _followed_within_5_days(t: Tables, table: str, row: int) -> bool:
+def _followed_within_5_days(t: Tables, table: str, row: int, year: int) -> bool:
     sw = t[table]
     end = _date(sw.loc[row, "SW_DEC"])
     starts = _date(sw.loc[sw["CHILD"] == sw.loc[row, "CHILD"], "SW_DECOM"])
     return bool(((starts >= end) & (starts <= end + pd.Timedelta(days=5))).any())
 
 
-def _still_missing_in_open_episode(t: Tables, table: str, row: int) -> bool:
+def _still_missing_in_open_episode(t: Tables, table: str, row: int, year: int) -> bool:
     missing, episodes = t[table], t["Episodes"]
     if missing.loc[row, "MIS_END"]:
         return False
     start = _date(missing.loc[row, "MIS_START"])
     own = episodes[episodes["CHILD"] == missing.loc[row, "CHILD"]]
     return bool(((own["DEC"] == "") & (own["DECOM"].map(_date) <= start)).any())
+
+
+def _aged_20_or_over(t: Tables, table: str, row: int, year: int) -> bool:
+    born = _date(t[table].loc[row, "DOB"])
+    return bool(born + pd.DateOffset(years=20) <= pd.Timestamp(year, 3, 31))
 
 
 _OPEN_DEC_OVERWRITTEN = (
@@ -88,6 +93,14 @@ DEFECTS: tuple[Defect, ...] = (
         "the rule compares each social worker episode with the one before it in reverse order, so an episode ending in "
         "the last 5 days of the year is flagged even when the next worker's episode starts within 5 days.",
         _followed_within_5_days,
+    ),
+    Defect(
+        "1001",
+        None,
+        "the rule drops care leavers aged 20 or over at the year end from its header, meaning not to test them ('we "
+        "would not expect to see sufficient episodes in the past 2 years'), and then flags every one of them as not "
+        "a relevant or former relevant child.",
+        _aged_20_or_over,
     ),
     Defect("575", None, _OPEN_DEC_OVERWRITTEN, _still_missing_in_open_episode),
     Defect("577", None, _OPEN_DEC_OVERWRITTEN, _still_missing_in_open_episode),
@@ -121,13 +134,13 @@ def mark(issues: pd.DataFrame, year: int, tables: Tables, version: str) -> pd.Da
     out = issues.copy()
     for k, issue in out.iterrows():
         defect = find(issue["rule"], year)
-        if issue["rule_type"] == "error" and defect and _explained(defect, tables, issue):
+        if issue["rule_type"] == "error" and defect and _explained(defect, tables, issue, year):
             out.loc[k, "rule_type"] = DEFECT
     return out
 
 
-def _explained(defect: Defect, tables: Tables, issue: pd.Series) -> bool:
+def _explained(defect: Defect, tables: Tables, issue: pd.Series, year: int) -> bool:
     table = issue["table"]
     if table not in tables or not str(issue["row_id"]).isdigit():
         return False
-    return defect.applies(tables, table, int(issue["row_id"]))
+    return defect.applies(tables, table, int(issue["row_id"]), year)

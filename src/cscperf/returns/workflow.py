@@ -45,7 +45,9 @@ SIGNING_ROLES = ("performance", "admin")
 ISSUE_COLUMNS = ["rule", "rule_type", "message", "child_id", "table_name", "field", "row_id"]
 SCHEMA_RULE = "schema"  # the rule code given to a file that breaks the return's XML schema
 
-Checker = Callable[[str, Sequence[Path], int, str], dfe_rules.DfeReport]
+# (kind, files, year, authority's name, last year's 903 CSV set) -> what DfE's rules found
+Checker = Callable[[str, Sequence[Path], int, str, Sequence[Path]], dfe_rules.DfeReport]
+PREVIOUS_FOLDER = ".previous-year"  # inside a draft's staging folder: last year's 903, re-written for the rules; removed before storing
 
 
 def year_label(year: int) -> str:
@@ -108,6 +110,8 @@ class Draft:
     written: WrittenReturn
     comparison: dict
     la_name: str  # the authority's name, for the SSDA903 rules
+    previous: tuple[Path, ...] = ()  # last year's 903 CSV set, for the rules that compare with it
+    previous_basis: str = ""  # which return that is, in words
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -163,8 +167,11 @@ def write_draft(con: duckdb.DuckDBPyConnection, warehouse: Path, kind: str, year
             )
         for path in written.files:
             make_private(path)
-        la_name = dfe_rules._la_name(con) if kind == "ssda903" else ""  # noqa: SLF001 - the one home of the authority's name for DfE's rules
-        return Draft(kind, year, root, staging, written, compare(con, writer, kind, year, written), la_name)
+        if kind != "ssda903":
+            return Draft(kind, year, root, staging, written, compare(con, writer, kind, year, written), "")
+        la_name = dfe_rules._la_name(con)  # noqa: SLF001 - the one home of the authority's name for DfE's rules
+        previous, basis = last_years_903(con, year, staging / PREVIOUS_FOLDER)
+        return Draft(kind, year, root, staging, written, compare(con, writer, kind, year, written), la_name, tuple(previous), basis)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -177,7 +184,9 @@ def check_draft(draft: Draft, check: Checker | None = None) -> Checked:
     if draft.kind not in DFE_KIND:
         note = f"{NAMES[draft.kind]} has no DfE rule set: DfE's validation rules were not run (only the file's own checks)"
         return Checked(schema.fillna(""), "", True, note)
-    report = (check or dfe_rules.run_rules)(DFE_KIND[draft.kind], dfe_rules.files_to_check(written), written.year, draft.la_name)
+    run = check or dfe_rules.run_rules
+    report = run(DFE_KIND[draft.kind], dfe_rules.files_to_check(written), written.year, draft.la_name, draft.previous)
+    report.compared_with = draft.previous_basis
     issues = report.issues.rename(columns={"table": "table_name"})[ISSUE_COLUMNS]
     note = report.summary()
     crashed = dfe_rules.crashed_message(report)
@@ -199,6 +208,7 @@ def store_draft(
     rid = return_id(draft.kind, draft.year, version)
     final = draft.root / rid
     files = [(p.name, sha256(p), p.stat().st_size) for p in draft.written.files]
+    shutil.rmtree(draft.staging / PREVIOUS_FOLDER, ignore_errors=True)  # checked with; not part of the version
     renamed = False
     try:
         with transaction(con):
@@ -273,6 +283,35 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# --- last year's SSDA903 return, for DfE's rules that compare with it ----------------------------
+def last_years_903(con: duckdb.DuckDBPyConnection, year: int, out_dir: Path) -> tuple[list[Path], str]:
+    """The previous year's SSDA903 CSV set for the 903 rules that compare with last year (`Header_last`, ...),
+    and which return it is, in words.
+
+    The signed-off version of that year, if there is one: it is what was submitted, so what DfE compares with
+    (its files checked against their SHA-256). Otherwise that year written afresh from the warehouse into
+    `out_dir`; a draft never signed was not submitted, so it is not used. With no records for that year (the
+    warehouse's first year) there is nothing to compare with: the rules are skipped and the basis says why.
+    The files end with the episodes before that year (`ssda903.write_history`), which the rules runner keeps apart."""
+    before = year - 1
+    label = f"{NAMES['ssda903']} {year_label(before)}"
+    row = con.execute(
+        "SELECT return_id FROM cscperf_returns WHERE kind = 'ssda903' AND year = ? AND status = 'signed' ORDER BY version DESC LIMIT 1",
+        [before],
+    ).fetchone()
+    if row is not None:
+        names = files(con, row[0])["file_name"]
+        found, basis = [file_path(con, row[0], n) for n in names if n.endswith(".csv")], f"the signed {label} return {row[0]}"
+    else:
+        try:
+            found = dfe_rules.files_to_check(ssda903.write(con, before, out_dir))
+        except UserError as exc:  # the first year of data: said in the check's note, and the rules are counted as skipped
+            return [], f"none ({exc})"
+        basis = f"the {label} return re-written from the warehouse (none was signed off)"
+    # DfE holds every earlier return; the rules on a child's care history (1001, 1002) get the episodes before that year too
+    return [*found, ssda903.write_history(con, before, out_dir)], basis + ", with the earlier episodes from the warehouse"
 
 
 # --- the comparison with last year ---------------------------------------------------------------
@@ -416,7 +455,8 @@ def explanations(con: duckdb.DuckDBPyConnection, rid: str) -> pd.DataFrame:
 # Issues of the latest version of each return and year: what is still to fix before year end.
 LATEST_ISSUES_SQL = """
     WITH newest AS (SELECT kind, year, max(version) AS version FROM cscperf_returns GROUP BY ALL)
-    SELECT r.return_id, r.kind, r.year, r.status, i.rule, i.rule_type, i.message, i.child_id, i.table_name, i.field, i.row_id
+    SELECT r.return_id, r.kind, r.year, r.status, r.prepared_at, i.rule, i.rule_type, i.message, i.child_id, i.table_name, i.field,
+           i.row_id
     FROM cscperf_return_issues i JOIN cscperf_returns r USING (return_id) JOIN newest n USING (kind, year, version)
 """
 LATEST_ORDER = " ORDER BY r.year DESC, r.kind, i.child_id, i.rule_type, i.rule, i.row_id"
@@ -427,9 +467,30 @@ def latest_issues(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(LATEST_ISSUES_SQL + " WHERE i.child_id <> ''" + LATEST_ORDER).df()
 
 
+# One child's issues from both checks: the latest prepared version of each return and year, and the last
+# `cscperf validate --year` of each (dfe_rules.store keeps one check per return and year). Same columns for both.
+CHILD_PREPARED_SQL = f"""
+    SELECT return_id AS source, kind, year, prepared_at AS checked_at, rule, rule_type, message, table_name, field, row_id
+    FROM ({LATEST_ISSUES_SQL}) WHERE child_id = $child
+"""
+CHILD_VALIDATED_SQL = """
+    SELECT 'cscperf validate' AS source, CASE kind WHEN '903' THEN 'ssda903' ELSE kind END AS kind, year, checked_at, rule, rule_type,
+           message, "table" AS table_name, field, row_id
+    FROM cscperf_dfe_issues WHERE child_id = $child
+"""
+CHILD_ISSUE_COLUMNS = ["source", "kind", "year", "checked_at", "rule", "rule_type", "message", "table_name", "field", "row_id"]
+
+
 def child_issues(con: duckdb.DuckDBPyConnection, child_id: str) -> pd.DataFrame:
-    """A child's issues in the latest version of each return and year (the child's page)."""
-    return con.execute(LATEST_ISSUES_SQL + " WHERE i.child_id = ?" + LATEST_ORDER, [child_id]).df()
+    """A child's validation issues (the child's page): DfE's rules on the latest prepared version of each return and
+    year, and those `cscperf validate --year` stored, newest year first, errors before queries. A warehouse made
+    before either check has no table for it, and so no issues from it."""
+    held = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    parts = [sql for sql, table in ((CHILD_PREPARED_SQL, "cscperf_returns"), (CHILD_VALIDATED_SQL, "cscperf_dfe_issues")) if table in held]
+    if not parts:
+        return pd.DataFrame(columns=CHILD_ISSUE_COLUMNS)
+    order = " ORDER BY year DESC, kind, source, rule_type, rule, table_name, row_id"
+    return con.execute(" UNION ALL ".join(parts) + order, {"child": child_id}).df()
 
 
 def rule_rows(con: duckdb.DuckDBPyConnection, rid: str, rule: str) -> pd.DataFrame:

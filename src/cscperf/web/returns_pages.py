@@ -38,10 +38,12 @@ def has_returns(cur: Any) -> bool:
 
 
 def child_issues(cur: Any, person_id: str) -> list[dict[str, Any]]:
-    """A child's validation issues for the child's page (latest version of each return)."""
-    if not has_returns(cur):
-        return []
-    return _records(workflow.child_issues(cur, person_id))
+    """A child's validation issues for the child's page: the latest prepared version of each return, and the last
+    `cscperf validate --year` check (the caller has checked the user may see this child)."""
+    rows = _records(workflow.child_issues(cur, person_id))
+    for r in rows:
+        r["label"] = f"{workflow.NAMES[r['kind']]} {workflow.year_label(int(r['year']))}"
+    return rows
 
 
 def install(app: FastAPI) -> None:
