@@ -27,6 +27,10 @@ def issues_for(report, child: str) -> set[str]:
     return set(report.issues.loc[report.issues["child_id"] == child, "rule"])
 
 
+def errors_for(report, child: str) -> set[str]:
+    return set(report.errors.loc[report.errors["child_id"] == child, "rule"])
+
+
 def test_the_cin_rules_find_what_is_wrong_in_a_small_return():
     # C001 has its ICPC at both S47 and CIN-details level (2884) and no UPN (8770Q); C002's records are
     # deliberately broken: a duplicate child id (8510), an assessment before its referral (1103), a missing ethnicity (4220).
@@ -197,8 +201,8 @@ def test_the_care_history_rules_get_the_episodes_before_last_year(tmp_path):
     # - L2 (born 1 March 2005, 20 on 1 March 2025) looked after 1 April 2019 to 1 April 2022: a former relevant child;
     # - L3 (born 1 August 2007) looked after for 30 days after their 14th birthday only: not a relevant child.
     # Given those episodes, rule 1002 (no previous episodes) is silent for all three and rule 1001 (not a relevant
-    # child) flags L3 alone, on L3's own OC3 row. Without them 1002 flags all three and 1001 flags L1 and L3 (the
-    # validator means not to test care leavers of 20 or over with 1001, and with the runner's help does not).
+    # child) flags L3 as an error, on L3's own OC3 row. Without them 1002 flags all three and 1001 flags L1 and L3.
+    # Either way 1001 also flags L2, whom it means not to test (20 or over): a declared validator defect.
     write_903(tmp_path / "now", HEADER, uasc=True)
     header = pd.read_csv(tmp_path / "now" / "header.csv", dtype=str)
     born = {"L1": "01/05/2007", "L2": "01/03/2005", "L3": "01/08/2007"}
@@ -217,6 +221,7 @@ def test_the_care_history_rules_get_the_episodes_before_last_year(tmp_path):
     without = run_rules("903", this_year, 2025, "Peterborough", last_year)
     given = run_rules("903", this_year, 2025, "Peterborough", [*last_year, history])
     assert without.crashed == {} and given.crashed == {}
-    assert [issues_for(without, c) & {"1001", "1002"} for c in born] == [{"1001", "1002"}, {"1002"}, {"1001", "1002"}]
-    assert [issues_for(given, c) & {"1001", "1002"} for c in born] == [set(), set(), {"1001"}]
-    assert given.issues.loc[given.issues["rule"] == "1001", ["table", "row_id"]].values.tolist() == [["OC3", "2"]]
+    assert [errors_for(without, c) & {"1001", "1002"} for c in born] == [{"1001", "1002"}, {"1002"}, {"1001", "1002"}]
+    assert [errors_for(given, c) & {"1001", "1002"} for c in born] == [set(), set(), {"1001"}]
+    assert given.errors.loc[given.errors["rule"] == "1001", ["table", "row_id"]].values.tolist() == [["OC3", "2"]]
+    assert given.defects[["rule", "child_id"]].values.tolist() == [["1001", "L2"]]

@@ -118,13 +118,11 @@ def explanation(rule: str, year: int) -> str | None:
 
 
 def read_tables(files: Sequence[Path], year: int) -> Tables:
-    """The 903 CSVs the validator read, by its table names (rows in file order, as the validator numbers them)."""
-    by_name = {Path(f).name: Path(f) for f in files}
-    return {
-        table: pd.read_csv(by_name[f"{name}_{year}.csv"], dtype=str, keep_default_na=False)
-        for table, name in FILES.items()
-        if f"{name}_{year}.csv" in by_name
-    }
+    """The 903 CSVs the validator read (named as cscperf writes them, `episodes_2025.csv`, or plainly, `episodes.csv`),
+    by its table names, rows in file order as the validator numbers them."""
+    by_stem = {Path(f).stem: Path(f) for f in files}
+    found = {table: by_stem.get(f"{name}_{year}", by_stem.get(name)) for table, name in FILES.items()}
+    return {table: pd.read_csv(path, dtype=str, keep_default_na=False) for table, path in found.items() if path is not None}
 
 
 def mark(issues: pd.DataFrame, year: int, tables: Tables, version: str) -> pd.DataFrame:
