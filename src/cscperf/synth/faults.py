@@ -236,7 +236,8 @@ def _person_column(frame: pd.DataFrame) -> str:
 def inject(
     rng: np.random.Generator, frames: dict[str, pd.DataFrame], rate: float, end_date: dt.date, batch: int = 0
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """The frames with faults in about `rate` of each kind's eligible records, and one row per fault injected."""
+    """The frames with faults in about `rate` of each kind's eligible records (at least one where any is eligible),
+    and one row per fault injected."""
     if rate <= 0:
         return frames, pd.DataFrame(columns=FAULT_COLUMNS)
     year = collection_year(end_date)
@@ -249,7 +250,10 @@ def inject(
         frame = frames[kind.table]
         eligible, new = picker(frames, year)
         persons = frame[_person_column(frame)].to_numpy()
-        rows = np.flatnonzero(eligible & (rng.random(len(frame)) < rate) & ~np.isin(persons, list(taken)))
+        free = eligible & ~np.isin(persons, list(taken))
+        rows = np.flatnonzero(free & (rng.random(len(frame)) < rate))
+        if not len(rows) and free.any():  # every kind at least once where a record can take it, even on a tiny LA
+            rows = rng.choice(np.flatnonzero(free), 1)
         rows = rows[np.sort(np.unique(persons[rows], return_index=True)[1])]  # one record per child
         if not len(rows):
             continue
