@@ -390,6 +390,12 @@ def test_family_group_conferences_and_their_outcomes():
         w.add("ext_family_group_conference", fgcc_person_id=fid, fgcc_conference_date=held, fgcc_outcome_6m=six, fgcc_outcome_12m=twelve)
     assert w.figure("perm_fgcs_held", END) == (1, None, 1)
     assert w.figure("perm_fgcs_held", END, basis="ytd") == (2, None, 2)
+    # S12 is quarterly: January-March 2024 holds g1 only; July-September 2023 holds g2 (10 September).
+    assert w.figure("perm_fgcs_held", END, basis="quarter") == (1, None, 1)
+    assert w.figure("perm_fgcs_held", "2023-09-30", basis="quarter") == (1, None, 1)
+    assert w.figure("perm_fgcs_held", "2023-06-30", basis="quarter") == (0, None, 0)
+    frame = w.results(["perm_fgcs_held"], "2024-02-29", bases=("quarter",))
+    assert frame.empty  # no quarter ends on 29 February
     assert w.figure("perm_fgc_outcome_6m", END, breakdown="fgc_outcome", value="AT_HOME") == (1, None, 1)
     assert w.figure("perm_fgc_outcome_12m", END, breakdown="fgc_outcome", value="not recorded") == (1, None, 1)
 

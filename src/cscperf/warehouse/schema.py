@@ -1044,7 +1044,7 @@ RESULTS = _table(
     "Computed figures, one row per (indicator_id, basis, period_end, breakdown, breakdown_value) (indicators.md: result shape).",
     """
 indicator_id VARCHAR req | Registry id
-basis VARCHAR req | month, rolling12, ytd or year
+basis VARCHAR req | month, rolling12, ytd, year or quarter
 period_start DATE | First day of the window
 period_end DATE req | Last day of the window (a month end)
 breakdown VARCHAR req | la (whole authority), team, worker, or a demographic or indicator-specific breakdown

@@ -1078,6 +1078,7 @@ def _unit_entry(**kw: object) -> Indicator:
 
 
 MONTH_YTD = ("month", "ytd")
+QUARTERLY = ("month", "quarter", "ytd", "rolling12")  # spec S12: counted per quarter
 TURNOVER = (
     ("staff", "the permanency service's staff", None, "S20, D-G1"),
     ("social_worker", "the permanency service's social workers", ("SOCIAL_WORKER",), "D-G2"),
@@ -2141,10 +2142,11 @@ INDICATORS = [
         unit="count",
         polarity="neutral",
         measure=count(_fgcs_held),
-        bases=("month", "ytd", "rolling12"),
-        rag_basis="ytd",
+        bases=QUARTERLY,
+        rag_basis="quarter",
         rule="Family group conferences (ext_family_group_conference) with a conference date in the period.",
-        notes="Spec S12 (scorecard only): quarterly; a quarter is three monthly figures (no quarter basis yet).",
+        notes="Spec S12 (scorecard only): on a quarterly basis, so judged on the quarter (April-June, July-September, "
+        "October-December, January-March), figured at each quarter's end; the month and year to date are for monitoring.",
     ),
     _entry(
         id="perm_fgc_outcome_6m",
@@ -2152,8 +2154,8 @@ INDICATORS = [
         unit="count",
         polarity="neutral",
         measure=count(_fgc_outcomes(6, "fgcc_outcome_6m")),
-        bases=MONTH_YTD,
-        rag_basis="ytd",
+        bases=QUARTERLY,
+        rag_basis="quarter",
         breakdowns=("la", "fgc_outcome"),
         variant_of="perm_fgcs_held",
         rule="Conferences whose date 6 calendar months after falls in the period, by the outcome recorded then "
@@ -2166,8 +2168,8 @@ INDICATORS = [
         unit="count",
         polarity="neutral",
         measure=count(_fgc_outcomes(12, "fgcc_outcome_12m")),
-        bases=MONTH_YTD,
-        rag_basis="ytd",
+        bases=QUARTERLY,
+        rag_basis="quarter",
         breakdowns=("la", "fgc_outcome"),
         variant_of="perm_fgcs_held",
         rule="As perm_fgc_outcome_6m, 12 calendar months after the conference (fgcc_outcome_12m).",
