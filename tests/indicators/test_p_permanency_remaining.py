@@ -239,6 +239,23 @@ def test_the_service_care_leavers_neet_accommodation_and_contact():
     assert w.figure("perm_service_care_leavers_not_in_touch_pct", END, basis="year")[:2] == (2, 3)  # cl2, cl5
 
 
+def test_the_service_care_leavers_staying_put():
+    w = Built()
+    for pid, ours, begin, ended in (
+        ("sp1", ("2020-01-01", None), "2023-06-01", None),  # throughout
+        ("sp2", ("2020-01-01", None), "2023-06-01", "2024-03-01"),  # its last day the first of March: counted in March
+        ("sp3", ("2020-01-01", None), "2023-06-01", "2024-02-29"),  # left on the leap day: the year only
+        ("sp4", ("2020-01-01", "2023-03-31"), "2022-06-01", None),  # the service's until the year began
+        ("sp5", None, "2023-06-01", None),  # not the service's
+        ("sp6", ("2020-01-01", None), "2024-04-01", None),  # starts the day after
+    ):
+        w.child(pid, dob="2005-01-01")
+        if ours:
+            _service(w, pid, *ours)
+        w.add("ext_staying_put", stpu_person_id=pid, stpu_start_date=begin, stpu_end_date=ended)
+    assert w.figure("perm_service_care_leavers_staying_put", END) == (2, None, 2)  # sp1, sp2
+    assert w.figure("perm_service_care_leavers_staying_put", END, basis="ytd") == (3, None, 3)  # and sp3
+
 def test_the_service_care_leavers_under_18_with_a_pathway_plan_in_6_months():
     w = Built()
     for pid, dob, ours, reviewed in (

@@ -99,6 +99,23 @@ def test_service_responsibility_covers_children_in_long_term_in_house_foster_car
     assert rows > 0 and not_matched == 0
 
 
+
+def test_staying_put_is_with_the_former_carers_from_18_to_before_21(tiny):
+    rows = one(tiny, "SELECT count(*) FROM ext_staying_put")
+    wrong = one(
+        tiny,
+        """SELECT count(*) FROM ext_staying_put s JOIN ssd_person p ON p.pers_person_id = s.stpu_person_id
+           WHERE s.stpu_start_date <> CAST(p.pers_dob + INTERVAL 18 YEAR AS DATE)
+              OR s.stpu_end_date >= CAST(p.pers_dob + INTERVAL 21 YEAR AS DATE)
+              OR NOT EXISTS (SELECT 1 FROM ext_service_responsibility r WHERE r.serv_person_id = s.stpu_person_id
+                             AND r.serv_responsibility_start_date <= s.stpu_start_date
+                             AND (r.serv_responsibility_end_date IS NULL OR r.serv_responsibility_end_date > s.stpu_start_date))
+              OR NOT EXISTS (SELECT 1 FROM ext_cla_placement_carer c
+                             JOIN ssd_cla_placement l ON l.clap_cla_placement_id = c.plca_placement_id
+                             WHERE l.clap_person_id = s.stpu_person_id AND c.plca_household_id = s.stpu_household_id)""",
+    )
+    assert rows > 0 and wrong == 0
+
 @pytest.fixture(scope="module")
 def pb(tmp_path_factory):
     path = tmp_path_factory.mktemp("pb") / "peterborough.duckdb"

@@ -30,6 +30,10 @@ STAFF = {"SOCIAL_WORKER": 20, "SUPPORT_WORKER": 10, "OTHER": 5}  # posts of the 
 STAFF_YEARS = 5.0  # mean tenure
 SGO_ON_TIME = 0.8  # SGO/CAO assessments completed by their due date
 OTHER_AGENCIES = ("873", "935", "VAA1", "RAA1")  # adopters' agencies / other authorities (codes, not names)
+# Staying put: about half of the young people who turn 18 in foster care stay with their carers (DfE, children looked
+# after in England, staying put tables: 55-60 % at 18), for a year or two (20 % are still there at 20).
+STAYING_PUT = 0.55
+STAYING_PUT_YEARS = 1.5  # mean length, to the 21st birthday at most
 
 
 def generate(main: Ctx) -> None:
@@ -50,6 +54,7 @@ def generate(main: Ctx) -> None:
     _life_story(ctx)
     _sibling_groups(ctx)
     _adoption_support(ctx)
+    _staying_put(ctx)
 
 
 def sid(prefix: str, n: np.ndarray) -> np.ndarray:
@@ -889,3 +894,44 @@ def _adoption_support(ctx: Ctx) -> None:
             "adsr_service_end_date": np.where(closed <= end, closed, NAT),
         },
     )
+
+
+def _staying_put(ctx: Ctx) -> None:
+    """Young people who turn 18 while the service is responsible for them (in a long-term in-house foster placement)
+    stay put with those carers (STAYING_PUT), from the 18th birthday until at most the day before the 21st. On a stream
+    of its own, so the service's other tables are as they were without it."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    r = ctx.frames.get("ext_service_responsibility")
+    if r.empty:
+        return
+    person = r["serv_person_id"].to_numpy()
+    dob = _dobs(ctx, person)
+    eighteen = birthday(dob, 18)
+    start = r["serv_responsibility_start_date"].to_numpy("datetime64[D]")
+    stop = r["serv_responsibility_end_date"].to_numpy("datetime64[D]")
+    aged_out = (start < eighteen) & (eighteen <= ctx.end) & (np.isnat(stop) | (stop > eighteen))
+    stays = np.flatnonzero(aged_out & (rng.random(len(r)) < STAYING_PUT))
+    begin = eighteen[stays]
+    until = np.minimum(begin + days(rng.exponential(STAYING_PUT_YEARS * 365.25, stays.size)), birthday(dob[stays], 21) - DAY)
+    until = np.where(until > ctx.end, NAT, until)
+    ctx.frames.add(
+        "ext_staying_put",
+        {
+            "stpu_arrangement_id": sid("SP", ctx.ids("staying_put", ctx.la_of(person[stays]))),
+            "stpu_person_id": person[stays],
+            "stpu_household_id": _last_household(ctx).reindex(person[stays]).to_numpy(),
+            "stpu_start_date": begin,
+            "stpu_end_date": until,
+        },
+    )
+
+
+def _last_household(ctx: Ctx) -> pd.Series:
+    """Each child's household of their latest in-house foster placement (ext_cla_placement_carer), by person."""
+    pc = ctx.frames.get("ext_cla_placement_carer")
+    pl = ctx.frames.get("ssd_cla_placement")
+    homes = pd.Series(pc["plca_household_id"].to_numpy(), index=pc["plca_placement_id"].to_numpy())
+    pl = pl.assign(_key=sid("PL", pl["clap_cla_placement_id"].to_numpy()))
+    pl = pl[pl["_key"].isin(homes.index)]
+    pl = pl.assign(_hh=homes.reindex(pl["_key"]).to_numpy()).sort_values("clap_cla_placement_start_date", kind="stable")
+    return pl.groupby("clap_person_id")["_hh"].last()

@@ -995,6 +995,19 @@ serv_end_reason VARCHAR | UNPLANNED_END, PLACEMENT_CHANGE, LEFT_CARE, AGED_OUT, 
         ext=True,
     ),
     _table(
+        "ext_staying_put",
+        "Staying put arrangements: a care leaver aged 18 or over living on with their former foster carers (D-L2).",
+        """
+stpu_arrangement_id VARCHAR pk | Arrangement id
+stpu_person_id VARCHAR req | Young person
+stpu_household_id VARCHAR | Former foster carers' household, where in-house (ext_fostering_household)
+stpu_start_date DATE req | Start (normally the 18th birthday)
+stpu_end_date DATE | End (the last day in the arrangement)
+""",
+        {"stpu_person_id": P, "stpu_household_id": HOUSEHOLD},
+        ext=True,
+    ),
+    _table(
         "ext_service_staff",
         "Staff of a service (the permanency service may be a commissioned provider's staff, not in ssd_professionals).",
         """

@@ -1043,6 +1043,18 @@ def _service_pathway_plans_under_18(m: Model, periods: ir.Table) -> ir.Table:
     return rows.mutate(met=(rows.last_review >= since).fill_null(False))
 
 
+def _service_staying_put(m: Model, periods: ir.Table) -> ir.Table:
+    """D-L2: young people the permanency service is responsible for at some time in the period who are in a staying
+    put arrangement (ext_staying_put) on any day of it, one row each."""
+    s = m.table("ext_staying_put")
+    s = s.filter(s.stpu_start_date.notnull()).select(person_id=s.stpu_person_id, sp_start=s.stpu_start_date, sp_end=s.stpu_end_date)
+    j = s.join(periods, (s.sp_start <= periods.period_end) & (open_end(s.sp_end) >= periods.period_start))
+    r = responsibility(m)
+    j = j.join(r, (r._rpid == j.person_id) & (r.r_start <= j.period_end) & (open_end(r.r_end) > j.period_start), how="semi")
+    g = j.group_by(["basis", "period_start", "period_end", "person_id"]).aggregate(ref_date=ibis.greatest(j.sp_start, j.period_start).min())
+    return g
+
+
 def _service_pathway_plan_by_15(m: Model, periods: ir.Table) -> ir.Table:
     """T13: the service's children looked after on their 15th birthday, the birthday in the period; met when a pathway
     plan is recorded (ssd_care_leavers pathway plan date) on or before it."""
@@ -1923,6 +1935,17 @@ DETAILED = [
         "allocation (ssd_involvements) open then to a qualified social worker (ssd_professionals qualified flag Y; where "
         "the worker has no record, an involvement role naming a social worker) not known to have left by then.",
     ),
+    _flow_entry(
+        "D-L2",
+        id="perm_service_care_leavers_staying_put",
+        name="Care leavers supported by the permanency service in staying put arrangements",
+        unit="count",
+        polarity="high",
+        measure=count(_service_staying_put, distinct_children=True),
+        rule="Young people in a staying put arrangement (ext_staying_put) on any day of the period whom the permanency "
+        "service was responsible for (ext_service_responsibility) at some time in it; each once.",
+        notes="In the arrangement during the year to date, not only starting in it: the service supports the arrangement while it lasts.",
+    ),
     _entry(
         id="perm_service_care_leavers_neet_pct",
         name="Care leavers supported by the permanency service not in education, employment or training",
@@ -2399,6 +2422,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "L",
         "Care leavers supported by the service",
         (
+            "perm_service_care_leavers_staying_put",
             "perm_service_care_leavers_neet_pct",
             "perm_service_care_leavers_suitable_accom_pct",
             "perm_service_care_leavers_not_in_touch_pct",
