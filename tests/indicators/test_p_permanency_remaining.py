@@ -172,6 +172,30 @@ def test_the_service_children_reviews_not_in_time():
     assert w.figure("perm_service_reviews_late_pct", END, basis="ytd") == (1, 2, 50.0)
 
 
+def test_the_service_children_not_in_education_and_not_on_target():
+    w = Built()
+    kids = {  # child: (dob, the service's, records as (date, in education, on target))
+        "e1": ("2018-12-31", True, [("2024-01-10", "N", "N")]),  # 5 on 31 Dec 2023: compulsory from that day
+        "e2": ("2019-01-01", True, [("2024-01-10", "N", "Y")]),  # 5 on 1 Jan 2024: compulsory from 31 Mar 2024
+        "e3": ("2019-04-01", True, [("2024-01-10", "N", "N")]),  # 5 on 1 Apr 2024: in reception, not compulsory yet
+        "e4": ("2008-04-01", True, [("2024-01-10", "N", None)]),  # year 11; on target not recorded
+        "e5": ("2007-08-31", True, [("2024-01-10", "N", "N")]),  # past year 11
+        "e6": ("2015-01-01", True, [("2023-06-01", "N", "N"), ("2024-01-10", "Y", "Y")]),  # the latest record counts
+        "e7": ("2015-01-01", True, [("2024-04-01", "N", "N")]),  # recorded after the period end
+        "e8": ("2015-01-01", False, [("2024-01-10", "N", "N")]),  # not the service's
+    }
+    for pid, (dob, ours, records) in kids.items():
+        care(w, pid, [("2022-01-01", "S", "C2", f"{pid}a", "U4")])
+        _dob(w, pid, dob)
+        if ours:
+            _service(w, pid, "2023-01-01")
+        for when, in_education, on_target in records:
+            w.add("ext_cla_education", cled_person_id=pid, cled_record_date=when, cled_in_education=in_education, cled_on_target=on_target)
+    assert w.figure("perm_service_not_in_education", END) == (3, None, 3)  # e1, e2, e4
+    assert w.figure("perm_service_not_in_education", "2024-02-29") == (2, None, 2)  # e1, e4: e2 not yet compulsory
+    assert w.figure("perm_service_not_on_target", END) == (2, None, 2)  # e1, e3
+
+
 def test_the_service_children_without_an_sdq():
     w = Built()
     kids = {  # child: (dob, the service's, SDQs as (date, score, reason))
@@ -255,6 +279,7 @@ def test_the_service_care_leavers_staying_put():
         w.add("ext_staying_put", stpu_person_id=pid, stpu_start_date=begin, stpu_end_date=ended)
     assert w.figure("perm_service_care_leavers_staying_put", END) == (2, None, 2)  # sp1, sp2
     assert w.figure("perm_service_care_leavers_staying_put", END, basis="ytd") == (3, None, 3)  # and sp3
+
 
 def test_the_service_care_leavers_under_18_with_a_pathway_plan_in_6_months():
     w = Built()

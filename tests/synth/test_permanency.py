@@ -116,6 +116,18 @@ def test_staying_put_is_with_the_former_carers_from_18_to_before_21(tiny):
     )
     assert rows > 0 and wrong == 0
 
+
+def test_education_is_recorded_at_each_personal_education_plan(tiny):
+    peps = one(tiny, "SELECT count(*) FROM ext_cla_pep")
+    records = one(tiny, "SELECT count(*) FROM ext_cla_education")
+    unmatched = one(
+        tiny,
+        """SELECT count(*) FROM ext_cla_education e WHERE NOT EXISTS (SELECT 1 FROM ext_cla_pep p
+           WHERE p.pepr_person_id = e.cled_person_id AND p.pepr_pep_date = e.cled_record_date)""",
+    )
+    out_of_education = one(tiny, "SELECT avg(CASE WHEN cled_in_education = 'N' THEN 1.0 ELSE 0 END) FROM ext_cla_education")
+    assert records == peps > 0 and unmatched == 0 and out_of_education < 0.1
+
 @pytest.fixture(scope="module")
 def pb(tmp_path_factory):
     path = tmp_path_factory.mktemp("pb") / "peterborough.duckdb"

@@ -34,6 +34,8 @@ OTHER_AGENCIES = ("873", "935", "VAA1", "RAA1")  # adopters' agencies / other au
 # after in England, staying put tables: 55-60 % at 18), for a year or two (20 % are still there at 20).
 STAYING_PUT = 0.55
 STAYING_PUT_YEARS = 1.5  # mean length, to the 21st birthday at most
+NOT_IN_EDUCATION = 0.03  # children looked after of school age recorded at a PEP as not in education
+ON_TARGET = 0.65  # recorded at a PEP as on target with its attainment forecasts
 
 
 def generate(main: Ctx) -> None:
@@ -55,6 +57,7 @@ def generate(main: Ctx) -> None:
     _sibling_groups(ctx)
     _adoption_support(ctx)
     _staying_put(ctx)
+    _education(ctx)
 
 
 def sid(prefix: str, n: np.ndarray) -> np.ndarray:
@@ -935,3 +938,24 @@ def _last_household(ctx: Ctx) -> pd.Series:
     pl = pl[pl["_key"].isin(homes.index)]
     pl = pl.assign(_hh=homes.reindex(pl["_key"]).to_numpy()).sort_values("clap_cla_placement_start_date", kind="stable")
     return pl.groupby("clap_person_id")["_hh"].last()
+
+
+def _education(ctx: Ctx) -> None:
+    """A record at each personal education plan (ext_cla_pep): in education (all but NOT_IN_EDUCATION) and on target
+    with the plan's forecasts (ON_TARGET). On a stream of its own, like staying put."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    pep = ctx.frames.get("ext_cla_pep")
+    if pep.empty:
+        return
+    person = pep["pepr_person_id"].to_numpy()
+    n = len(pep)
+    ctx.frames.add(
+        "ext_cla_education",
+        {
+            "cled_table_id": sid("ED", ctx.ids("education", ctx.la_of(person))),
+            "cled_person_id": person,
+            "cled_record_date": pep["pepr_pep_date"].to_numpy("datetime64[D]"),
+            "cled_in_education": flag(rng.random(n) >= NOT_IN_EDUCATION),
+            "cled_on_target": flag(rng.random(n) < ON_TARGET),
+        },
+    )

@@ -995,6 +995,20 @@ serv_end_reason VARCHAR | UNPLANNED_END, PLACEMENT_CHANGE, LEFT_CARE, AGED_OUT, 
         ext=True,
     ),
     _table(
+        "ext_cla_education",
+        "Education of children looked after as recorded (at each personal education plan, or when it changes): whether "
+        "in education and whether on target with the plan's attainment forecasts (D-P8, D-P9).",
+        """
+cled_table_id VARCHAR pk | Row id
+cled_person_id VARCHAR req | Child
+cled_record_date DATE req | Date recorded; holds until the child's next record
+cled_in_education VARCHAR | Y if on a school roll or in other full-time education, N if not
+cled_on_target VARCHAR | Y if on target with the PEP's attainment forecasts, N if not
+""",
+        {"cled_person_id": P},
+        ext=True,
+    ),
+    _table(
         "ext_staying_put",
         "Staying put arrangements: a care leaver aged 18 or over living on with their former foster carers (D-L2).",
         """

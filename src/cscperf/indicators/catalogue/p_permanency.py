@@ -30,6 +30,7 @@ from cscperf.indicators.catalogue.e_looked_after import (
     health_checks,
     in_foster_placements,
     long_term_stability,
+    school_year_age,
     three_plus_placements,
 )
 from cscperf.indicators.catalogue.f_adoption import adoptions_in_period, ceased_periods, placement_order_not_placed, placement_order_spells
@@ -990,6 +991,44 @@ def _service_children_aged(m: Model, periods: ir.Table, low: int, high: int) -> 
     return rows.filter((age >= low) & (age <= high))
 
 
+def compulsory_school_age(dob: ir.DateValue, day: ir.DateValue) -> ir.BooleanValue:
+    """Of compulsory school age on `day`: from the prescribed day (31 March, 31 August or 31 December) on or after the
+    5th birthday to the end of year 11 (school_year_age 15; the June leaving date is taken as the school year's end)."""
+    five = _birthday(dob, 5)
+    md = five.month() * 100 + five.day()
+    year = five.year()
+    start = ibis.cases((md <= 331, ibis.date(year, 3, 31)), (md <= 831, ibis.date(year, 8, 31)), else_=ibis.date(year, 12, 31))
+    return (day >= start) & (school_year_age(dob, day) <= 15)
+
+
+def _latest_education(m: Model, rows: ir.Table) -> ir.Table:
+    """Add the child's latest education record on or before the period end (in_education, on_target; null if none)."""
+    e = m.table("ext_cla_education")
+    e = e.select(_epid=e.cled_person_id, _edate=e.cled_record_date, _in=e.cled_in_education, _target=e.cled_on_target)
+    j = rows.left_join(e, (e._epid == rows.person_id) & (e._edate <= rows.period_end))
+    rank = ibis.row_number().over(group_by=[j.basis, j.period_end, j.person_id], order_by=[ibis.desc(j._edate), j._in, j._target])
+    j = j.mutate(_rank=rank)
+    j = j.filter(j._rank == 0)
+    return j.mutate(in_education=j._in.upper(), on_target=j._target.upper()).drop("_epid", "_edate", "_in", "_target", "_rank")
+
+
+def _service_not_in_education(m: Model, periods: ir.Table) -> ir.Table:
+    """D-P8: the service's children looked after at the period end, of compulsory school age then, whose latest
+    education record by then says not in education."""
+    rows = _service_children_aged(m, periods, 4, 16)
+    rows = _latest_education(m, rows.filter(compulsory_school_age(rows.dob, rows.period_end)))
+    return rows.filter((rows.in_education == "N").fill_null(False))
+
+
+def _service_not_on_target(m: Model, periods: ir.Table) -> ir.Table:
+    """D-P9: the service's children looked after at the period end, in reception to year 11 then (the PEP ages), whose
+    latest education record by then says not on target with the PEP's attainment forecasts."""
+    rows = _service_children_aged(m, periods, 3, 16)
+    age = school_year_age(rows.dob, rows.period_end)
+    rows = _latest_education(m, rows.filter((age >= 4) & (age <= 15)))
+    return rows.filter((rows.on_target == "N").fill_null(False))
+
+
 def _service_no_sdq(m: Model, periods: ir.Table) -> ir.Table:
     """D-P10: the service's children looked after at the period end, aged 4-16 then, with no SDQ completed in the 12
     months to it."""
@@ -1914,6 +1953,30 @@ DETAILED = [
         "council-wide denominator would not be a share of anything). C-9: the looked-after review rules.",
     ),
     _stock_entry(
+        "D-P8",
+        id="perm_service_not_in_education",
+        name="The service's children of compulsory school age not in education",
+        unit="count",
+        polarity="low",
+        measure=count(_service_not_in_education, distinct_children=True),
+        rule="Children looked after at the month end whom the permanency service is responsible for then, of compulsory "
+        "school age (from the 31 March, 31 August or 31 December on or after the 5th birthday to the end of year 11), "
+        "whose latest education record (ext_cla_education) by then says not in education (N).",
+        notes="No record: not known, so not counted. The June school leaving date is taken as the end of the school year.",
+    ),
+    _stock_entry(
+        "D-P9",
+        id="perm_service_not_on_target",
+        name="The service's children not on target with their personal education plans",
+        unit="count",
+        polarity="low",
+        measure=count(_service_not_on_target, distinct_children=True),
+        rule="Children looked after at the month end whom the permanency service is responsible for then, in reception "
+        "to year 11 (the PEP ages), whose latest education record (ext_cla_education) by then says not on target with "
+        "their PEP's attainment forecasts (N).",
+        notes="No record: not known, so not counted.",
+    ),
+    _stock_entry(
         "D-P10, standard T14",
         id="perm_service_no_sdq",
         name="The service's children aged 4-16 without an SDQ in 12 months",
@@ -2414,6 +2477,8 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "perm_service_reviews_late_pct",
             "perm_service_no_health_assessment",
             "perm_service_no_dental_check",
+            "perm_service_not_in_education",
+            "perm_service_not_on_target",
             "perm_service_no_sdq",
             "perm_service_no_social_worker",
         ),
