@@ -342,3 +342,79 @@ def test_the_service_children_initial_health_assessments():
     assert w.figure("perm_service_iha_20wd_pct", END, basis="ytd") == (1, 2, 50.0)  # i1, i2
     rows = w.exceptions("perm_service_iha_20wd_pct", END)
     assert [(r.person_id, r.status) for r in rows.itertuples()] == [("i3", "overdue")]
+
+
+def test_visits_to_the_service_children_recorded_within_72_hours():
+    w = Built()
+    care(w, "v1", [("2023-01-01", "S", "C2", "v1a", "U4")])
+    care(w, "v2", [("2023-01-01", "S", "C2", "v2a", "U4")])
+    _service(w, "v1", "2024-03-05")
+    for vid, pid, visited, entries in (
+        ("V0", "v1", "2024-03-04", ["2024-03-04"]),  # the day before the service was responsible: left out
+        ("V1", "v1", "2024-03-05", ["2024-03-08"]),  # the third day after: in time
+        ("V2", "v1", "2024-03-10", ["2024-03-14"]),  # the fourth: late
+        ("V3", "v1", "2024-03-20", []),  # never entered: late
+        ("V4", "v1", "2024-03-25", ["2024-03-29", "2024-03-25"]),  # entered the same day (the first entry counts)
+        ("V5", "v2", "2024-03-06", []),  # not the service's child
+    ):
+        w.add("ssd_cla_visits", clav_cla_visit_id=vid, clav_person_id=pid, clav_cla_visit_date=visited, clav_cla_visit_seen="Y")
+        for entered in entries:
+            w.add("ext_record_entry", reen_table="ssd_cla_visits", reen_record_id=vid, reen_person_id=pid, reen_entered_date=entered)
+    assert w.figure("perm_service_visits_recorded_72h_pct", END) == (2, 4, 50.0)
+
+
+def test_in_house_placement_changes_recorded_within_24_and_72_hours():
+    w = Built()
+    w.add("ext_fostering_household", fohh_household_id="H1", fohh_approval_date="2020-01-01")
+    for pid, start, provider, entered in (
+        ("pA", "2024-03-01", "PR1", "2024-03-02"),  # the next day: within 24 hours
+        ("pB", "2024-03-01", "PR1", "2024-03-03"),  # the second day: within 72 hours only
+        ("pC", "2024-03-28", "PR1", "2024-04-01"),  # the fourth day: late either way
+        ("pD", "2024-03-10", "PR1", None),  # never entered
+        ("pE", "2024-03-10", "PR4", "2024-03-10"),  # an agency placement: not the service's
+    ):
+        placed(w, pid, f"{pid}-1", "U6", provider, start)
+        if provider == "PR1":
+            w.add("ext_cla_placement_carer", plca_placement_id=f"{pid}-1", plca_household_id="H1")
+        if entered:
+            w.add("ext_record_entry", reen_table="ssd_cla_placement", reen_record_id=f"{pid}-1", reen_entered_date=entered)
+    assert w.figure("perm_placement_changes_recorded_24h_pct", END) == (1, 4, 25.0)
+    assert w.figure("perm_placement_changes_recorded_72h_pct", END) == (2, 4, 50.0)
+
+
+def test_physical_interventions_notified_by_the_next_working_day():
+    w = Built()
+    for pid in ("i1", "i2"):
+        care(w, pid, [("2023-01-01", "S", "C2", f"{pid}a", "U4")])
+    _service(w, "i1", "2024-01-01")
+    for pid, happened, notified in (
+        ("i1", "2024-03-28", "2024-04-02"),  # Thu before Easter: Good Friday and Easter Monday are not working days
+        ("i1", "2024-03-01", "2024-03-05"),  # Fri: due Mon 4 Mar, told Tue: late
+        ("i1", "2024-03-04", "2024-03-05"),  # Mon: told Tue, in time
+        ("i1", "2024-03-06", None),  # not notified
+        ("i2", "2024-03-07", "2024-03-07"),  # not the service's child
+    ):
+        w.add("ext_physical_intervention", phin_person_id=pid, phin_incident_date=happened, phin_notified_date=notified)
+    assert w.figure("perm_physical_interventions_notified_pct", END) == (2, 4, 50.0)
+
+
+def test_moves_from_in_house_placements_on_28_days_notice():
+    w = Built()
+    w.add("ext_fostering_household", fohh_household_id="H1", fohh_approval_date="2020-01-01")
+    moves = {  # child: (moved on, notice, exempt reason)
+        "m1": ("2024-03-29", "2024-03-01", None),  # 28 days' notice exactly
+        "m2": ("2024-03-29", "2024-03-02", None),  # 27 days
+        "m3": ("2024-03-15", None, "SAFEGUARDING"),  # moved at once for a serious risk: left out
+        "m4": ("2024-03-20", None, None),  # no notice recorded
+        "m6": ("2024-02-29", "2024-02-01", None),  # a leap-day move, 28 days after the notice: the year only
+    }
+    for pid, (moved, notice, exempt) in moves.items():
+        care(w, pid, [("2023-01-01", "S", "C2", f"{pid}a", "U4"), (moved, "P", "C2", f"{pid}b", "U6")])
+        w.add("ext_cla_placement_carer", plca_placement_id=f"{pid}a", plca_household_id="H1")
+        w.add("ext_placement_notice", plno_placement_id=f"{pid}a", plno_notice_date=notice, plno_exempt_reason=exempt)
+    # m5 left care from its in-house placement: not a move.
+    care(w, "m5", [("2023-01-01", "S", "C2", "m5a", "U4")], end="2024-03-20", rec="E13")
+    w.add("ext_cla_placement_carer", plca_placement_id="m5a", plca_household_id="H1")
+    num, den, _ = w.figure("perm_moves_on_28_days_notice_pct", END)  # m1 of m1, m2, m4
+    assert (num, den) == (1, 3)
+    assert w.figure("perm_moves_on_28_days_notice_pct", END, basis="ytd") == (2, 4, 50.0)  # and m6

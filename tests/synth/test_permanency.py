@@ -128,6 +128,30 @@ def test_education_is_recorded_at_each_personal_education_plan(tiny):
     out_of_education = one(tiny, "SELECT avg(CASE WHEN cled_in_education = 'N' THEN 1.0 ELSE 0 END) FROM ext_cla_education")
     assert records == peps > 0 and unmatched == 0 and out_of_education < 0.1
 
+
+def test_records_entered_interventions_and_notices_agree_with_the_records(tiny):
+    unentered = one(
+        tiny,
+        """SELECT (SELECT count(*) FROM ssd_cla_visits v WHERE NOT EXISTS (SELECT 1 FROM ext_record_entry e
+                   WHERE e.reen_record_id = v.clav_cla_visit_id AND e.reen_entered_date >= v.clav_cla_visit_date))
+                + (SELECT count(*) FROM ssd_cla_placement p WHERE NOT EXISTS (SELECT 1 FROM ext_record_entry e
+                   WHERE e.reen_record_id = p.clap_cla_placement_id AND e.reen_entered_date >= p.clap_cla_placement_start_date))""",
+    )
+    outside_responsibility = one(
+        tiny,
+        """SELECT count(*) FROM ext_physical_intervention i WHERE NOT EXISTS (SELECT 1 FROM ext_service_responsibility r
+           WHERE r.serv_person_id = i.phin_person_id AND r.serv_responsibility_start_date <= i.phin_incident_date
+             AND (r.serv_responsibility_end_date IS NULL OR r.serv_responsibility_end_date > i.phin_incident_date))""",
+    )
+    not_a_move = one(
+        tiny,
+        """SELECT count(*) FROM ext_placement_notice n JOIN ssd_cla_placement p ON p.clap_cla_placement_id = n.plno_placement_id
+           WHERE n.plno_notice_date >= p.clap_cla_placement_end_date OR NOT EXISTS (SELECT 1 FROM ssd_cla_placement q
+             WHERE q.clap_person_id = p.clap_person_id AND q.clap_cla_placement_start_date = p.clap_cla_placement_end_date)""",
+    )
+    assert (unentered, outside_responsibility, not_a_move) == (0, 0, 0)
+    assert one(tiny, "SELECT count(*) FROM ext_placement_notice") > 0
+
 @pytest.fixture(scope="module")
 def pb(tmp_path_factory):
     path = tmp_path_factory.mktemp("pb") / "peterborough.duckdb"

@@ -36,6 +36,11 @@ STAYING_PUT = 0.55
 STAYING_PUT_YEARS = 1.5  # mean length, to the 21st birthday at most
 NOT_IN_EDUCATION = 0.03  # children looked after of school age recorded at a PEP as not in education
 ON_TARGET = 0.65  # recorded at a PEP as on target with its attainment forecasts
+# Recording lags in days (T4, T5): visits mostly within 72 hours, placement changes mostly within 24 hours.
+VISIT_LAG = {0: 0.45, 1: 0.25, 2: 0.12, 3: 0.08, 5: 0.06, 10: 0.04}
+PLACEMENT_LAG = {0: 0.6, 1: 0.25, 2: 0.06, 3: 0.04, 6: 0.05}
+INTERVENTION_RATE = 0.15  # physical interventions a year per child the service is responsible for (T7)
+NOTICE_28_DAYS = 0.8  # in-house placement moves with 28 days' notice or more (T8); 0.12 shorter, 0.08 exempt
 
 
 def generate(main: Ctx) -> None:
@@ -58,6 +63,9 @@ def generate(main: Ctx) -> None:
     _adoption_support(ctx)
     _staying_put(ctx)
     _education(ctx)
+    _record_entries(ctx)
+    _physical_interventions(ctx)
+    _placement_notices(ctx)
 
 
 def sid(prefix: str, n: np.ndarray) -> np.ndarray:
@@ -957,5 +965,101 @@ def _education(ctx: Ctx) -> None:
             "cled_record_date": pep["pepr_pep_date"].to_numpy("datetime64[D]"),
             "cled_in_education": flag(rng.random(n) >= NOT_IN_EDUCATION),
             "cled_on_target": flag(rng.random(n) < ON_TARGET),
+        },
+    )
+
+
+def _lags(rng: np.random.Generator, table: dict[int, float], n: int) -> np.ndarray:
+    return days(np.asarray(list(table))[choice3(rng, n, list(table.values()))])
+
+
+def _record_entries(ctx: Ctx) -> None:
+    """When each looked-after visit and placement was entered (T4, T5): the event date plus a lag (VISIT_LAG,
+    PLACEMENT_LAG), never after the data's end. On a stream of its own."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    v, pl = ctx.frames.get("ssd_cla_visits"), ctx.frames.get("ssd_cla_placement")
+    parts = [
+        (
+            "ssd_cla_visits",
+            sid("CLAV", v["clav_cla_visit_id"].to_numpy()),
+            v["clav_person_id"].to_numpy(),
+            v["clav_cla_visit_date"],
+            VISIT_LAG,
+        ),
+        (
+            "ssd_cla_placement",
+            sid("PL", pl["clap_cla_placement_id"].to_numpy()),
+            pl["clap_person_id"].to_numpy(),
+            pl["clap_cla_placement_start_date"],
+            PLACEMENT_LAG,
+        ),
+    ]
+    for table, record, person, when, lags in parts:
+        when = when.to_numpy("datetime64[D]")
+        ok = ~np.isnat(when)
+        entered = np.minimum(when[ok] + _lags(rng, lags, int(ok.sum())), ctx.end)
+        ctx.frames.add(
+            "ext_record_entry",
+            {
+                "reen_table_id": sid("RE", ctx.ids("record_entry", ctx.la_of(person[ok]))),
+                "reen_table": table,
+                "reen_record_id": record[ok],
+                "reen_person_id": person[ok],
+                "reen_entered_date": entered,
+            },
+        )
+
+
+def _physical_interventions(ctx: Ctx) -> None:
+    """Physical interventions (T7) while the service is responsible for a child (INTERVENTION_RATE), with the household
+    of the child's latest in-house placement; most notified in writing on the next working day. Own stream."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    r = ctx.frames.get("ext_service_responsibility")
+    if r.empty:
+        return
+    start = r["serv_responsibility_start_date"].to_numpy("datetime64[D]")
+    stop = r["serv_responsibility_end_date"].to_numpy("datetime64[D]")
+    stop = np.where(np.isnat(stop), ctx.end, np.minimum(stop, ctx.end))
+    span = np.maximum((stop - start).astype("int64"), 0)
+    n = rng.poisson(INTERVENTION_RATE * span / 365.25)
+    row = np.repeat(np.arange(len(r)), n)
+    when = start[row] + days(np.floor(rng.random(row.size) * span[row]))
+    person = r["serv_person_id"].to_numpy()[row]
+    late = rng.random(row.size) < 0.15
+    told = add_wd(when, np.where(late, rng.integers(2, 6, row.size), 1))
+    ctx.frames.add(
+        "ext_physical_intervention",
+        {
+            "phin_intervention_id": sid("PI", ctx.ids("intervention", ctx.la_of(person))),
+            "phin_person_id": person,
+            "phin_household_id": _last_household(ctx).reindex(person).to_numpy(),
+            "phin_incident_date": when,
+            "phin_notified_date": np.where(told > ctx.end, NAT, told),
+        },
+    )
+
+
+def _placement_notices(ctx: Ctx) -> None:
+    """Notice of each move out of an in-house foster placement to another placement (T8): NOTICE_28_DAYS with 28-60
+    days, 12 % shorter, 8 % without notice for a serious risk. Own stream."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    pc = ctx.frames.get("ext_cla_placement_carer")
+    pl = ctx.frames.get("ssd_cla_placement")
+    if pc.empty:
+        return
+    pl = pl.assign(_key=sid("PL", pl["clap_cla_placement_id"].to_numpy()))
+    starts = set(zip(pl["clap_person_id"].to_numpy(), pl["clap_cla_placement_start_date"].to_numpy("datetime64[D]"), strict=True))
+    ended = pl[pl["_key"].isin(set(pc["plca_placement_id"])) & pl["clap_cla_placement_end_date"].notna()]
+    end = ended["clap_cla_placement_end_date"].to_numpy("datetime64[D]")
+    moved = np.array([(p, e) in starts for p, e in zip(ended["clap_person_id"].to_numpy(), end, strict=True)], dtype=bool)
+    key, end = ended["_key"].to_numpy()[moved], end[moved]
+    kind = choice3(rng, key.size, [NOTICE_28_DAYS, 0.12, 0.08])
+    notice = end - days(np.where(kind == 0, rng.integers(28, 61, key.size), rng.integers(1, 28, key.size)))
+    ctx.frames.add(
+        "ext_placement_notice",
+        {
+            "plno_placement_id": key,
+            "plno_notice_date": np.where(kind == 2, NAT, notice),
+            "plno_exempt_reason": codes(["SAFEGUARDING", "OFFENDING"], np.where(kind == 2, rng.integers(0, 2, key.size), -1)),
         },
     )

@@ -995,6 +995,44 @@ serv_end_reason VARCHAR | UNPLANNED_END, PLACEMENT_CHANGE, LEFT_CARE, AGED_OUT, 
         ext=True,
     ),
     _table(
+        "ext_record_entry",
+        "When records were entered in the case management system (spec: recording timeliness, T4 and T5): one row per "
+        "record of another table, so the lag from the event to its record can be measured.",
+        """
+reen_table_id VARCHAR pk | Row id
+reen_table VARCHAR req | Table of the record (ssd_cla_visits, ssd_cla_placement)
+reen_record_id VARCHAR req | The record's id in that table
+reen_person_id VARCHAR | Child
+reen_entered_date DATE req | Date the record was entered (dates only: 24 hours is read as by the next day, 72 as by the third)
+""",
+        {"reen_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ext_physical_intervention",
+        "Physical interventions used by in-house carers, and when the council was told in writing (T7).",
+        """
+phin_intervention_id VARCHAR pk | Intervention id
+phin_person_id VARCHAR req | Child
+phin_household_id VARCHAR | Carers' household (ext_fostering_household)
+phin_incident_date DATE req | Date of the intervention
+phin_notified_date DATE | Date the council (social worker, team manager or commissioner) was notified in writing
+""",
+        {"phin_person_id": P, "phin_household_id": HOUSEHOLD},
+        ext=True,
+    ),
+    _table(
+        "ext_placement_notice",
+        "Notice given before an in-house foster placement ended with a move to another placement (T8: 28 days).",
+        """
+plno_placement_id VARCHAR pk | The placement that ended (ssd_cla_placement)
+plno_notice_date DATE | Notice of the move given
+plno_exempt_reason VARCHAR | SAFEGUARDING or OFFENDING where the child moved without notice for a serious risk
+""",
+        {"plno_placement_id": "ssd_cla_placement.clap_cla_placement_id"},
+        ext=True,
+    ),
+    _table(
         "ext_cla_education",
         "Education of children looked after as recorded (at each personal education plan, or when it changes): whether "
         "in education and whether on target with the plan's attainment forecasts (D-P8, D-P9).",

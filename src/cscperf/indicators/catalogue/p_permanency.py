@@ -1094,6 +1094,72 @@ def _service_staying_put(m: Model, periods: ir.Table) -> ir.Table:
     return g
 
 
+def _entered(m: Model, table: str) -> ir.Table:
+    """Each record's first entry date (ext_record_entry) for one table."""
+    e = m.table("ext_record_entry")
+    e = e.filter(e.reen_table.lower() == table)
+    return e.group_by(_rec=e.reen_record_id).aggregate(entered=e.reen_entered_date.min())
+
+
+def _service_visits_recorded(m: Model, periods: ir.Table) -> ir.Table:
+    """T4: statutory visits (ssd_cla_visits) in the period to children the permanency service was responsible for on
+    the visit day, one row each; met when entered within 72 hours (dates only: by the third day after)."""
+    v = m.table("ssd_cla_visits")
+    v = v.filter(v.clav_cla_visit_date.notnull()).select(
+        person_id=v.clav_person_id, visit_id=v.clav_cla_visit_id, visited=v.clav_cla_visit_date
+    )
+    rows = _held_by_service(m, events_in_period(v, periods, "visited"), "visited")
+    e = _entered(m, "ssd_cla_visits")
+    rows = rows.left_join(e, rows.visit_id == e._rec)
+    return rows.mutate(met=(rows.entered <= as_date(rows.visited + ibis.interval(days=3))).fill_null(False))
+
+
+def _placement_changes_recorded(days_allowed: int):  # noqa: ANN202 - a cohort
+    """T5: in-house foster placements (ext_cla_placement_carer) starting in the period, one row each; met when the
+    placement was entered within `days_allowed` days of its start (24 hours: by the next day; 72: by the third)."""
+
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        p = household_placements(m)
+        rows = events_in_period(p.filter(p.pl_start.notnull()), periods, "pl_start")
+        e = _entered(m, "ssd_cla_placement")
+        rows = rows.left_join(e, rows.placement_id == e._rec)
+        return rows.mutate(met=(rows.entered <= as_date(rows.pl_start + ibis.interval(days=days_allowed))).fill_null(False))
+
+    return cohort
+
+
+def _interventions_notified(m: Model, periods: ir.Table) -> ir.Table:
+    """T7: physical interventions in the period with children the permanency service was responsible for on the day;
+    met when the council was notified in writing by the first working day after."""
+    t = m.table("ext_physical_intervention")
+    t = t.filter(t.phin_incident_date.notnull()).select(
+        person_id=t.phin_person_id, happened=t.phin_incident_date, notified=t.phin_notified_date
+    )
+    rows = _held_by_service(m, events_in_period(t, periods, "happened"), "happened")
+    rows = m.with_wd_due(rows, "happened", 1, "due")
+    return rows.mutate(met=(rows.notified <= rows.due).fill_null(False))
+
+
+NOTICE_DAYS = 28  # T8: placements end on 28 days' notice, so moves are planned
+
+
+def _moves_on_notice(m: Model, periods: ir.Table) -> ir.Table:
+    """T8: in-house foster placements ending in the period with the child moving to another placement that day, one
+    row each, less those recorded as moved without notice for a serious safeguarding or offending risk; met when notice
+    was given at least 28 days before the move."""
+    p = household_placements(m)
+    nxt = m.placements.select(_npid="person_id", _nstart="pl_start")
+    p = p.filter(p.pl_end.notnull())
+    p = p.join(nxt, (nxt._npid == p.person_id) & (nxt._nstart == p.pl_end), how="semi")
+    n = m.table("ext_placement_notice")
+    n = n.select(_npl=n.plno_placement_id, notice=n.plno_notice_date, exempt=n.plno_exempt_reason)
+    p = p.left_join(n, p.placement_id == n._npl)
+    p = p.filter(p.exempt.isnull() | (p.exempt.strip() == ""))
+    rows = events_in_period(p, periods, "pl_end")
+    due = as_date(rows.pl_end - ibis.interval(days=NOTICE_DAYS))
+    return rows.mutate(met=(rows.notice <= due).fill_null(False))
+
+
 def _service_pathway_plan_by_15(m: Model, periods: ir.Table) -> ir.Table:
     """T13: the service's children looked after on their 15th birthday, the birthday in the period; met when a pathway
     plan is recorded (ssd_care_leavers pathway plan date) on or before it."""
@@ -1293,6 +1359,74 @@ PRACTICE = [
         "(ext_service_responsibility) open on the day the assessment fell due.",
         notes="Monitored as part of the contract (T1): the service's children when the assessment was due. Exceptions: "
         "the service's children without an initial health assessment, overdue or due within 5 working days.",
+    ),
+    _flow_entry(
+        "standard T4",
+        id="perm_service_visits_recorded_72h_pct",
+        name="Visits to the service's children recorded within 72 hours",
+        unit="percent",
+        polarity="high",
+        measure=share(_service_visits_recorded),
+        numerator="Visits entered in the case management system (ext_record_entry) by the third day after the visit",
+        denominator="Statutory visits in the period (ssd_cla_visits) to children the permanency service was responsible for on the day",
+        rule="Of statutory visit records dated in the period for children with a PERMANENCY responsibility open on the "
+        "visit day, those entered (ext_record_entry, table ssd_cla_visits) within 72 hours, read from dates as on or "
+        "before the third day after the visit. No entry recorded is not in time.",
+        notes="Recording timeliness (spec): other events within 72 hours. Dates, not times, are held.",
+    ),
+    _flow_entry(
+        "standard T5",
+        id="perm_placement_changes_recorded_24h_pct",
+        name="In-house placement changes recorded within 24 hours",
+        unit="percent",
+        polarity="high",
+        measure=share(_placement_changes_recorded(1)),
+        numerator="Placements entered in the case management system (ext_record_entry) by the day after they started",
+        denominator="In-house foster placements (ext_cla_placement_carer) starting in the period",
+        rule="Of in-house foster placements starting in the period, those entered (ext_record_entry, table "
+        "ssd_cla_placement) within 24 hours, read from dates as on or before the day after the start.",
+        notes="Recording timeliness (spec): placement changes within 24 hours, 72 in exceptional circumstances "
+        "(perm_placement_changes_recorded_72h_pct). The service's placements are those with its households.",
+    ),
+    _flow_entry(
+        "standard T5",
+        id="perm_placement_changes_recorded_72h_pct",
+        name="In-house placement changes recorded within 72 hours",
+        unit="percent",
+        polarity="high",
+        measure=share(_placement_changes_recorded(3)),
+        variant_of="perm_placement_changes_recorded_24h_pct",
+        numerator="Placements entered by the third day after they started",
+        denominator="In-house foster placements (ext_cla_placement_carer) starting in the period",
+        rule="As perm_placement_changes_recorded_24h_pct within the exceptional limit of 72 hours (by the third day after the start).",
+    ),
+    _flow_entry(
+        "standard T7",
+        id="perm_physical_interventions_notified_pct",
+        name="Physical interventions notified to the council by the next working day",
+        unit="percent",
+        polarity="high",
+        measure=share(_interventions_notified),
+        numerator="Interventions notified in writing by the first working day after",
+        denominator="Physical interventions (ext_physical_intervention) in the period with children the permanency "
+        "service was responsible for on the day",
+        rule="Of physical interventions in the period with the service's children, those notified to the council in "
+        "writing (phin_notified_date) on or before the first working day after the intervention (England and Wales bank "
+        "holidays).",
+    ),
+    _flow_entry(
+        "standard T8",
+        id="perm_moves_on_28_days_notice_pct",
+        name="Moves from in-house foster placements made on 28 days' notice",
+        unit="percent",
+        polarity="high",
+        measure=share(_moves_on_notice),
+        numerator="Moves with notice (ext_placement_notice) given at least 28 days before",
+        denominator="In-house foster placements ending in the period with a move to another placement that day, less "
+        "moves without notice for a serious safeguarding or offending risk",
+        rule="Of in-house foster placements (ext_cla_placement_carer) ending in the period where the child's next "
+        "placement starts the same day, leaving out those recorded as exempt (plno_exempt_reason), those whose notice "
+        "date is at least 28 days before the move. No notice recorded is not in time.",
     ),
     _flow_entry(
         "standard T13",
@@ -2510,6 +2644,11 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "perm_service_iha_20wd_pct",
             "perm_service_pathway_plan_by_15_pct",
             "perm_service_visits_seen_alone_pct",
+            "perm_service_visits_recorded_72h_pct",
+            "perm_placement_changes_recorded_24h_pct",
+            "perm_placement_changes_recorded_72h_pct",
+            "perm_physical_interventions_notified_pct",
+            "perm_moves_on_28_days_notice_pct",
         ),
     ),
 )
