@@ -377,6 +377,11 @@ def test_staff_turnover_rolling_twelve_months():
     assert (num, den) == (1, 3) and value == pytest.approx(100 / 3)
     assert w.figure("perm_social_worker_turnover_non_voluntary_pct", END, basis="rolling12") == (0, 3, 0.0)
     assert w.figure("perm_support_worker_turnover_pct", END, basis="rolling12") == (1, 2, 50.0)
+    # The splits: st2 left voluntarily (a social worker), st4 not (a support worker).
+    num, den, _ = w.figure("perm_social_worker_turnover_voluntary_pct", END, basis="rolling12")
+    assert (num, den) == (1, 3)
+    assert w.figure("perm_support_worker_turnover_voluntary_pct", END, basis="rolling12") == (0, 2, 0.0)
+    assert w.figure("perm_support_worker_turnover_non_voluntary_pct", END, basis="rolling12") == (1, 2, 50.0)
 
 
 def test_family_group_conferences_and_their_outcomes():

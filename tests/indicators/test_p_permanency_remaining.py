@@ -418,3 +418,57 @@ def test_moves_from_in_house_placements_on_28_days_notice():
     num, den, _ = w.figure("perm_moves_on_28_days_notice_pct", END)  # m1 of m1, m2, m4
     assert (num, den) == (1, 3)
     assert w.figure("perm_moves_on_28_days_notice_pct", END, basis="ytd") == (2, 4, 50.0)  # and m6
+
+
+def test_recruitment_complaints_allegations_and_the_fostering_panel():
+    w = Built()
+    enquiries = (  # id, enquiry, assessment start, assessment end
+        ("E1", "2024-03-31", None, None),  # the last day of March
+        ("E2", "2023-04-01", None, None),  # the first day of the year
+        ("E3", "2023-03-31", None, None),  # the day before it
+        ("E4", "2023-06-01", "2023-07-01", None),  # in assessment at 31 March
+        ("E5", "2023-06-01", "2023-07-01", "2024-03-31"),  # concluded on the period end: no longer in progress
+        ("E6", "2024-03-01", "2024-04-01", None),  # assessment starts the day after
+    )
+    for eid, asked, began, ended in enquiries:
+        w.add(
+            "ext_fostering_enquiry",
+            foen_enquiry_id=eid,
+            foen_enquiry_date=asked,
+            foen_assessment_start_date=began,
+            foen_assessment_end_date=ended,
+        )
+    # March: E1, E6; the year: and E2, E4, E5.
+    assert w.figure("perm_fostering_enquiries", END) == (2, None, 2)
+    assert w.figure("perm_fostering_enquiries", END, basis="ytd") == (5, None, 5)
+    assert w.figure("perm_fostering_assessments_open", END) == (1, None, 1)  # E4
+    for cid, received in (("C1", "2024-03-15"), ("C2", "2023-12-01"), ("C3", "2024-04-01")):
+        w.add("ext_fostering_complaint", foco_complaint_id=cid, foco_complaint_date=received)
+    for aid, received in (("A1", "2024-03-02"), ("A2", "2023-03-31")):
+        w.add("ext_fostering_allegation", foal_allegation_id=aid, foal_allegation_date=received)
+    assert w.figure("perm_fostering_complaints", END) == (1, None, 1)
+    assert w.figure("perm_fostering_complaints", END, basis="ytd") == (2, None, 2)
+    assert w.figure("perm_fostering_allegations", END, basis="ytd") == (1, None, 1)
+    items = (  # id, type, panel, recommendation, ADM decision, decided
+        ("R1", "REVIEW", "2024-03-05", None, None, None),
+        ("R2", "REVIEW", "2023-05-05", None, None, None),
+        ("R3", "PERMANENT_MATCH", "2024-03-20", "MATCH", "MATCH", "2024-03-25"),
+        ("R4", "APPROVAL", "2024-03-01", "APPROVE", "DECLINE", "2024-03-10"),  # the ADM differs
+        ("R5", "APPROVAL", "2024-03-01", "APPROVE", "approve", "2024-03-12"),  # the same, in other letters
+        ("R6", "APPROVAL", "2024-03-01", "APPROVE", "DECLINE", "2024-04-02"),  # decided after the period
+        ("R7", "APPROVAL", "2024-03-01", "APPROVE", None, None),  # not decided
+    )
+    for iid, kind, heard, recommended, decided, on in items:
+        w.add(
+            "ext_fostering_panel",
+            fopa_item_id=iid,
+            fopa_item_type=kind,
+            fopa_panel_date=heard,
+            fopa_panel_recommendation=recommended,
+            fopa_adm_decision=decided,
+            fopa_adm_decision_date=on,
+        )
+    assert w.figure("perm_panel_reviews", END) == (1, None, 1)
+    assert w.figure("perm_panel_reviews", END, basis="ytd") == (2, None, 2)
+    assert w.figure("perm_panel_permanent_matches", END) == (1, None, 1)
+    assert w.figure("perm_adm_differs_from_panel", END) == (1, None, 1)
