@@ -472,3 +472,24 @@ def test_recruitment_complaints_allegations_and_the_fostering_panel():
     assert w.figure("perm_panel_reviews", END, basis="ytd") == (2, None, 2)
     assert w.figure("perm_panel_permanent_matches", END) == (1, None, 1)
     assert w.figure("perm_adm_differs_from_panel", END) == (1, None, 1)
+
+
+def test_key_stage_2_and_4_results_of_children_in_care():
+    w = Built()
+    ks2 = (  # child, in care from, left, result day, expected standard
+        ("k1", "2022-07-10", None, "2023-07-10", "Y"),  # in care 12 months to the day
+        ("k2", "2022-07-11", None, "2023-07-10", "Y"),  # a day short of 12 months
+        ("k3", "2020-01-01", "2023-07-10", "2023-07-10", "Y"),  # left care on the results day
+        ("k4", "2020-01-01", None, "2023-07-10", "N"),
+        ("k5", "2020-01-01", None, "2023-03-31", "Y"),  # results the day before the year
+        ("k6", "2020-01-01", None, "2023-07-10", None),  # not recorded
+    )
+    for pid, start, left, day, rwm in ks2:
+        care(w, pid, [(start, "S", "C2", f"{pid}a", "U4")], end=left, rec="E13" if left else None)
+        w.add("ext_cla_attainment", clat_person_id=pid, clat_key_stage="KS2", clat_result_date=day, clat_ks2_expected_rwm=rwm)
+    assert w.figure("perm_ks2_expected_standard_pct", END, basis="year") == (1, 2, 50.0)  # k1 of k1, k4
+    ks4 = (("j1", "2020-01-01", -1.5), ("j2", "2020-01-01", 0.5), ("j3", "2020-01-01", None), ("j4", "2023-01-01", -3.0))
+    for pid, start, p8 in ks4:  # j3 has no score; j4 was in care 8 months on the results day
+        care(w, pid, [(start, "S", "C2", f"{pid}a", "U4")])
+        w.add("ext_cla_attainment", clat_person_id=pid, clat_key_stage="KS4", clat_result_date="2023-08-22", clat_progress8=p8)
+    assert w.figure("perm_ks4_progress8", END, basis="year") == (-1.0, 2, -0.5)  # (-1.5 + 0.5) / 2

@@ -152,6 +152,20 @@ def test_records_entered_interventions_and_notices_agree_with_the_records(tiny):
     assert (unentered, outside_responsibility, not_a_move) == (0, 0, 0)
     assert one(tiny, "SELECT count(*) FROM ext_placement_notice") > 0
 
+
+def test_key_stage_results_are_of_children_in_care_in_year_6_and_year_11(tiny):
+    wrong = one(
+        tiny,
+        """SELECT count(*) FROM ext_cla_attainment a JOIN ssd_person p ON p.pers_person_id = a.clat_person_id
+           WHERE year(a.clat_result_date) <> year(p.pers_dob) + CASE WHEN month(p.pers_dob) >= 9 THEN 1 ELSE 0 END
+                 + CASE a.clat_key_stage WHEN 'KS2' THEN 11 ELSE 16 END
+              OR NOT EXISTS (SELECT 1 FROM ssd_cla_episodes e WHERE e.clae_person_id = a.clat_person_id
+                 AND e.clae_cla_episode_start_date <= a.clat_result_date
+                 AND (e.clae_cla_episode_ceased_date IS NULL OR e.clae_cla_episode_ceased_date > a.clat_result_date))""",
+    )
+    stages = one(tiny, "SELECT count(DISTINCT clat_key_stage) FROM ext_cla_attainment")
+    assert (wrong, stages) == (0, 2)
+
 @pytest.fixture(scope="module")
 def pb(tmp_path_factory):
     path = tmp_path_factory.mktemp("pb") / "peterborough.duckdb"

@@ -34,6 +34,11 @@ OTHER_AGENCIES = ("873", "935", "VAA1", "RAA1")  # adopters' agencies / other au
 # after in England, staying put tables: 55-60 % at 18), for a year or two (20 % are still there at 20).
 STAYING_PUT = 0.55
 STAYING_PUT_YEARS = 1.5  # mean length, to the 21st birthday at most
+# Key stage results of children looked after (DfE, outcomes for children in need including children looked after,
+# 2023: 32 % reached the expected standard in reading, writing and maths at KS2; Progress 8 -1.18, Attainment 8 about 19).
+KS2_EXPECTED = 0.32
+PROGRESS8 = (-1.18, 1.1)  # mean, standard deviation
+ATTAINMENT8 = (19.0, 12.0)
 NOT_IN_EDUCATION = 0.03  # children looked after of school age recorded at a PEP as not in education
 ON_TARGET = 0.65  # recorded at a PEP as on target with its attainment forecasts
 # Recording lags in days (T4, T5): visits mostly within 72 hours, placement changes mostly within 24 hours.
@@ -63,6 +68,7 @@ def generate(main: Ctx) -> None:
     _adoption_support(ctx)
     _staying_put(ctx)
     _education(ctx)
+    _attainment(ctx)
     _record_entries(ctx)
     _physical_interventions(ctx)
     _placement_notices(ctx)
@@ -1063,3 +1069,50 @@ def _placement_notices(ctx: Ctx) -> None:
             "plno_exempt_reason": codes(["SAFEGUARDING", "OFFENDING"], np.where(kind == 2, rng.integers(0, 2, key.size), -1)),
         },
     )
+
+
+def _attainment(ctx: Ctx) -> None:
+    """Key stage 2 (year 6, results in July) and key stage 4 (year 11, results in August) results for children looked
+    after on the results day (KS2_EXPECTED, PROGRESS8, ATTAINMENT8). On a stream of its own."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    ep = ctx.frames.get("ssd_cla_episodes")
+    if ep.empty:
+        return
+    person = np.unique(ep["clae_person_id"].to_numpy())
+    born = _dobs(ctx, person)
+    autumn_born = (born.astype("datetime64[M]").astype("int64") % 12) >= 8  # September-December: a school year later
+    year = born.astype("datetime64[Y]").astype("int64") + 1970 + autumn_born
+    stages = [("KS2", year + 11, "07-10"), ("KS4", year + 16, "08-22")]
+    for stage, when_year, month_day in stages:
+        when = np.array([f"{y}-{month_day}" for y in when_year], dtype="datetime64[D]")
+        ok = (when <= ctx.end) & (when >= ctx.data_start)
+        looked_after = _looked_after_on(ep, person[ok], when[ok])
+        who, day = person[ok][looked_after], when[ok][looked_after]
+        n = who.size
+        ks4 = stage == "KS4"
+        ctx.frames.add(
+            "ext_cla_attainment",
+            {
+                "clat_table_id": sid("AT", ctx.ids("attainment", ctx.la_of(who))),
+                "clat_person_id": who,
+                "clat_key_stage": stage,
+                "clat_result_date": day,
+                "clat_ks2_expected_rwm": codes(["N", "Y"], np.where(ks4, -1, (rng.random(n) < KS2_EXPECTED).astype("int64"))),
+                "clat_progress8": np.where(ks4, np.round(rng.normal(*PROGRESS8, n), 2), np.nan),
+                "clat_attainment8": np.where(ks4, np.round(np.clip(rng.normal(*ATTAINMENT8, n), 0, 90), 1), np.nan),
+            },
+        )
+
+
+def _looked_after_on(ep: pd.DataFrame, person: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Whether each person had a looked-after episode open on their day."""
+    frame = pd.DataFrame({"p": person, "d": day, "i": np.arange(person.size)})
+    e = ep[["clae_person_id", "clae_cla_episode_start_date", "clae_cla_episode_ceased_date"]]
+    j = frame.merge(e, left_on="p", right_on="clae_person_id")
+    start = j["clae_cla_episode_start_date"].to_numpy("datetime64[D]")
+    stop = j["clae_cla_episode_ceased_date"].to_numpy("datetime64[D]")
+    d = j["d"].to_numpy("datetime64[D]")
+    covered = (start <= d) & (np.isnat(stop) | (stop > d))
+    out = np.zeros(person.size, dtype=bool)
+    out[j["i"].to_numpy()[covered]] = True
+    return out

@@ -1033,6 +1033,21 @@ plno_exempt_reason VARCHAR | SAFEGUARDING or OFFENDING where the child moved wit
         ext=True,
     ),
     _table(
+        "ext_cla_attainment",
+        "Key stage 2 and 4 results of children looked after, as the virtual school receives them (D-F24).",
+        """
+clat_table_id VARCHAR pk | Row id
+clat_person_id VARCHAR req | Child
+clat_key_stage VARCHAR req | KS2 or KS4
+clat_result_date DATE req | Date of the results (the summer the key stage ended)
+clat_ks2_expected_rwm VARCHAR | KS2: Y if the expected standard was reached in reading, writing and maths, N if not
+clat_progress8 DOUBLE | KS4: Progress 8 score
+clat_attainment8 DOUBLE | KS4: Attainment 8 score
+""",
+        {"clat_person_id": P},
+        ext=True,
+    ),
+    _table(
         "ext_cla_education",
         "Education of children looked after as recorded (at each personal education plan, or when it changes): whether "
         "in education and whether on target with the plan's attainment forecasts (D-P8, D-P9).",

@@ -53,7 +53,7 @@ from cscperf.indicators.model import (
     open_at_period_end,
     open_end,
 )
-from cscperf.indicators.registry import Indicator, count, ratio, share, total
+from cscperf.indicators.registry import Indicator, count, mean, ratio, share, total
 
 SOURCE = "spec/permanency.md (the authority's permanency service specification)"
 UNIT_BREAKDOWNS = ("la",)
@@ -1160,6 +1160,25 @@ def _moves_on_notice(m: Model, periods: ir.Table) -> ir.Table:
     return rows.mutate(met=(rows.notice <= due).fill_null(False))
 
 
+def _results(stage: str):  # noqa: ANN202 - a cohort
+    """D-F24: key stage results (ext_cla_attainment) dated in the period of children looked after on the results day
+    whose period of care had lasted 12 months by then (the national outcomes cohort's 12 months), one row each, with
+    `met` (KS2: expected standard in reading, writing and maths) and `value` (KS4: Progress 8)."""
+
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        a = m.table("ext_cla_attainment")
+        a = a.filter((a.clat_key_stage.upper() == stage) & a.clat_result_date.notnull())
+        a = a.select(person_id=a.clat_person_id, result=a.clat_result_date, rwm=a.clat_ks2_expected_rwm, p8=a.clat_progress8)
+        recorded = a.rwm.upper().isin(["Y", "N"]) if stage == "KS2" else a.p8.notnull()
+        a = a.filter(recorded)
+        p = cla_periods(m).select(_cpid="person_id", _start="cla_start", _end="poc_end")
+        in_care = (p._cpid == a.person_id) & (p._start <= months_before(a.result, 12)) & (open_end(p._end) > a.result)
+        rows = events_in_period(a.join(p, in_care, how="semi"), periods, "result")
+        return rows.mutate(met=rows.rwm.upper() == "Y", value=rows.p8)
+
+    return cohort
+
+
 def _service_pathway_plan_by_15(m: Model, periods: ir.Table) -> ir.Table:
     """T13: the service's children looked after on their 15th birthday, the birthday in the period; met when a pathway
     plan is recorded (ssd_care_leavers pathway plan date) on or before it."""
@@ -2040,6 +2059,35 @@ DETAILED = [
         "over) and no code recorded are not participation.",
         notes="Decision C-6: counted in reviews, numerator and denominator alike (a child reviewed twice counts twice).",
     ),
+    _entry(
+        id="perm_ks2_expected_standard_pct",
+        name="Children in care reaching the expected standard at key stage 2",
+        unit="percent",
+        polarity="high",
+        measure=share(_results("KS2")),
+        bases=("rolling12", "year"),
+        rag_basis="year",
+        numerator="Of them, those reaching the expected standard in reading, writing and maths",
+        denominator="Key stage 2 results dated in the period of children looked after on the day for 12 months or more",
+        rule="Of key stage 2 results (ext_cla_attainment) dated in the period, for children looked after on the results "
+        "day whose period of care began at least 12 months before it, those reaching the expected standard in reading, "
+        "writing and maths (clat_ks2_expected_rwm Y).",
+        notes="Spec D-F24 (measured annually: the collection year, whose summer results are those of the academic year "
+        "ending in it), the national key stage 2 measure for children looked after. Council-wide, as the fostering "
+        "group's other measures of children in care (D-F21-F23).",
+    ),
+    _entry(
+        id="perm_ks4_progress8",
+        name="Average Progress 8 of children in care at key stage 4",
+        unit="average",
+        polarity="high",
+        measure=mean(_results("KS4")),
+        bases=("rolling12", "year"),
+        rag_basis="year",
+        rule="The mean Progress 8 score (ext_cla_attainment.clat_progress8) of key stage 4 results dated in the period, "
+        "for children looked after on the results day whose period of care began at least 12 months before it.",
+        notes="Spec D-F24, the national key stage 4 progress measure; can be negative (0 is the national average of all pupils).",
+    ),
     _stock_entry(
         "D-A10",
         id="perm_waiting_adoption_decision",
@@ -2549,6 +2597,8 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "perm_children_matched_at_panel_pct",
             "perm_health_reviews_with_sdq_pct",
             "perm_review_participation_pct",
+            "perm_ks2_expected_standard_pct",
+            "perm_ks4_progress8",
         ),
     ),
     (
