@@ -7,6 +7,7 @@ import pytest
 from tests.indicators.builder import Built, d
 from tests.indicators.test_f_adoption import care
 from tests.indicators.test_p_permanency import placed
+from tests.indicators.test_p_permanency_detailed import _listed
 
 END = "2024-03-31"
 
@@ -356,11 +357,13 @@ def test_visits_to_the_service_children_recorded_within_72_hours():
         ("V3", "v1", "2024-03-20", []),  # never entered: late
         ("V4", "v1", "2024-03-25", ["2024-03-29", "2024-03-25"]),  # entered the same day (the first entry counts)
         ("V5", "v2", "2024-03-06", []),  # not the service's child
+        ("V6", "v1", "2024-03-30", []),  # not entered yet, due by 2 April
     ):
         w.add("ssd_cla_visits", clav_cla_visit_id=vid, clav_person_id=pid, clav_cla_visit_date=visited, clav_cla_visit_seen="Y")
         for entered in entries:
             w.add("ext_record_entry", reen_table="ssd_cla_visits", reen_record_id=vid, reen_person_id=pid, reen_entered_date=entered)
-    assert w.figure("perm_service_visits_recorded_72h_pct", END) == (2, 4, 50.0)
+    assert w.figure("perm_service_visits_recorded_72h_pct", END) == (2, 5, 40.0)
+    assert _listed(w, "perm_service_visits_recorded_72h_pct") == {("V3", "overdue", "2024-03-23"), ("V6", "approaching", "2024-04-02")}
 
 
 def test_in_house_placement_changes_recorded_within_24_and_72_hours():
@@ -372,14 +375,21 @@ def test_in_house_placement_changes_recorded_within_24_and_72_hours():
         ("pC", "2024-03-28", "PR1", "2024-04-01"),  # the fourth day: late either way
         ("pD", "2024-03-10", "PR1", None),  # never entered
         ("pE", "2024-03-10", "PR4", "2024-03-10"),  # an agency placement: not the service's
+        ("pF", "2024-03-31", "PR1", None),  # started on the period end: not entered yet, due the next day
     ):
         placed(w, pid, f"{pid}-1", "U6", provider, start)
         if provider == "PR1":
             w.add("ext_cla_placement_carer", plca_placement_id=f"{pid}-1", plca_household_id="H1")
         if entered:
             w.add("ext_record_entry", reen_table="ssd_cla_placement", reen_record_id=f"{pid}-1", reen_entered_date=entered)
-    assert w.figure("perm_placement_changes_recorded_24h_pct", END) == (1, 4, 25.0)
-    assert w.figure("perm_placement_changes_recorded_72h_pct", END) == (2, 4, 50.0)
+    assert w.figure("perm_placement_changes_recorded_24h_pct", END) == (1, 5, 20.0)
+    assert w.figure("perm_placement_changes_recorded_72h_pct", END) == (2, 5, 40.0)
+    # Not entered by 31 March: pC (entered 1 April), pD, pF.
+    assert _listed(w, "perm_placement_changes_recorded_24h_pct") == {
+        ("pC-1", "overdue", "2024-03-29"),
+        ("pD-1", "overdue", "2024-03-11"),
+        ("pF-1", "approaching", "2024-04-01"),
+    }
 
 
 def test_physical_interventions_notified_by_the_next_working_day():
@@ -387,15 +397,23 @@ def test_physical_interventions_notified_by_the_next_working_day():
     for pid in ("i1", "i2"):
         care(w, pid, [("2023-01-01", "S", "C2", f"{pid}a", "U4")])
     _service(w, "i1", "2024-01-01")
-    for pid, happened, notified in (
-        ("i1", "2024-03-28", "2024-04-02"),  # Thu before Easter: Good Friday and Easter Monday are not working days
-        ("i1", "2024-03-01", "2024-03-05"),  # Fri: due Mon 4 Mar, told Tue: late
-        ("i1", "2024-03-04", "2024-03-05"),  # Mon: told Tue, in time
-        ("i1", "2024-03-06", None),  # not notified
-        ("i2", "2024-03-07", "2024-03-07"),  # not the service's child
+    for iid, pid, happened, notified in (
+        ("I1", "i1", "2024-03-28", "2024-04-02"),  # Thu before Easter: Good Friday and Easter Monday are not working days
+        ("I2", "i1", "2024-03-01", "2024-03-05"),  # Fri: due Mon 4 Mar, told Tue: late
+        ("I3", "i1", "2024-03-04", "2024-03-05"),  # Mon: told Tue, in time
+        ("I4", "i1", "2024-03-06", None),  # not notified
+        ("I5", "i2", "2024-03-07", None),  # not the service's child
     ):
-        w.add("ext_physical_intervention", phin_person_id=pid, phin_incident_date=happened, phin_notified_date=notified)
+        w.add(
+            "ext_physical_intervention",
+            phin_intervention_id=iid,
+            phin_person_id=pid,
+            phin_incident_date=happened,
+            phin_notified_date=notified,
+        )
     assert w.figure("perm_physical_interventions_notified_pct", END) == (2, 4, 50.0)
+    # Not notified by 31 March: I1 (due Tue 2 April: approaching) and I4 (due Thu 7 March).
+    assert _listed(w, "perm_physical_interventions_notified_pct") == {("I1", "approaching", "2024-04-02"), ("I4", "overdue", "2024-03-07")}
 
 
 def test_moves_from_in_house_placements_on_28_days_notice():

@@ -52,6 +52,7 @@ from cscperf.indicators.model import (
     one_period,
     open_at_period_end,
     open_end,
+    window_start,
 )
 from cscperf.indicators.registry import Indicator, count, mean, ratio, share, total
 
@@ -1133,11 +1134,47 @@ def _interventions_notified(m: Model, periods: ir.Table) -> ir.Table:
     met when the council was notified in writing by the first working day after."""
     t = m.table("ext_physical_intervention")
     t = t.filter(t.phin_incident_date.notnull()).select(
-        person_id=t.phin_person_id, happened=t.phin_incident_date, notified=t.phin_notified_date
+        person_id=t.phin_person_id, intervention_id=t.phin_intervention_id, happened=t.phin_incident_date, notified=t.phin_notified_date
     )
     rows = _held_by_service(m, events_in_period(t, periods, "happened"), "happened")
     rows = m.with_wd_due(rows, "happened", 1, "due")
     return rows.mutate(met=(rows.notified <= rows.due).fill_null(False))
+
+
+LIST_MONTHS = 12  # exception lists of events not yet recorded or notified look back this far
+
+
+def _outstanding(rows: ir.Table, done: ir.DateValue, due: ir.DateValue, period_end: dt.date) -> ir.Table:
+    """Events dated in the LIST_MONTHS to the period end whose follow-up (`done`) had not happened by then, with `due`:
+    overdue once the due day has passed, approaching until then."""
+    end = ibis.literal(period_end)
+    rows = rows.mutate(_due=due)
+    rows = rows.filter((done.isnull() | (done > end)) & (rows.ref_date >= window_start(end, LIST_MONTHS)))
+    return rows.mutate(_status=ibis.cases((rows._due < end, "overdue"), else_="approaching"))
+
+
+def _visits_unrecorded_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T4: the service's children's visits not entered by the period end (due the third day after the visit)."""
+    r = _service_visits_recorded(m, one_period(dt.date(1900, 1, 1), period_end))
+    r = _outstanding(r, r.entered, as_date(r.visited + ibis.interval(days=3)), period_end)
+    reason = ibis.literal("visit not yet entered in the case management system")
+    return r.select(**exception_rows(r.person_id, r.visit_id, r.visited, r.visited, r._due, r._status, reason))
+
+
+def _placements_unrecorded_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T5: in-house foster placements not entered by the period end (due the day after they started)."""
+    r = _placement_changes_recorded(1)(m, one_period(dt.date(1900, 1, 1), period_end))
+    r = _outstanding(r, r.entered, as_date(r.pl_start + ibis.interval(days=1)), period_end)
+    reason = ibis.literal("placement not yet entered in the case management system")
+    return r.select(**exception_rows(r.person_id, r.placement_id, r.pl_start, r.pl_start, r._due, r._status, reason))
+
+
+def _interventions_unnotified_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T7: physical interventions with the service's children not notified to the council by the period end."""
+    r = _interventions_notified(m, one_period(dt.date(1900, 1, 1), period_end))
+    r = _outstanding(r, r.notified, r.due, period_end)
+    reason = ibis.literal("physical intervention not yet notified to the council in writing")
+    return r.select(**exception_rows(r.person_id, r.intervention_id, r.happened, r.happened, r._due, r._status, reason))
 
 
 NOTICE_DAYS = 28  # T8: placements end on 28 days' notice, so moves are planned
@@ -1386,12 +1423,14 @@ PRACTICE = [
         unit="percent",
         polarity="high",
         measure=share(_service_visits_recorded),
+        exceptions=_visits_unrecorded_list,
         numerator="Visits entered in the case management system (ext_record_entry) by the third day after the visit",
         denominator="Statutory visits in the period (ssd_cla_visits) to children the permanency service was responsible for on the day",
         rule="Of statutory visit records dated in the period for children with a PERMANENCY responsibility open on the "
         "visit day, those entered (ext_record_entry, table ssd_cla_visits) within 72 hours, read from dates as on or "
         "before the third day after the visit. No entry recorded is not in time.",
-        notes="Recording timeliness (spec): other events within 72 hours. Dates, not times, are held.",
+        notes="Recording timeliness (spec): other events within 72 hours. Dates, not times, are held. Exceptions: the "
+        "service's children's visits of the last 12 months not entered by the period end.",
     ),
     _flow_entry(
         "standard T5",
@@ -1400,12 +1439,14 @@ PRACTICE = [
         unit="percent",
         polarity="high",
         measure=share(_placement_changes_recorded(1)),
+        exceptions=_placements_unrecorded_list,
         numerator="Placements entered in the case management system (ext_record_entry) by the day after they started",
         denominator="In-house foster placements (ext_cla_placement_carer) starting in the period",
         rule="Of in-house foster placements starting in the period, those entered (ext_record_entry, table "
         "ssd_cla_placement) within 24 hours, read from dates as on or before the day after the start.",
         notes="Recording timeliness (spec): placement changes within 24 hours, 72 in exceptional circumstances "
-        "(perm_placement_changes_recorded_72h_pct). The service's placements are those with its households.",
+        "(perm_placement_changes_recorded_72h_pct). The service's placements are those with its households. "
+        "Exceptions: placements of the last 12 months not entered by the period end.",
     ),
     _flow_entry(
         "standard T5",
@@ -1426,12 +1467,14 @@ PRACTICE = [
         unit="percent",
         polarity="high",
         measure=share(_interventions_notified),
+        exceptions=_interventions_unnotified_list,
         numerator="Interventions notified in writing by the first working day after",
         denominator="Physical interventions (ext_physical_intervention) in the period with children the permanency "
         "service was responsible for on the day",
         rule="Of physical interventions in the period with the service's children, those notified to the council in "
         "writing (phin_notified_date) on or before the first working day after the intervention (England and Wales bank "
         "holidays).",
+        notes="Exceptions: interventions of the last 12 months not notified by the period end.",
     ),
     _flow_entry(
         "standard T8",
