@@ -31,6 +31,12 @@ def test_month_ends_cross_a_leap_february():
         ("ytd", "2025-01-31", "2024-04-01"),
         ("year", "2024-03-31", "2023-04-01"),
         ("year", "2024-02-29", None),  # the collection year basis only exists at 31 March
+        ("quarter", "2024-03-31", "2024-01-01"),  # a leap February inside the quarter
+        ("quarter", "2024-06-30", "2024-04-01"),
+        ("quarter", "2024-09-30", "2024-07-01"),
+        ("quarter", "2024-12-31", "2024-10-01"),
+        ("quarter", "2024-05-31", None),  # only at a quarter's end
+        ("quarter", "2024-06-29", None),  # the day before a quarter's end is not its end
     ],
 )
 def test_period_windows(basis, end, start):

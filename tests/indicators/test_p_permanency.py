@@ -377,6 +377,11 @@ def test_staff_turnover_rolling_twelve_months():
     assert (num, den) == (1, 3) and value == pytest.approx(100 / 3)
     assert w.figure("perm_social_worker_turnover_non_voluntary_pct", END, basis="rolling12") == (0, 3, 0.0)
     assert w.figure("perm_support_worker_turnover_pct", END, basis="rolling12") == (1, 2, 50.0)
+    # The splits: st2 left voluntarily (a social worker), st4 not (a support worker).
+    num, den, _ = w.figure("perm_social_worker_turnover_voluntary_pct", END, basis="rolling12")
+    assert (num, den) == (1, 3)
+    assert w.figure("perm_support_worker_turnover_voluntary_pct", END, basis="rolling12") == (0, 2, 0.0)
+    assert w.figure("perm_support_worker_turnover_non_voluntary_pct", END, basis="rolling12") == (1, 2, 50.0)
 
 
 def test_family_group_conferences_and_their_outcomes():
@@ -390,6 +395,12 @@ def test_family_group_conferences_and_their_outcomes():
         w.add("ext_family_group_conference", fgcc_person_id=fid, fgcc_conference_date=held, fgcc_outcome_6m=six, fgcc_outcome_12m=twelve)
     assert w.figure("perm_fgcs_held", END) == (1, None, 1)
     assert w.figure("perm_fgcs_held", END, basis="ytd") == (2, None, 2)
+    # S12 is quarterly: January-March 2024 holds g1 only; July-September 2023 holds g2 (10 September).
+    assert w.figure("perm_fgcs_held", END, basis="quarter") == (1, None, 1)
+    assert w.figure("perm_fgcs_held", "2023-09-30", basis="quarter") == (1, None, 1)
+    assert w.figure("perm_fgcs_held", "2023-06-30", basis="quarter") == (0, None, 0)
+    frame = w.results(["perm_fgcs_held"], "2024-02-29", bases=("quarter",))
+    assert frame.empty  # no quarter ends on 29 February
     assert w.figure("perm_fgc_outcome_6m", END, breakdown="fgc_outcome", value="AT_HOME") == (1, None, 1)
     assert w.figure("perm_fgc_outcome_12m", END, breakdown="fgc_outcome", value="not recorded") == (1, None, 1)
 

@@ -12,6 +12,7 @@ class FakeIndicator:
     target_band: tuple[float, float] | None = None
     rag_basis: str = "month"
     spc_method: str = "xmr"
+    bases: tuple[str, ...] = ("month", "rolling12", "ytd", "year")
 
 
 @pytest.fixture
@@ -23,5 +24,6 @@ def registry():
         FakeIndicator("cp_rate", unit="rate_per_10k", polarity="neutral", target_band=(35.0, 45.0)),
         FakeIndicator("contacts", unit="count", polarity="neutral"),
         FakeIndicator("caseload", unit="average", polarity="low", target=20.0),
+        FakeIndicator("conferences", unit="count", polarity="neutral", rag_basis="quarter", bases=("month", "quarter", "ytd")),
     ]
     return {i.id: i for i in inds}

@@ -34,9 +34,12 @@ def months_from(first: dt.date, n: int) -> list[dt.date]:
 
 
 def window(basis: str, end: dt.date) -> list[dt.date]:
-    """Month ends in a window, written out plainly: April to date, the last 12 months, or April to March."""
+    """Month ends in a window, written out plainly: April to date, the last 12 months, the quarter's 3 months, or April
+    to March."""
     if basis == "month":
         return [end]
+    if basis == "quarter":
+        return months_from(add_months(end.replace(day=1), -2), 3)
     if basis == "rolling12":
         return months_from(add_months(end.replace(day=1), -11), 12)
     fy = end.year if end.month >= 4 else end.year - 1
@@ -107,6 +110,22 @@ def test_windows_reaching_before_the_months_known_are_hidden():
         ("x", "ytd", mar, "la", LA, 140, None, 140, "count"),
     ]
     assert suppress(pd.DataFrame(rows, columns=COLS), sources={"x": "x"})["value_display"].tolist() == ["15", "12", "c"]
+
+
+def test_a_quarter_holding_a_hidden_month_is_hidden():
+    jan, feb, mar = month_end(2024, 1), month_end(2024, 2), month_end(2024, 3)
+    rows = [
+        ("q", "month", jan, "la", LA, 10, None, 10, "count"),
+        ("q", "month", feb, "la", LA, 3, None, 3, "count"),  # 1-5: c
+        ("q", "month", mar, "la", LA, 10, None, 10, "count"),
+        ("q", "quarter", mar, "la", LA, 23, None, 23, "count"),  # 23 - 10 - 10 would give February
+        ("q", "month", month_end(2024, 4), "la", LA, 0, None, 0, "count"),
+        ("q", "month", month_end(2024, 5), "la", LA, 7, None, 7, "count"),
+        ("q", "month", month_end(2024, 6), "la", LA, 9, None, 9, "count"),
+        ("q", "quarter", month_end(2024, 6), "la", LA, 16, None, 16, "count"),  # its months all shown: shown
+    ]
+    out = suppress(pd.DataFrame(rows, columns=COLS), sources={"q": "q"})
+    assert out["value_display"].tolist() == ["10", "c", "10", "c", "0", "7", "9", "16"]
 
 
 def test_share_hides_windows_whose_numerator_months_are_hidden_but_keeps_the_denominator():

@@ -71,6 +71,9 @@ def test_band_and_relative_tolerance_and_unit_defaults(tmp_path, registry):
         ),
         ("indicators:\n  assess_pct:\n    - {from: 2024-04-01, target: 85}\n    - {from: 2024-04-01, target: 90}\n", "overlap"),
         ("indicators:\n  assess_pct: {target: 90, basis: weekly}\n", "field basis"),
+        # Only the bases the indicator is computed on: quarter where an entry is quarterly.
+        ("indicators:\n  assess_pct: {target: 90, basis: quarter}\n", "expected one of month, rolling12, ytd, year, got 'quarter'"),
+        ("indicators:\n  conferences: {target: 9, basis: year}\n", "field basis: expected one of month, quarter, ytd, got 'year'"),
         ("indicators:\n  cp_rate: {band: [45, 35]}\n", "field band: low 45.0 is above high 35.0"),
         ("indicators:\n  cp_rate: {targt: 4}\n", "field targt: unknown field"),
     ],
@@ -85,3 +88,9 @@ def test_invalid_config_names_file_indicator_and_field(tmp_path, registry, body,
 def test_missing_file(tmp_path, registry):
     with pytest.raises(UserError, match="targets file not found"):
         load_targets(tmp_path / "none.yaml", registry)
+
+
+def test_a_quarterly_indicator_takes_a_quarter_target(tmp_path, registry):
+    book = load_targets(write(tmp_path, "indicators:\n  conferences: {target: 12, basis: quarter}\n"), registry)
+    target = book.at("conferences", dt.date(2024, 6, 30))
+    assert (target.target, target.basis) == (12.0, "quarter")

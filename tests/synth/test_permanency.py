@@ -99,6 +99,73 @@ def test_service_responsibility_covers_children_in_long_term_in_house_foster_car
     assert rows > 0 and not_matched == 0
 
 
+
+def test_staying_put_is_with_the_former_carers_from_18_to_before_21(tiny):
+    rows = one(tiny, "SELECT count(*) FROM ext_staying_put")
+    wrong = one(
+        tiny,
+        """SELECT count(*) FROM ext_staying_put s JOIN ssd_person p ON p.pers_person_id = s.stpu_person_id
+           WHERE s.stpu_start_date <> CAST(p.pers_dob + INTERVAL 18 YEAR AS DATE)
+              OR s.stpu_end_date >= CAST(p.pers_dob + INTERVAL 21 YEAR AS DATE)
+              OR NOT EXISTS (SELECT 1 FROM ext_service_responsibility r WHERE r.serv_person_id = s.stpu_person_id
+                             AND r.serv_responsibility_start_date <= s.stpu_start_date
+                             AND (r.serv_responsibility_end_date IS NULL OR r.serv_responsibility_end_date > s.stpu_start_date))
+              OR NOT EXISTS (SELECT 1 FROM ext_cla_placement_carer c
+                             JOIN ssd_cla_placement l ON l.clap_cla_placement_id = c.plca_placement_id
+                             WHERE l.clap_person_id = s.stpu_person_id AND c.plca_household_id = s.stpu_household_id)""",
+    )
+    assert rows > 0 and wrong == 0
+
+
+def test_education_is_recorded_at_each_personal_education_plan(tiny):
+    peps = one(tiny, "SELECT count(*) FROM ext_cla_pep")
+    records = one(tiny, "SELECT count(*) FROM ext_cla_education")
+    unmatched = one(
+        tiny,
+        """SELECT count(*) FROM ext_cla_education e WHERE NOT EXISTS (SELECT 1 FROM ext_cla_pep p
+           WHERE p.pepr_person_id = e.cled_person_id AND p.pepr_pep_date = e.cled_record_date)""",
+    )
+    out_of_education = one(tiny, "SELECT avg(CASE WHEN cled_in_education = 'N' THEN 1.0 ELSE 0 END) FROM ext_cla_education")
+    assert records == peps > 0 and unmatched == 0 and out_of_education < 0.1
+
+
+def test_records_entered_interventions_and_notices_agree_with_the_records(tiny):
+    unentered = one(
+        tiny,
+        """SELECT (SELECT count(*) FROM ssd_cla_visits v WHERE NOT EXISTS (SELECT 1 FROM ext_record_entry e
+                   WHERE e.reen_record_id = v.clav_cla_visit_id AND e.reen_entered_date >= v.clav_cla_visit_date))
+                + (SELECT count(*) FROM ssd_cla_placement p WHERE NOT EXISTS (SELECT 1 FROM ext_record_entry e
+                   WHERE e.reen_record_id = p.clap_cla_placement_id AND e.reen_entered_date >= p.clap_cla_placement_start_date))""",
+    )
+    outside_responsibility = one(
+        tiny,
+        """SELECT count(*) FROM ext_physical_intervention i WHERE NOT EXISTS (SELECT 1 FROM ext_service_responsibility r
+           WHERE r.serv_person_id = i.phin_person_id AND r.serv_responsibility_start_date <= i.phin_incident_date
+             AND (r.serv_responsibility_end_date IS NULL OR r.serv_responsibility_end_date > i.phin_incident_date))""",
+    )
+    not_a_move = one(
+        tiny,
+        """SELECT count(*) FROM ext_placement_notice n JOIN ssd_cla_placement p ON p.clap_cla_placement_id = n.plno_placement_id
+           WHERE n.plno_notice_date >= p.clap_cla_placement_end_date OR NOT EXISTS (SELECT 1 FROM ssd_cla_placement q
+             WHERE q.clap_person_id = p.clap_person_id AND q.clap_cla_placement_start_date = p.clap_cla_placement_end_date)""",
+    )
+    assert (unentered, outside_responsibility, not_a_move) == (0, 0, 0)
+    assert one(tiny, "SELECT count(*) FROM ext_placement_notice") > 0
+
+
+def test_key_stage_results_are_of_children_in_care_in_year_6_and_year_11(tiny):
+    wrong = one(
+        tiny,
+        """SELECT count(*) FROM ext_cla_attainment a JOIN ssd_person p ON p.pers_person_id = a.clat_person_id
+           WHERE year(a.clat_result_date) <> year(p.pers_dob) + CASE WHEN month(p.pers_dob) >= 9 THEN 1 ELSE 0 END
+                 + CASE a.clat_key_stage WHEN 'KS2' THEN 11 ELSE 16 END
+              OR NOT EXISTS (SELECT 1 FROM ssd_cla_episodes e WHERE e.clae_person_id = a.clat_person_id
+                 AND e.clae_cla_episode_start_date <= a.clat_result_date
+                 AND (e.clae_cla_episode_ceased_date IS NULL OR e.clae_cla_episode_ceased_date > a.clat_result_date))""",
+    )
+    stages = one(tiny, "SELECT count(DISTINCT clat_key_stage) FROM ext_cla_attainment")
+    assert (wrong, stages) == (0, 2)
+
 @pytest.fixture(scope="module")
 def pb(tmp_path_factory):
     path = tmp_path_factory.mktemp("pb") / "peterborough.duckdb"

@@ -26,7 +26,7 @@ TARGETS = """indicators:
   cp_visits_in_timescale_pct: {target: 98, basis: rolling12, tolerance: 75}  # the registry judges the month
 """
 ROLES = {"member1": "members", "mgr_a": "management", "perf1": "management"}
-BASIS_SHORT = {"M": "month", "R12": "rolling12", "YTD": "ytd", "Yr": "year"}
+BASIS_SHORT = {"M": "month", "R12": "rolling12", "YTD": "ytd", "Yr": "year", "Qtr": "quarter"}
 DIRECTION = {label: d for d, label in report_build.DIRECTION_LABEL.items()}
 
 

@@ -63,7 +63,7 @@ def _open(warehouse: Path, read_only: bool):  # noqa: ANN202 - duckdb connection
 @click.command()
 @click.option("--period-end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last period end (a month end).")
 @click.option("--months", type=click.IntRange(1, 120), default=1, show_default=True, help="Month ends to compute, back from --period-end.")
-@click.option("--bases", default=None, help="Comma-separated bases [default: month,rolling12,ytd,year].")
+@click.option("--bases", default=None, help="Comma-separated bases [default: month,rolling12,ytd,year,quarter].")
 @click.option("--breakdowns", default="la,team,worker", show_default=True, help="Comma-separated breakdowns.")
 @click.option("--ids", default=None, help="Comma-separated indicator ids [default: all].")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write results to FILE.csv or FILE.parquet.")

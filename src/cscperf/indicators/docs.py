@@ -15,7 +15,8 @@ INTRO = """# Indicator catalogue
 Generated from the registry (`src/cscperf/indicators/catalogue/`) by `python -m cscperf.indicators.docs`;
 a test fails when this file is stale. `cscperf indicators` lists the same entries.
 
-Conventions for every indicator: periods (`month`, `rolling12`, `ytd`, `year`), working days (`wd(a, b)`
+Conventions for every indicator: periods (`month`, `rolling12`, `ytd`, `year`; `quarter` where an entry is
+quarterly, figured only at 30 June, 30 September, 31 December and 31 March), working days (`wd(a, b)`
 counts working days d with a < d <= b, England and Wales bank holidays), calendar months clamped to month
 end, rates per 10,000 children aged 0-17, percentages with no value when the denominator is 0. Practice
 indicators (marked ⚑) also give the child-level exception list behind the figure (`cscperf export exceptions`).

@@ -57,6 +57,9 @@ def period_start(basis: str, period_end: dt.date) -> dt.date | None:
         return period_end.replace(day=1)
     if basis == "rolling12":  # from the day after, 12 months back: 28 Feb 2025 -> 1 Mar 2024, not 29 Feb 2024
         return add_months(period_end + dt.timedelta(days=1), -12)
+    if basis == "quarter":  # only at a quarter's last day: 30 Jun -> 1 Apr, 31 Mar -> 1 Jan
+        quarter_end = period_end.month % 3 == 0 and (period_end + dt.timedelta(days=1)).day == 1
+        return add_months(period_end.replace(day=1), -2) if quarter_end else None
     fy_start = dt.date(period_end.year if period_end.month >= 4 else period_end.year - 1, 4, 1)
     if basis == "ytd":
         return fy_start

@@ -31,7 +31,10 @@ AREAS: dict[str, str] = {
     "H": "Workforce and allocation",
     "P": "Permanency service: fostering, adoption, special guardianship",
 }
-BASES = ("month", "rolling12", "ytd", "year")
+# quarter: the three calendar months ending at a quarter's last month end (30 June, 30 September, 31 December,
+# 31 March), figured only at those ends, as `year` is only at 31 March; an entry opts in (spec C-1: quarterly measures).
+BASES = ("month", "rolling12", "ytd", "year", "quarter")
+DEFAULT_BASES = ("month", "rolling12", "ytd", "year")
 CHILD_BREAKDOWNS = ("la", "team", "worker", "age_band", "sex", "ethnicity_group", "disability")
 # "net": a signed count (a change that can be negative, e.g. places approved less places terminated).
 UNITS = ("count", "percent", "rate_per_10k", "days", "average", "net")
@@ -92,7 +95,7 @@ class Indicator:
     target: float | None = None
     target_band: tuple[float, float] | None = None
     rag_basis: str = "month"
-    bases: tuple[str, ...] = BASES
+    bases: tuple[str, ...] = DEFAULT_BASES
     breakdowns: tuple[str, ...] = CHILD_BREAKDOWNS
     snapshot: bool = False
     exceptions: ExceptionRule | None = field(default=None, repr=False)

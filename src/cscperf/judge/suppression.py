@@ -31,7 +31,7 @@ MISSING = "–"
 SMALL_MIN, SMALL_MAX = 1, 5
 GROUP = ["indicator_id", "basis", "period_end", "breakdown"]
 SERIES = ["breakdown", "breakdown_value"]  # one area's figures of one indicator, over bases and periods
-SPANS = ("ytd", "rolling12", "year")  # bases whose window is several months
+SPANS = ("ytd", "rolling12", "year", "quarter")  # bases whose window is several months
 FLOW_KINDS = ("count", "share")
 
 

@@ -204,7 +204,7 @@ def _env() -> Environment:
         spc_gap_note=spc_gap_note,
         spc_limits_text=spc_limits_text,
         basis_label=charts.BASIS_LABEL,
-        basis_short={"month": "M", "rolling12": "R12", "ytd": "YTD", "year": "Yr"},
+        basis_short={"month": "M", "rolling12": "R12", "ytd": "YTD", "year": "Yr", "quarter": "Qtr"},
     )
     return env
 

@@ -26,7 +26,7 @@ RAG_SHAPES = {"green": "circle", "amber": "triangle-up", "red": "square"}
 INK, MUTED, TARGET, BENCH, BREAK = "#0b0c0c", "#8a8f94", "#1d70b8", "#4c2c92", "#505a5f"
 SPC_LINE, SPC_SPECIAL = "#505a5f", "#b58840"  # process mean and limits; the ring round a special-cause month
 FONT = "DejaVu Sans"
-BASIS_LABEL = {"month": "Month", "rolling12": "Rolling 12 months", "ytd": "Year to date", "year": "Collection year"}
+BASIS_LABEL = {"month": "Month", "rolling12": "Rolling 12 months", "ytd": "Year to date", "year": "Collection year", "quarter": "Quarter"}
 UNIT_AXIS = {"percent": "%", "rate_per_10k": "per 10,000", "count": "number", "days": "days", "average": "average", "net": "net change"}
 
 

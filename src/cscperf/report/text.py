@@ -20,6 +20,7 @@ BASIS_PHRASE = {
     "rolling12": "in the 12 months to {m}",
     "ytd": "in the year to date ({fy_start} to {m})",
     "year": "in the collection year to {m}",
+    "quarter": "in the quarter to {m}",
 }
 RAG_WORD = {"green": "green", "amber": "amber", "red": "red"}
 

@@ -30,6 +30,22 @@ STAFF = {"SOCIAL_WORKER": 20, "SUPPORT_WORKER": 10, "OTHER": 5}  # posts of the 
 STAFF_YEARS = 5.0  # mean tenure
 SGO_ON_TIME = 0.8  # SGO/CAO assessments completed by their due date
 OTHER_AGENCIES = ("873", "935", "VAA1", "RAA1")  # adopters' agencies / other authorities (codes, not names)
+# Staying put: about half of the young people who turn 18 in foster care stay with their carers (DfE, children looked
+# after in England, staying put tables: 55-60 % at 18), for a year or two (20 % are still there at 20).
+STAYING_PUT = 0.55
+STAYING_PUT_YEARS = 1.5  # mean length, to the 21st birthday at most
+# Key stage results of children looked after (DfE, outcomes for children in need including children looked after,
+# 2023: 32 % reached the expected standard in reading, writing and maths at KS2; Progress 8 -1.18, Attainment 8 about 19).
+KS2_EXPECTED = 0.32
+PROGRESS8 = (-1.18, 1.1)  # mean, standard deviation
+ATTAINMENT8 = (19.0, 12.0)
+NOT_IN_EDUCATION = 0.03  # children looked after of school age recorded at a PEP as not in education
+ON_TARGET = 0.65  # recorded at a PEP as on target with its attainment forecasts
+# Recording lags in days (T4, T5): visits mostly within 72 hours, placement changes mostly within 24 hours.
+VISIT_LAG = {0: 0.45, 1: 0.25, 2: 0.12, 3: 0.08, 5: 0.06, 10: 0.04}
+PLACEMENT_LAG = {0: 0.6, 1: 0.25, 2: 0.06, 3: 0.04, 6: 0.05}
+INTERVENTION_RATE = 0.15  # physical interventions a year per child the service is responsible for (T7)
+NOTICE_28_DAYS = 0.8  # in-house placement moves with 28 days' notice or more (T8); 0.12 shorter, 0.08 exempt
 
 
 def generate(main: Ctx) -> None:
@@ -50,6 +66,12 @@ def generate(main: Ctx) -> None:
     _life_story(ctx)
     _sibling_groups(ctx)
     _adoption_support(ctx)
+    _staying_put(ctx)
+    _education(ctx)
+    _attainment(ctx)
+    _record_entries(ctx)
+    _physical_interventions(ctx)
+    _placement_notices(ctx)
 
 
 def sid(prefix: str, n: np.ndarray) -> np.ndarray:
@@ -889,3 +911,208 @@ def _adoption_support(ctx: Ctx) -> None:
             "adsr_service_end_date": np.where(closed <= end, closed, NAT),
         },
     )
+
+
+def _staying_put(ctx: Ctx) -> None:
+    """Young people who turn 18 while the service is responsible for them (in a long-term in-house foster placement)
+    stay put with those carers (STAYING_PUT), from the 18th birthday until at most the day before the 21st. On a stream
+    of its own, so the service's other tables are as they were without it."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    r = ctx.frames.get("ext_service_responsibility")
+    if r.empty:
+        return
+    person = r["serv_person_id"].to_numpy()
+    dob = _dobs(ctx, person)
+    eighteen = birthday(dob, 18)
+    start = r["serv_responsibility_start_date"].to_numpy("datetime64[D]")
+    stop = r["serv_responsibility_end_date"].to_numpy("datetime64[D]")
+    aged_out = (start < eighteen) & (eighteen <= ctx.end) & (np.isnat(stop) | (stop > eighteen))
+    stays = np.flatnonzero(aged_out & (rng.random(len(r)) < STAYING_PUT))
+    begin = eighteen[stays]
+    until = np.minimum(begin + days(rng.exponential(STAYING_PUT_YEARS * 365.25, stays.size)), birthday(dob[stays], 21) - DAY)
+    until = np.where(until > ctx.end, NAT, until)
+    ctx.frames.add(
+        "ext_staying_put",
+        {
+            "stpu_arrangement_id": sid("SP", ctx.ids("staying_put", ctx.la_of(person[stays]))),
+            "stpu_person_id": person[stays],
+            "stpu_household_id": _last_household(ctx).reindex(person[stays]).to_numpy(),
+            "stpu_start_date": begin,
+            "stpu_end_date": until,
+        },
+    )
+
+
+def _last_household(ctx: Ctx) -> pd.Series:
+    """Each child's household of their latest in-house foster placement (ext_cla_placement_carer), by person."""
+    pc = ctx.frames.get("ext_cla_placement_carer")
+    pl = ctx.frames.get("ssd_cla_placement")
+    homes = pd.Series(pc["plca_household_id"].to_numpy(), index=pc["plca_placement_id"].to_numpy())
+    pl = pl.assign(_key=sid("PL", pl["clap_cla_placement_id"].to_numpy()))
+    pl = pl[pl["_key"].isin(homes.index)]
+    pl = pl.assign(_hh=homes.reindex(pl["_key"]).to_numpy()).sort_values("clap_cla_placement_start_date", kind="stable")
+    return pl.groupby("clap_person_id")["_hh"].last()
+
+
+def _education(ctx: Ctx) -> None:
+    """A record at each personal education plan (ext_cla_pep): in education (all but NOT_IN_EDUCATION) and on target
+    with the plan's forecasts (ON_TARGET). On a stream of its own, like staying put."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    pep = ctx.frames.get("ext_cla_pep")
+    if pep.empty:
+        return
+    person = pep["pepr_person_id"].to_numpy()
+    n = len(pep)
+    ctx.frames.add(
+        "ext_cla_education",
+        {
+            "cled_table_id": sid("ED", ctx.ids("education", ctx.la_of(person))),
+            "cled_person_id": person,
+            "cled_record_date": pep["pepr_pep_date"].to_numpy("datetime64[D]"),
+            "cled_in_education": flag(rng.random(n) >= NOT_IN_EDUCATION),
+            "cled_on_target": flag(rng.random(n) < ON_TARGET),
+        },
+    )
+
+
+def _lags(rng: np.random.Generator, table: dict[int, float], n: int) -> np.ndarray:
+    return days(np.asarray(list(table))[choice3(rng, n, list(table.values()))])
+
+
+def _record_entries(ctx: Ctx) -> None:
+    """When each looked-after visit and placement was entered (T4, T5): the event date plus a lag (VISIT_LAG,
+    PLACEMENT_LAG), never after the data's end. On a stream of its own."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    v, pl = ctx.frames.get("ssd_cla_visits"), ctx.frames.get("ssd_cla_placement")
+    parts = [
+        (
+            "ssd_cla_visits",
+            sid("CLAV", v["clav_cla_visit_id"].to_numpy()),
+            v["clav_person_id"].to_numpy(),
+            v["clav_cla_visit_date"],
+            VISIT_LAG,
+        ),
+        (
+            "ssd_cla_placement",
+            sid("PL", pl["clap_cla_placement_id"].to_numpy()),
+            pl["clap_person_id"].to_numpy(),
+            pl["clap_cla_placement_start_date"],
+            PLACEMENT_LAG,
+        ),
+    ]
+    for table, record, person, when, lags in parts:
+        when = when.to_numpy("datetime64[D]")
+        ok = ~np.isnat(when)
+        entered = np.minimum(when[ok] + _lags(rng, lags, int(ok.sum())), ctx.end)
+        ctx.frames.add(
+            "ext_record_entry",
+            {
+                "reen_table_id": sid("RE", ctx.ids("record_entry", ctx.la_of(person[ok]))),
+                "reen_table": table,
+                "reen_record_id": record[ok],
+                "reen_person_id": person[ok],
+                "reen_entered_date": entered,
+            },
+        )
+
+
+def _physical_interventions(ctx: Ctx) -> None:
+    """Physical interventions (T7) while the service is responsible for a child (INTERVENTION_RATE), with the household
+    of the child's latest in-house placement; most notified in writing on the next working day. Own stream."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    r = ctx.frames.get("ext_service_responsibility")
+    if r.empty:
+        return
+    start = r["serv_responsibility_start_date"].to_numpy("datetime64[D]")
+    stop = r["serv_responsibility_end_date"].to_numpy("datetime64[D]")
+    stop = np.where(np.isnat(stop), ctx.end, np.minimum(stop, ctx.end))
+    span = np.maximum((stop - start).astype("int64"), 0)
+    n = rng.poisson(INTERVENTION_RATE * span / 365.25)
+    row = np.repeat(np.arange(len(r)), n)
+    when = start[row] + days(np.floor(rng.random(row.size) * span[row]))
+    person = r["serv_person_id"].to_numpy()[row]
+    late = rng.random(row.size) < 0.15
+    told = add_wd(when, np.where(late, rng.integers(2, 6, row.size), 1))
+    ctx.frames.add(
+        "ext_physical_intervention",
+        {
+            "phin_intervention_id": sid("PI", ctx.ids("intervention", ctx.la_of(person))),
+            "phin_person_id": person,
+            "phin_household_id": _last_household(ctx).reindex(person).to_numpy(),
+            "phin_incident_date": when,
+            "phin_notified_date": np.where(told > ctx.end, NAT, told),
+        },
+    )
+
+
+def _placement_notices(ctx: Ctx) -> None:
+    """Notice of each move out of an in-house foster placement to another placement (T8): NOTICE_28_DAYS with 28-60
+    days, 12 % shorter, 8 % without notice for a serious risk. Own stream."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    pc = ctx.frames.get("ext_cla_placement_carer")
+    pl = ctx.frames.get("ssd_cla_placement")
+    if pc.empty:
+        return
+    pl = pl.assign(_key=sid("PL", pl["clap_cla_placement_id"].to_numpy()))
+    starts = set(zip(pl["clap_person_id"].to_numpy(), pl["clap_cla_placement_start_date"].to_numpy("datetime64[D]"), strict=True))
+    ended = pl[pl["_key"].isin(set(pc["plca_placement_id"])) & pl["clap_cla_placement_end_date"].notna()]
+    end = ended["clap_cla_placement_end_date"].to_numpy("datetime64[D]")
+    moved = np.array([(p, e) in starts for p, e in zip(ended["clap_person_id"].to_numpy(), end, strict=True)], dtype=bool)
+    key, end = ended["_key"].to_numpy()[moved], end[moved]
+    kind = choice3(rng, key.size, [NOTICE_28_DAYS, 0.12, 0.08])
+    notice = end - days(np.where(kind == 0, rng.integers(28, 61, key.size), rng.integers(1, 28, key.size)))
+    ctx.frames.add(
+        "ext_placement_notice",
+        {
+            "plno_placement_id": key,
+            "plno_notice_date": np.where(kind == 2, NAT, notice),
+            "plno_exempt_reason": codes(["SAFEGUARDING", "OFFENDING"], np.where(kind == 2, rng.integers(0, 2, key.size), -1)),
+        },
+    )
+
+
+def _attainment(ctx: Ctx) -> None:
+    """Key stage 2 (year 6, results in July) and key stage 4 (year 11, results in August) results for children looked
+    after on the results day (KS2_EXPECTED, PROGRESS8, ATTAINMENT8). On a stream of its own."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    ep = ctx.frames.get("ssd_cla_episodes")
+    if ep.empty:
+        return
+    person = np.unique(ep["clae_person_id"].to_numpy())
+    born = _dobs(ctx, person)
+    autumn_born = (born.astype("datetime64[M]").astype("int64") % 12) >= 8  # September-December: a school year later
+    year = born.astype("datetime64[Y]").astype("int64") + 1970 + autumn_born
+    stages = [("KS2", year + 11, "07-10"), ("KS4", year + 16, "08-22")]
+    for stage, when_year, month_day in stages:
+        when = np.array([f"{y}-{month_day}" for y in when_year], dtype="datetime64[D]")
+        ok = (when <= ctx.end) & (when >= ctx.data_start)
+        looked_after = _looked_after_on(ep, person[ok], when[ok])
+        who, day = person[ok][looked_after], when[ok][looked_after]
+        n = who.size
+        ks4 = stage == "KS4"
+        ctx.frames.add(
+            "ext_cla_attainment",
+            {
+                "clat_table_id": sid("AT", ctx.ids("attainment", ctx.la_of(who))),
+                "clat_person_id": who,
+                "clat_key_stage": stage,
+                "clat_result_date": day,
+                "clat_ks2_expected_rwm": codes(["N", "Y"], np.where(ks4, -1, (rng.random(n) < KS2_EXPECTED).astype("int64"))),
+                "clat_progress8": np.where(ks4, np.round(rng.normal(*PROGRESS8, n), 2), np.nan),
+                "clat_attainment8": np.where(ks4, np.round(np.clip(rng.normal(*ATTAINMENT8, n), 0, 90), 1), np.nan),
+            },
+        )
+
+
+def _looked_after_on(ep: pd.DataFrame, person: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Whether each person had a looked-after episode open on their day."""
+    frame = pd.DataFrame({"p": person, "d": day, "i": np.arange(person.size)})
+    e = ep[["clae_person_id", "clae_cla_episode_start_date", "clae_cla_episode_ceased_date"]]
+    j = frame.merge(e, left_on="p", right_on="clae_person_id")
+    start = j["clae_cla_episode_start_date"].to_numpy("datetime64[D]")
+    stop = j["clae_cla_episode_ceased_date"].to_numpy("datetime64[D]")
+    d = j["d"].to_numpy("datetime64[D]")
+    covered = (start <= d) & (np.isnat(stop) | (stop > d))
+    out = np.zeros(person.size, dtype=bool)
+    out[j["i"].to_numpy()[covered]] = True
+    return out

@@ -995,6 +995,86 @@ serv_end_reason VARCHAR | UNPLANNED_END, PLACEMENT_CHANGE, LEFT_CARE, AGED_OUT, 
         ext=True,
     ),
     _table(
+        "ext_record_entry",
+        "When records were entered in the case management system (spec: recording timeliness, T4 and T5): one row per "
+        "record of another table, so the lag from the event to its record can be measured.",
+        """
+reen_table_id VARCHAR pk | Row id
+reen_table VARCHAR req | Table of the record (ssd_cla_visits, ssd_cla_placement)
+reen_record_id VARCHAR req | The record's id in that table
+reen_person_id VARCHAR | Child
+reen_entered_date DATE req | Date the record was entered (dates only: 24 hours is read as by the next day, 72 as by the third)
+""",
+        {"reen_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ext_physical_intervention",
+        "Physical interventions used by in-house carers, and when the council was told in writing (T7).",
+        """
+phin_intervention_id VARCHAR pk | Intervention id
+phin_person_id VARCHAR req | Child
+phin_household_id VARCHAR | Carers' household (ext_fostering_household)
+phin_incident_date DATE req | Date of the intervention
+phin_notified_date DATE | Date the council (social worker, team manager or commissioner) was notified in writing
+""",
+        {"phin_person_id": P, "phin_household_id": HOUSEHOLD},
+        ext=True,
+    ),
+    _table(
+        "ext_placement_notice",
+        "Notice given before an in-house foster placement ended with a move to another placement (T8: 28 days).",
+        """
+plno_placement_id VARCHAR pk | The placement that ended (ssd_cla_placement)
+plno_notice_date DATE | Notice of the move given
+plno_exempt_reason VARCHAR | SAFEGUARDING or OFFENDING where the child moved without notice for a serious risk
+""",
+        {"plno_placement_id": "ssd_cla_placement.clap_cla_placement_id"},
+        ext=True,
+    ),
+    _table(
+        "ext_cla_attainment",
+        "Key stage 2 and 4 results of children looked after, as the virtual school receives them (D-F24).",
+        """
+clat_table_id VARCHAR pk | Row id
+clat_person_id VARCHAR req | Child
+clat_key_stage VARCHAR req | KS2 or KS4
+clat_result_date DATE req | Date of the results (the summer the key stage ended)
+clat_ks2_expected_rwm VARCHAR | KS2: Y if the expected standard was reached in reading, writing and maths, N if not
+clat_progress8 DOUBLE | KS4: Progress 8 score
+clat_attainment8 DOUBLE | KS4: Attainment 8 score
+""",
+        {"clat_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ext_cla_education",
+        "Education of children looked after as recorded (at each personal education plan, or when it changes): whether "
+        "in education and whether on target with the plan's attainment forecasts (D-P8, D-P9).",
+        """
+cled_table_id VARCHAR pk | Row id
+cled_person_id VARCHAR req | Child
+cled_record_date DATE req | Date recorded; holds until the child's next record
+cled_in_education VARCHAR | Y if on a school roll or in other full-time education, N if not
+cled_on_target VARCHAR | Y if on target with the PEP's attainment forecasts, N if not
+""",
+        {"cled_person_id": P},
+        ext=True,
+    ),
+    _table(
+        "ext_staying_put",
+        "Staying put arrangements: a care leaver aged 18 or over living on with their former foster carers (D-L2).",
+        """
+stpu_arrangement_id VARCHAR pk | Arrangement id
+stpu_person_id VARCHAR req | Young person
+stpu_household_id VARCHAR | Former foster carers' household, where in-house (ext_fostering_household)
+stpu_start_date DATE req | Start (normally the 18th birthday)
+stpu_end_date DATE | End (the last day in the arrangement)
+""",
+        {"stpu_person_id": P, "stpu_household_id": HOUSEHOLD},
+        ext=True,
+    ),
+    _table(
         "ext_service_staff",
         "Staff of a service (the permanency service may be a commissioned provider's staff, not in ssd_professionals).",
         """
@@ -1044,7 +1124,7 @@ RESULTS = _table(
     "Computed figures, one row per (indicator_id, basis, period_end, breakdown, breakdown_value) (indicators.md: result shape).",
     """
 indicator_id VARCHAR req | Registry id
-basis VARCHAR req | month, rolling12, ytd or year
+basis VARCHAR req | month, rolling12, ytd, year or quarter
 period_start DATE | First day of the window
 period_end DATE req | Last day of the window (a month end)
 breakdown VARCHAR req | la (whole authority), team, worker, or a demographic or indicator-specific breakdown

@@ -28,7 +28,7 @@ from cscperf.warehouse import results
 from cscperf.web import data
 
 SPARK_MONTHS = 13
-BASIS_LABELS = {"month": "month", "rolling12": "rolling 12 months", "ytd": "year to date", "year": "collection year"}
+BASIS_LABELS = {"month": "month", "rolling12": "rolling 12 months", "ytd": "year to date", "year": "collection year", "quarter": "quarter"}
 CHART_COLUMNS = charts.COLUMNS
 
 

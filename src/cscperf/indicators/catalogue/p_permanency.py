@@ -18,15 +18,24 @@ import ibis
 import ibis.expr.types as ir
 
 from cscperf.indicators.catalogue.e_looked_after import (
+    _iha_cohort,
+    _iha_outstanding,
+    _looked_after_in_period,
+    _numbered_reviews,
+    _visits_in_time,
+    _visits_overdue,
     dental_check,
     foster_in_house,
     health_assessment,
+    health_checks,
     in_foster_placements,
     long_term_stability,
+    school_year_age,
     three_plus_placements,
 )
 from cscperf.indicators.catalogue.f_adoption import adoptions_in_period, ceased_periods, placement_order_not_placed, placement_order_spells
-from cscperf.indicators.catalogue.h_workforce import _sole_la
+from cscperf.indicators.catalogue.g_care_leavers import EET, _birthday, _eet, _in_touch, _suitable, eligible, with_latest_review
+from cscperf.indicators.catalogue.h_workforce import _live_allocations, _sole_la
 from cscperf.indicators.exceptions import exception_rows
 from cscperf.indicators.model import (
     ADOPTION_PLACEMENTS,
@@ -35,13 +44,17 @@ from cscperf.indicators.model import (
     age_at,
     as_date,
     children_ceasing,
+    cla_periods,
     events_in_period,
     months_after,
+    months_before,
+    not_short_break,
     one_period,
     open_at_period_end,
     open_end,
+    window_start,
 )
-from cscperf.indicators.registry import Indicator, count, ratio, share, total
+from cscperf.indicators.registry import Indicator, count, mean, ratio, share, total
 
 SOURCE = "spec/permanency.md (the authority's permanency service specification)"
 UNIT_BREAKDOWNS = ("la",)
@@ -835,16 +848,33 @@ def _responsibility_flow(col: str):  # noqa: ANN202
     return cohort
 
 
-def _for_service(cohort, missing: bool = False):  # noqa: ANN001, ANN202 - a cohort
-    """The rows of `cohort` for children the permanency service is responsible for at the period end; with `missing`,
-    met is turned round (a child without the check is the one counted)."""
+def _held_by_service(m: Model, rows: ir.Table, on: str = "period_end") -> ir.Table:
+    """The rows whose child the permanency service is responsible for on the row's `on` date (responsibility ends
+    are exclusive: the service is no longer responsible on its end date)."""
+    r = responsibility(m)
+    day = rows[on]
+    held = (r._rpid == rows.person_id) & (r.r_start <= day) & (open_end(r.r_end) > day)
+    return rows.join(r, held, how="semi")
+
+
+def _for_service(cohort, missing: bool = False, on: str = "period_end"):  # noqa: ANN001, ANN202 - a cohort
+    """The rows of `cohort` for children the permanency service is responsible for at the period end (or on the row's
+    `on` date, e.g. ref_date for events); with `missing`, met is turned round (a child without the check is the one
+    counted)."""
 
     def scoped(m: Model, periods: ir.Table) -> ir.Table:
-        rows = cohort(m, periods)
-        r = responsibility(m)
-        held = (r._rpid == rows.person_id) & (r.r_start <= rows.period_end) & (open_end(r.r_end) > rows.period_end)
-        rows = rows.join(r, held, how="semi")
+        rows = _held_by_service(m, cohort(m, periods), on)
         return rows.mutate(met=~rows.met) if missing else rows
+
+    return scoped
+
+
+def _service_list(rule):  # noqa: ANN001, ANN202 - an exception rule
+    """An exception rule's rows for children the permanency service is responsible for at the period end."""
+
+    def scoped(m: Model, period_end: dt.date) -> ir.Table:
+        rows = rule(m, period_end)
+        return _held_by_service(m, rows.mutate(_on=ibis.literal(period_end)), "_on").drop("_on")
 
     return scoped
 
@@ -871,6 +901,346 @@ def _enquiries_same_day(m: Model, periods: ir.Table) -> ir.Table:
     return _unit_rows(rows, "adop_adopter_id", met=(rows.adop_enquiry_response_date <= rows.adop_registration_date).fill_null(False))
 
 
+# --- the spec's remaining measures (F21, F25, F26, A10, P4, P5, P8-P11, L2-L6, T1, T13, T15) -----------------
+
+
+def _matched_at_panel(m: Model, periods: ir.Table) -> ir.Table:
+    """D-F21: children looked after at any time in the period (council-wide, C-6); met when a fostering panel heard a
+    recommendation to match them permanently (PERMANENT_MATCH) in the period."""
+    rows = _looked_after_in_period(m, periods)
+    f = m.table("ext_fostering_panel")
+    f = f.filter((f.fopa_item_type.upper() == "PERMANENT_MATCH") & f.fopa_panel_date.notnull())
+    f = f.select(_fpid=f.fopa_person_id, _panel=f.fopa_panel_date)
+    j = rows.left_join(f, (f._fpid == rows.person_id) & (f._panel >= rows.period_start) & (f._panel <= rows.period_end))
+    return j.group_by(["basis", "period_start", "period_end", "person_id", "ref_date"]).aggregate(met=j._panel.notnull().any())
+
+
+def completed_sdqs(m: Model) -> ir.Table:
+    """SDQs completed: a completed date and a score recorded (a row with only a reason, SDQ1-SDQ5, was not done)."""
+    s = m.table("ssd_sdq_scores")
+    s = s.filter(s.csdq_sdq_completed_date.notnull() & s.csdq_sdq_score.notnull() & (s.csdq_sdq_score.strip() != ""))
+    return s.select(_spid=s.csdq_person_id, sdq_date=s.csdq_sdq_completed_date)
+
+
+def _health_reviews_with_sdq(m: Model, periods: ir.Table) -> ir.Table:
+    """D-F25: review health assessments (RHA) completed in the period, one row each; met when an SDQ was completed in
+    the 12 months up to the review (on the review day itself included)."""
+    h = health_checks(m).filter(lambda t: t.check_type == "RHA")
+    h = h.mutate(person_id=h.h_person, check_id=h.h_person + "/" + h.check_date.cast("string")).distinct()
+    rows = events_in_period(h, periods, "check_date")
+    s = completed_sdqs(m)
+    informed = (s._spid == rows.person_id) & (s.sdq_date <= rows.check_date) & (s.sdq_date > months_before(rows.check_date, 12))
+    j = rows.left_join(s, informed)
+    g = j.group_by(["basis", "period_start", "period_end", "person_id", "check_id", "ref_date"]).aggregate(met=j.sdq_date.notnull().any())
+    return g.drop("check_id")
+
+
+PARTICIPATED = ("PN1", "PN2", "PN3", "PN4", "PN5", "PN6")  # PN7: did not participate; PN0: under 4 at the review
+
+
+def _review_participation(m: Model, periods: ir.Table) -> ir.Table:
+    """D-F26 (C-6): reviews of children looked after held in the period when the child was 4 or over, one row per
+    review; met when the participation code is PN1-PN6."""
+    r = m.table("ssd_cla_reviews")
+    r = r.filter(r.clar_cla_review_date.notnull() & (r.clar_cla_review_cancelled.isnull() | (r.clar_cla_review_cancelled != "Y")))
+    p = cla_periods(m).select(_poc="poc_id", _ppid="person_id")
+    r = r.left_join(p, r.clar_cla_id == p._poc)
+    r = r.select(person_id=ibis.coalesce(r.clar_ext_person_id, r._ppid), held=r.clar_cla_review_date, code=r.clar_cla_review_participation)
+    kid = m.person.select(_kid="person_id", dob="dob").view()
+    r = r.view()
+    r = r.join(kid, r.person_id == kid._kid)
+    r = r.filter(age_at(r.dob, r.held) >= 4)
+    rows = events_in_period(r, periods, "held")
+    return rows.mutate(met=rows.code.strip().upper().isin(PARTICIPATED).fill_null(False))
+
+
+def _waiting_adoption_decision(m: Model, periods: ir.Table) -> ir.Table:
+    """D-A10: children looked after at the period end with an ADM decision in their current period of care that they
+    should be placed for adoption, not reversed by then, and not in an adoptive placement (A3-A6) then."""
+    rows = m.cla_open_at(periods)
+    pocs = m.periods_of_care.select(_poc="poc_id", entered="poc_start")
+    rows = rows.join(pocs, rows.poc_id == pocs._poc).drop("_poc")
+    pl = m.placements.select(_pl="placement_id", pl_type="pl_type")
+    rows = rows.left_join(pl, rows.placement_id == pl._pl).drop("_pl")
+    rows = rows.filter(~rows.pl_type.isin(ADOPTION_PLACEMENTS).fill_null(False))
+    s = m.table("ssd_permanence")
+    s = s.filter(s.perm_adm_decision_date.notnull()).select(
+        _spid=s.perm_person_id, _adm=s.perm_adm_decision_date, _reversed=s.perm_decision_reversed_date
+    )
+    live = (s._spid == rows.person_id) & (s._adm >= rows.entered) & (s._adm <= rows.period_end) & (open_end(s._reversed) > rows.period_end)
+    return rows.join(s, live, how="semi")
+
+
+def _service_reviews_late(m: Model, periods: ir.Table) -> ir.Table:
+    """D-P5: reviews of children looked after held in the period while the permanency service was responsible for the
+    child (on the review date), one row each; met when the review missed its deadline (the catalogue's review
+    timescales: 20 working days, 3 months, then 6 months)."""
+    r = _numbered_reviews(m)
+    p = cla_periods(m).select(_poc="poc_id", person_id="person_id")
+    r = r.join(p, r.r_poc_id == p._poc).drop("_poc")
+    rows = events_in_period(r, periods, "review_date")
+    rows = _held_by_service(m, rows, "review_date")
+    return rows.mutate(met=rows.missed)
+
+
+def _service_children_aged(m: Model, periods: ir.Table, low: int, high: int) -> ir.Table:
+    """The service's children looked after at the period end aged low..high then, with dob."""
+    rows = _service_children(m, periods)
+    p = m.person.select(_kid="person_id", dob="dob")
+    rows = rows.join(p, rows.person_id == p._kid).drop("_kid")
+    age = age_at(rows.dob, rows.period_end)
+    return rows.filter((age >= low) & (age <= high))
+
+
+def compulsory_school_age(dob: ir.DateValue, day: ir.DateValue) -> ir.BooleanValue:
+    """Of compulsory school age on `day`: from the prescribed day (31 March, 31 August or 31 December) on or after the
+    5th birthday to the end of year 11 (school_year_age 15; the June leaving date is taken as the school year's end)."""
+    five = _birthday(dob, 5)
+    md = five.month() * 100 + five.day()
+    year = five.year()
+    start = ibis.cases((md <= 331, ibis.date(year, 3, 31)), (md <= 831, ibis.date(year, 8, 31)), else_=ibis.date(year, 12, 31))
+    return (day >= start) & (school_year_age(dob, day) <= 15)
+
+
+def _latest_education(m: Model, rows: ir.Table) -> ir.Table:
+    """Add the child's latest education record on or before the period end (in_education, on_target; null if none)."""
+    e = m.table("ext_cla_education")
+    e = e.select(_epid=e.cled_person_id, _edate=e.cled_record_date, _in=e.cled_in_education, _target=e.cled_on_target)
+    j = rows.left_join(e, (e._epid == rows.person_id) & (e._edate <= rows.period_end))
+    rank = ibis.row_number().over(group_by=[j.basis, j.period_end, j.person_id], order_by=[ibis.desc(j._edate), j._in, j._target])
+    j = j.mutate(_rank=rank)
+    j = j.filter(j._rank == 0)
+    return j.mutate(in_education=j._in.upper(), on_target=j._target.upper()).drop("_epid", "_edate", "_in", "_target", "_rank")
+
+
+def _service_not_in_education(m: Model, periods: ir.Table) -> ir.Table:
+    """D-P8: the service's children looked after at the period end, of compulsory school age then, whose latest
+    education record by then says not in education."""
+    rows = _service_children_aged(m, periods, 4, 16)
+    rows = _latest_education(m, rows.filter(compulsory_school_age(rows.dob, rows.period_end)))
+    return rows.filter((rows.in_education == "N").fill_null(False))
+
+
+def _service_not_on_target(m: Model, periods: ir.Table) -> ir.Table:
+    """D-P9: the service's children looked after at the period end, in reception to year 11 then (the PEP ages), whose
+    latest education record by then says not on target with the PEP's attainment forecasts."""
+    rows = _service_children_aged(m, periods, 3, 16)
+    age = school_year_age(rows.dob, rows.period_end)
+    rows = _latest_education(m, rows.filter((age >= 4) & (age <= 15)))
+    return rows.filter((rows.on_target == "N").fill_null(False))
+
+
+def _service_no_sdq(m: Model, periods: ir.Table) -> ir.Table:
+    """D-P10: the service's children looked after at the period end, aged 4-16 then, with no SDQ completed in the 12
+    months to it."""
+    rows = _service_children_aged(m, periods, 4, 16)
+    s = completed_sdqs(m)
+    done = (s._spid == rows.person_id) & (s.sdq_date <= rows.period_end) & (s.sdq_date > months_before(rows.period_end, 12))
+    return rows.join(s, done, how="anti")
+
+
+def _service_no_social_worker(m: Model, periods: ir.Table) -> ir.Table:
+    """D-P11: the service's children looked after at the period end with no allocation open then to a qualified social
+    worker (as Model.allocations' social_worker) not known to have left."""
+    rows = _service_children(m, periods)
+    live = _live_allocations(m, rows)
+    live = live.filter(live.social_worker).select(_pe="period_end", _pid="person_id").distinct()
+    return rows.join(live, (rows.period_end == live._pe) & (rows.person_id == live._pid), how="anti")
+
+
+def _service_care_leaver_rows(cohort, met=None):  # noqa: ANN001, ANN202 - a cohort
+    """A care leaver (OC3) cohort for young people the permanency service is responsible for on their birthday (the
+    row's ref_date); `met`, where given, is computed from the rows instead of the cohort's."""
+
+    def scoped(m: Model, periods: ir.Table) -> ir.Table:
+        rows = _held_by_service(m, cohort(m, periods), "ref_date")
+        return rows.mutate(met=met(rows)) if met else rows
+
+    return scoped
+
+
+def _neet(rows: ir.Table) -> ir.BooleanValue:
+    """Not in education, employment or training: an activity recorded that is not an EET code (none recorded is not
+    known, so not NEET)."""
+    return (rows.activity.notnull() & ~rows.activity.isin(EET)).fill_null(False)
+
+
+def _not_in_touch(rows: ir.Table) -> ir.BooleanValue:
+    return (rows.in_touch != "YES").fill_null(True)
+
+
+def _service_pathway_plans_under_18(m: Model, periods: ir.Table) -> ir.Table:
+    """D-L6: young people aged 16 or 17 at the period end, eligible care leavers (13 weeks looked after from 14), whom
+    the permanency service is responsible for then; met when a pathway plan was reviewed in the 6 months to it."""
+    el = eligible(m).select(_epid="person_id", dob="dob")
+    rows = open_at_period_end(responsibility(m), periods, "r_start", "r_end")
+    rows = rows.join(el, rows._rpid == el._epid)
+    age = age_at(rows.dob, rows.period_end)
+    rows = rows.filter((age >= 16) & (age <= 17))
+    rows = rows.select("basis", "period_start", "period_end", "ref_date", person_id=rows._rpid).distinct()
+    rows = with_latest_review(m, rows)
+    since = months_before(rows.period_end, m.settings.pathway_plan_months)
+    return rows.mutate(met=(rows.last_review >= since).fill_null(False))
+
+
+def _service_staying_put(m: Model, periods: ir.Table) -> ir.Table:
+    """D-L2: young people the permanency service is responsible for at some time in the period who are in a staying
+    put arrangement (ext_staying_put) on any day of it, one row each."""
+    s = m.table("ext_staying_put")
+    s = s.filter(s.stpu_start_date.notnull()).select(person_id=s.stpu_person_id, sp_start=s.stpu_start_date, sp_end=s.stpu_end_date)
+    j = s.join(periods, (s.sp_start <= periods.period_end) & (open_end(s.sp_end) >= periods.period_start))
+    r = responsibility(m)
+    j = j.join(r, (r._rpid == j.person_id) & (r.r_start <= j.period_end) & (open_end(r.r_end) > j.period_start), how="semi")
+    g = j.group_by(["basis", "period_start", "period_end", "person_id"]).aggregate(ref_date=ibis.greatest(j.sp_start, j.period_start).min())
+    return g
+
+
+def _entered(m: Model, table: str) -> ir.Table:
+    """Each record's first entry date (ext_record_entry) for one table."""
+    e = m.table("ext_record_entry")
+    e = e.filter(e.reen_table.lower() == table)
+    return e.group_by(_rec=e.reen_record_id).aggregate(entered=e.reen_entered_date.min())
+
+
+def _service_visits_recorded(m: Model, periods: ir.Table) -> ir.Table:
+    """T4: statutory visits (ssd_cla_visits) in the period to children the permanency service was responsible for on
+    the visit day, one row each; met when entered within 72 hours (dates only: by the third day after)."""
+    v = m.table("ssd_cla_visits")
+    v = v.filter(v.clav_cla_visit_date.notnull()).select(
+        person_id=v.clav_person_id, visit_id=v.clav_cla_visit_id, visited=v.clav_cla_visit_date
+    )
+    rows = _held_by_service(m, events_in_period(v, periods, "visited"), "visited")
+    e = _entered(m, "ssd_cla_visits")
+    rows = rows.left_join(e, rows.visit_id == e._rec)
+    return rows.mutate(met=(rows.entered <= as_date(rows.visited + ibis.interval(days=3))).fill_null(False))
+
+
+def _placement_changes_recorded(days_allowed: int):  # noqa: ANN202 - a cohort
+    """T5: in-house foster placements (ext_cla_placement_carer) starting in the period, one row each; met when the
+    placement was entered within `days_allowed` days of its start (24 hours: by the next day; 72: by the third)."""
+
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        p = household_placements(m)
+        rows = events_in_period(p.filter(p.pl_start.notnull()), periods, "pl_start")
+        e = _entered(m, "ssd_cla_placement")
+        rows = rows.left_join(e, rows.placement_id == e._rec)
+        return rows.mutate(met=(rows.entered <= as_date(rows.pl_start + ibis.interval(days=days_allowed))).fill_null(False))
+
+    return cohort
+
+
+def _interventions_notified(m: Model, periods: ir.Table) -> ir.Table:
+    """T7: physical interventions in the period with children the permanency service was responsible for on the day;
+    met when the council was notified in writing by the first working day after."""
+    t = m.table("ext_physical_intervention")
+    t = t.filter(t.phin_incident_date.notnull()).select(
+        person_id=t.phin_person_id, intervention_id=t.phin_intervention_id, happened=t.phin_incident_date, notified=t.phin_notified_date
+    )
+    rows = _held_by_service(m, events_in_period(t, periods, "happened"), "happened")
+    rows = m.with_wd_due(rows, "happened", 1, "due")
+    return rows.mutate(met=(rows.notified <= rows.due).fill_null(False))
+
+
+LIST_MONTHS = 12  # exception lists of events not yet recorded or notified look back this far
+
+
+def _outstanding(rows: ir.Table, done: ir.DateValue, due: ir.DateValue, period_end: dt.date) -> ir.Table:
+    """Events dated in the LIST_MONTHS to the period end whose follow-up (`done`) had not happened by then, with `due`:
+    overdue once the due day has passed, approaching until then."""
+    end = ibis.literal(period_end)
+    rows = rows.mutate(_due=due)
+    rows = rows.filter((done.isnull() | (done > end)) & (rows.ref_date >= window_start(end, LIST_MONTHS)))
+    return rows.mutate(_status=ibis.cases((rows._due < end, "overdue"), else_="approaching"))
+
+
+def _visits_unrecorded_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T4: the service's children's visits not entered by the period end (due the third day after the visit)."""
+    r = _service_visits_recorded(m, one_period(dt.date(1900, 1, 1), period_end))
+    r = _outstanding(r, r.entered, as_date(r.visited + ibis.interval(days=3)), period_end)
+    reason = ibis.literal("visit not yet entered in the case management system")
+    return r.select(**exception_rows(r.person_id, r.visit_id, r.visited, r.visited, r._due, r._status, reason))
+
+
+def _placements_unrecorded_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T5: in-house foster placements not entered by the period end (due the day after they started)."""
+    r = _placement_changes_recorded(1)(m, one_period(dt.date(1900, 1, 1), period_end))
+    r = _outstanding(r, r.entered, as_date(r.pl_start + ibis.interval(days=1)), period_end)
+    reason = ibis.literal("placement not yet entered in the case management system")
+    return r.select(**exception_rows(r.person_id, r.placement_id, r.pl_start, r.pl_start, r._due, r._status, reason))
+
+
+def _interventions_unnotified_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T7: physical interventions with the service's children not notified to the council by the period end."""
+    r = _interventions_notified(m, one_period(dt.date(1900, 1, 1), period_end))
+    r = _outstanding(r, r.notified, r.due, period_end)
+    reason = ibis.literal("physical intervention not yet notified to the council in writing")
+    return r.select(**exception_rows(r.person_id, r.intervention_id, r.happened, r.happened, r._due, r._status, reason))
+
+
+NOTICE_DAYS = 28  # T8: placements end on 28 days' notice, so moves are planned
+
+
+def _moves_on_notice(m: Model, periods: ir.Table) -> ir.Table:
+    """T8: in-house foster placements ending in the period with the child moving to another placement that day, one
+    row each, less those recorded as moved without notice for a serious safeguarding or offending risk; met when notice
+    was given at least 28 days before the move."""
+    p = household_placements(m)
+    nxt = m.placements.select(_npid="person_id", _nstart="pl_start")
+    p = p.filter(p.pl_end.notnull())
+    p = p.join(nxt, (nxt._npid == p.person_id) & (nxt._nstart == p.pl_end), how="semi")
+    n = m.table("ext_placement_notice")
+    n = n.select(_npl=n.plno_placement_id, notice=n.plno_notice_date, exempt=n.plno_exempt_reason)
+    p = p.left_join(n, p.placement_id == n._npl)
+    p = p.filter(p.exempt.isnull() | (p.exempt.strip() == ""))
+    rows = events_in_period(p, periods, "pl_end")
+    due = as_date(rows.pl_end - ibis.interval(days=NOTICE_DAYS))
+    return rows.mutate(met=(rows.notice <= due).fill_null(False))
+
+
+def _results(stage: str):  # noqa: ANN202 - a cohort
+    """D-F24: key stage results (ext_cla_attainment) dated in the period of children looked after on the results day
+    whose period of care had lasted 12 months by then (the national outcomes cohort's 12 months), one row each, with
+    `met` (KS2: expected standard in reading, writing and maths) and `value` (KS4: Progress 8)."""
+
+    def cohort(m: Model, periods: ir.Table) -> ir.Table:
+        a = m.table("ext_cla_attainment")
+        a = a.filter((a.clat_key_stage.upper() == stage) & a.clat_result_date.notnull())
+        a = a.select(person_id=a.clat_person_id, result=a.clat_result_date, rwm=a.clat_ks2_expected_rwm, p8=a.clat_progress8)
+        recorded = a.rwm.upper().isin(["Y", "N"]) if stage == "KS2" else a.p8.notnull()
+        a = a.filter(recorded)
+        p = cla_periods(m).select(_cpid="person_id", _start="cla_start", _end="poc_end")
+        in_care = (p._cpid == a.person_id) & (p._start <= months_before(a.result, 12)) & (open_end(p._end) > a.result)
+        rows = events_in_period(a.join(p, in_care, how="semi"), periods, "result")
+        return rows.mutate(met=rows.rwm.upper() == "Y", value=rows.p8)
+
+    return cohort
+
+
+def _service_pathway_plan_by_15(m: Model, periods: ir.Table) -> ir.Table:
+    """T13: the service's children looked after on their 15th birthday, the birthday in the period; met when a pathway
+    plan is recorded (ssd_care_leavers pathway plan date) on or before it."""
+    p = m.person.filter(lambda t: t.dob.notnull())
+    p = p.select("person_id", birthday=_birthday(p.dob, 15))
+    rows = events_in_period(p, periods, "birthday")
+    e = m.episodes.filter(not_short_break(m.episodes.legal_status))
+    rows = rows.join(e, (e.person_id == rows.person_id) & (e.ep_start <= rows.birthday) & (open_end(e.ep_end) > rows.birthday), how="semi")
+    rows = _held_by_service(m, rows, "birthday")
+    c = m.table("ssd_care_leavers")
+    c = c.filter(c.clea_pathway_plan_review_date.notnull()).select(_cpid=c.clea_person_id, _plan=c.clea_pathway_plan_review_date)
+    j = rows.left_join(c, (c._cpid == rows.person_id) & (c._plan <= rows.birthday))
+    return j.group_by(["basis", "period_start", "period_end", "person_id", "ref_date"]).aggregate(met=j._plan.notnull().any())
+
+
+def _service_visits_seen_alone(m: Model, periods: ir.Table) -> ir.Table:
+    """T15: statutory visits in the period at which the child was seen, to children the permanency service was
+    responsible for on the visit date, one row per visit; met when the child was seen alone."""
+    v = m.table("ssd_cla_visits")
+    v = v.filter((v.clav_cla_visit_seen.upper() == "Y") & v.clav_cla_visit_date.notnull())
+    v = v.select(person_id=v.clav_person_id, visit_id=v.clav_cla_visit_id, visited=v.clav_cla_visit_date, alone=v.clav_cla_visit_seen_alone)
+    rows = _held_by_service(m, events_in_period(v, periods, "visited"), "visited")
+    return rows.mutate(met=(rows.alone.upper() == "Y").fill_null(False))
+
+
 def _entry(**kw: object) -> Indicator:
     kw.setdefault("source", SOURCE)
     return Indicator(area="P", **kw)  # type: ignore[arg-type]
@@ -881,6 +1251,7 @@ def _unit_entry(**kw: object) -> Indicator:
 
 
 MONTH_YTD = ("month", "ytd")
+QUARTERLY = ("month", "quarter", "ytd", "rolling12")  # spec S12: counted per quarter
 TURNOVER = (
     ("staff", "the permanency service's staff", None, "S20, D-G1"),
     ("social_worker", "the permanency service's social workers", ("SOCIAL_WORKER",), "D-G2"),
@@ -1027,6 +1398,125 @@ PRACTICE = [
         "breaks aside; setting cla_volume_trigger). 2 means the trigger for a report is met.",
         notes="Standard T19. The spec says both 'above 365' and '365 or above', and both one and two months; this takes "
         "365 or above for two month ends running. The council monitors weekly; month ends are what the warehouse holds.",
+    ),
+    _flow_entry(
+        "standard T1",
+        id="perm_service_iha_20wd_pct",
+        name="The service's children's initial health assessments within 20 working days",
+        unit="percent",
+        polarity="high",
+        measure=share(_for_service(_iha_cohort, on="ref_date")),
+        exceptions=_service_list(_iha_outstanding),
+        variant_of="cla_iha_20wd_pct",
+        numerator="Initial health assessments completed within 20 working days of the child becoming looked after",
+        denominator="Periods of care whose 20th working day fell in the period, for children the permanency service was "
+        "responsible for on that day",
+        rule="cla_iha_20wd_pct (same cohort and rule) scoped to children with a PERMANENCY responsibility "
+        "(ext_service_responsibility) open on the day the assessment fell due.",
+        notes="Monitored as part of the contract (T1): the service's children when the assessment was due. Exceptions: "
+        "the service's children without an initial health assessment, overdue or due within 5 working days.",
+    ),
+    _flow_entry(
+        "standard T4",
+        id="perm_service_visits_recorded_72h_pct",
+        name="Visits to the service's children recorded within 72 hours",
+        unit="percent",
+        polarity="high",
+        measure=share(_service_visits_recorded),
+        exceptions=_visits_unrecorded_list,
+        numerator="Visits entered in the case management system (ext_record_entry) by the third day after the visit",
+        denominator="Statutory visits in the period (ssd_cla_visits) to children the permanency service was responsible for on the day",
+        rule="Of statutory visit records dated in the period for children with a PERMANENCY responsibility open on the "
+        "visit day, those entered (ext_record_entry, table ssd_cla_visits) within 72 hours, read from dates as on or "
+        "before the third day after the visit. No entry recorded is not in time.",
+        notes="Recording timeliness (spec): other events within 72 hours. Dates, not times, are held. Exceptions: the "
+        "service's children's visits of the last 12 months not entered by the period end.",
+    ),
+    _flow_entry(
+        "standard T5",
+        id="perm_placement_changes_recorded_24h_pct",
+        name="In-house placement changes recorded within 24 hours",
+        unit="percent",
+        polarity="high",
+        measure=share(_placement_changes_recorded(1)),
+        exceptions=_placements_unrecorded_list,
+        numerator="Placements entered in the case management system (ext_record_entry) by the day after they started",
+        denominator="In-house foster placements (ext_cla_placement_carer) starting in the period",
+        rule="Of in-house foster placements starting in the period, those entered (ext_record_entry, table "
+        "ssd_cla_placement) within 24 hours, read from dates as on or before the day after the start.",
+        notes="Recording timeliness (spec): placement changes within 24 hours, 72 in exceptional circumstances "
+        "(perm_placement_changes_recorded_72h_pct). The service's placements are those with its households. "
+        "Exceptions: placements of the last 12 months not entered by the period end.",
+    ),
+    _flow_entry(
+        "standard T5",
+        id="perm_placement_changes_recorded_72h_pct",
+        name="In-house placement changes recorded within 72 hours",
+        unit="percent",
+        polarity="high",
+        measure=share(_placement_changes_recorded(3)),
+        variant_of="perm_placement_changes_recorded_24h_pct",
+        numerator="Placements entered by the third day after they started",
+        denominator="In-house foster placements (ext_cla_placement_carer) starting in the period",
+        rule="As perm_placement_changes_recorded_24h_pct within the exceptional limit of 72 hours (by the third day after the start).",
+    ),
+    _flow_entry(
+        "standard T7",
+        id="perm_physical_interventions_notified_pct",
+        name="Physical interventions notified to the council by the next working day",
+        unit="percent",
+        polarity="high",
+        measure=share(_interventions_notified),
+        exceptions=_interventions_unnotified_list,
+        numerator="Interventions notified in writing by the first working day after",
+        denominator="Physical interventions (ext_physical_intervention) in the period with children the permanency "
+        "service was responsible for on the day",
+        rule="Of physical interventions in the period with the service's children, those notified to the council in "
+        "writing (phin_notified_date) on or before the first working day after the intervention (England and Wales bank "
+        "holidays).",
+        notes="Exceptions: interventions of the last 12 months not notified by the period end.",
+    ),
+    _flow_entry(
+        "standard T8",
+        id="perm_moves_on_28_days_notice_pct",
+        name="Moves from in-house foster placements made on 28 days' notice",
+        unit="percent",
+        polarity="high",
+        measure=share(_moves_on_notice),
+        numerator="Moves with notice (ext_placement_notice) given at least 28 days before",
+        denominator="In-house foster placements ending in the period with a move to another placement that day, less "
+        "moves without notice for a serious safeguarding or offending risk",
+        rule="Of in-house foster placements (ext_cla_placement_carer) ending in the period where the child's next "
+        "placement starts the same day, leaving out those recorded as exempt (plno_exempt_reason), those whose notice "
+        "date is at least 28 days before the move. No notice recorded is not in time.",
+    ),
+    _flow_entry(
+        "standard T13",
+        id="perm_service_pathway_plan_by_15_pct",
+        name="The service's children with a pathway plan by the age of 15",
+        unit="percent",
+        polarity="high",
+        measure=share(_service_pathway_plan_by_15),
+        numerator="Of them, those with a pathway plan recorded (ssd_care_leavers pathway plan date) on or before the birthday",
+        denominator="Children looked after on their 15th birthday, in the period, whom the permanency service was responsible for on it",
+        rule="Children whose 15th birthday (28 February for those born on 29 February, in other years) falls in the "
+        "period, looked after then (short breaks aside) with a PERMANENCY responsibility open; met when a pathway plan is "
+        "dated on or before the birthday.",
+        notes="'By the age of 15, assuming they are looked after at this point' (T13), as written.",
+    ),
+    _flow_entry(
+        "standard T15",
+        id="perm_service_visits_seen_alone_pct",
+        name="Visits to the service's children at which the child was seen alone",
+        unit="percent",
+        polarity="high",
+        measure=share(_service_visits_seen_alone),
+        numerator="Visits at which the child was seen alone (clav_cla_visit_seen_alone = Y)",
+        denominator="Statutory visits in the period at which the child was seen, to children the permanency service was "
+        "responsible for on the visit day",
+        rule="Of statutory visits (ssd_cla_visits, child seen) in the period to children with a PERMANENCY "
+        "responsibility open on the visit day, those at which the child was seen alone.",
+        notes="T15's other half, visits in timescale, is perm_service_visits_overdue_pct (D-P4).",
     ),
 ]
 
@@ -1570,6 +2060,242 @@ DETAILED = [
         measure=count(_responsibility_flow("r_start"), distinct_children=True),
         rule="Children whose PERMANENCY responsibility started in the period.",
     ),
+    _flow_entry(
+        "D-F21",
+        id="perm_children_matched_at_panel_pct",
+        name="Children in care matched for permanency at panel",
+        unit="percent",
+        polarity="high",
+        measure=share(_matched_at_panel),
+        numerator="Children with a fostering panel recommendation to match them permanently (PERMANENT_MATCH) heard in the period",
+        denominator="All children looked after at any time in the period (council-wide)",
+        rule="Of children looked after at any time in the period (short breaks aside), those with a PERMANENT_MATCH item "
+        "heard at the fostering panel (ext_fostering_panel.fopa_panel_date) in the period.",
+        notes="Decision C-6: the council-wide denominator, as written. Matched at panel: the panel's hearing, whatever the "
+        "ADM then decided (perm_permanently_matched counts the ADM's matches).",
+    ),
+    _flow_entry(
+        "D-F25",
+        id="perm_health_reviews_with_sdq_pct",
+        name="Annual health reviews informed by an SDQ",
+        unit="percent",
+        polarity="high",
+        measure=share(_health_reviews_with_sdq),
+        numerator="Reviews with an SDQ completed in the 12 months up to and including the review day",
+        denominator="Review health assessments (ssd_cla_health type RHA, completed) held in the period",
+        rule="Of review health assessments of children looked after held in the period (one per child and day), those "
+        "with a strengths and difficulties questionnaire completed (ssd_sdq_scores: a date and a score) on the review "
+        "day or in the 12 months before it.",
+        notes="'Informed by' is not defined: an SDQ from the last 12 months (the SDQ is annual) on or before the review.",
+    ),
+    _flow_entry(
+        "D-F26",
+        id="perm_review_participation_pct",
+        name="Reviews of children in care aged 4 or over in which the child participated",
+        unit="percent",
+        polarity="high",
+        measure=share(_review_participation),
+        numerator="Reviews with participation code PN1-PN6 (the child participated)",
+        denominator="Reviews of children looked after held in the period when the child was 4 or over (not cancelled)",
+        rule="Of reviews (ssd_cla_reviews, held, not cancelled) in the period of children aged 4 or over on the review "
+        "day, those whose participation code is PN1-PN6. PN7 (did not participate), PN0 (under 4, inconsistent at 4 or "
+        "over) and no code recorded are not participation.",
+        notes="Decision C-6: counted in reviews, numerator and denominator alike (a child reviewed twice counts twice).",
+    ),
+    _entry(
+        id="perm_ks2_expected_standard_pct",
+        name="Children in care reaching the expected standard at key stage 2",
+        unit="percent",
+        polarity="high",
+        measure=share(_results("KS2")),
+        bases=("rolling12", "year"),
+        rag_basis="year",
+        numerator="Of them, those reaching the expected standard in reading, writing and maths",
+        denominator="Key stage 2 results dated in the period of children looked after on the day for 12 months or more",
+        rule="Of key stage 2 results (ext_cla_attainment) dated in the period, for children looked after on the results "
+        "day whose period of care began at least 12 months before it, those reaching the expected standard in reading, "
+        "writing and maths (clat_ks2_expected_rwm Y).",
+        notes="Spec D-F24 (measured annually: the collection year, whose summer results are those of the academic year "
+        "ending in it), the national key stage 2 measure for children looked after. Council-wide, as the fostering "
+        "group's other measures of children in care (D-F21-F23).",
+    ),
+    _entry(
+        id="perm_ks4_progress8",
+        name="Average Progress 8 of children in care at key stage 4",
+        unit="average",
+        polarity="high",
+        measure=mean(_results("KS4")),
+        bases=("rolling12", "year"),
+        rag_basis="year",
+        rule="The mean Progress 8 score (ext_cla_attainment.clat_progress8) of key stage 4 results dated in the period, "
+        "for children looked after on the results day whose period of care began at least 12 months before it.",
+        notes="Spec D-F24, the national key stage 4 progress measure; can be negative (0 is the national average of all pupils).",
+    ),
+    _stock_entry(
+        "D-A10",
+        id="perm_waiting_adoption_decision",
+        name="Children waiting to be adopted: adoption decision, not yet placed",
+        unit="count",
+        polarity="low",
+        measure=count(_waiting_adoption_decision, distinct_children=True),
+        variant_of="perm_placement_order_not_placed",
+        rule="Children looked after at the month end with an agency decision maker's decision that they should be placed "
+        "for adoption (ssd_permanence.perm_adm_decision_date) in their current period of care, not reversed by then "
+        "(perm_decision_reversed_date), and not in an adoptive placement (A3-A6) then; with or without a placement order.",
+        notes="The spec leaves open how D-A10 differs from D-A11 (perm_placement_order_not_placed); this reads it as the "
+        "spec suggests: the ADM decision, with or without a placement order.",
+    ),
+    _stock_entry(
+        "D-P4, standard T15",
+        id="perm_service_visits_overdue_pct",
+        name="The service's children in care with a statutory visit overdue",
+        unit="percent",
+        polarity="low",
+        measure=share(_for_service(_visits_in_time, missing=True)),
+        exceptions=_service_list(_visits_overdue),
+        variant_of="cla_visits_in_timescale_pct",
+        numerator="Children whose statutory visits are not in timescale (cla_visits_in_timescale_pct's rule)",
+        denominator="Children looked after at the month end whom the permanency service is responsible for then",
+        rule="Of children looked after at the month end with a PERMANENCY responsibility (ext_service_responsibility) "
+        "open then, those not visited within the catalogue's regulation 28 timescales (the complement of "
+        "cla_visits_in_timescale_pct's met).",
+        notes="Decision C-6: children, not visits, in the numerator (a child with an overdue visit counts once); C-9: the "
+        "looked-after visit rules. Exceptions: the service's children with a visit overdue or due within 14 days.",
+    ),
+    _flow_entry(
+        "D-P5",
+        id="perm_service_reviews_late_pct",
+        name="The service's children's reviews not held within timescale",
+        unit="percent",
+        polarity="low",
+        measure=share(_service_reviews_late),
+        numerator="Reviews held after their deadline (20 working days, then 3 months, then 6 months)",
+        denominator="Reviews of children looked after held in the period while the permanency service was responsible for them",
+        rule="Of reviews held in the period (ssd_cla_reviews, not cancelled) of children the permanency service was "
+        "responsible for on the review day, those held after their deadline: the first within 20 working days of the "
+        "period of care starting, the second within 3 months of the first, later ones within 6 months of the previous.",
+        notes="The group is the service's children, so numerator and denominator are its children's reviews (a "
+        "council-wide denominator would not be a share of anything). C-9: the looked-after review rules.",
+    ),
+    _stock_entry(
+        "D-P8",
+        id="perm_service_not_in_education",
+        name="The service's children of compulsory school age not in education",
+        unit="count",
+        polarity="low",
+        measure=count(_service_not_in_education, distinct_children=True),
+        rule="Children looked after at the month end whom the permanency service is responsible for then, of compulsory "
+        "school age (from the 31 March, 31 August or 31 December on or after the 5th birthday to the end of year 11), "
+        "whose latest education record (ext_cla_education) by then says not in education (N).",
+        notes="No record: not known, so not counted. The June school leaving date is taken as the end of the school year.",
+    ),
+    _stock_entry(
+        "D-P9",
+        id="perm_service_not_on_target",
+        name="The service's children not on target with their personal education plans",
+        unit="count",
+        polarity="low",
+        measure=count(_service_not_on_target, distinct_children=True),
+        rule="Children looked after at the month end whom the permanency service is responsible for then, in reception "
+        "to year 11 (the PEP ages), whose latest education record (ext_cla_education) by then says not on target with "
+        "their PEP's attainment forecasts (N).",
+        notes="No record: not known, so not counted.",
+    ),
+    _stock_entry(
+        "D-P10, standard T14",
+        id="perm_service_no_sdq",
+        name="The service's children aged 4-16 without an SDQ in 12 months",
+        unit="count",
+        polarity="low",
+        measure=count(_service_no_sdq, distinct_children=True),
+        rule="Children looked after at the month end whom the permanency service is responsible for then, aged 4 to 16 "
+        "then, with no strengths and difficulties questionnaire completed (a date and a score) in the 12 months to it.",
+        notes="'Subject to the age of the child': the national SDQ ages, 4-16 (inferred in the spec).",
+    ),
+    _stock_entry(
+        "D-P11",
+        id="perm_service_no_social_worker",
+        name="The service's children without an allocated qualified social worker",
+        unit="count",
+        polarity="low",
+        measure=count(_service_no_social_worker, distinct_children=True),
+        rule="Children looked after at the month end whom the permanency service is responsible for then, with no "
+        "allocation (ssd_involvements) open then to a qualified social worker (ssd_professionals qualified flag Y; where "
+        "the worker has no record, an involvement role naming a social worker) not known to have left by then.",
+    ),
+    _flow_entry(
+        "D-L2",
+        id="perm_service_care_leavers_staying_put",
+        name="Care leavers supported by the permanency service in staying put arrangements",
+        unit="count",
+        polarity="high",
+        measure=count(_service_staying_put, distinct_children=True),
+        rule="Young people in a staying put arrangement (ext_staying_put) on any day of the period whom the permanency "
+        "service was responsible for (ext_service_responsibility) at some time in it; each once.",
+        notes="In the arrangement during the year to date, not only starting in it: the service supports the arrangement while it lasts.",
+    ),
+    _entry(
+        id="perm_service_care_leavers_neet_pct",
+        name="Care leavers supported by the permanency service not in education, employment or training",
+        unit="percent",
+        polarity="low",
+        measure=share(_service_care_leaver_rows(_eet, met=_neet)),
+        bases=("rolling12", "year"),
+        rag_basis="year",
+        variant_of="care_leavers_eet_pct",
+        numerator="Of them, those whose recorded activity is not education, employment or training",
+        denominator="Care leavers (care_leavers_eet_pct's cohort: 17th-21st birthday in the period) whom the permanency "
+        "service was responsible for on the birthday",
+        rule="care_leavers_eet_pct's cohort scoped to young people with a PERMANENCY responsibility open on the birthday; "
+        "met when the activity recorded nearest the birthday is not an EET code (F1-F5, P1-P5). No activity recorded is "
+        "not known, so not counted as NEET.",
+        notes="Spec D-L3, measured annually (the collection year; rolling 12 months for monitoring).",
+    ),
+    _entry(
+        id="perm_service_care_leavers_suitable_accom_pct",
+        name="Care leavers supported by the permanency service in suitable accommodation",
+        unit="percent",
+        polarity="high",
+        measure=share(_service_care_leaver_rows(_suitable)),
+        bases=("rolling12", "year"),
+        rag_basis="year",
+        variant_of="care_leavers_suitable_accom_pct",
+        numerator="Of them, those in accommodation recorded as suitable",
+        denominator="Care leavers (care_leavers_suitable_accom_pct's cohort) whom the permanency service was responsible "
+        "for on the birthday",
+        rule="care_leavers_suitable_accom_pct (same cohort and rule) scoped to young people with a PERMANENCY "
+        "responsibility open on the birthday.",
+        notes="Spec D-L4, measured annually.",
+    ),
+    _entry(
+        id="perm_service_care_leavers_not_in_touch_pct",
+        name="Care leavers supported by the permanency service not in touch",
+        unit="percent",
+        polarity="low",
+        measure=share(_service_care_leaver_rows(_in_touch, met=_not_in_touch)),
+        bases=("rolling12", "year"),
+        rag_basis="year",
+        variant_of="care_leavers_in_touch_pct",
+        numerator="Of them, those not recorded as in touch (in touch not YES, or none recorded)",
+        denominator="Care leavers (care_leavers_in_touch_pct's cohort) whom the permanency service was responsible for on the birthday",
+        rule="The complement of care_leavers_in_touch_pct over the same cohort scoped to young people with a PERMANENCY "
+        "responsibility open on the birthday.",
+        notes="Spec D-L5, measured annually.",
+    ),
+    _stock_entry(
+        "D-L6",
+        id="perm_service_pathway_plans_under_18_pct",
+        name="Care leavers under 18 supported by the permanency service with a pathway plan updated in 6 months",
+        unit="percent",
+        polarity="high",
+        measure=share(_service_pathway_plans_under_18),
+        numerator="Of them, those with a pathway plan review (ssd_care_leavers) in the 6 months to the period end",
+        denominator="Eligible young people aged 16 or 17 at the period end whom the permanency service is responsible for then",
+        rule="Young people aged 16 or 17 at the period end, eligible as care leavers (looked after 13 weeks from their "
+        "14th birthday, some of it at 16 or over), with a PERMANENCY responsibility open then; met when their latest "
+        "pathway plan review is on or after the day 6 months before the period end (setting pathway_plan_months).",
+        notes="'Measured year to date' is read at the period end, as D-F22 is: a plan is up to date or not on a day.",
+    ),
 ]
 
 
@@ -1727,10 +2453,11 @@ INDICATORS = [
         unit="count",
         polarity="neutral",
         measure=count(_fgcs_held),
-        bases=("month", "ytd", "rolling12"),
-        rag_basis="ytd",
+        bases=QUARTERLY,
+        rag_basis="quarter",
         rule="Family group conferences (ext_family_group_conference) with a conference date in the period.",
-        notes="Spec S12 (scorecard only): quarterly; a quarter is three monthly figures (no quarter basis yet).",
+        notes="Spec S12 (scorecard only): on a quarterly basis, so judged on the quarter (April-June, July-September, "
+        "October-December, January-March), figured at each quarter's end; the month and year to date are for monitoring.",
     ),
     _entry(
         id="perm_fgc_outcome_6m",
@@ -1738,8 +2465,8 @@ INDICATORS = [
         unit="count",
         polarity="neutral",
         measure=count(_fgc_outcomes(6, "fgcc_outcome_6m")),
-        bases=MONTH_YTD,
-        rag_basis="ytd",
+        bases=QUARTERLY,
+        rag_basis="quarter",
         breakdowns=("la", "fgc_outcome"),
         variant_of="perm_fgcs_held",
         rule="Conferences whose date 6 calendar months after falls in the period, by the outcome recorded then "
@@ -1752,8 +2479,8 @@ INDICATORS = [
         unit="count",
         polarity="neutral",
         measure=count(_fgc_outcomes(12, "fgcc_outcome_12m")),
-        bases=MONTH_YTD,
-        rag_basis="ytd",
+        bases=QUARTERLY,
+        rag_basis="quarter",
         breakdowns=("la", "fgc_outcome"),
         variant_of="perm_fgcs_held",
         rule="As perm_fgc_outcome_6m, 12 calendar months after the conference (fgcc_outcome_12m).",
@@ -1910,6 +2637,11 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "perm_fostering_allegations",
             "perm_unplanned_endings_carer_request",
             "perm_unplanned_endings_other",
+            "perm_children_matched_at_panel_pct",
+            "perm_health_reviews_with_sdq_pct",
+            "perm_review_participation_pct",
+            "perm_ks2_expected_standard_pct",
+            "perm_ks4_progress8",
         ),
     ),
     (
@@ -1934,6 +2666,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "perm_prospective_adopters",
             "perm_adopters_no_placement_1_year",
             "perm_adoption_plan_changed",
+            "perm_waiting_adoption_decision",
             "perm_adm_adoption_decisions",
             "perm_inter_agency_placements",
             "perm_adopters_matched_other_la",
@@ -1967,8 +2700,25 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "perm_service_responsibility_ended",
             "perm_service_responsibility_started",
+            "perm_service_visits_overdue_pct",
+            "perm_service_reviews_late_pct",
             "perm_service_no_health_assessment",
             "perm_service_no_dental_check",
+            "perm_service_not_in_education",
+            "perm_service_not_on_target",
+            "perm_service_no_sdq",
+            "perm_service_no_social_worker",
+        ),
+    ),
+    (
+        "L",
+        "Care leavers supported by the service",
+        (
+            "perm_service_care_leavers_staying_put",
+            "perm_service_care_leavers_neet_pct",
+            "perm_service_care_leavers_suitable_accom_pct",
+            "perm_service_care_leavers_not_in_touch_pct",
+            "perm_service_pathway_plans_under_18_pct",
         ),
     ),
     (
@@ -1979,6 +2729,19 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "T",
         "Timescale standards",
-        ("perm_fgc_plans_5wd_pct", "perm_allegations_notified_72h_pct", "perm_adopter_enquiries_same_day_pct", "perm_cla_volume_trigger"),
+        (
+            "perm_fgc_plans_5wd_pct",
+            "perm_allegations_notified_72h_pct",
+            "perm_adopter_enquiries_same_day_pct",
+            "perm_cla_volume_trigger",
+            "perm_service_iha_20wd_pct",
+            "perm_service_pathway_plan_by_15_pct",
+            "perm_service_visits_seen_alone_pct",
+            "perm_service_visits_recorded_72h_pct",
+            "perm_placement_changes_recorded_24h_pct",
+            "perm_placement_changes_recorded_72h_pct",
+            "perm_physical_interventions_notified_pct",
+            "perm_moves_on_28_days_notice_pct",
+        ),
     ),
 )
