@@ -38,12 +38,12 @@ assert done.exit_code == 0, done.output
 print(json.dumps({"peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}))
 """
 COMPUTE = """
-import datetime as dt, json, resource, sys
+import datetime as dt, json, os, resource, sys
 from cscperf.indicators import month_ends
 from cscperf.indicators.registry import BASES
 pool, engine, months = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ends = month_ends(dt.date(2026, 3, 31), months)
-jvm_gb = None
+jvm_gb = jvm_cpu = None
 if engine == "duckdb":
     from cscperf.pool.compute import compute_pool
     frame = compute_pool(pool, "duckdb", ends, BASES, ("la",), None)
@@ -52,19 +52,21 @@ else:
     session = spark_session()
     session.sparkContext.setLogLevel("ERROR")
     frame = compute_spark(pool, ends, bases=BASES, breakdowns=("la",), session=session)
-    pid = session.sparkContext._gateway.proc.pid  # the JVM: its peak resident memory before it stops
+    pid = session.sparkContext._gateway.proc.pid  # the JVM: its peak resident memory and CPU time before it stops
     status = open(f"/proc/{pid}/status").read()
     jvm_gb = int(next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1]) / 1024**2
+    stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    jvm_cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
     session.stop()
 print(json.dumps({"figures": len(frame), "indicators": int(frame.indicator_id.nunique()),
-                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, "jvm_peak_gb": jvm_gb}))
+                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, "jvm_peak_gb": jvm_gb, "jvm_cpu_s": jvm_cpu}))
 """
 
 
 @dataclass
 class Step:
     wall: float
-    cpu: float  # user + system seconds of the step's process and the children it waited for
+    cpu: float  # user + system seconds of the step's process (a Spark JVM's is printed on its own)
     out: dict
 
     def ratio(self, base: Step | None) -> str:
@@ -107,7 +109,7 @@ def run(label: str, folder: Path, profile: str, years: str, months: str, engines
         )
     for engine in engines:
         steps[engine] = r = _child(COMPUTE, str(pool), engine, months)
-        jvm = f", JVM peak {r.out['jvm_peak_gb']:.2f} GB" if r.out["jvm_peak_gb"] else ""
+        jvm = f", JVM peak {r.out['jvm_peak_gb']:.2f} GB and CPU {r.out['jvm_cpu_s']:.1f} s" if r.out["jvm_peak_gb"] else ""
         print(
             f"{label}: {engine}: {months} month ends, la only: {r.wall:.1f} s (CPU {r.cpu:.1f} s), {r.out['figures']:,} figures of "
             f"{r.out['indicators']} indicators, peak {r.out['peak_gb']:.2f} GB{jvm}{r.ratio(base.get(engine))}; {_load()}",
