@@ -1,7 +1,12 @@
 """Benchmark: a pool written by synth, then its catalogue (24 month ends, `la` only) on DuckDB and on Spark local mode.
 
-Run: .venv/bin/python -m benchmarks.bench_pool [--profile england] [--years 5] [--months 24] [--engines duckdb,spark] [--keep DIR]
-Each step runs in its own child process so its peak resident memory is its own (for Spark, the JVM's peak too).
+Run: .venv/bin/python -m benchmarks.bench_pool [--profile england] [--years 5] [--months 24] [--engines duckdb,spark]
+     [--baseline peterborough:1] [--keep DIR]
+Each step runs in its own child process so its peak resident memory is its own (for Spark, the JVM's peak too), and
+its CPU time (user + system) is printed beside the wall time: on a machine shared with others the wall time moves
+with the load, the CPU time much less. The same steps first run on a small baseline profile in the same run, and
+every step prints its ratio to the baseline's (wall and CPU), so runs at different loads can be compared. The baseline
+runs first, so it also compiles the catalogue's SQL into the cache the measured run then reads (seconds, not minutes).
 Targets (issue 15): england 5 years generated in under 5 minutes; its 24-month `la` catalogue on DuckDB under
 5 minutes and 16 GB; Spark local mode recorded beside it.
 """
@@ -12,11 +17,13 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 END = dt.date(2026, 3, 31)
@@ -31,12 +38,12 @@ assert done.exit_code == 0, done.output
 print(json.dumps({"peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}))
 """
 COMPUTE = """
-import datetime as dt, json, resource, sys
+import datetime as dt, json, os, resource, sys
 from cscperf.indicators import month_ends
 from cscperf.indicators.registry import BASES
 pool, engine, months = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ends = month_ends(dt.date(2026, 3, 31), months)
-jvm_gb = None
+jvm_gb = jvm_cpu = None
 if engine == "duckdb":
     from cscperf.pool.compute import compute_pool
     frame = compute_pool(pool, "duckdb", ends, BASES, ("la",), None)
@@ -45,23 +52,70 @@ else:
     session = spark_session()
     session.sparkContext.setLogLevel("ERROR")
     frame = compute_spark(pool, ends, bases=BASES, breakdowns=("la",), session=session)
-    pid = session.sparkContext._gateway.proc.pid  # the JVM: its peak resident memory before it stops
+    pid = session.sparkContext._gateway.proc.pid  # the JVM: its peak resident memory and CPU time before it stops
     status = open(f"/proc/{pid}/status").read()
     jvm_gb = int(next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1]) / 1024**2
+    stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    jvm_cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
     session.stop()
 print(json.dumps({"figures": len(frame), "indicators": int(frame.indicator_id.nunique()),
-                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, "jvm_peak_gb": jvm_gb}))
+                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, "jvm_peak_gb": jvm_gb, "jvm_cpu_s": jvm_cpu}))
 """
 
 
-def _child(code: str, *args: str) -> tuple[float, dict]:
-    t0 = time.perf_counter()
+@dataclass
+class Step:
+    wall: float
+    cpu: float  # user + system seconds of the step's process (a Spark JVM's is printed on its own)
+    out: dict
+
+    def ratio(self, base: Step | None) -> str:
+        if base is None:
+            return ""
+        return f" [x{self.wall / base.wall:.1f} wall, x{self.cpu / base.cpu:.1f} CPU of the baseline]"
+
+
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _child(code: str, *args: str) -> Step:
+    t0, c0 = time.perf_counter(), _cpu()
     out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
-    return time.perf_counter() - t0, json.loads(out.stdout.strip().splitlines()[-1])
+    return Step(time.perf_counter() - t0, _cpu() - c0, json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def _size_gb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*.parquet")) / 1024**3
+
+
+def run(label: str, folder: Path, profile: str, years: str, months: str, engines: list[str], base: dict[str, Step]) -> dict[str, Step]:
+    """The steps on one profile: synth to a pool (unless `folder` holds one), then each engine. Returns the steps."""
+    pool, key = folder / "pool", folder / "pool.key"
+    steps: dict[str, Step] = {}
+    if not (pool / "pool.json").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        key.write_text(secrets.token_hex(32))
+        steps["synth"] = r = _child(SYNTH, str(pool), str(key), profile, years)
+        print(
+            f"{label}: synth {profile} {years} years to the pool: {r.wall:.1f} s (CPU {r.cpu:.1f} s), peak {r.out['peak_gb']:.2f} GB, "
+            f"{_size_gb(pool):.2f} GB of Parquet{r.ratio(base.get('synth'))}; {_load()}",
+            flush=True,
+        )
+    for engine in engines:
+        steps[engine] = r = _child(COMPUTE, str(pool), engine, months)
+        jvm = f", JVM peak {r.out['jvm_peak_gb']:.2f} GB and CPU {r.out['jvm_cpu_s']:.1f} s" if r.out["jvm_peak_gb"] else ""
+        print(
+            f"{label}: {engine}: {months} month ends, la only: {r.wall:.1f} s (CPU {r.cpu:.1f} s), {r.out['figures']:,} figures of "
+            f"{r.out['indicators']} indicators, peak {r.out['peak_gb']:.2f} GB{jvm}{r.ratio(base.get(engine))}; {_load()}",
+            flush=True,
+        )
+    return steps
 
 
 def main() -> None:
@@ -69,31 +123,19 @@ def main() -> None:
     parser.add_argument("--profile", default="england")
     parser.add_argument("--years", default="5")
     parser.add_argument("--months", default="24")
-    parser.add_argument("--engines", default="duckdb,spark")
+    parser.add_argument("--engines", default="duckdb,spark", help="Comma-separated; empty for the synth step only.")
+    parser.add_argument("--baseline", default="peterborough:1", help="PROFILE:YEARS run first, for ratios; 'none' to skip.")
     parser.add_argument("--keep", type=Path, default=None, help="Keep the pool in this folder (and reuse it if there).")
     args = parser.parse_args()
-    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    engines = [e for e in args.engines.split(",") if e]
+    print(f"{dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = args.keep or Path(tmp)
-        pool, key = folder / "pool", folder / "pool.key"
-        if not (pool / "pool.json").exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            key.write_text(secrets.token_hex(32))
-            wall, r = _child(SYNTH, str(pool), str(key), args.profile, args.years)
-            print(
-                f"synth {args.profile} {args.years} years to the pool: {wall:.1f} s, peak {r['peak_gb']:.2f} GB, "
-                f"{_size_gb(pool):.2f} GB of Parquet",
-                flush=True,
-            )
-        for engine in args.engines.split(","):
-            wall, r = _child(COMPUTE, str(pool), engine, args.months)
-            jvm = f", JVM peak {r['jvm_peak_gb']:.2f} GB" if r["jvm_peak_gb"] else ""
-            print(
-                f"{engine}: {args.months} month ends, la only: {wall:.1f} s, {r['figures']:,} figures of {r['indicators']} "
-                f"indicators, peak {r['peak_gb']:.2f} GB{jvm}",
-                flush=True,
-            )
-    print(f"measured {dt.datetime.now():%Y-%m-%d %H:%M}")
+        base: dict[str, Step] = {}
+        if args.baseline != "none":
+            profile, years = args.baseline.split(":")
+            base = run("baseline", Path(tmp) / "baseline", profile, years, args.months, engines, {})
+        run("measured", args.keep or Path(tmp) / "measured", args.profile, args.years, args.months, engines, base)
+    print(f"finished {dt.datetime.now():%Y-%m-%d %H:%M}, {_load()}")
 
 
 if __name__ == "__main__":

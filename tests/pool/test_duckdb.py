@@ -63,3 +63,16 @@ def test_cli_export_and_compute(warehouses: dict[str, Path], tmp_path: Path) -> 
 def test_not_a_pool(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="not a pool"):
         compute_pool(tmp_path, "duckdb", ENDS, ("month",), ("la",), None)
+
+
+def test_memory_limit_and_spill_folder(pool_a: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cscperf.pool.duckdb_source import connect_pool
+
+    monkeypatch.setenv("CSCPERF_POOL_DUCKDB_MEMORY", "1GB")
+    con = connect_pool(pool_a, tmp_path)
+    try:
+        limit, folder = con.execute("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+    finally:
+        con.close()
+    assert limit == "953.6 MiB"  # 10^9 bytes, as DuckDB prints them
+    assert folder == str(tmp_path)

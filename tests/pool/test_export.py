@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -27,6 +28,21 @@ def test_pseudonyms_by_hand() -> None:
     assert Pseudonymiser(key, "999").value("link", "A123456789012") == Pseudonymiser(key, "998").value("link", "A123456789012") == upn
     assert Pseudonymiser(key, "999").value("team", "T1") == "999:T1"
     assert Pseudonymiser(key, "999").value("worker", None) is None
+
+
+def test_a_column_of_pseudonyms_by_hand() -> None:
+    # A key longer than SHA-256's 64-byte block is hashed first (RFC 2104), as hmac does.
+    key = b"q" * 80
+    pseudo = Pseudonymiser(key, "874")
+    p1 = hmac.new(key, b"874\x1fP1", hashlib.sha256).hexdigest()[:32]
+    p2 = hmac.new(key, b"874\x1fP2", hashlib.sha256).hexdigest()[:32]
+    values = pa.chunked_array([["P1", None, "P2"], ["P1"]])
+    assert pseudo.column("person", values).to_pylist() == [p1, None, p2, p1]
+    assert pseudo.column("record", values).to_pylist() == [p1, None, p2, p1]  # one space for every kind of local id
+    upn = hmac.new(key, b"link\x1fP2", hashlib.sha256).hexdigest()[:32]
+    assert pseudo.column("link", pa.array(["P2", None])).to_pylist() == [upn, None]
+    assert pseudo.column("team", values).to_pylist() == ["874:P1", None, "874:P2", "874:P1"]
+    assert pseudo.column("worker", pa.array([], type=pa.string())).to_pylist() == []
 
 
 def test_every_column_has_a_treatment() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from cscperf.calendar.workdays import add_months as add_months_one
 from cscperf.calendar.workdays import due_date, wd
-from cscperf.synth._util import add_months, add_wd, age_at, group_cumsum, group_offsets, sub_wd, wd_between
+from cscperf.synth._util import add_months, add_wd, age_at, group_cumsum, group_offsets, latest_before, sub_wd, wd_between
 
 
 def d(*days: str) -> np.ndarray:
@@ -54,3 +54,16 @@ def test_group_helpers():
     assert owner.tolist() == [0, 0, 2, 2, 2]
     assert k.tolist() == [0, 1, 0, 1, 2]
     assert group_cumsum(np.array([5, 1, 2, 3, 4]), owner).tolist() == [5, 6, 2, 5, 9]
+
+
+def test_latest_before_is_the_latest_earlier_date_in_the_group():
+    # Child 1: ends 10 May, 1 May, NaT, 20 May. Before the second row the latest is 10 May; before the third, still
+    # 10 May (1 May is earlier); before the fourth, NaT (the row before has no date, as pandas' cummax().shift()).
+    # Child 2 starts afresh: nothing before its first row, then its own 3 March.
+    dates = d("2024-05-10", "2024-05-01", "NaT", "2024-05-20", "2024-03-03", "2024-02-01")
+    groups = np.array([1, 1, 1, 1, 2, 2])
+    want = d("NaT", "2024-05-10", "2024-05-10", "NaT", "NaT", "2024-03-03")
+    got = latest_before(dates, groups)
+    assert np.array_equal(np.isnat(got), np.isnat(want))
+    assert (got[~np.isnat(want)] == want[~np.isnat(want)]).all()
+    assert latest_before(d(), np.array([], dtype=int)).size == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,11 +27,12 @@ def compute_pool(
         from cscperf.pool import layout
         from cscperf.pool.duckdb_source import connect_pool
 
-        con = connect_pool(source)
-        try:
-            return compute(con, period_ends, bases=bases, breakdowns=breakdowns, ids=ids if ids is not None else layout.pooled_ids())
-        finally:
-            con.close()
+        with tempfile.TemporaryDirectory(prefix="cscperf-pool-") as spill:  # mode 0700, removed with what DuckDB spilt
+            con = connect_pool(source, Path(spill))
+            try:
+                return compute(con, period_ends, bases=bases, breakdowns=breakdowns, ids=ids if ids is not None else layout.pooled_ids())
+            finally:
+                con.close()
     if engine == "spark":
         from cscperf.pool.spark import compute_spark
 

@@ -7,6 +7,7 @@ each authority's own warehouse shows no figure reads them.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -30,11 +31,19 @@ def _view_sql(root: Path, table: Table) -> str:
     return f'CREATE VIEW "{table.name}" AS SELECT {", ".join(cols)} FROM {source}'
 
 
-def connect_pool(root: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection reading the pool at `root` as if it were one warehouse."""
+def memory_limit() -> str:
+    """DuckDB's memory limit on a pool, from CSCPERF_POOL_DUCKDB_MEMORY (default 12GB): a national pool's cohorts can
+    outgrow memory, and DuckDB's own default (80 % of the machine) leaves nothing for anyone else."""
+    return os.environ.get("CSCPERF_POOL_DUCKDB_MEMORY", "12GB")
+
+
+def connect_pool(root: Path, spill: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection reading the pool at `root` as if it were one warehouse. Beyond the memory limit
+    DuckDB writes what it holds to `spill` (a private folder: it is child data), or fails if there is none."""
     root = Path(root).resolve()
     layout.check_pool(root)
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(":memory:", config={"memory_limit": memory_limit()})
+    con.execute("SET temp_directory = ?", [str(spill) if spill is not None else ""])
     install_calendar(con)
     for table in layout.POOLED:
         con.execute(_view_sql(root, table))

@@ -93,11 +93,7 @@ def pseudonymise(table: Table, data: pa.Table, pseudo: Pseudonymiser) -> pa.Tabl
         if kind == "drop":
             continue
         values = data.column(col.name)
-        if kind != "keep":
-            distinct = values.unique().to_pylist()
-            mapping = {v: pseudo.value(kind, v) for v in distinct}
-            values = pa.array([mapping[v] for v in values.to_pylist()], type=pa.string())
-        out[col.name] = values
+        out[col.name] = values if kind == "keep" else pseudo.column(kind, values)
     return pa.table(out)
 
 
@@ -131,10 +127,11 @@ def export_connection(con: duckdb.DuckDBPyConnection, key: bytes, root: Path) ->
     token = uuid.uuid4().hex[:8]
     staged: list[tuple[Path, Path]] = []
     rows: dict[str, dict[str, int]] = {la: {} for la in codes}
+    pseudos = {la: Pseudonymiser(key, la) for la in codes}  # one per authority for the export: each id hashed once
     for table in layout.POOLED:
         for la, data in authority_tables(con, table, codes).items():
             stage = root / table.name / f".staging-{la}-{token}"
-            _write(pseudonymise(table, data, Pseudonymiser(key, la)), stage / "part-0.parquet")
+            _write(pseudonymise(table, data, pseudos[la]), stage / "part-0.parquet")
             staged.append((stage, layout.partition_dir(root, table.name, la)))
             rows[la][table.name] = data.num_rows
     replaced = _swap_in(staged, token)

@@ -19,6 +19,9 @@ import hashlib
 import hmac
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from cscperf.errors import UserError
 from cscperf.pool.layout import POOLED
 
@@ -106,23 +109,56 @@ def key_id(key: bytes) -> str:
 
 
 class Pseudonymiser:
-    """Replaces one authority's identifiers with the pool's pseudonyms."""
+    """Replaces one authority's identifiers with the pool's pseudonyms.
+
+    HMAC-SHA-256 (RFC 2104) from hashlib's SHA-256 states after the padded key, copied for each value rather than
+    made again (a quarter of the time of `hmac.new`). A child's or worker's id is hashed once however many tables hold
+    it; other ids (a record's, a UPN) are hashed once per column, so what is kept stays the size of the caseload."""
+
+    BLOCK = 64  # SHA-256's block size in bytes
+    KEPT = frozenset({"person", "worker"})  # kinds whose pseudonyms are kept for the next column
 
     def __init__(self, key: bytes, la_code: str) -> None:
-        self.key = key
         self.la_code = la_code
+        padded = (hashlib.sha256(key).digest() if len(key) > self.BLOCK else key).ljust(self.BLOCK, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+        self._done: dict[str, str] = {}
 
-    def _hmac(self, message: str) -> str:
-        return hmac.new(self.key, message.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
+    def _hmac(self, message: str, keep: bool) -> str:
+        pseudonym = self._done.get(message)
+        if pseudonym is None:
+            inner = self._inner.copy()
+            inner.update(message.encode("utf-8"))
+            outer = self._outer.copy()
+            outer.update(inner.digest())
+            pseudonym = outer.hexdigest()[:PSEUDONYM_HEX]
+            if keep:
+                self._done[message] = pseudonym
+        return pseudonym
+
+    def _scope(self, kind: str) -> str:
+        """What a value's message starts with: the LA code (local ids are the authority's own), or, for a UPN, the
+        same in every authority. Person, worker and record ids share one space: a value means the same wherever."""
+        if kind == "link":
+            return "link"
+        if kind in HASHED:
+            return self.la_code
+        raise ValueError(f"no pseudonym for a {kind} column")
 
     def value(self, kind: str, value: str | None) -> str | None:
         """The pseudonym (or prefixed team id) of one value; None stays None."""
         if value is None:
             return None
-        if kind == "link":
-            return self._hmac(f"link\x1f{value}")
         if kind == "team":
             return f"{self.la_code}:{value}"
-        if kind in HASHED:  # person, worker and record ids share one space: a value means the same wherever it is
-            return self._hmac(f"{self.la_code}\x1f{value}")
-        raise ValueError(f"no pseudonym for a {kind} column")
+        return self._hmac(f"{self._scope(kind)}\x1f{value}", kind in self.KEPT)
+
+    def column(self, kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """The pseudonyms (or prefixed team ids) of a column of text; nulls stay null."""
+        if kind == "team":
+            return pc.binary_join_element_wise(f"{self.la_code}:", values.cast(pa.string()), "")
+        scope, keep = self._scope(kind), kind in self.KEPT
+        coded = pc.dictionary_encode(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
+        hashed = pa.array([self._hmac(f"{scope}\x1f{v}", keep) for v in coded.dictionary.to_pylist()], type=pa.string())
+        return hashed.take(coded.indices)

@@ -17,6 +17,8 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cscperf.calendar import calendar_frame
 from cscperf.indicators.engine import (
@@ -42,6 +44,9 @@ from cscperf.pool import layout
 from cscperf.pool.pseudonym import treatment
 
 SPARK_TYPES = {"VARCHAR": "string", "DATE": "date", "DOUBLE": "double", "INTEGER": "int", "BOOLEAN": "boolean"}
+# Indicators computed in one Spark job: a job has a fixed cost (planning, scheduling its stages), paid once per batch,
+# and the batch's independent stages run side by side.
+BATCH = 8
 PERIOD_VIEWS = {PERIODS: "cscperf_periods", SNAPSHOT_PERIODS: "cscperf_snapshot_periods", MONTHS: "cscperf_months"}
 
 
@@ -94,6 +99,8 @@ class SparkEngine(Engine):
         self._la_codes: list[str] | None = None
         self._sql = {}
         self._periods: dict[str, ir.Table] = {}
+        self._views: list[str] = []  # the temporary views of the indicators being computed
+        self._fetched: dict[tuple, pa.Table] = {}  # figures computed by `prefetch`, until `_run` takes them
 
     def _query(self, sql: str) -> pd.DataFrame:
         return self.spark.sql(sql).toArrow().to_pandas()
@@ -110,9 +117,12 @@ class SparkEngine(Engine):
         self.spark.sql(str(self.backend.compile(expr))).createOrReplaceTempView(name)
         if cache:
             self.spark.catalog.cacheTable(name)
+        self._views.append(name)
         return self.backend.table(name)
 
-    def _run(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...], wait: bool = True) -> pd.DataFrame:
+    def _figures(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...]) -> ir.Table:
+        """One indicator's figures by breakdown and month, as an expression for Spark, tagged with its id. Its views are
+        named by their order in the batch, so a batch's indicators never share one."""
         assert ind.measure.cohort is not None
         if ind.snapshot:
             periods = self._periods[SNAPSHOT_PERIODS]
@@ -122,21 +132,52 @@ class SparkEngine(Engine):
             periods = self._periods[PERIODS].filter(lambda p: p.basis.isin(bases))
         rows = _narrow(ind.measure.cohort(self.model, periods), wanted)
         dated = _counts_children_monthly(ind)
+        n = len(self._views)
         if _needs_allocation(rows, wanted):  # the allocation lookup reads the rows twice
-            rows = self._view(ROWS, rows, cache=True)
-        cohort = self._view(COHORT, _attach(self.model, rows, wanted, self.sole_la, dated), cache=len(wanted) > 1)
+            rows = self._view(f"{ROWS}_{n}", rows, cache=True)
+        cohort = self._view(f"{COHORT}_{n}", _attach(self.model, rows, wanted, self.sole_la, dated), cache=len(wanted) > 1)
         aggregate = _aggregate_first_in_window if dated else _aggregate
         parts = [aggregate(ind, cohort, b) for b in wanted]
-        figures = self.backend.to_pyarrow(ibis.union(*parts) if len(parts) > 1 else parts[0])
+        return (ibis.union(*parts) if len(parts) > 1 else parts[0]).mutate(_indicator=ibis.literal(ind.id))
+
+    def prefetch(self, batch: Sequence[Indicator], periods: pd.DataFrame, breakdowns: Sequence[str]) -> None:
+        """Compute the figures of several indicators (not rates) in one Spark job each for the two shapes of figures
+        (monthly flows counting children have their own), so a job's fixed cost is paid once per batch. `_run` then
+        takes each indicator's figures from here, as `compute_one` asks for them with the same bases and breakdowns."""
+        shapes: dict[bool, list[tuple[tuple, ir.Table]]] = {}
+        for ind in batch:
+            wanted = tuple(b for b in breakdowns if b in ind.breakdowns)
+            if ind.measure.kind == "rate" or not wanted or not periods.basis.isin(ind.bases).any():
+                continue
+            key = (ind.id, ind.bases, wanted)
+            shapes.setdefault(_counts_children_monthly(ind), []).append((key, self._figures(ind, ind.bases, wanted)))
+        try:
+            for tagged in shapes.values():
+                figures = [expr for _, expr in tagged]
+                table = self.backend.to_pyarrow(ibis.union(*figures) if len(figures) > 1 else figures[0])
+                for key, _ in tagged:
+                    self._fetched[key] = table.filter(pc.equal(table.column("_indicator"), key[0])).drop_columns(["_indicator"])
+        finally:
+            self._drop_views()
+
+    def _drop_views(self) -> None:
+        for name in self._views:
+            self.spark.catalog.uncacheTable(name)
+            self.spark.catalog.dropTempView(name)
+        self._views.clear()
+
+    def _run(self, ind: Indicator, bases: tuple[str, ...], wanted: tuple[str, ...], wait: bool = True) -> pd.DataFrame:
+        figures = self._fetched.pop((ind.id, bases, wanted), None)
+        if figures is None:  # not prefetched (a rate's count over other bases): a job of its own
+            try:
+                figures = self.backend.to_pyarrow(self._figures(ind, bases, wanted)).drop_columns(["_indicator"])
+            finally:
+                self._drop_views()
         try:
             self.con.register(FIGURES, figures)
             return self.con.execute(on_periods(ind, bases)).df()
         finally:
             self.con.unregister(FIGURES)
-            for name in (ROWS, COHORT):
-                if self.spark.catalog.tableExists(name):
-                    self.spark.catalog.uncacheTable(name)
-                    self.spark.catalog.dropTempView(name)
 
 
 def _day(value: object) -> dt.date:
@@ -164,8 +205,11 @@ def compute_spark(
         with duckdb.connect(":memory:") as scratch, Run(scratch, periods) as run:
             engine = SparkEngine(session, scratch, run, settings)
             engine.register_periods(periods)
-            for ind in selected:
-                if ind.measure.kind != "rate":
+            counts = [ind for ind in selected if ind.measure.kind != "rate"]
+            for first in range(0, len(counts), BATCH):
+                batch = counts[first : first + BATCH]
+                engine.prefetch(batch, periods, breakdowns)
+                for ind in batch:
                     done[ind.id] = engine.compute_one(ind, periods, breakdowns)
             for ind in selected:
                 if ind.measure.kind == "rate":

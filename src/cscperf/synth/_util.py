@@ -56,6 +56,24 @@ def wd_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.busday_count(a + DAY, b + DAY, holidays=_HOLIDAYS)
 
 
+def latest_before(dates: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """For rows sorted by group, the latest date on the group's earlier rows: pandas' per-group
+    `cummax().shift()` (NaT on a group's first row, and after a NaT row), without a Python call per group."""
+    dates = np.asarray(dates, dtype="datetime64[D]")
+    if not dates.size:
+        return dates
+    missing = np.isnat(dates)
+    n = dates.astype("int64")
+    low = n[~missing].min() if (~missing).any() else 0
+    v = np.where(missing, 0, n - low + 1)  # 1 and up; 0 for NaT
+    first = np.r_[True, groups[1:] != groups[:-1]]
+    # Lifting each group above every value of the groups before makes one running maximum a running maximum per group.
+    lift = (np.cumsum(first) - 1) * (int(v.max()) + 1)
+    running = np.maximum.accumulate(lift + v) - lift
+    latest = np.where(missing, NAT, (running + low - 1).astype("datetime64[D]"))
+    return np.where(first, NAT, np.r_[NAT, latest[:-1]])
+
+
 def add_months(d: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     """d + n calendar months, clamped to the month's last day."""
     d = np.asarray(d, dtype="datetime64[D]")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscperf.synth._util import DAY, NAT, choice, codes, days, group_offsets
+from cscperf.synth._util import DAY, NAT, choice, codes, days, group_offsets, latest_before
 from cscperf.synth.context import TEAM_KINDS, Ctx
 
 TEAM_NAMES = {
@@ -270,8 +270,7 @@ def _allocate(ctx: Ctx, phases: pd.DataFrame, teams: pd.DataFrame, ten: pd.DataF
     person = phases["person"].to_numpy()[o]
     start = a["start"].to_numpy("datetime64[D]")
     order = np.lexsort((start, person))
-    ends = pd.Series(stop[order]).groupby(person[order])
-    prev_end = ends.transform(lambda s: s.cummax().shift()).to_numpy("datetime64[D]")  # latest end of earlier allocations
+    prev_end = latest_before(stop[order], person[order])  # latest end of earlier allocations
     ongoing = ~np.isnat(prev_end) & (start[order] <= prev_end + days(7))
     reason[order[ongoing & (changed[order] == 0)]] = 2
     _caseloads(ctx, ten["worker"].to_numpy()[a["worker"].to_numpy()], a["start"].to_numpy("datetime64[D]"), stop)

@@ -594,9 +594,13 @@ def _social_workers(m: Model, periods: ir.Table) -> ir.Table:
     rows = m.cla_open_at(periods)
     a = m.allocations
     a = a.filter(a.social_worker).select(_apid="alloc_person_id", _worker="worker_id", _astart="alloc_start", _aend="alloc_end")
-    # Allocated on at least one day of the 12 months: the end date is the first day no longer allocated.
-    first_day = ibis.greatest(a._astart, window_start(rows.period_end, 12))
-    j = rows.left_join(a, (rows.person_id == a._apid) & (a._astart <= rows.period_end) & (open_end(a._aend) > first_day))
+    # Allocated on at least one day of the 12 months: the end date is the first day no longer allocated, after both
+    # the window's first day and the allocation's own start. Two comparisons, not one with greatest(): each compares
+    # one side of the join with the other, so engines use a hash join on the child (greatest() of both sides made
+    # DuckDB compare every child with every allocation).
+    a = a.filter(open_end(a._aend) > a._astart)
+    on_a_day = (a._astart <= rows.period_end) & (open_end(a._aend) > window_start(rows.period_end, 12))
+    j = rows.left_join(a, (rows.person_id == a._apid) & on_a_day)
     g = j.group_by(["basis", "period_start", "period_end", "person_id", "ref_date"]).aggregate(workers=j._worker.nunique())
     return g.mutate(met=g.workers >= 3)
 
