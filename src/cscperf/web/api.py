@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from cscperf.errors import UserError
 from cscperf.ingest import api_shape
@@ -200,22 +202,27 @@ def install(app: FastAPI) -> None:
     body_cap = limits().body_bytes  # read at start-up: a bad setting stops the server, not each push
     app.add_api_route("/api/v1/figures", figures, methods=["GET"])
 
-    @app.post("/api/v1/children")
-    async def push_children(request: Request) -> Response:
-        st = state(request)
+    async def accept(request: Request, parse: Callable[[bytes], Any]) -> tuple[Any, Any] | Response:
+        """The pushing user and the parsed body, or the response that refuses them (no token, too large, bad body)."""
         user = _token_user(request)
         if user is None:
             return JSONResponse({"error": "a valid API token is required (Authorization: Bearer ...)"}, status_code=401)
         raw = await _body(request, body_cap)
         if raw is None:
             return JSONResponse({"error": f"body too large (the limit is {body_cap:,} bytes)"}, status_code=413)
-        from starlette.concurrency import run_in_threadpool
-
         try:
-            records = await run_in_threadpool(_parse, raw)  # up to 20 MB: keep the event loop free
+            return user, await run_in_threadpool(parse, raw)  # up to 20 MB: keep the event loop free
         except BadBody as exc:
             body = {"error": exc.error} | ({"problems": exc.problems} if exc.problems else {})
             return JSONResponse(body, status_code=exc.status)
+
+    @app.post("/api/v1/children")
+    async def push_children(request: Request) -> Response:
+        st = state(request)
+        accepted = await accept(request, _parse)
+        if isinstance(accepted, Response):
+            return accepted
+        user, records = accepted
         try:
             result = await run_in_threadpool(push_records, st.access, records, user.name)
         except UserError as exc:
@@ -228,19 +235,10 @@ def install(app: FastAPI) -> None:
     @app.post("/api/v1/permanency")
     async def push_permanency(request: Request) -> Response:
         st = state(request)
-        user = _token_user(request)
-        if user is None:
-            return JSONResponse({"error": "a valid API token is required (Authorization: Bearer ...)"}, status_code=401)
-        raw = await _body(request, body_cap)
-        if raw is None:
-            return JSONResponse({"error": f"body too large (the limit is {body_cap:,} bytes)"}, status_code=413)
-        from starlette.concurrency import run_in_threadpool
-
-        try:
-            tables = await run_in_threadpool(_parse_tables, raw)
-        except BadBody as exc:
-            body = {"error": exc.error} | ({"problems": exc.problems} if exc.problems else {})
-            return JSONResponse(body, status_code=exc.status)
+        accepted = await accept(request, _parse_tables)
+        if isinstance(accepted, Response):
+            return accepted
+        user, tables = accepted
         try:
             result = await run_in_threadpool(push_tables, st.access, tables, user.name)
         except UserError as exc:
