@@ -156,6 +156,11 @@ def test_visits_to_the_service_children_seen_alone(visits):
     # day before the service became responsible).
     assert visits.figure("perm_service_visits_seen_alone_pct", END) == (1, 2, 50.0)
     assert visits.figure("perm_service_visits_seen_alone_pct", END, basis="ytd") == (4, 7, pytest.approx(400 / 7))
+    # Listed: the service's visits of the 12 months not alone: b2's 17 Feb and 29 Mar (b4's 5 Jan was before the
+    # service; b4's 16 Feb not alone too).
+    rows = visits.exceptions("perm_service_visits_seen_alone_pct", END)
+    listed = sorted((r.person_id, str(r.start_date), r.status) for r in rows.itertuples())
+    assert listed == [("b2", "2024-02-17", "overdue"), ("b2", "2024-03-29", "overdue"), ("b4", "2024-02-16", "overdue")]
 
 
 def test_the_service_children_reviews_not_in_time():
@@ -320,6 +325,9 @@ def test_the_service_children_with_a_pathway_plan_by_15():
     num, den, _ = w.figure("perm_service_pathway_plan_by_15_pct", END, basis="ytd")  # and f3
     assert (num, den) == (2, 3)
     assert w.figure("perm_service_pathway_plan_by_15_pct", "2023-02-28") == (0, 1, 0.0)  # f6
+    # Listed at 31 March 2024: birthdays from 1 April 2023 without a plan by then: f2 (f6's was 28 Feb 2023, before).
+    rows = w.exceptions("perm_service_pathway_plan_by_15_pct", END)
+    assert [(r.person_id, str(r.start_date), r.status) for r in rows.itertuples()] == [("f2", "2024-03-15", "overdue")]
 
 
 def test_the_service_children_initial_health_assessments():
@@ -436,6 +444,10 @@ def test_moves_from_in_house_placements_on_28_days_notice():
     num, den, _ = w.figure("perm_moves_on_28_days_notice_pct", END)  # m1 of m1, m2, m4
     assert (num, den) == (1, 3)
     assert w.figure("perm_moves_on_28_days_notice_pct", END, basis="ytd") == (2, 4, 50.0)  # and m6
+    # Listed: m2 (27 days; notice was due by 1 March) and m4 (none; due by 21 February).
+    rows = w.exceptions("perm_moves_on_28_days_notice_pct", END)
+    listed = sorted((r.person_id, str(r.due_date), r.status) for r in rows.itertuples())
+    assert listed == [("m2", "2024-03-01", "overdue"), ("m4", "2024-02-21", "overdue")]
 
 
 def test_recruitment_complaints_allegations_and_the_fostering_panel():

@@ -1177,6 +1177,12 @@ def _interventions_unnotified_list(m: Model, period_end: dt.date) -> ir.Table:
     return r.select(**exception_rows(r.person_id, r.intervention_id, r.happened, r.happened, r._due, r._status, reason))
 
 
+def _missed(rows: ir.Table, period_end: dt.date) -> ir.Table:
+    """Events of the LIST_MONTHS to the period end that did not meet their standard: done, but not in time or not as
+    the standard asks, so overdue for the manager to follow up."""
+    return rows.filter(~rows.met & (rows.ref_date >= window_start(ibis.literal(period_end), LIST_MONTHS)))
+
+
 NOTICE_DAYS = 28  # T8: placements end on 28 days' notice, so moves are planned
 
 
@@ -1195,6 +1201,14 @@ def _moves_on_notice(m: Model, periods: ir.Table) -> ir.Table:
     rows = events_in_period(p, periods, "pl_end")
     due = as_date(rows.pl_end - ibis.interval(days=NOTICE_DAYS))
     return rows.mutate(met=(rows.notice <= due).fill_null(False))
+
+
+def _moves_without_notice_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T8: moves from in-house foster placements in the last 12 months made without 28 days' notice."""
+    r = _missed(_moves_on_notice(m, one_period(dt.date(1900, 1, 1), period_end)), period_end)
+    due = as_date(r.pl_end - ibis.interval(days=NOTICE_DAYS))
+    reason = ibis.literal("moved without 28 days' notice")
+    return r.select(**exception_rows(r.person_id, r.placement_id, r.pl_start, r.pl_end, due, ibis.literal("overdue"), reason))
 
 
 def _results(stage: str):  # noqa: ANN202 - a cohort
@@ -1239,6 +1253,22 @@ def _service_visits_seen_alone(m: Model, periods: ir.Table) -> ir.Table:
     v = v.select(person_id=v.clav_person_id, visit_id=v.clav_cla_visit_id, visited=v.clav_cla_visit_date, alone=v.clav_cla_visit_seen_alone)
     rows = _held_by_service(m, events_in_period(v, periods, "visited"), "visited")
     return rows.mutate(met=(rows.alone.upper() == "Y").fill_null(False))
+
+
+def _no_pathway_plan_by_15_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T13: the service's children who turned 15 in the last 12 months, looked after, with no pathway plan by then."""
+    r = _missed(_service_pathway_plan_by_15(m, one_period(dt.date(1900, 1, 1), period_end)), period_end)
+    reason = ibis.literal("no pathway plan by the 15th birthday")
+    status = ibis.literal("overdue")
+    return r.select(**exception_rows(r.person_id, r.person_id, r.ref_date, r.ref_date, r.ref_date, status, reason))
+
+
+def _not_seen_alone_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T15: visits to the service's children in the last 12 months at which the child was seen, but not alone."""
+    r = _missed(_service_visits_seen_alone(m, one_period(dt.date(1900, 1, 1), period_end)), period_end)
+    reason = ibis.literal("seen at the visit, but not alone")
+    status = ibis.literal("overdue")
+    return r.select(**exception_rows(r.person_id, r.visit_id, r.visited, r.visited, r.visited, status, reason))
 
 
 def _entry(**kw: object) -> Indicator:
@@ -1483,12 +1513,14 @@ PRACTICE = [
         unit="percent",
         polarity="high",
         measure=share(_moves_on_notice),
+        exceptions=_moves_without_notice_list,
         numerator="Moves with notice (ext_placement_notice) given at least 28 days before",
         denominator="In-house foster placements ending in the period with a move to another placement that day, less "
         "moves without notice for a serious safeguarding or offending risk",
         rule="Of in-house foster placements (ext_cla_placement_carer) ending in the period where the child's next "
         "placement starts the same day, leaving out those recorded as exempt (plno_exempt_reason), those whose notice "
         "date is at least 28 days before the move. No notice recorded is not in time.",
+        notes="Exceptions: moves of the last 12 months without 28 days' notice.",
     ),
     _flow_entry(
         "standard T13",
@@ -1497,12 +1529,14 @@ PRACTICE = [
         unit="percent",
         polarity="high",
         measure=share(_service_pathway_plan_by_15),
+        exceptions=_no_pathway_plan_by_15_list,
         numerator="Of them, those with a pathway plan recorded (ssd_care_leavers pathway plan date) on or before the birthday",
         denominator="Children looked after on their 15th birthday, in the period, whom the permanency service was responsible for on it",
         rule="Children whose 15th birthday (28 February for those born on 29 February, in other years) falls in the "
         "period, looked after then (short breaks aside) with a PERMANENCY responsibility open; met when a pathway plan is "
         "dated on or before the birthday.",
-        notes="'By the age of 15, assuming they are looked after at this point' (T13), as written.",
+        notes="'By the age of 15, assuming they are looked after at this point' (T13), as written. Exceptions: the "
+        "service's children who turned 15 in the last 12 months without a pathway plan by then.",
     ),
     _flow_entry(
         "standard T15",
@@ -1511,12 +1545,14 @@ PRACTICE = [
         unit="percent",
         polarity="high",
         measure=share(_service_visits_seen_alone),
+        exceptions=_not_seen_alone_list,
         numerator="Visits at which the child was seen alone (clav_cla_visit_seen_alone = Y)",
         denominator="Statutory visits in the period at which the child was seen, to children the permanency service was "
         "responsible for on the visit day",
         rule="Of statutory visits (ssd_cla_visits, child seen) in the period to children with a PERMANENCY "
         "responsibility open on the visit day, those at which the child was seen alone.",
-        notes="T15's other half, visits in timescale, is perm_service_visits_overdue_pct (D-P4).",
+        notes="T15's other half, visits in timescale, is perm_service_visits_overdue_pct (D-P4). Exceptions: visits of "
+        "the last 12 months at which the child was seen, but not alone.",
     ),
 ]
 
