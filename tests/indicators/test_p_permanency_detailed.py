@@ -329,3 +329,12 @@ def test_allegations_notified_and_enquiries_answered_in_time():
     ):
         w.add("ext_adopter", adop_adopter_id=ad, adop_agency=agency, adop_registration_date=registered, adop_enquiry_response_date=answered)
     assert w.figure("perm_adopter_enquiries_same_day_pct", END) == (1, 2, 50.0)
+    # Listed at 31 March: al2 (due 8 March) and al3 (due 23 March), both H1's; E2 (due the day it was made, 4 March).
+    rows = w.exceptions("perm_allegations_notified_72h_pct", END)
+    listed = sorted((r.person_id, r.event_id, str(r.due_date), r.status) for r in rows.itertuples())
+    assert listed == [("H1", "al2", "2024-03-08", "overdue"), ("H1", "al3", "2024-03-23", "overdue")]
+    rows = w.exceptions("perm_adopter_enquiries_same_day_pct", END)
+    assert [(r.person_id, str(r.due_date), r.status) for r in rows.itertuples()] == [("E2", "2024-03-04", "overdue")]
+    # On 20 March al3 was received that day: due on the 23rd, approaching.
+    rows = w.exceptions("perm_allegations_notified_72h_pct", "2024-03-20")
+    assert sorted((r.event_id, r.status) for r in rows.itertuples()) == [("al2", "overdue"), ("al3", "approaching")]

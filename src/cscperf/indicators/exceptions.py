@@ -35,10 +35,13 @@ EXCEPTION_COLUMNS = [
 ]
 
 
-# What a list's `person_id` holds where it is not a child: fostering households (standards T11, T12) and adopters (T10).
+# What a list's `person_id` holds where it is not a child: fostering households (standards T6, T11, T12) and adopters
+# (T9, T10).
 LIST_UNITS: dict[str, str] = {
+    "perm_allegations_notified_72h_pct": "household",
     "perm_carers_no_annual_review": "household",
     "perm_carers_not_visited_6_weeks": "household",
+    "perm_adopter_enquiries_same_day_pct": "adopter",
     "perm_adopters_no_placement_1_year": "adopter",
 }
 

@@ -901,6 +901,31 @@ def _enquiries_same_day(m: Model, periods: ir.Table) -> ir.Table:
     return _unit_rows(rows, "adop_adopter_id", met=(rows.adop_enquiry_response_date <= rows.adop_registration_date).fill_null(False))
 
 
+def _due_status(due: ir.DateValue, period_end: dt.date) -> ir.StringValue:
+    return ibis.cases((due < ibis.literal(period_end), "overdue"), else_="approaching")
+
+
+def _allegations_unnotified_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T6: allegations of the last 12 months not notified to the council within 72 hours, listed by household."""
+    r = _allegations_notified(m, one_period(dt.date(1900, 1, 1), period_end))
+    r = r.filter(~r.met & (r.ref_date >= window_start(ibis.literal(period_end), LIST_MONTHS)))
+    a = m.table("ext_fostering_allegation")
+    a = a.select(_aid=a.foal_allegation_id, household=a.foal_household_id)
+    r = r.join(a, r.person_id == a._aid)
+    due = as_date(r.ref_date + ibis.interval(days=3))
+    reason = ibis.literal("allegation not notified to the council within 72 hours")
+    return r.select(**exception_rows(r.household, r.person_id, r.ref_date, r.ref_date, due, _due_status(due, period_end), reason))
+
+
+def _enquiries_unanswered_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T9: the service's adopter enquiries of the last 12 months not responded to on the day they were made."""
+    r = _enquiries_same_day(m, one_period(dt.date(1900, 1, 1), period_end))
+    r = r.filter(~r.met & (r.ref_date >= window_start(ibis.literal(period_end), LIST_MONTHS)))
+    reason = ibis.literal("enquiry not responded to on the day it was made")
+    status = _due_status(r.ref_date, period_end)
+    return r.select(**exception_rows(r.person_id, r.person_id, r.ref_date, r.ref_date, r.ref_date, status, reason))
+
+
 # --- the spec's remaining measures (F21, F25, F26, A10, P4, P5, P8-P11, L2-L6, T1, T13, T15) -----------------
 
 
@@ -1397,11 +1422,13 @@ PRACTICE = [
         polarity="high",
         breakdowns=UNIT_BREAKDOWNS,
         measure=share(_allegations_notified),
+        exceptions=_allegations_unnotified_list,
         numerator="Allegations notified to the council by the third day after they were received",
         denominator="Allegations against foster carers received in the period",
         rule="Of allegations (ext_fostering_allegation) received in the period, those notified to the council "
         "(foal_council_notified_date) within 72 hours, read from dates as on or before the third day after.",
-        notes="The model holds dates, not times: 72 hours is taken as 3 calendar days.",
+        notes="The model holds dates, not times: 72 hours is taken as 3 calendar days. Exceptions: allegations of the "
+        "last 12 months not notified within 72 hours, by household.",
     ),
     _flow_entry(
         "standard T9",
@@ -1411,10 +1438,12 @@ PRACTICE = [
         polarity="high",
         breakdowns=UNIT_BREAKDOWNS,
         measure=share(_enquiries_same_day),
+        exceptions=_enquiries_unanswered_list,
         numerator="Enquiries responded to on the day they were made",
         denominator="The service's adopter enquiries (registrations of interest) in the period",
         rule="Of the service's adopter registrations of interest in the period (ext_adopter agency OWN), those with "
         "adop_enquiry_response_date on or before the registration date.",
+        notes="Exceptions: the service's enquiries of the last 12 months not responded to the same day.",
     ),
     _entry(
         id="perm_cla_volume_trigger",
