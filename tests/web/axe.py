@@ -35,3 +35,22 @@ def describe(found: list[dict]) -> str:
         for node in v["nodes"]:
             lines.append(f"{v['id']} ({v['impact']}): {node['target']} {node.get('failureSummary', '').splitlines()[-1:]}")
     return "\n".join(lines)
+
+
+def settle(page) -> None:
+    """Wait until the charts are drawn and the as-at line has loaded: axe must see the finished page."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("[...document.querySelectorAll('[data-vega-spec]')].every(e => e.dataset.ready === '1')")
+
+
+def failures_on(page, base_url: str, paths: list[str]) -> list[str]:
+    """Each path's axe violations, described, for the paths that have any (the page is closed after)."""
+    failures = []
+    for path in paths:
+        page.goto(base_url + path)
+        settle(page)
+        found = violations(page)
+        if found:
+            failures.append(f"{path}:\n{describe(found)}")
+    page.close()
+    return failures

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.axe import describe, violations
+from tests.web.axe import failures_on, settle, violations
 from tests.web.conftest import PASSWORD
 from tests.web.test_browser import base_url, browser, sign_in  # noqa: F401 - the module's fixtures
 
@@ -49,23 +49,9 @@ PAGES = {
 }
 
 
-def settle(page) -> None:
-    """Wait until the charts are drawn and the as-at line has loaded: axe must see the finished page."""
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("[...document.querySelectorAll('[data-vega-spec]')].every(e => e.dataset.ready === '1')")
-
-
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_passes_axe(browser, base_url, name):  # noqa: F811
-    page = sign_in(browser, base_url, name)
-    failures = []
-    for path in PAGES[name]:
-        page.goto(base_url + path)
-        settle(page)
-        found = violations(page)
-        if found:
-            failures.append(f"{path}:\n{describe(found)}")
-    page.close()
+    failures = failures_on(sign_in(browser, base_url, name), base_url, PAGES[name])
     assert not failures, "\n".join(failures)
 
 

@@ -10,10 +10,9 @@ import pytest
 
 from cscperf.web.app import WebSettings, create_app
 from tests.web import fixture
-from tests.web.axe import describe, violations
+from tests.web.axe import failures_on, settle
 from tests.web.conftest import add_users
 from tests.web.server import CHROMIUM, running
-from tests.web.test_accessibility import settle
 from tests.web.test_browser import browser, sign_in  # noqa: F401 - the module's fixtures
 
 pytestmark = pytest.mark.browser
@@ -101,15 +100,7 @@ def test_roles_in_the_browser(browser, base_url):  # noqa: F811
 
 @pytest.mark.parametrize("name", list(PAGES))
 def test_area_p_pages_pass_axe(browser, base_url, name):  # noqa: F811
-    page = sign_in(browser, base_url, name)
-    failures = []
-    for path in PAGES[name]:
-        page.goto(base_url + path)
-        settle(page)
-        found = violations(page)
-        if found:
-            failures.append(f"{path}:\n{describe(found)}")
-    page.close()
+    failures = failures_on(sign_in(browser, base_url, name), base_url, PAGES[name])
     assert not failures, "\n".join(failures)
 
 

@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from cscperf.web.app import WebSettings, create_app
 from tests.web import fixture
 from tests.web.conftest import add_users
 
@@ -22,13 +21,6 @@ def warehouse(tmp_path_factory):
     path = fixture.build_permanency(tmp_path_factory.mktemp("perm") / "w.duckdb")
     add_users(path)
     return path
-
-
-@pytest.fixture(scope="module")
-def app(warehouse):
-    app = create_app(WebSettings(warehouse=warehouse, secure_cookies=False, auto_recompute=False, warm_caches=False))
-    yield app
-    app.state.cscperf.close()
 
 
 def listed(html: str, kind: str) -> list[tuple[str, str]]:

@@ -907,8 +907,7 @@ def _due_status(due: ir.DateValue, period_end: dt.date) -> ir.StringValue:
 
 def _allegations_unnotified_list(m: Model, period_end: dt.date) -> ir.Table:
     """T6: allegations of the last 12 months not notified to the council within 72 hours, listed by household."""
-    r = _allegations_notified(m, one_period(dt.date(1900, 1, 1), period_end))
-    r = r.filter(~r.met & (r.ref_date >= window_start(ibis.literal(period_end), LIST_MONTHS)))
+    r = _missed(_allegations_notified(m, one_period(dt.date(1900, 1, 1), period_end)), period_end)
     a = m.table("ext_fostering_allegation")
     a = a.select(_aid=a.foal_allegation_id, household=a.foal_household_id)
     r = r.join(a, r.person_id == a._aid)
@@ -919,8 +918,7 @@ def _allegations_unnotified_list(m: Model, period_end: dt.date) -> ir.Table:
 
 def _enquiries_unanswered_list(m: Model, period_end: dt.date) -> ir.Table:
     """T9: the service's adopter enquiries of the last 12 months not responded to on the day they were made."""
-    r = _enquiries_same_day(m, one_period(dt.date(1900, 1, 1), period_end))
-    r = r.filter(~r.met & (r.ref_date >= window_start(ibis.literal(period_end), LIST_MONTHS)))
+    r = _missed(_enquiries_same_day(m, one_period(dt.date(1900, 1, 1), period_end)), period_end)
     reason = ibis.literal("enquiry not responded to on the day it was made")
     status = _due_status(r.ref_date, period_end)
     return r.select(**exception_rows(r.person_id, r.person_id, r.ref_date, r.ref_date, r.ref_date, status, reason))
@@ -1175,7 +1173,7 @@ def _outstanding(rows: ir.Table, done: ir.DateValue, due: ir.DateValue, period_e
     end = ibis.literal(period_end)
     rows = rows.mutate(_due=due)
     rows = rows.filter((done.isnull() | (done > end)) & (rows.ref_date >= window_start(end, LIST_MONTHS)))
-    return rows.mutate(_status=ibis.cases((rows._due < end, "overdue"), else_="approaching"))
+    return rows.mutate(_status=_due_status(rows._due, period_end))
 
 
 def _visits_unrecorded_list(m: Model, period_end: dt.date) -> ir.Table:
@@ -1203,8 +1201,8 @@ def _interventions_unnotified_list(m: Model, period_end: dt.date) -> ir.Table:
 
 
 def _missed(rows: ir.Table, period_end: dt.date) -> ir.Table:
-    """Events of the LIST_MONTHS to the period end that did not meet their standard: done, but not in time or not as
-    the standard asks, so overdue for the manager to follow up."""
+    """Events of the LIST_MONTHS to the period end that have not met their standard: done late, not yet done, or not
+    as the standard asks, for the manager to follow up."""
     return rows.filter(~rows.met & (rows.ref_date >= window_start(ibis.literal(period_end), LIST_MONTHS)))
 
 
