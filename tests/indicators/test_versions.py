@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +16,7 @@ import pandas as pd
 from cscperf.indicators import compute, store_results
 from cscperf.indicators.model import Settings
 from cscperf.indicators.registry import REGISTRY
-from cscperf.indicators.versions import definition_history, definition_version, definition_versions, tables_read, version_of
+from cscperf.indicators.versions import definition_history, definition_sql, definition_version, definition_versions, tables_read, version_of
 from tests.indicators.builder import Built, d
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -140,3 +141,13 @@ def _row(end: str) -> dict[str, object]:
         "value": 0.0,
         "unit": "count",
     }
+
+
+def test_definitions_compile_the_same_from_several_threads_at_once():
+    """The web server compiles definitions on request threads (a push's recompute beside page reads); they share one
+    compiler, which used to fail with DuckDB's "closed pending query result" when two threads met in it."""
+    ids = [i for i, ind in REGISTRY.items() if ind.measure.kind != "rate"][:24]
+    alone = {i: definition_sql(REGISTRY[i]) for i in ids}
+    with ThreadPoolExecutor(6) as threads:
+        together = list(threads.map(lambda i: definition_sql(REGISTRY[i]), ids * 3))
+    assert together == [alone[i] for i in ids * 3]

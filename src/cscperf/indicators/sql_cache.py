@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,9 +67,10 @@ def save(cache: dict[tuple, str]) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({json.dumps(list(k)): v for k, v in cache.items()}))
+        snapshot = dict(cache)  # one copy: another thread may be adding entries while this one writes
+        tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps({json.dumps(list(k)): v for k, v in snapshot.items()}))
         tmp.replace(path)
-        _SAVED[fingerprint()] = len(cache)
+        _SAVED[fingerprint()] = len(snapshot)
     except OSError:
         pass  # a read-only home folder only costs compile time

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -62,6 +63,11 @@ def _schema_digest() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# The compiler below is one DuckDB connection for the whole process; ibis asks it for schemas while compiling, and
+# two threads doing so at once (a push's recompute beside a page read) break each other's pending query.
+_COMPILING = threading.RLock()
+
+
 @cache
 def _compiler() -> ibis.BaseBackend:
     """An in-memory DuckDB with the warehouse schema and an empty run database: enough to compile any cohort."""
@@ -87,13 +93,14 @@ def definition_sql(ind: Indicator, settings: Settings | None = None, sole_la: st
 
     if ind.measure.cohort is None:
         raise ValueError(f"{ind.id}: a {ind.measure.kind} has no cohort of its own")
-    model = _model(settings or Settings())
-    periods = model.run_table(SNAPSHOT_PERIODS if ind.snapshot else MONTHS if ind.additive else PERIODS)
-    rows = engine._narrow(ind.measure.cohort(model, periods), ("la",))
-    dated = engine._counts_children_monthly(ind)
-    attached = engine._attach(model, rows, ("la",), sole_la, dated)
-    aggregate = engine._aggregate_first_in_window if dated else engine._aggregate
-    return _sorted_excludes(str(model.backend.compile(aggregate(ind, attached, "la"))))
+    with _COMPILING:
+        model = _model(settings or Settings())
+        periods = model.run_table(SNAPSHOT_PERIODS if ind.snapshot else MONTHS if ind.additive else PERIODS)
+        rows = engine._narrow(ind.measure.cohort(model, periods), ("la",))
+        dated = engine._counts_children_monthly(ind)
+        attached = engine._attach(model, rows, ("la",), sole_la, dated)
+        aggregate = engine._aggregate_first_in_window if dated else engine._aggregate
+        return _sorted_excludes(str(model.backend.compile(aggregate(ind, attached, "la"))))
 
 
 def version_of(ind: Indicator, settings: Settings | None = None) -> str:
