@@ -32,7 +32,6 @@ from cscperf.report.text import chart_summary, month_name, period_phrase, senten
 AUDIENCES = ("members", "management", "permanency")
 PDF_VARIANT = "pdf/ua-1"
 DIRECTION_LABEL = {"better": "▲ better", "worse": "▼ worse", "same": "► same", "up": "▲ up", "down": "▼ down", None: "–"}
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -118,10 +117,7 @@ def series_breaks(con: duckdb.DuckDBPyConnection, figures: list[Figure]) -> dict
 
 
 def _team_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    try:
-        return {str(i): str(n) for i, n in con.execute("SELECT dept_team_id, dept_team_name FROM ssd_department").fetchall() if n}
-    except duckdb.Error:
-        return {}
+    return {str(i): str(n) for i, n in con.execute("SELECT dept_team_id, dept_team_name FROM ssd_department").fetchall() if n}
 
 
 def exception_counts(con: duckdb.DuckDBPyConnection, figures: list[Figure], period_end: dt.date) -> tuple[dict, dict]:
@@ -135,12 +131,7 @@ def exception_counts(con: duckdb.DuckDBPyConnection, figures: list[Figure], peri
     for fig in figures:
         if not getattr(fig.indicator, "practice", False):
             continue
-        try:
-            rows = exceptions(con, fig.id, period_end)
-        except Exception as exc:  # one indicator's list failing must not lose the whole pack
-            log.warning("exceptions for %s failed: %s", fig.id, exc.__class__.__name__)
-            notes[fig.id] = f"Exception list not available ({exc.__class__.__name__})."
-            continue
+        rows = exceptions(con, fig.id, period_end)
         if rows.empty:
             notes[fig.id] = f"No {UNIT_PLURALS[list_unit(fig.id)]} overdue or approaching."
             continue
