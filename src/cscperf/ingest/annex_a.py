@@ -6,8 +6,18 @@ rows, headers are matched ignoring case, spacing and punctuation ("Gender" or "S
 ID" or "Child ID"), coded answers may carry the Annex A enumerators ("a) Male", "q) 6: Police"),
 and dates may be Excel dates, Excel serial numbers or text. Annex A has no record ids, so keys are
 derived from the child id and dates, as for the CIN census; the same event in two lists (a referral
-in lists 3 and 6) or in two monthly workbooks is one record. List 11 (prospective adopters) is reported
-as skipped: the model holds adopters by household, from the permanency service's own records.
+in lists 3 and 6) or in two monthly workbooks is one record.
+
+List 11 (the authority's own adopters) loads into the permanency service's tables, one household per
+family identifier (`_list11`): `ext_adopter` with agency OWN, the family's rows as its number of
+adopters, the first row's ethnicity, the enquiry, stage 1 and 2 start and end, application, approval
+and leaving dates, the leaving reason read back through `LEAVING_REASON` (a reason it has no code
+for is kept as `ANNEX_A_<code>`) or, with an adoption order and no leaving date, ADOPTED; and
+`ext_adoption_match`, a match per child placed (no child is named). A family loads whole or not at
+all. Each adopter's sex and disability, the fostering-for-adoption answer (the writer derives it from
+the matched children's records), a second adopter's ethnicity and adopter ids other than the
+`<family>-1`, `-2` the writer gives are not held: a warning per column says how many values were
+not kept.
 """
 
 from __future__ import annotations
