@@ -359,3 +359,9 @@ def test_list_11_loads_twice_to_the_same_rows(tmp_path, con):
     assert snapshot(con, provenance=False)["ext_adoption_match"] == before["ext_adoption_match"]
     assert (forced.counts("ext_adopter").replaced, forced.counts("ext_adoption_match").replaced) == (1, 2)
     assert con.execute("SELECT count(*) FROM ext_adoption_match").fetchone() == (2,)
+
+
+def test_list_11_without_a_family_identifier_column_is_a_user_error(tmp_path):
+    f = _workbook(tmp_path / "no-family.xlsx", {"List 11": [["Individual adopter identifier", "Gender"], [1, "a) Male"]]})
+    with pytest.raises(UserError, match=r"no-family\.xlsx: sheet 'List 11': no 'Family identifier' column"):
+        parse_annex_a([f])
