@@ -365,3 +365,28 @@ def test_list_11_without_a_family_identifier_column_is_a_user_error(tmp_path):
     f = _workbook(tmp_path / "no-family.xlsx", {"List 11": [["Individual adopter identifier", "Gender"], [1, "a) Male"]]})
     with pytest.raises(UserError, match=r"no-family\.xlsx: sheet 'List 11': no 'Family identifier' column"):
         parse_annex_a([f])
+
+
+def test_list_11_children_placed_and_leaving_reason_must_fit_their_dates(tmp_path):
+    f = _workbook(
+        tmp_path / "counts.xlsx",
+        {
+            "List 11": [
+                LIST11,
+                _adopter("A1", "F1", **_journey(matched="01/09/2024", placed="20/09/2024", children_placed="two")),  # row 2
+                _adopter("B1", "F2", **_journey(matched="01/09/2024", placed="20/09/2024")),  # row 3: count blank, one assumed
+                _adopter("C1", "F3", **_journey(left_reason=1)),  # row 4: a reason with no leaving date
+                _adopter("D1", "F4", **_journey(matched="01/09/2024", placed="20/09/2024", children_placed=0)),  # row 5
+            ]
+        },
+    )
+    p = parse_annex_a([f])
+    assert [(i.location, i.field, i.value, i.rule) for i in p.rejected] == [
+        ("sheet 'List 11' row 2", "children_placed", "two", "not a whole number of children"),
+        ("sheet 'List 11' row 4", "left_reason", "1", "a reason for leaving the adoption process without the date of leaving"),
+        ("sheet 'List 11' row 5", "children_placed", "0", "no children placed, but a date child/children placed with adopter(s)"),
+    ]
+    assert list(p.frames["ext_adopter"]["adop_adopter_id"]) == ["F2"]
+    assert list(p.frames["ext_adoption_match"]["adma_match_id"]) == [key("ADMA", "F2", 1)]
+    [assumed] = [w for w in p.warnings if w.table == "ext_adoption_match"]
+    assert (assumed.location, assumed.rule) == ("sheet 'List 11' row 3", "no. of children placed is blank; one child assumed")

@@ -1068,8 +1068,9 @@ def _list10(r: dict, ctx: Context, src: str, origin: str) -> None:
 # ---------------------------------------------------------------- list 11: the authority's own adopters
 
 # List 11's dates, and the fields every row of a family must agree on (the household's: one record).
-ADOPTER_DATES = ("enquiry", "stage1_start", "stage1_end", "submitted", "stage2_start", "stage2_end", "approved")
-ADOPTER_DATES += ("matched", "placed", "order", "left")
+ADOPTER_DATES = (
+    "enquiry", "stage1_start", "stage1_end", "submitted", "stage2_start", "stage2_end", "approved", "matched", "placed", "order", "left"
+)  # fmt: skip
 HOUSEHOLD_FIELDS = (*ADOPTER_DATES, "children_placed", "left_reason")
 # What list 11 asks that the model does not hold, and why; a load says how many values of each it did not keep.
 LIST11_NOT_HELD = {
