@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
                 written = ssda903.write(con, year, Path(tmp) / "903")
-                previous, _basis = last_years_903(con, year, Path(tmp) / "last-year")
+                previous, basis = last_years_903(con, year, Path(tmp) / "last-year")
                 t1 = time.perf_counter()
-                report = run_rules("903", ssda903.csv_files(written), year, la_name, previous)
+                report = run_rules("903", ssda903.csv_files(written), year, la_name, previous, basis)
                 t2 = time.perf_counter()
             total = t2 - t0
             with_query = report.queries["child_id"].replace("", None).dropna().nunique()

@@ -207,7 +207,7 @@ def annex_cases() -> list[Case]:
         ("no-child-column", "error", {"List 3": [["Name", "Gender"], ["x", "M"]]}),
         ("no-header", "error", {"List 3": [[1, 2, 3]] * 12}),
         ("no-lists", "report", {"Sheet1": [["hello"]]}),
-        ("list-11-only", "report", {"List 11": [["Individual adopter identifier", "Gender"], [1, "M"]]}),
+        ("list-11-only", "report", {"List 11": [["Individual adopter identifier", "Family identifier", "Gender"], [1, 7, "M"]]}),
         ("list-99", "report", {"List 99": [HEAD3, ROW3]}),
         ("huge-cell", "any", {"List 3": [HEAD3, [5000, *ROW3[1:-1], "T" * 30000]]}),
         ("header-only", "any", {"List 3": [HEAD3]}),

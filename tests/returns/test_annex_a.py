@@ -7,12 +7,13 @@ import json
 import stat
 
 import openpyxl
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from cscperf.cli import main
 from cscperf.errors import UserError
-from cscperf.ingest.annex_a import TEMPLATE, header_aliases
+from cscperf.ingest.annex_a import LIST11_NOT_HELD, TEMPLATE, header_aliases
 from cscperf.returns import annex_a
 from cscperf.warehouse import connect
 
@@ -170,7 +171,7 @@ def tiny_path(tmp_path_factory):
 def held(number: int) -> list[str]:
     """The template fields of a list that the loader reads back (the others are derived or not held)."""
     readable = header_aliases(number)
-    return [f for _, f in TEMPLATE[number] if f in readable]
+    return [f for _, f in TEMPLATE[number] if f in readable and not (number == 11 and f in LIST11_NOT_HELD)]
 
 
 def test_round_trip_load_the_written_workbook_and_write_it_again(tiny_path, tmp_path):
@@ -189,10 +190,15 @@ def test_round_trip_load_the_written_workbook_and_write_it_again(tiny_path, tmp_
     tables = {"ssd_contacts": 1, "ssd_cin_assessments": 4, "ssd_s47_enquiry": 5, "ssd_cp_plans": 7}
     tables |= {"ssd_care_leavers": 9, "ssd_permanence": 10}
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    households = con.execute("SELECT count(*), sum(adop_number_of_adopters) FROM ext_adopter").fetchone()
+    matches = con.execute("SELECT count(*) FROM ext_adoption_match WHERE adma_placed_date IS NOT NULL").fetchone()[0]
     con.close()
     assert counts == {t: len(first[n]) for t, n in tables.items()}  # key counts: one record per listed row
+    # list 11: a household per family, its adopters its rows; a match per child placed (counted once per family)
+    families = first[11].drop_duplicates("family")
+    assert households == (len(families), len(first[11])) and matches == families["children_placed"].fillna(0).sum()
     in_care = set(first[8]["child"])
-    for n in range(1, 11):
+    for n in range(1, 12):
         fields = held(n)
         a, b = first[n][fields].astype(str), second[n][fields].astype(str)
         if n == 10:  # the date a child entered care comes back only for children still in list 8 (the model keeps it on the episode)
@@ -244,6 +250,10 @@ def test_list_11_holds_the_services_adopters_with_a_record_open_in_the_12_months
         dict(zip(match, ("M2", "H1", "C", d("2025-03-01"), d("2025-04-02")), strict=True)),  # placed after the date: not counted
     )
     hand.execute("UPDATE ssd_permanence SET perm_placed_ffa_cp_date = DATE '2025-03-15' WHERE perm_person_id = 'C'")  # C in FFA with H1
+    # H1's stage 1 ended on 20 April 2024 and it applied on the 25th; stage 2 ended (30 August) after H6's date is shown
+    hand.execute("""UPDATE ext_adopter SET adop_stage1_end_date = DATE '2024-04-20', adop_application_date = DATE '2024-04-25',
+        adop_stage2_end_date = DATE '2024-08-30' WHERE adop_adopter_id = 'H1'""")
+    hand.execute("UPDATE ext_adopter SET adop_stage2_end_date = DATE '2025-04-10' WHERE adop_adopter_id = 'H6'")  # after the date
     written = annex_a.write(hand, 2025, tmp_path / "out")
     got = sheet(written.files[0], 11)
     assert [(r["adopter"], r["family"], r["ethnicity"]) for r in got] == [
@@ -256,9 +266,10 @@ def test_list_11_holds_the_services_adopters_with_a_record_open_in_the_12_months
     # the latest match by the date (1 March), the latest placement (1 December: C was placed after the date), one child placed
     assert (h1["matched"], h1["placed"], h1["children_placed"], h1["left"]) == (dated("2025-03-01"), dated("2024-12-01"), 1, None)
     assert (h3["ffa"], h3["left"], h3["left_reason"], h3["children_placed"]) == ("No", dated("2024-04-01"), 1, None)
-    # H6's stage 2 and refusal come after the date: not shown; sex, disability and the stage ends are not held
-    assert (h6["stage2_start"], h6["left"], h6["left_reason"]) == (None, None, None)
-    assert all(r[f] is None for r in got for f in ("sex", "disability", "stage1_end", "stage2_end", "submitted"))
+    assert (h1["stage1_end"], h1["submitted"], h1["stage2_end"]) == (dated("2024-04-20"), dated("2024-04-25"), dated("2024-08-30"))
+    # H6's stage 2, its end and refusal come after the date: not shown; each adopter's sex and disability are not held
+    assert (h6["stage2_start"], h6["stage2_end"], h6["left"], h6["left_reason"]) == (None, None, None, None)
+    assert all(r[f] is None for r in got for f in ("sex", "disability"))
     assert written.counts["list_11"] == 4
 
 
@@ -302,3 +313,43 @@ def test_columns_the_warehouse_holds_are_filled(hand, tmp_path):
     assert {r["child"]: r["epo"] for r in sheet(path, 7)} == {"A": "N", "B": "Y"}
     assert {r["child"]: r["uasc"] for r in sheet(path, 9)} == {"A": "Y", "B": "N"}
     assert {r["child"]: r["family"] for r in sheet(path, 10)} == {"C": "G1"}
+
+
+def test_list_11_leaving_reasons_go_back_as_they_came(tmp_path):
+    # A workbook's list 11 loaded, then written as at 31 March 2025: reason 1 (withdrew), 3 before an approval (not
+    # approved) and after one (approval ended), and 5, which the model has no code for, all come back; an adoption
+    # (F4's order) is shown by its order date, not as leaving.
+    headers = [h for h, _ in TEMPLATE[11]]
+    fields = [f for _, f in TEMPLATE[11]]
+    given = [
+        {"adopter": "F1-1", "family": "F1", "enquiry": dt.datetime(2024, 5, 1), "left": dt.datetime(2024, 6, 1), "left_reason": 1},
+        {"adopter": "F2-1", "family": "F2", "enquiry": dt.datetime(2024, 5, 1), "left": dt.datetime(2024, 9, 1), "left_reason": 3},
+        {"adopter": "F3-1", "family": "F3", "enquiry": dt.datetime(2024, 5, 1), "approved": dt.datetime(2024, 8, 1),
+         "left": dt.datetime(2024, 12, 1), "left_reason": 3},
+        {"adopter": "F4-1", "family": "F4", "enquiry": dt.datetime(2024, 5, 1), "approved": dt.datetime(2024, 8, 1),
+         "matched": dt.datetime(2024, 9, 1), "placed": dt.datetime(2024, 9, 9), "children_placed": 1, "order": dt.datetime(2025, 3, 1)},
+        {"adopter": "F5-1", "family": "F5", "enquiry": dt.datetime(2024, 5, 1), "left": dt.datetime(2024, 7, 1), "left_reason": 5},
+    ]  # fmt: skip
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "List 11"
+    ws.append(headers)
+    for row in given:
+        ws.append([row.get(f) for f in fields])
+    wb.save(tmp_path / "in.xlsx")
+    result = CliRunner().invoke(main, ["load", "annex-a", str(tmp_path / "in.xlsx"), "--warehouse", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 0, result.output
+    con = connect(tmp_path / "w.duckdb")
+    reasons = dict(con.execute("SELECT adop_adopter_id, adop_end_reason FROM ext_adopter").fetchall())
+    assert reasons == {"F1": "WITHDRAWN", "F2": "NOT_APPROVED", "F3": "APPROVAL_TERMINATED", "F4": "ADOPTED", "F5": "ANNEX_A_5"}
+    back = annex_a.lists(con, AS_AT)[11]
+    con.close()
+    left = {r.family: (None if pd.isna(r.left) else r.left.date(), None if pd.isna(r.left_reason) else r.left_reason)
+            for r in back.itertuples()}  # fmt: skip
+    assert left == {
+        "F1": (dt.date(2024, 6, 1), 1),
+        "F2": (dt.date(2024, 9, 1), 3),
+        "F3": (dt.date(2024, 12, 1), 3),
+        "F4": (None, None),
+        "F5": (dt.date(2024, 7, 1), 5),
+    }

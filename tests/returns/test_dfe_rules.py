@@ -183,9 +183,12 @@ def test_the_903_rules_that_compare_with_last_year_run_when_given_last_years_ret
     episodes.assign(LS="J2").to_csv(tmp_path / "differing" / "episodes.csv", index=False)
 
     alone = run_rules("903", this_year, 2025, "Peterborough")
-    good = run_rules("903", this_year, 2025, "Peterborough", agreeing)
+    good = run_rules("903", this_year, 2025, "Peterborough", agreeing, "the agreeing 2023-24 return")
     bad = run_rules("903", this_year, 2025, "Peterborough", differing)
     assert {"202", "503B"} <= set(alone.skipped)  # without last year's return the validator skips them
+    # the report comes back whole: which return it was compared with is in it and in its summary
+    assert good.compared_with == "the agreeing 2023-24 return" and "last year's return: the agreeing 2023-24 return" in good.summary()
+    assert alone.compared_with == "" and "; last year's return:" not in alone.summary()
     assert not {"202", "503B"} & set(good.skipped) and not {"202", "503B"} & set(bad.skipped)
     assert good.crashed == {} and bad.crashed == {}
     assert not {"202", "503B"} & issues_for(good, "A1")

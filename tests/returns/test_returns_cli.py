@@ -97,7 +97,7 @@ def test_prepare_explain_and_sign_off_with_dfes_rules_every_step_audited(capsys,
 
 
 def test_a_rule_that_crashed_is_named_and_the_draft_cannot_be_signed(capsys, monkeypatch, wh):
-    def crashing(kind, files, year, la_name, previous=()):
+    def crashing(kind, files, year, la_name, previous=(), compared_with=""):
         return DfeReport(kind, year, "cin2024_25", pd.DataFrame(columns=ISSUE_COLUMNS), 109, {"8600": "KeyError: 'ReferralNFA'"})
 
     monkeypatch.setattr(dfe_rules, "run_rules", crashing)
@@ -128,7 +128,7 @@ def test_the_warehouse_is_free_while_dfes_rules_run(capsys, monkeypatch, wh):
     # meanwhile another process (the dashboard, a load) can open the warehouse for writing.
     opened: list[int] = []
 
-    def check_from_another_process(kind, files, year, la_name, previous=()):
+    def check_from_another_process(kind, files, year, la_name, previous=(), compared_with=""):
         code = f"import duckdb; duckdb.connect({str(wh)!r}).close()"
         opened.append(subprocess.run([sys.executable, "-c", code], capture_output=True, check=False).returncode)
         return DfeReport(kind, year, "cin2024_25", pd.DataFrame(columns=ISSUE_COLUMNS), 109)

@@ -377,14 +377,14 @@ def test_the_rules_comparing_with_last_year_get_the_signed_return_else_last_year
     con.execute("INSERT INTO ext_authority (auth_la_code, auth_la_name) VALUES ('874', 'Peterborough')")
     given: list[tuple[list[str], list[str]]] = []
 
-    def check(kind, files, year, la_name, previous=()):  # what DfE's rules are given; they find nothing
+    def check(kind, files, year, la_name, previous=(), compared_with=""):  # what DfE's rules are given; they find nothing
         given.append(
             (
                 [p.parent.name for p in sorted(previous, key=lambda p: p.name.startswith("episodes_before"))],
                 sorted(p.name for p in previous),
             )
         )
-        return DfeReport(kind, year, f"lac{year - 1}_{year % 100}", pd.DataFrame(columns=ISSUE_COLUMNS), 1)
+        return DfeReport(kind, year, f"lac{year - 1}_{year % 100}", pd.DataFrame(columns=ISSUE_COLUMNS), 1, compared_with=compared_with)
 
     csvs = sorted(f"{t}_2024.csv" for t in ssda903.tables_for(2024))
     history = f"{ssda903.HISTORY_PREFIX}2024.csv"  # the episodes before 2023-24, always from the warehouse
@@ -401,4 +401,20 @@ def test_the_rules_comparing_with_last_year_get_the_signed_return_else_last_year
     (tmp_path / "w.returns" / "ssda903-2024-v1" / "header_2024.csv").write_text("CHILD\n")
     with pytest.raises(UserError, match="header_2024.csv: missing or changed since return ssda903-2024-v1 was prepared"):
         workflow.prepare(con, tmp_path / "w.duckdb", "ssda903", 2025, "tester", check=check)
+    con.close()
+
+
+def test_last_years_return_is_skipped_only_when_the_warehouse_has_no_such_year(tmp_path):
+    from cscperf.returns import workflow
+
+    con = connect(tmp_path / "w.duckdb")
+    run_load(con, "ssd", [], lambda _paths: Parsed(frames={name: pd.DataFrame(rows) for name, rows in _frames().items()}))
+    # the records begin in 2020-21 (T1 looked after from 1 April 2020): for 2020-21's rules there is no last year
+    previous, basis = workflow.last_years_903(con, 2021, tmp_path / "first")
+    assert previous == [] and basis == "none: the warehouse holds no SSDA903 2019-20 records (this is its first year of data)"
+    # 2023-24 has records but cannot be written (a file stands where its folder goes): an error naming the year and why
+    blocked = tmp_path / "blocked"
+    blocked.write_text("")
+    with pytest.raises(UserError, match=r"last year's SSDA903 2023-24 return, .* could not be written: .*blocked: exists and is not"):
+        workflow.last_years_903(con, 2025, blocked)
     con.close()

@@ -56,9 +56,10 @@ def report(issues: list[dict] | None = None, crashed: dict[str, str] | None = No
     """What DfE's rules report, chosen by the test (one row per issue)."""
     frame = pd.DataFrame([{"kind": "cin", "table": "", "field": "", "row_id": "", **i} for i in issues or []], columns=ISSUE_COLUMNS)
 
-    def check(kind, files, year, la_name, previous=()):
+    def check(kind, files, year, la_name, previous=(), compared_with=""):
         assert kind == "cin" and [p.name for p in files] == [f"cin_census_{year}.xml"]
-        return DfeReport("cin", year, f"cin{year - 1}_{year % 100:02d}", frame.fillna(""), 109, dict(crashed or {}))
+        rules = f"cin{year - 1}_{year % 100:02d}"
+        return DfeReport("cin", year, rules, frame.fillna(""), 109, dict(crashed or {}), compared_with=compared_with)
 
     return check
 
@@ -171,7 +172,7 @@ def test_a_warehouse_missing_a_field_the_return_needs_names_it_and_nothing_is_wr
 def test_a_validator_that_fails_outright_leaves_nothing(wh):
     path, con = wh
 
-    def broken(kind, files, year, la_name, previous=()):
+    def broken(kind, files, year, la_name, previous=(), compared_with=""):
         raise UserError("DfE's CIN census rules (cin2024_25) could not run on cin_census_2025.xml: ParseError")
 
     with pytest.raises(UserError, match="could not run"):

@@ -211,7 +211,7 @@ def prepare_returns(path: Path, issues: list[dict] = RETURN_ISSUES) -> str:
     frame = pd.DataFrame([{"kind": "cin", "table": "CINdetails", "row_id": str(n), **i} for n, i in enumerate(issues)])
     frame = frame.reindex(columns=ISSUE_COLUMNS).fillna("")
 
-    def check(kind, files, year, la_name, previous=()) -> DfeReport:
+    def check(kind, files, year, la_name, previous=(), compared_with="") -> DfeReport:
         return DfeReport("cin", year, "cin2023_24", frame, 105)
 
     con = connect(path)

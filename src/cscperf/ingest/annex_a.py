@@ -6,8 +6,18 @@ rows, headers are matched ignoring case, spacing and punctuation ("Gender" or "S
 ID" or "Child ID"), coded answers may carry the Annex A enumerators ("a) Male", "q) 6: Police"),
 and dates may be Excel dates, Excel serial numbers or text. Annex A has no record ids, so keys are
 derived from the child id and dates, as for the CIN census; the same event in two lists (a referral
-in lists 3 and 6) or in two monthly workbooks is one record. List 11 (prospective adopters) is reported
-as skipped: the model holds adopters by household, from the permanency service's own records.
+in lists 3 and 6) or in two monthly workbooks is one record.
+
+List 11 (the authority's own adopters) loads into the permanency service's tables, one household per
+family identifier (`_list11`): `ext_adopter` with agency OWN, the family's rows as its number of
+adopters, the first row's ethnicity, the enquiry, stage 1 and 2 start and end, application, approval
+and leaving dates, the leaving reason read back through `LEAVING_REASON` (a reason it has no code
+for is kept as `ANNEX_A_<code>`) or, with an adoption order and no leaving date, ADOPTED; and
+`ext_adoption_match`, a match per child placed (no child is named). A family loads whole or not at
+all. Each adopter's sex and disability, the fostering-for-adoption answer (the writer derives it from
+the matched children's records), a second adopter's ethnicity and adopter ids other than the
+`<family>-1`, `-2` the writer gives are not held: a warning per column says how many values were
+not kept.
 """
 
 from __future__ import annotations
@@ -136,6 +146,25 @@ LISTS: dict[int, dict[str, tuple[str, ...]]] = {
         "reversed": ("dateofdecisionthatchildshouldnolonger",),
         "reversed_reason": ("reasonwhychildnolonger",),
         "ffa": ("datethechildwasplacedforfostering",),
+    },
+    11: {
+        "adopter": ("individualadopteridentifier", "individualadopterid", "adopterid"),
+        "family": ("familyidentifier", "familyid"),
+        "disability": ("disability",),
+        "ffa": ("istheprospectiveadopterfosteringforadoption", "fosteringforadoption"),
+        "enquiry": ("dateenquiryreceived", "enquirydate"),
+        "stage1_start": ("datestage1started",),
+        "stage1_end": ("datestage1ended",),
+        "stage2_start": ("datestage2started",),
+        "stage2_end": ("datestage2ended",),
+        "submitted": ("dateapplicationsubmitted",),
+        "approved": ("dateapplicationapproved", "dateapproved"),
+        "matched": ("dateadoptermatchedwithchild", "datematched"),
+        "placed": ("datechildchildrenplacedwithadopter", "dateplaced"),
+        "children_placed": ("noofchildrenplaced", "numberofchildrenplaced"),
+        "order": ("dateofadoptionorder",),
+        "left": ("dateofleavingadoptionprocess",),
+        "left_reason": ("reasonforleavingadoptionprocess",),
     },
 }
 # The template Ofsted's Annex A lists follow (the layout of the shared sample workbook): each list's
@@ -292,6 +321,12 @@ TEMPLATE: dict[int, tuple[tuple[str, str], ...]] = {
         ("Reason for leaving adoption process", "left_reason"),
     ),
 }
+# List 11's reason for leaving the adoption process, by the model's end reason (ext_adopter.adop_end_reason), for the
+# writer and the loader both. Read back, 3 is NOT_APPROVED before an approval and APPROVAL_TERMINATED after one; a
+# reason with no code here is kept as OTHER_LEAVING + the reason and written back as it came. An adoption
+# (ADOPTED) is shown by its order date, not as leaving.
+LEAVING_REASON = {"WITHDRAWN": 1, "NOT_APPROVED": 3, "APPROVAL_TERMINATED": 3}
+OTHER_LEAVING = "ANNEX_A_"
 LIST_NAMES = {
     1: "Contacts",
     2: "Early help",
@@ -627,17 +662,7 @@ def parse_annex_a(paths: list[Path]) -> Parsed:
 def _sheet(sheet: Sheet, ctx: Context) -> None:
     src = str(sheet.path)
     if sheet.number == 11:
-        ctx.warnings.append(
-            Issue(
-                src,
-                f"sheet '{sheet.name}'",
-                "",
-                "List 11",
-                str(len(sheet.rows)),
-                "List 11 (prospective adopters) is not loaded: the model holds adopters by household, from the "
-                "permanency service (ext_adopter); skipped",
-            )
-        )
+        _list11(sheet, ctx)
         return
     if "child" not in sheet.columns:
         raise UserError(f"{src}: sheet '{sheet.name}': no child id column (expected 'Child Unique ID' or 'Child ID')")
@@ -1038,6 +1063,203 @@ def _list10(r: dict, ctx: Context, src: str, origin: str) -> None:
         "_source": src,
     }
     _add(ctx, "ssd_permanence", pk, row, origin, src, "date entered care")
+
+
+# ---------------------------------------------------------------- list 11: the authority's own adopters
+
+# List 11's dates, and the fields every row of a family must agree on (the household's: one record).
+ADOPTER_DATES = (
+    "enquiry", "stage1_start", "stage1_end", "submitted", "stage2_start", "stage2_end", "approved", "matched", "placed", "order", "left"
+)  # fmt: skip
+HOUSEHOLD_FIELDS = (*ADOPTER_DATES, "children_placed", "left_reason")
+# What list 11 asks that the model does not hold, and why; a load says how many values of each it did not keep.
+LIST11_NOT_HELD = {
+    "sex": "adopters are held by household, without each adopter's sex",
+    "disability": "adopters are held by household, without each adopter's disability",
+    "ffa": "written from the matched children's fostering for adoption dates (ssd_permanence), and list 11 names no child",
+}
+SECOND_ETHNICITY = "only the first adopter's ethnicity is held, as the household's"
+ADOPTER_IDS = "adopters are held by household and written back as <family identifier>-1 and -2"
+
+
+def _header11(fieldname: str) -> str:
+    return next(h for h, f in TEMPLATE[11] if f == fieldname)
+
+
+def _count(value: object) -> int | None:
+    """'No. of children placed' as a whole number, or BadRow."""
+    if is_blank(value) or answer(value) is None:
+        return None
+    text = str(value).strip()
+    number = value if isinstance(value, int | float) else float(text) if re.fullmatch(r"\d+(\.0+)?", text) else None
+    if number is None or number < 0 or not float(number).is_integer():
+        raise BadRow("children_placed", text[:40], "not a whole number of children")
+    return int(number)
+
+
+def _adopter_row(record: dict) -> dict:
+    """One list 11 row cleaned: ids, dates, count and reason; BadRow when a value cannot be read or is missing."""
+    out: dict = {}
+    for name in ADOPTER_DATES:
+        value = record.get(name)
+        try:
+            out[name] = parse_date(answer(value) if isinstance(value, str) else value)
+        except ValueError as exc:
+            raise BadRow(name, str(value)[:40], str(exc)) from None
+    for name, what in (("adopter", "individual adopter identifier"), ("family", "family identifier")):
+        out[name] = child_id(record.get(name))
+        if out[name] is None:
+            raise BadRow(name, "", f"{what} is required and missing")
+    if out["enquiry"] is None:
+        raise BadRow("enquiry", "", "date enquiry received is required and missing")
+    out["children_placed"] = _count(record.get("children_placed"))
+    out["left_reason"] = code(record.get("left_reason"))
+    out["ethnicity"] = code(record.get("ethnicity"))
+    return out
+
+
+def _check_household(rows: list[tuple[int, dict, dict]]) -> None:
+    """A family's rows as one household: they agree on its dates, which follow the enquiry and each stage's start,
+    with at most two adopters, children placed only with a placement date, a reason only with a leaving date."""
+    numbers = ", ".join(str(n) for n, _, _ in rows)
+    if len(rows) > 2:
+        raise BadRow("family", rows[0][2]["family"], f"the family has {len(rows)} adopters (rows {numbers}); a household holds one or two")
+    for name in HOUSEHOLD_FIELDS:
+        seen = {c[name] for _, _, c in rows}
+        if len(seen) > 1:
+            shown = " / ".join(sorted(str(v) for v in seen))[:80]
+            raise BadRow(name, shown, f"the family's rows {numbers} disagree on '{_header11(name)}' (a household's record is one)")
+    first = rows[0][2]
+    for name in ADOPTER_DATES[1:]:
+        if first[name] is not None and first[name] < first["enquiry"]:
+            rule = f"'{_header11(name)}' is before the date enquiry received ({first['enquiry']})"
+            raise BadRow(name, first[name].isoformat(), rule)
+    for start, end in (("stage1_start", "stage1_end"), ("stage2_start", "stage2_end")):
+        if first[start] is not None and first[end] is not None and first[end] < first[start]:
+            raise BadRow(end, first[end].isoformat(), f"'{_header11(end)}' is before '{_header11(start)}' ({first[start]})")
+    placed, count = first["placed"], first["children_placed"]
+    if count and placed is None:
+        raise BadRow("children_placed", str(count), "children placed without a date child/children placed with adopter(s)")
+    if count == 0 and placed is not None:
+        raise BadRow("children_placed", "0", "no children placed, but a date child/children placed with adopter(s)")
+    if first["left_reason"] is not None and first["left"] is None:
+        raise BadRow("left_reason", first["left_reason"], "a reason for leaving the adoption process without the date of leaving")
+
+
+def _end_reason(r: dict) -> tuple[dt.date | None, str | None]:
+    """(adop_end_date, adop_end_reason): the leaving date with Annex A's reason read back as the writer maps it (3 is
+    NOT_APPROVED before an approval, APPROVAL_TERMINATED after), any other reason kept as OTHER_LEAVING + it; else
+    the adoption order (ADOPTED)."""
+    if r["left"] is not None:
+        given = r["left_reason"]
+        reasons = [k for k, v in LEAVING_REASON.items() if str(v) == given]
+        if len(reasons) > 1:
+            reasons = ["APPROVAL_TERMINATED" if r["approved"] is not None and r["approved"] <= r["left"] else "NOT_APPROVED"]
+        return r["left"], reasons[0] if reasons else (f"{OTHER_LEAVING}{given}" if given else None)
+    if r["order"] is not None:
+        return r["order"], "ADOPTED"
+    return None, None
+
+
+def _household(rows: list[tuple[int, dict, dict]], ctx: Context, src: str) -> None:
+    """One ext_adopter row for the family (the household), and one ext_adoption_match row per child placed."""
+    r = rows[0][2]
+    family = r["family"]
+    end, reason = _end_reason(r)
+    household = {
+        "adop_adopter_id": family,
+        "adop_agency": "OWN",  # list 11 is the authority's own adoption agency's adopters
+        "adop_ethnicity": r["ethnicity"],
+        "adop_number_of_adopters": len(rows),
+        "adop_registration_date": r["enquiry"],
+        "adop_stage1_start_date": r["stage1_start"],
+        "adop_stage1_end_date": r["stage1_end"],
+        "adop_application_date": r["submitted"],
+        "adop_stage2_start_date": r["stage2_start"],
+        "adop_stage2_end_date": r["stage2_end"],
+        "adop_approval_date": r["approved"],
+        "adop_end_date": end,
+        "adop_end_reason": reason,
+        "_source": src,
+    }
+    ctx.rows.add("ext_adopter", family, household)
+    matched = r["children_placed"] or (1 if r["matched"] or r["placed"] or r["order"] else 0)
+    if r["children_placed"] is None and r["placed"] is not None:
+        ctx.warnings.append(
+            Issue(*src.rsplit(":", 1), "ext_adoption_match", "children_placed", "", "no. of children placed is blank; one child assumed")
+        )
+    for k in range(1, matched + 1):
+        pk = key("ADMA", family, k)
+        row = {"adma_match_id": pk, "adma_adopter_id": family, "adma_person_id": None, "adma_matched_date": r["matched"]}
+        row |= {"adma_placed_date": r["placed"], "adma_adoption_order_date": r["order"], "_source": src}
+        ctx.rows.add("ext_adoption_match", pk, row)
+
+
+def _list11(sheet: Sheet, ctx: Context) -> None:
+    """List 11 into ext_adopter and ext_adoption_match, a family (household) whole or not at all (see `_household`)."""
+    src = str(sheet.path)
+    for needed in ("adopter", "family"):
+        if needed not in sheet.columns:
+            raise UserError(f"{src}: sheet '{sheet.name}': no '{_header11(needed)}' column")
+    name = f"{sheet.path} (List 11)"
+    ctx.read[name] = ctx.read.get(name, 0) + len(sheet.rows)
+    families: dict[str, list[tuple[int, dict, dict]]] = {}
+    failed: dict[str, int] = {}  # family -> the row rejected first
+    records = [(n, {f: values[i] if i < len(values) else None for f, i in sheet.columns.items()}) for n, values in sheet.rows]
+    for number, record in records:
+        location = f"sheet '{sheet.name}' row {number}"
+        try:
+            clean = _adopter_row(record)
+        except BadRow as bad:
+            ctx.rejected.append(Issue(src, location, "ext_adopter", bad.field, bad.value, bad.rule, _raw(record)))
+            if (family := child_id(record.get("family"))) is not None:
+                failed.setdefault(family, number)
+            continue
+        rows = families.setdefault(clean["family"], [])
+        if any(c["adopter"] == clean["adopter"] for _, _, c in rows):
+            rule = "the same adopter appears earlier in this list; kept the first"
+            ctx.rejected.append(Issue(src, location, "ext_adopter", "adopter", clean["adopter"], rule, _raw(record)))
+            continue
+        rows.append((number, record, clean))
+    for family, rows in families.items():
+        try:
+            if family in failed:
+                rule = f"row {failed[family]} of this family was rejected: a household is loaded whole or not at all"
+                raise BadRow("family", family, rule)
+            _check_household(rows)
+        except BadRow as bad:
+            for number, record, _ in rows:
+                location = f"sheet '{sheet.name}' row {number}"
+                ctx.rejected.append(Issue(src, location, "ext_adopter", bad.field, bad.value, bad.rule, _raw(record)))
+            continue
+        _household(rows, ctx, f"{src}:sheet '{sheet.name}' row {rows[0][0]}")
+    _not_held(sheet, [r for _, r in records], ctx)
+
+
+def _raw(record: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in record.items()}
+
+
+def _not_held(sheet: Sheet, records: list[dict], ctx: Context) -> None:
+    """A warning per list 11 column whose values the model does not keep, with how many non-blank values were not kept."""
+    counts = {f: sum(answer(r.get(f)) is not None for r in records) for f in LIST11_NOT_HELD}
+    why = dict(LIST11_NOT_HELD)
+    by_family: dict[str, list[dict]] = {}
+    for r in records:
+        by_family.setdefault(child_id(r.get("family")) or "", []).append(r)
+    counts["ethnicity"] = sum(answer(r.get("ethnicity")) is not None for rows in by_family.values() for r in rows[1:])
+    why["ethnicity"] = SECOND_ETHNICITY
+    counts["adopter"] = sum(
+        child_id(r.get("adopter")) not in {f"{family}-{k}" for k in range(1, len(rows) + 1)}
+        for family, rows in by_family.items()
+        for r in rows
+        if child_id(r.get("adopter")) is not None
+    )
+    why["adopter"] = ADOPTER_IDS
+    for fieldname, count in counts.items():
+        if count and fieldname in sheet.columns:
+            rule = f"not held in the warehouse model ({why[fieldname]}); {count} non-blank values not kept"
+            ctx.warnings.append(Issue(str(sheet.path), f"sheet '{sheet.name}'", "ext_adopter", _header11(fieldname), str(count), rule))
 
 
 MAPPERS: dict[int, tuple[str, Callable[[dict, Context, str, str], None]]] = {

@@ -32,7 +32,7 @@ from dateutil.relativedelta import relativedelta
 
 from cscperf.errors import UserError
 from cscperf.files import cannot_write, neutralise, open_private, output_folder
-from cscperf.ingest.annex_a import ABUSE_TEXT, LIST_NAMES, REQUIRED_DATE, TEMPLATE, TEMPLATE_VERSION
+from cscperf.ingest.annex_a import ABUSE_TEXT, LEAVING_REASON, LIST_NAMES, OTHER_LEAVING, REQUIRED_DATE, TEMPLATE, TEMPLATE_VERSION
 from cscperf.returns.written import WrittenReturn
 
 YES_NO = "CASE {0} WHEN 'Y' THEN 'Yes' WHEN 'N' THEN 'No' END"
@@ -264,18 +264,26 @@ WITH a AS (
 SELECT a.adop_adopter_id || '-' || n.n AS adopter, a.adop_adopter_id AS family, NULL::VARCHAR AS sex,
     CASE WHEN n.n = 1 THEN a.adop_ethnicity END AS ethnicity, NULL::VARCHAR AS disability,
     CASE WHEN m.ffa THEN 'Yes' ELSE 'No' END AS ffa,
-    a.adop_registration_date AS enquiry, {stage1} AS stage1_start, NULL::DATE AS stage1_end, {stage2} AS stage2_start,
-    NULL::DATE AS stage2_end, NULL::DATE AS submitted, {approved} AS approved,
-    m.matched, m.placed, m.children_placed, m."order",
-    CASE WHEN a.adop_end_date <= $as_at AND a.adop_end_reason IN ('WITHDRAWN', 'NOT_APPROVED', 'APPROVAL_TERMINATED')
-         THEN a.adop_end_date END AS "left",
-    CASE WHEN a.adop_end_date <= $as_at THEN CASE a.adop_end_reason WHEN 'WITHDRAWN' THEN 1
-         WHEN 'NOT_APPROVED' THEN 3 WHEN 'APPROVAL_TERMINATED' THEN 3 END END AS left_reason
+    a.adop_registration_date AS enquiry, {stage1} AS stage1_start, {stage1_end} AS stage1_end, {stage2} AS stage2_start,
+    {stage2_end} AS stage2_end, {submitted} AS submitted, {approved} AS approved,
+    m.matched, m.placed, m.children_placed, m."order", {left} AS "left", CASE WHEN {left} IS NOT NULL THEN {reason} END AS left_reason
 FROM a CROSS JOIN range(1, 3) AS n(n)
 LEFT JOIN matches m ON m.id = a.adop_adopter_id
 WHERE n.n <= coalesce(a.adop_number_of_adopters, 1)
 ORDER BY family, adopter
-""".format(stage1=_upto("a.adop_stage1_start_date"), stage2=_upto("a.adop_stage2_start_date"), approved=_upto("a.adop_approval_date"))
+""".format(
+    stage1=_upto("a.adop_stage1_start_date"),
+    stage1_end=_upto("a.adop_stage1_end_date"),
+    stage2=_upto("a.adop_stage2_start_date"),
+    stage2_end=_upto("a.adop_stage2_end_date"),
+    submitted=_upto("a.adop_application_date"),
+    approved=_upto("a.adop_approval_date"),
+    # leaving the process by the date, for any reason but an adoption (shown by its order)
+    left="(CASE WHEN a.adop_end_reason IS DISTINCT FROM 'ADOPTED' THEN {} END)".format(_upto("a.adop_end_date")),
+    reason="CASE {} WHEN starts_with(a.adop_end_reason, '{}') THEN substr(a.adop_end_reason, {}) END".format(
+        " ".join(f"WHEN a.adop_end_reason = '{k}' THEN '{v}'" for k, v in LEAVING_REASON.items()), OTHER_LEAVING, len(OTHER_LEAVING) + 1
+    ),
+)
 # Coded answers written as Annex A words them, so a reader sees the meaning (the loader reads both).
 TEXT_OF = {"sex": SEX_TEXT, "initial": ABUSE_TEXT, "latest": ABUSE_TEXT}
 
@@ -302,6 +310,7 @@ def lists(con: duckdb.DuckDBPyConnection, as_at: dt.date) -> dict[int, pd.DataFr
         order = ["child", REQUIRED_DATE.get(number, "contact")]  # by child, then the date that places each row
         out[number] = frame[fields].sort_values(order, kind="stable").reset_index(drop=True)
     adopters = con.execute(ADOPTERS_SQL, {k: v for k, v in params.items() if f"${k}" in ADOPTERS_SQL}).df()
+    adopters["left_reason"] = adopters["left_reason"].map(lambda v: int(v) if isinstance(v, str) and v.isdigit() else v)  # a code
     out[11] = adopters[[f for _, f in TEMPLATE[11]]]
     return out
 

@@ -115,11 +115,14 @@ def files_to_check(written: WrittenReturn) -> list[Path]:
     return ssda903.csv_files(written) if written.kind == "ssda903" else list(written.files)
 
 
-def run_rules(kind: str, files: Sequence[Path], year: int, la_name: str = "", previous: Sequence[Path] = ()) -> DfeReport:
+def run_rules(
+    kind: str, files: Sequence[Path], year: int, la_name: str = "", previous: Sequence[Path] = (), compared_with: str = ""
+) -> DfeReport:
     """Run DfE's rules for `year` on a return's files (the CIN XML; the 903 CSVs) and read back every issue.
 
     `previous`: the previous year's 903 CSV set, for the 903 rules that compare with last year's return (their
-    `*_last` tables); without it those rules are skipped and the summary counts them."""
+    `*_last` tables); without it those rules are skipped and the summary counts them. `compared_with` says in words
+    which return `previous` is (or why there is none), so the report is whole when it is returned."""
     if kind not in RULE_SETS:
         raise ValueError(f"unknown return {kind!r}")
     rules = rule_set(kind, year)
@@ -139,7 +142,7 @@ def run_rules(kind: str, files: Sequence[Path], year: int, la_name: str = "", pr
     version = summary.get("version", "")
     if kind == "903":
         issues = validator_defects.mark(issues, year, validator_defects.read_tables(files, year), version)
-    return DfeReport(kind, year, rules, issues, summary["rules"], summary["crashed"], summary["skipped"], version)
+    return DfeReport(kind, year, rules, issues, summary["rules"], summary["crashed"], summary["skipped"], version, compared_with)
 
 
 def _last_json_line(stdout: str) -> dict:
@@ -175,9 +178,7 @@ def check_warehouse(con: object, year: int, kinds: Sequence[str] = ("cin", "903"
                 continue
             files = files_to_check(ssda903.write(con, year, Path(tmp) / f"ssda903_{year}"))
             previous, basis = last_years_903(con, year, Path(tmp) / f"ssda903_{year - 1}")
-            report = run_rules(kind, files, year, la_name, previous)
-            report.compared_with = basis
-            reports.append(report)
+            reports.append(run_rules(kind, files, year, la_name, previous, basis))
     return reports
 
 

@@ -32,7 +32,7 @@ import duckdb
 import pandas as pd
 from lxml import etree
 
-from cscperf.errors import UserError
+from cscperf.errors import NoRecords, UserError
 from cscperf.files import open_private, output_folder, write_csv
 from cscperf.ingest.ssda903 import KINDS, valid_codes
 from cscperf.returns.written import WrittenReturn, year_bounds
@@ -123,7 +123,7 @@ def collect(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pd.DataFrame
         oc3 = _q(con, OC3_SQL, start, end)
         if episodes.empty and oc3.empty:
             label = f"{year - 1}-{year % 100:02d}"
-            raise UserError(f"no SSDA903 return for {label}: the warehouse has no episode of care or care leaver between {start} and {end}")
+            raise NoRecords(f"no SSDA903 return for {label}: the warehouse has no episode of care or care leaver between {start} and {end}")
         children = sorted(set(episodes["CHILD"]) | set(oc3["CHILD"]))
         con.register("_children", pd.DataFrame({"CHILD": children}, dtype=object))
         try:

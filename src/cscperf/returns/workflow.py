@@ -30,7 +30,7 @@ from types import ModuleType
 import duckdb
 import pandas as pd
 
-from cscperf.errors import UserError
+from cscperf.errors import NoRecords, UserError
 from cscperf.files import make_private, output_folder
 from cscperf.returns import annex_a, cin_census, dfe_rules, ssda903
 from cscperf.returns.written import WrittenReturn
@@ -45,8 +45,8 @@ SIGNING_ROLES = ("performance", "admin")
 ISSUE_COLUMNS = ["rule", "rule_type", "message", "child_id", "table_name", "field", "row_id"]
 SCHEMA_RULE = "schema"  # the rule code given to a file that breaks the return's XML schema
 
-# (kind, files, year, authority's name, last year's 903 CSV set) -> what DfE's rules found
-Checker = Callable[[str, Sequence[Path], int, str, Sequence[Path]], dfe_rules.DfeReport]
+# (kind, files, year, authority's name, last year's 903 CSV set, which return that is in words) -> what DfE's rules found
+Checker = Callable[[str, Sequence[Path], int, str, Sequence[Path], str], dfe_rules.DfeReport]
 PREVIOUS_FOLDER = ".previous-year"  # inside a draft's staging folder: last year's 903, re-written for the rules; removed before storing
 
 
@@ -185,8 +185,7 @@ def check_draft(draft: Draft, check: Checker | None = None) -> Checked:
         note = f"{NAMES[draft.kind]} has no DfE rule set: DfE's validation rules were not run (only the file's own checks)"
         return Checked(schema.fillna(""), "", True, note)
     run = check or dfe_rules.run_rules
-    report = run(DFE_KIND[draft.kind], dfe_rules.files_to_check(written), written.year, draft.la_name, draft.previous)
-    report.compared_with = draft.previous_basis
+    report = run(DFE_KIND[draft.kind], dfe_rules.files_to_check(written), written.year, draft.la_name, draft.previous, draft.previous_basis)
     issues = report.issues.rename(columns={"table": "table_name"})[ISSUE_COLUMNS]
     note = report.summary()
     crashed = dfe_rules.crashed_message(report)
@@ -292,8 +291,9 @@ def last_years_903(con: duckdb.DuckDBPyConnection, year: int, out_dir: Path) -> 
 
     The signed-off version of that year, if there is one: it is what was submitted, so what DfE compares with
     (its files checked against their SHA-256). Otherwise that year written afresh from the warehouse into
-    `out_dir`; a draft never signed was not submitted, so it is not used. With no records for that year (the
-    warehouse's first year) there is nothing to compare with: the rules are skipped and the basis says why.
+    `out_dir`; a draft never signed was not submitted, so it is not used. With no records for that year (this is the
+    warehouse's first year) there is nothing to compare with: the rules are skipped and the basis says so. A previous
+    year that has records but cannot be written is a UserError naming the year and why: the check would be incomplete.
     The files end with the episodes before that year (`ssda903.write_history`), which the rules runner keeps apart."""
     before = year - 1
     label = f"{NAMES['ssda903']} {year_label(before)}"
@@ -307,8 +307,10 @@ def last_years_903(con: duckdb.DuckDBPyConnection, year: int, out_dir: Path) -> 
     else:
         try:
             found = dfe_rules.files_to_check(ssda903.write(con, before, out_dir))
-        except UserError as exc:  # the first year of data: said in the check's note, and the rules are counted as skipped
-            return [], f"none ({exc})"
+        except NoRecords:  # said in the check's note, and the rules are counted as skipped
+            return [], f"none: the warehouse holds no {label} records (this is its first year of data)"
+        except UserError as exc:
+            raise UserError(f"last year's {label} return, for DfE's rules that compare with it, could not be written: {exc}") from None
         basis = f"the {label} return re-written from the warehouse (none was signed off)"
     # DfE holds every earlier return; the rules on a child's care history (1001, 1002) get the episodes before that year too
     return [*found, ssda903.write_history(con, before, out_dir)], basis + ", with the earlier episodes from the warehouse"

@@ -72,6 +72,7 @@ def generate(main: Ctx) -> None:
     _record_entries(ctx)
     _physical_interventions(ctx)
     _placement_notices(ctx)
+    _adopter_assessments(ctx)
 
 
 def sid(prefix: str, n: np.ndarray) -> np.ndarray:
@@ -595,6 +596,28 @@ def _adopters(ctx: Ctx, la: int) -> None:
             "adop_end_reason": codes(["WITHDRAWN", "NOT_APPROVED"], np.where(np.isnat(rend), -1, (rng.random(r) < 0.15).astype("int64"))),
         },
     )
+
+
+def _adopter_assessments(ctx: Ctx) -> None:
+    """When each adopter household's stage 1 ended, its application was submitted and stage 2 ended (Annex A list 11):
+    stage 1 ends up to a fortnight before stage 2 starts, the application follows within a week, and stage 2 ends one
+    to four weeks before approval (or before a decision not to approve). Last, on a stream of its own, so every other
+    table is as it was without it."""
+    a = ctx.frames.get("ext_adopter")
+    if a.empty:
+        return
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    n = len(a)
+    stage1 = a["adop_stage1_start_date"].to_numpy("datetime64[D]")
+    stage2 = a["adop_stage2_start_date"].to_numpy("datetime64[D]")
+    approved = a["adop_approval_date"].to_numpy("datetime64[D]")
+    refused = np.where(a["adop_end_reason"].to_numpy() == "NOT_APPROVED", a["adop_end_date"].to_numpy("datetime64[D]"), NAT)
+    stage1_end = np.maximum(stage2 - days(rng.integers(0, 15, n)), stage1)
+    applied = np.minimum(stage1_end + days(rng.integers(0, 8, n)), stage2)
+    decided = np.where(np.isnat(approved), refused, approved)
+    stage2_end = np.maximum(decided - days(rng.integers(7, 29, n)), stage2)
+    frame = a.assign(adop_stage1_end_date=stage1_end, adop_application_date=applied, adop_stage2_end_date=stage2_end)
+    ctx.frames.parts["ext_adopter"] = [frame]
 
 
 def _staff(ctx: Ctx, la: int) -> None:

@@ -841,10 +841,13 @@ adop_number_of_adopters INTEGER | 1 or 2
 adop_registration_date DATE req | Registration of interest (enquiry)
 adop_enquiry_response_date DATE | Enquiry responded to (standard: the same day)
 adop_stage1_start_date DATE | Stage 1 started
+adop_stage1_end_date DATE | Stage 1 ended (completed)
+adop_application_date DATE | Formal application to adopt submitted
 adop_stage2_start_date DATE | Stage 2 started
+adop_stage2_end_date DATE | Stage 2 ended (assessment completed)
 adop_approval_date DATE | Approved as suitable to adopt
 adop_end_date DATE | Left the service (withdrew, approval terminated, or all placements ended in orders)
-adop_end_reason VARCHAR | WITHDRAWN, NOT_APPROVED, APPROVAL_TERMINATED, ADOPTED
+adop_end_reason VARCHAR | WITHDRAWN, NOT_APPROVED, APPROVAL_TERMINATED, ADOPTED, or ANNEX_A_<code> (a list 11 reason with no code here)
 adop_review_date DATE | Manager's review after a year approved with no placement
 """,
         ext=True,

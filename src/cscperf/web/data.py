@@ -298,7 +298,10 @@ ADOPTER_STAGES: tuple[tuple[str, str], ...] = (
     ("Registration of interest", "adop_registration_date"),
     ("Enquiry responded to", "adop_enquiry_response_date"),
     ("Stage 1 started", "adop_stage1_start_date"),
+    ("Stage 1 ended", "adop_stage1_end_date"),
+    ("Application submitted", "adop_application_date"),
     ("Stage 2 started", "adop_stage2_start_date"),
+    ("Stage 2 ended", "adop_stage2_end_date"),
     ("Approved", "adop_approval_date"),
     ("Manager's review (a year approved, no placement)", "adop_review_date"),
     ("Left the service", "adop_end_date"),
@@ -344,7 +347,8 @@ def adopter(cur: duckdb.DuckDBPyConnection, adopter_id: str, on: dt.date) -> Rec
     if row is None:
         return None
     agency, number, ethnicity, end_reason, *dates = row
-    approved, ended = dates[4], dates[6]
+    on_stage = dict(zip((col for _, col in ADOPTER_STAGES), dates, strict=True))
+    approved, ended = on_stage["adop_approval_date"], on_stage["adop_end_date"]
     waiting = (on - approved).days if approved and approved <= on and (ended is None or ended > on) else None
     facts = (
         ("Agency", "the authority's own" if agency == "OWN" else agency),
