@@ -1294,6 +1294,71 @@ def _not_seen_alone_list(m: Model, period_end: dt.date) -> ir.Table:
     return r.select(**exception_rows(r.person_id, r.visit_id, r.visited, r.visited, r.visited, status, reason))
 
 
+# --- standard T14: health assessments, dental checks and SDQs (D-P6, D-P7, D-P10) --------------------------------
+
+SDQ_FROM_AGE = 4  # D-P10's ages begin at 4 (the national SDQ ages, 4-16)
+
+
+def _care_start(m: Model, rows: ir.Table) -> ir.Table:
+    """Add `care_start`: the start of the period of care open at each row's period end."""
+    p = m.periods_of_care
+    p = p.filter(~p.short_breaks_only).select(_cpid="person_id", care_start="poc_start", _cend="poc_end")
+    open_then = (p._cpid == rows.person_id) & (p.care_start <= rows.period_end) & (open_end(p._cend) > rows.period_end)
+    return rows.join(p, open_then).drop("_cpid", "_cend")
+
+
+def _check_rows(rows: ir.Table, check: str, done: ir.Table, six_monthly: ir.BooleanValue, eligible: ir.DateValue) -> ir.Table:
+    """One row per child outstanding for a check: `last` (the latest done, `done`'s _pid and _date, by the period end,
+    at any time), `due` (the last day the next one was in time: the day before 12 months, or 6 when `six_monthly`,
+    after the last; with none recorded, the day the child became `eligible`) and `care_start`."""
+    keys = ["basis", "period_start", "period_end", "person_id", "ref_date", "dob", "care_start"]
+    rows = _last_before(done, "_pid", "_date", rows.select(*keys, _six=six_monthly, _eligible=eligible), "person_id")
+    next_one = ibis.cases((rows._six, months_after(rows.last, 6)), else_=months_after(rows.last, 12))
+    due = ibis.coalesce(as_date(next_one - ibis.interval(days=1)), rows._eligible)
+    return rows.mutate(check=ibis.literal(check), due=due).drop("_six", "_eligible")
+
+
+def _health_checks_outstanding(m: Model, periods: ir.Table) -> ir.Table:
+    """T14: the rows of D-P6, D-P7 and D-P10 (the service's children without a health assessment, dental check or SDQ
+    in the 12 months to the period end, by those measures' own rules), one per child and check."""
+    checks = health_checks(m)
+    health = _care_start(m, _for_service(health_assessment, missing=True)(m, periods).filter(lambda t: t.met))
+    under5 = age_at(health.dob, health.period_end) < 5
+    health = _check_rows(
+        health,
+        "health assessment",
+        checks.filter(checks.check_type.isin(["IHA", "RHA"])).select(_pid="h_person", _date="check_date"),
+        under5,  # two a year, six months apart (D-P6's rule for children under 5)
+        health.care_start,
+    )
+    dental = _care_start(m, _no_dental_3_to_17(m, periods).filter(lambda t: t.met))
+    dental = _check_rows(
+        dental,
+        "dental check",
+        checks.filter(checks.check_type == "DENTAL").select(_pid="h_person", _date="check_date"),
+        ibis.literal(False),
+        dental.care_start,
+    )
+    sdq = _care_start(m, _service_no_sdq(m, periods))
+    sdq = _check_rows(
+        sdq,
+        "SDQ",
+        completed_sdqs(m).select(_pid="_spid", _date="sdq_date"),
+        ibis.literal(False),
+        ibis.greatest(sdq.care_start, _birthday(sdq.dob, SDQ_FROM_AGE)),
+    )
+    return health.union(dental).union(sdq)
+
+
+def _health_checks_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T14: the service's children outstanding for a health assessment, dental check or SDQ at the period end, one row
+    per child and check: which, the last one done, and the day it fell due."""
+    r = _health_checks_outstanding(m, one_period(period_end, period_end))
+    last = ibis.coalesce(ibis.literal(", last ") + r.last.cast("string"), ibis.literal(", none recorded"))
+    reason = r.check + last
+    return r.select(**exception_rows(r.person_id, r.check, r.care_start, r.last, r.due, _due_status(r.due, period_end), reason))
+
+
 def _entry(**kw: object) -> Indicator:
     kw.setdefault("source", SOURCE)
     return Indicator(area="P", **kw)  # type: ignore[arg-type]
@@ -1580,6 +1645,22 @@ PRACTICE = [
         "responsibility open on the visit day, those at which the child was seen alone.",
         notes="T15's other half, visits in timescale, is perm_service_visits_overdue_pct (D-P4). Exceptions: visits of "
         "the last 12 months at which the child was seen, but not alone.",
+    ),
+    _stock_entry(
+        "standard T14 (D-P6, D-P7, D-P10)",
+        id="perm_service_health_checks_outstanding",
+        name="The service's children without a health assessment, dental check or SDQ in timescale",
+        unit="count",
+        polarity="low",
+        measure=count(_health_checks_outstanding, distinct_children=True),
+        exceptions=_health_checks_list,
+        rule="Children counted at the month end by any of perm_service_no_health_assessment, "
+        "perm_service_no_dental_check and perm_service_no_sdq (each by its own rule), once each.",
+        notes="T14 asks for health assessments, dental checks and SDQs 'at least in line with statutory requirements': "
+        "its measures are D-P6, D-P7 and D-P10, and this is the child count behind its exception list. Exceptions: a "
+        "row per child and check outstanding, with the last one done and the day the next was due (the day before 12 "
+        "months after it, 6 for health assessments under 5; with none recorded, the start of the period of care, or "
+        "the 4th birthday if later for an SDQ): overdue once that day has passed, approaching until then.",
     ),
 ]
 
@@ -2800,6 +2881,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "perm_service_iha_20wd_pct",
             "perm_service_pathway_plan_by_15_pct",
             "perm_service_visits_seen_alone_pct",
+            "perm_service_health_checks_outstanding",
             "perm_service_visits_recorded_72h_pct",
             "perm_placement_changes_recorded_24h_pct",
             "perm_placement_changes_recorded_72h_pct",
