@@ -100,6 +100,44 @@ def test_service_responsibility_covers_children_in_long_term_in_house_foster_car
 
 
 
+def test_households_are_supervised_by_the_service_social_workers_in_post(tiny):
+    """Every household has a supervising social worker of the service, in post at the end of the data (or when the
+    household was de-registered), and that worker's team, which ssd_department holds; each supervisory visit is by the
+    supervisor then and after the approval; supervisors change as they leave."""
+    households = one(tiny, "SELECT count(*) FROM ext_fostering_household WHERE fohh_worker_id IS NOT NULL")
+    # None recorded only for households de-registered before the data window (before any supervisory visit recorded).
+    unsupervised = one(
+        tiny,
+        """SELECT count(*) FROM ext_fostering_household WHERE fohh_worker_id IS NULL
+           AND coalesce(fohh_deregistration_date, $d) >= (SELECT min(fovi_visit_date) FROM ext_fostering_visit)""",
+        d=END,
+    )
+    not_in_post = one(
+        tiny,
+        """SELECT count(*) FROM ext_fostering_household h
+           LEFT JOIN ext_service_staff s ON s.sstf_staff_id = h.fohh_worker_id AND s.sstf_role = 'SOCIAL_WORKER'
+             AND s.sstf_team = h.fohh_team AND s.sstf_staff_start_date <= coalesce(h.fohh_deregistration_date, $d)
+             AND coalesce(s.sstf_staff_end_date, DATE '9999-12-31') >= coalesce(h.fohh_deregistration_date, $d)
+           WHERE s.sstf_staff_id IS NULL AND h.fohh_worker_id IS NOT NULL""",
+        d=END,
+    )
+    teams = one(tiny, "SELECT count(*) FROM ext_fostering_household WHERE fohh_team NOT IN (SELECT dept_team_id FROM ssd_department)")
+    visits_off = one(
+        tiny,
+        """SELECT count(*) FROM ext_fostering_visit v
+           JOIN ext_fostering_household h ON h.fohh_household_id = v.fovi_household_id
+           LEFT JOIN ext_service_staff s ON s.sstf_staff_id = v.fovi_worker_id AND s.sstf_staff_start_date <= v.fovi_visit_date
+             AND coalesce(s.sstf_staff_end_date, DATE '9999-12-31') > v.fovi_visit_date
+           WHERE s.sstf_staff_id IS NULL OR v.fovi_visit_date < h.fohh_approval_date""",
+    )
+    changed = one(
+        tiny,
+        "SELECT count(*) FROM (SELECT fovi_household_id FROM ext_fostering_visit GROUP BY 1 HAVING count(DISTINCT fovi_worker_id) > 1)",
+    )
+    assert households > 0 and (unsupervised, not_in_post, teams, visits_off) == (0, 0, 0, 0)
+    assert changed > 0
+
+
 def test_staying_put_is_with_the_former_carers_from_18_to_before_21(tiny):
     rows = one(tiny, "SELECT count(*) FROM ext_staying_put")
     wrong = one(

@@ -17,6 +17,7 @@ import pandas as pd
 
 from cscperf.synth._util import DAY, NAT, add_months, add_wd, birthday, codes, days, flag, group_offsets, pick
 from cscperf.synth.context import Ctx
+from cscperf.synth.workforce import POSTS_PER_TEAM, add_departments, team_rows
 
 HOUSEHOLD_ETHNICITY = {"WBRI": 0.90, "WOTH": 0.03, "MWBC": 0.02, "APKN": 0.02, "BAFR": 0.015, "BCRB": 0.01, "AIND": 0.005}
 CAPACITY = (0.1, 0.3, 0.4, 0.2)  # general households approved for 1, 2, 3, 4 places
@@ -54,12 +55,13 @@ def generate(main: Ctx) -> None:
     placements = _in_house_foster(ctx)
     for la in range(len(ctx.auths)):
         mine = placements[placements["la"] == la]
+        staff = _staff(ctx, la)
         households = _households(ctx, la, mine)
         enquiry = _recruitment(ctx, la, households)
-        _household_records(ctx, la, households, enquiry)
+        supervisors = _supervisors(ctx, households, staff)
+        _household_records(ctx, la, households, enquiry, supervisors)
         _responsibility(ctx, la, mine)
         _adopters(ctx, la)
-        _staff(ctx, la)
     _special_guardianship(ctx)
     _family_group_conferences(ctx)
     _private_fostering(ctx)
@@ -216,7 +218,68 @@ def _place_with_carers(
     return home, approve[:n], dereg, capacity[:n]
 
 
-def _household_records(ctx: Ctx, la: int, h: pd.DataFrame, enquiry: pd.Series) -> None:
+@dataclasses.dataclass
+class Supervision:
+    """Households' supervising social workers over time: one row per spell (household index, worker, from), in
+    household then date order; `worker`/`team` are the staff's ids and teams."""
+
+    household: np.ndarray
+    worker: np.ndarray
+    since: np.ndarray
+    ids: np.ndarray
+    teams: np.ndarray
+
+    def at(self, household: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The index of the worker supervising each household on each day (on or after its first spell)."""
+        offset = np.datetime64("1800-01-01")
+        key = self.household * 100_000 + (self.since - offset).astype(int)
+        spell = np.searchsorted(key, household * 100_000 + (day - offset).astype(int), side="right") - 1
+        return self.worker[spell]
+
+    def last(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each household's latest supervising social worker and team (none for a household de-registered before the
+        data window)."""
+        latest = np.r_[self.household[1:] != self.household[:-1], True]
+        worker, team = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+        worker[self.household[latest]] = self.ids[self.worker[latest]]
+        team[self.household[latest]] = self.teams[self.worker[latest]]
+        return worker, team
+
+
+def _supervisors(ctx: Ctx, h: pd.DataFrame, staff: pd.DataFrame) -> Supervision:
+    """Each household's supervising social worker from approval (or the data window's start): one of the service's
+    social workers in post, drawn at random, and another in post when they leave."""
+    rng, end = ctx.rng, ctx.end
+    sw = staff[staff["sstf_role"] == "SOCIAL_WORKER"]
+    s_start = sw["sstf_staff_start_date"].to_numpy("datetime64[D]")
+    far = np.datetime64("9999-12-31")
+    s_end = sw["sstf_staff_end_date"].to_numpy("datetime64[D]")
+    s_end = np.where(np.isnat(s_end), far, s_end)
+    start = np.maximum(h["approve"].to_numpy("datetime64[D]"), ctx.data_start)
+    dereg = h["dereg"].to_numpy("datetime64[D]")
+    stop = np.where(np.isnat(dereg), end, np.minimum(dereg, end))
+    household, worker, since = [], [], []
+    for i in np.flatnonzero(start <= stop):  # households de-registered before the data window have none recorded
+        t = start[i]
+        while True:
+            in_post = np.flatnonzero((s_start <= t) & (s_end > t))
+            j = in_post[rng.integers(0, in_post.size)] if in_post.size else int(np.argmin(np.where(s_start > t, s_start, far)))
+            household.append(i)
+            worker.append(j)
+            since.append(t)
+            t = s_end[j]
+            if t >= stop[i]:
+                break
+    return Supervision(
+        np.asarray(household, "int64"),
+        np.asarray(worker, "int64"),
+        np.asarray(since, "datetime64[D]"),
+        sw["sstf_staff_id"].to_numpy(),
+        sw["sstf_team"].to_numpy(),
+    )
+
+
+def _household_records(ctx: Ctx, la: int, h: pd.DataFrame, enquiry: pd.Series, sup: Supervision) -> None:
     rng, end, start_data = ctx.rng, ctx.end, ctx.data_start
     n = len(h)
     conn = h["connected"].to_numpy()
@@ -236,6 +299,8 @@ def _household_records(ctx: Ctx, la: int, h: pd.DataFrame, enquiry: pd.Series) -
             "fohh_deregistration_date": dereg,
             "fohh_deregistration_reason": codes(["RESIGNED", "TERMINATED", "TRANSFERRED"], reason),
             "fohh_payment_level": pick(rng, {"L1": 0.4, "L2": 0.4, "L3": 0.2}, n),
+            "fohh_worker_id": sup.last(n)[0],
+            "fohh_team": sup.last(n)[1],
         },
     )
     couple = rng.random(n) < 0.6
@@ -270,7 +335,7 @@ def _household_records(ctx: Ctx, la: int, h: pd.DataFrame, enquiry: pd.Series) -
             "fopl_places_end_date": np.r_[dereg, dereg[extra]],
         },
     )
-    _reviews_and_visits(ctx, la, h)
+    _reviews_and_visits(ctx, la, h, sup)
     # Allegations and complaints: about 0.08 and 0.05 per household-year in the data window.
     live_from = np.maximum(approve, start_data)
     live_to = np.where(np.isnat(dereg), end, dereg)
@@ -334,7 +399,7 @@ def _approvals(ctx: Ctx, la: int, h: pd.DataFrame, conn: np.ndarray) -> None:
     )
 
 
-def _reviews_and_visits(ctx: Ctx, la: int, h: pd.DataFrame) -> None:
+def _reviews_and_visits(ctx: Ctx, la: int, h: pd.DataFrame, sup: Supervision) -> None:
     """Annual reviews (a few late) and supervisory visits about every 6 weeks (a few gaps longer), in the data window;
     the first review after approval and a tenth of the others are heard at panel."""
     rng, end = ctx.rng, ctx.end
@@ -374,7 +439,7 @@ def _reviews_and_visits(ctx: Ctx, la: int, h: pd.DataFrame) -> None:
     own, k = group_offsets(n_vis)
     gaps = np.where(rng.random(own.size) < 0.95, rng.integers(21, 43, own.size), rng.integers(43, 80, own.size))
     cum = pd.Series(gaps).groupby(own).cumsum().to_numpy()
-    vdate = first[own] + days(cum - gaps * (k == 0) - rng.integers(0, 20, own.size) * (k == 0))
+    vdate = first[own] + days(cum - gaps * (k == 0) + rng.integers(0, 20, own.size) * (k == 0))  # the first after approval
     keep = vdate <= stop[own]
     own, vdate = own[keep], vdate[keep]
     ctx.frames.add(
@@ -384,6 +449,7 @@ def _reviews_and_visits(ctx: Ctx, la: int, h: pd.DataFrame) -> None:
             "fovi_household_id": h["id"].to_numpy()[own],
             "fovi_visit_date": vdate,
             "fovi_unannounced": flag(rng.random(own.size) < 0.1),
+            "fovi_worker_id": sup.ids[sup.at(own, vdate)],
         },
     )
 
@@ -597,8 +663,9 @@ def _adopters(ctx: Ctx, la: int) -> None:
     )
 
 
-def _staff(ctx: Ctx, la: int) -> None:
-    """Posts of the service filled in turn: tenures about STAFF_YEARS long, three in four leavers voluntary."""
+def _staff(ctx: Ctx, la: int) -> pd.DataFrame:
+    """Posts of the service filled in turn: tenures about STAFF_YEARS long, three in four leavers voluntary; the posts
+    shared among the service's teams (ssd_department), one team for every POSTS_PER_TEAM social workers."""
     rng, end, start_data = ctx.rng, ctx.end, ctx.data_start
     scale = ctx.auths[la].population / 57_600
     role = np.concatenate([np.full(max(int(round(k * scale)), 1), ri) for ri, k in enumerate(STAFF.values())])
@@ -612,6 +679,9 @@ def _staff(ctx: Ctx, la: int) -> None:
     keep = (s <= end) & (e >= start_data)
     own, s, e = own[keep], s[keep], e[keep]
     e = np.where(e <= end, e, NAT)
+    code = ctx.auths[la].la_code
+    teams = pd.DataFrame(team_rows(code, "FO", max(1, int(np.ceil((role == 0).sum() / POSTS_PER_TEAM)))))
+    add_departments(ctx, teams, [code] * len(teams))
     ctx.frames.add(
         "ext_service_staff",
         {
@@ -624,10 +694,12 @@ def _staff(ctx: Ctx, la: int) -> None:
             "sstf_leaving_reason": codes(
                 ["VOLUNTARY", "NON_VOLUNTARY"], np.where(np.isnat(e), -1, (rng.random(own.size) < 0.25).astype("int64"))
             ),
+            "sstf_team": teams["team_id"].to_numpy()[own % len(teams)],
         },
     )
     staff = ctx.frames.parts["ext_service_staff"][-1]
     _supervision_and_absence(ctx, la, staff)
+    return staff
 
 
 def _supervision_and_absence(ctx: Ctx, la: int, staff: pd.DataFrame) -> None:
