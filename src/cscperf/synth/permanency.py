@@ -47,6 +47,14 @@ VISIT_LAG = {0: 0.45, 1: 0.25, 2: 0.12, 3: 0.08, 5: 0.06, 10: 0.04}
 PLACEMENT_LAG = {0: 0.6, 1: 0.25, 2: 0.06, 3: 0.04, 6: 0.05}
 INTERVENTION_RATE = 0.15  # physical interventions a year per child the service is responsible for (T7)
 NOTICE_28_DAYS = 0.8  # in-house placement moves with 28 days' notice or more (T8); 0.12 shorter, 0.08 exempt
+# Pathway plans of eligible children still looked after (Care Leavers (England) Regulations 2010: a needs assessment and
+# plan for children looked after 13 weeks from 14 and still looked after at 16): most written around the 16th birthday;
+# the spec's T13 asks for one by 15, which about a third of those looked after at 15 have. Reviewed about every 6
+# months, a few late.
+PATHWAY_BY_15 = 0.35
+PATHWAY_REVIEW_DAYS = (150, 183)
+PATHWAY_LATE = (0.25, 190, 330)  # share of reviews late, and their gap in days
+PATHWAY_MAX_PLANS = 8  # the plan and its reviews before 18: 2 years of 6-monthly reviews, with room
 
 
 def generate(main: Ctx) -> None:
@@ -74,6 +82,7 @@ def generate(main: Ctx) -> None:
     _record_entries(ctx)
     _physical_interventions(ctx)
     _placement_notices(ctx)
+    _pathway_plans(ctx)
 
 
 def sid(prefix: str, n: np.ndarray) -> np.ndarray:
@@ -516,15 +525,20 @@ def _recruitment(ctx: Ctx, la: int, h: pd.DataFrame) -> pd.Series:
 
 
 def _responsibility(ctx: Ctx, la: int, pl: pd.DataFrame) -> None:
-    """The permanency service is responsible for children matched to long-term general in-house carers (903 U4 with
-    PR1), from the ADM's agreement to the end of that carer spell, and for those who turn 18 there until they are 21."""
+    """The permanency service is responsible for children placed with its general in-house carers (903 U4-U6 with PR1,
+    not connected persons), from the carer spell's first placement (the service found and supports the carers) to its
+    end, and for those who turn 18 there until they are 21. Where the carers become the child's long-term carers (a U4
+    placement in the spell) the ADM agrees the permanent match (ext_fostering_panel) soon after that placement."""
     rng, end = ctx.rng, ctx.end
-    lt = pl[(pl["clap_cla_placement_type"].astype(str) == "U4").to_numpy()]
-    g = lt.groupby("spell")
+    general = pl[~pl["connected"].to_numpy()]
+    g = general.groupby("spell")
     person = g["clap_person_id"].first()
-    start = g["clap_cla_placement_start_date"].min().to_numpy("datetime64[D]") + days(rng.integers(0, 30, len(person)))
-    spell_end = pl.groupby("spell")["clap_cla_placement_end_date"].max().reindex(person.index).to_numpy("datetime64[D]")
-    still_open = pl.groupby("spell")["clap_cla_placement_end_date"].apply(lambda s: s.isna().any()).reindex(person.index).to_numpy()
+    long_term = general[(general["clap_cla_placement_type"].astype(str) == "U4").to_numpy()].groupby("spell")
+    lt_start = long_term["clap_cla_placement_start_date"].min().reindex(person.index).to_numpy("datetime64[D]")
+    matched = lt_start + days(rng.integers(0, 30, len(person)))
+    start = g["clap_cla_placement_start_date"].min().to_numpy("datetime64[D]")
+    spell_end = g["clap_cla_placement_end_date"].max().to_numpy("datetime64[D]")
+    still_open = g["clap_cla_placement_end_date"].apply(lambda s: s.isna().any()).to_numpy()
     spell_end = np.where(still_open, NAT, spell_end)
     dob = _dobs(ctx, person.to_numpy())
     eighteen = birthday(dob, 18)
@@ -546,7 +560,8 @@ def _responsibility(ctx: Ctx, la: int, pl: pd.DataFrame) -> None:
             }
         )[keep],
     )
-    matched = start[keep]
+    keep &= ~np.isnat(matched) & (matched <= end) & (np.isnat(stop) | (matched < stop))
+    matched = matched[keep]
     ctx.frames.add(
         "ext_fostering_panel",
         {
@@ -1188,3 +1203,39 @@ def _looked_after_on(ep: pd.DataFrame, person: np.ndarray, day: np.ndarray) -> n
     out = np.zeros(person.size, dtype=bool)
     out[j["i"].to_numpy()[covered]] = True
     return out
+
+
+def _pathway_plans(ctx: Ctx) -> None:
+    """Pathway plans of young people still looked after (PATHWAY_*): the first for a period of care open on the 15th
+    birthday by then (PATHWAY_BY_15) or else about the 16th, 13 weeks or more into care for those who came in later;
+    reviews about every 6 months while still looked after and under 18. On a stream of its own."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    ep = ctx.frames.get("ssd_cla_episodes")
+    ep = ep[~ep["clae_ext_legal_status"].astype(str).isin(["V3", "V4"])]
+    g = ep.groupby("clae_cla_id")
+    person = g["clae_person_id"].first().to_numpy()
+    start = g["clae_cla_episode_start_date"].min().to_numpy("datetime64[D]")
+    stop = g["clae_cla_episode_ceased_date"].max().to_numpy("datetime64[D]")
+    stop = np.where(g["clae_cla_episode_ceased_date"].apply(lambda c: c.isna().any()).to_numpy(), NAT, stop)
+    dob = _dobs(ctx, person)
+    b15, b16, b18 = birthday(dob, 15), birthday(dob, 16), birthday(dob, 18)
+    by15 = (start <= b15) & (rng.random(person.size) < PATHWAY_BY_15)
+    later = np.maximum(b16 + days(rng.integers(-60, 61, person.size)), start + days(rng.integers(91, 150, person.size)))
+    first = np.where(by15, np.maximum(b15 - days(rng.integers(0, 90, person.size)), start + DAY), later)
+    last = np.minimum(np.where(np.isnat(stop), ctx.end + DAY, stop), np.minimum(b18, ctx.end + DAY))
+    own, k = group_offsets(np.full(person.size, PATHWAY_MAX_PLANS))
+    late = rng.random(own.size) < PATHWAY_LATE[0]
+    gap = np.where(late, rng.integers(PATHWAY_LATE[1], PATHWAY_LATE[2], own.size), rng.integers(*PATHWAY_REVIEW_DAYS, own.size))
+    gap = np.where(k == 0, 0, gap)
+    when = first[own] + days(pd.Series(gap).groupby(own).cumsum().to_numpy())
+    keep = (when > start[own]) & (when < last[own])
+    own, k, when = own[keep], k[keep], when[keep]
+    ctx.frames.add(
+        "ext_pathway_plan",
+        {
+            "papl_plan_id": sid("PP", ctx.ids("pathway_plan", ctx.la_of(person[own]))),
+            "papl_person_id": person[own],
+            "papl_plan_date": when,
+            "papl_plan_type": np.where(k == 0, "PLAN", "REVIEW"),
+        },
+    )

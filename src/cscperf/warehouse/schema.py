@@ -1075,6 +1075,19 @@ stpu_end_date DATE | End (the last day in the arrangement)
         ext=True,
     ),
     _table(
+        "ext_pathway_plan",
+        "Pathway plans of young people still looked after (eligible children, from about 16; standard T13 asks for one by "
+        "15): the first plan and each review. A care leaver's latest review is in ssd_care_leavers.",
+        """
+papl_plan_id VARCHAR pk | Row id
+papl_person_id VARCHAR req | Young person
+papl_plan_date DATE req | Plan written (the first) or reviewed
+papl_plan_type VARCHAR | PLAN (the first, with the needs assessment) or REVIEW
+""",
+        {"papl_person_id": P},
+        ext=True,
+    ),
+    _table(
         "ext_service_staff",
         "Staff of a service (the permanency service may be a commissioned provider's staff, not in ssd_professionals).",
         """

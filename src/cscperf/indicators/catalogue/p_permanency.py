@@ -34,7 +34,16 @@ from cscperf.indicators.catalogue.e_looked_after import (
     three_plus_placements,
 )
 from cscperf.indicators.catalogue.f_adoption import adoptions_in_period, ceased_periods, placement_order_not_placed, placement_order_spells
-from cscperf.indicators.catalogue.g_care_leavers import EET, _birthday, _eet, _in_touch, _suitable, eligible, with_latest_review
+from cscperf.indicators.catalogue.g_care_leavers import (
+    EET,
+    _birthday,
+    _eet,
+    _in_touch,
+    _suitable,
+    eligible,
+    pathway_plan_reviews,
+    with_latest_review,
+)
 from cscperf.indicators.catalogue.h_workforce import _live_allocations, _sole_la
 from cscperf.indicators.exceptions import exception_rows
 from cscperf.indicators.model import (
@@ -350,15 +359,21 @@ def _service_care_leavers(m: Model, periods: ir.Table) -> ir.Table:
     return rows.select("basis", "period_start", "period_end", "ref_date", person_id=rows._rpid)
 
 
+def permanent_matches(m: Model) -> ir.Table:
+    """Children's permanent matches to their carers agreed by the ADM (fostering panel item PERMANENT_MATCH, ADM
+    decision MATCH): _fpid, _adm (the decision's date)."""
+    f = m.table("ext_fostering_panel")
+    f = f.filter((f.fopa_item_type.upper() == "PERMANENT_MATCH") & (f.fopa_adm_decision.upper() == "MATCH"))
+    return f.select(_fpid=f.fopa_person_id, _adm=f.fopa_adm_decision_date)
+
+
 def _permanently_matched(m: Model, periods: ir.Table) -> ir.Table:
     """Children looked after at the period end with a permanent match to their carers agreed by the ADM (fostering panel
     item PERMANENT_MATCH, ADM decision MATCH) within their current period of care."""
     rows = m.cla_open_at(periods)
     pocs = m.periods_of_care.select(_poc="poc_id", entered="poc_start")
     rows = rows.join(pocs, rows.poc_id == pocs._poc).drop("_poc")
-    f = m.table("ext_fostering_panel")
-    f = f.filter((f.fopa_item_type.upper() == "PERMANENT_MATCH") & (f.fopa_adm_decision.upper() == "MATCH"))
-    f = f.select(_fpid=f.fopa_person_id, _adm=f.fopa_adm_decision_date)
+    f = permanent_matches(m)
     held = (f._fpid == rows.person_id) & (f._adm >= rows.entered) & (f._adm <= rows.period_end)
     return rows.join(f, held, how="semi")
 
@@ -848,6 +863,14 @@ def _responsibility_flow(col: str):  # noqa: ANN202
     return cohort
 
 
+def _newly_matched(m: Model, periods: ir.Table) -> ir.Table:
+    """D-P3: the ADM's permanent matches (PERMANENT_MATCH, MATCH) dated in the period of children the service is
+    responsible for on that day."""
+    f = permanent_matches(m)
+    rows = events_in_period(f.filter(f._adm.notnull()).select(person_id="_fpid", matched="_adm"), periods, "matched")
+    return _held_by_service(m, rows, "matched")
+
+
 def _held_by_service(m: Model, rows: ir.Table, on: str = "period_end") -> ir.Table:
     """The rows whose child the permanency service is responsible for on the row's `on` date (responsibility ends
     are exclusive: the service is no longer responsible on its end date)."""
@@ -1255,15 +1278,14 @@ def _results(stage: str):  # noqa: ANN202 - a cohort
 
 def _service_pathway_plan_by_15(m: Model, periods: ir.Table) -> ir.Table:
     """T13: the service's children looked after on their 15th birthday, the birthday in the period; met when a pathway
-    plan is recorded (ssd_care_leavers pathway plan date) on or before it."""
+    plan is recorded (pathway_plan_reviews: ext_pathway_plan or ssd_care_leavers) on or before it."""
     p = m.person.filter(lambda t: t.dob.notnull())
     p = p.select("person_id", birthday=_birthday(p.dob, 15))
     rows = events_in_period(p, periods, "birthday")
     e = m.episodes.filter(not_short_break(m.episodes.legal_status))
     rows = rows.join(e, (e.person_id == rows.person_id) & (e.ep_start <= rows.birthday) & (open_end(e.ep_end) > rows.birthday), how="semi")
     rows = _held_by_service(m, rows, "birthday")
-    c = m.table("ssd_care_leavers")
-    c = c.filter(c.clea_pathway_plan_review_date.notnull()).select(_cpid=c.clea_person_id, _plan=c.clea_pathway_plan_review_date)
+    c = pathway_plan_reviews(m).select(_cpid="_rp", _plan="_review")
     j = rows.left_join(c, (c._cpid == rows.person_id) & (c._plan <= rows.birthday))
     return j.group_by(["basis", "period_start", "period_end", "person_id", "ref_date"]).aggregate(met=j._plan.notnull().any())
 
@@ -1622,7 +1644,7 @@ PRACTICE = [
         polarity="high",
         measure=share(_service_pathway_plan_by_15),
         exceptions=_no_pathway_plan_by_15_list,
-        numerator="Of them, those with a pathway plan recorded (ssd_care_leavers pathway plan date) on or before the birthday",
+        numerator="Of them, those with a pathway plan recorded (ext_pathway_plan, or ssd_care_leavers) on or before the birthday",
         denominator="Children looked after on their 15th birthday, in the period, whom the permanency service was responsible for on it",
         rule="Children whose 15th birthday (28 February for those born on 29 February, in other years) falls in the "
         "period, looked after then (short breaks aside) with a PERMANENCY responsibility open; met when a pathway plan is "
@@ -2201,8 +2223,11 @@ DETAILED = [
         name="Children matched for permanency and newly the permanency service's responsibility",
         unit="count",
         polarity="high",
-        measure=count(_responsibility_flow("r_start"), distinct_children=True),
-        rule="Children whose PERMANENCY responsibility started in the period.",
+        measure=count(_newly_matched, distinct_children=True),
+        rule="Children matched permanently to their carers in the period (fostering panel item PERMANENT_MATCH, the "
+        "ADM's decision MATCH dated in it) whom the permanency service is responsible for on the decision's day.",
+        notes="The service may be responsible from the child's placement with its carers, before the match: the match "
+        "is the event counted.",
     ),
     _flow_entry(
         "D-F21",
@@ -2433,7 +2458,8 @@ DETAILED = [
         unit="percent",
         polarity="high",
         measure=share(_service_pathway_plans_under_18),
-        numerator="Of them, those with a pathway plan review (ssd_care_leavers) in the 6 months to the period end",
+        numerator="Of them, those with a pathway plan written or reviewed (ext_pathway_plan, or ssd_care_leavers) in the 6 "
+        "months to the period end",
         denominator="Eligible young people aged 16 or 17 at the period end whom the permanency service is responsible for then",
         rule="Young people aged 16 or 17 at the period end, eligible as care leavers (looked after 13 weeks from their "
         "14th birthday, some of it at 16 or over), with a PERMANENCY responsibility open then; met when their latest "
