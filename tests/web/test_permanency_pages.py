@@ -171,3 +171,19 @@ def test_a_household_whose_id_is_also_a_childs_takes_its_own_team(tmp_path):
     con.close()
     assert rows.loc[rows.person_id == "C3", ["team_id", "worker_id", "days_overdue"]].values.tolist() == [["T1", "W1", 39]]
     assert rows.loc[rows.person_id == "H2", ["team_id", "worker_id"]].values.tolist() == [["T2", "W2"]]
+
+
+def test_an_adopters_days_approved_follow_the_stages_names_not_their_order(warehouse, monkeypatch):
+    """The approval and end dates are found by column, so reordering (or adding) journey stages cannot swap them."""
+    import duckdb
+
+    from cscperf.web import data
+
+    monkeypatch.setattr(data, "ADOPTER_STAGES", tuple(reversed(data.ADOPTER_STAGES)))
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        record = data.adopter(con.cursor(), "A1", fixture.PERM_PERIOD_END)
+    finally:
+        con.close()
+    assert dict(record.facts)["Days approved at 31 Mar 2024"] == 486  # 2022-12-01 to 2024-03-31
+    assert record.sections[0][2][-1] == ("Registration of interest", fixture.D(2022, 3, 1))

@@ -344,7 +344,8 @@ def adopter(cur: duckdb.DuckDBPyConnection, adopter_id: str, on: dt.date) -> Rec
     if row is None:
         return None
     agency, number, ethnicity, end_reason, *dates = row
-    approved, ended = dates[4], dates[6]
+    by_column = {col: d for (_, col), d in zip(ADOPTER_STAGES, dates, strict=True)}
+    approved, ended = by_column["adop_approval_date"], by_column["adop_end_date"]
     waiting = (on - approved).days if approved and approved <= on and (ended is None or ended > on) else None
     facts = (
         ("Agency", "the authority's own" if agency == "OWN" else agency),
