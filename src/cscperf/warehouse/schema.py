@@ -574,6 +574,19 @@ clea_ext_record_date DATE ext | Date this status refers to (the birthday for OC3
         {"clea_person_id": P},
     ),
     _table(
+        "ext_pathway_plan",
+        "Pathway plans of young people still looked after (eligible children, from about 16; standard T13 asks for one by "
+        "15): the first plan and each review. A care leaver's latest review is in ssd_care_leavers.",
+        """
+papl_plan_id VARCHAR pk | Row id
+papl_person_id VARCHAR req | Young person
+papl_plan_date DATE req | Plan written (the first) or reviewed
+papl_plan_type VARCHAR | PLAN (the first, with the needs assessment) or REVIEW
+""",
+        {"papl_person_id": P},
+        ext=True,
+    ),
+    _table(
         "ssd_permanence",
         "Adoption and permanence milestones per period of care.",
         """
@@ -1072,19 +1085,6 @@ stpu_start_date DATE req | Start (normally the 18th birthday)
 stpu_end_date DATE | End (the last day in the arrangement)
 """,
         {"stpu_person_id": P, "stpu_household_id": HOUSEHOLD},
-        ext=True,
-    ),
-    _table(
-        "ext_pathway_plan",
-        "Pathway plans of young people still looked after (eligible children, from about 16; standard T13 asks for one by "
-        "15): the first plan and each review. A care leaver's latest review is in ssd_care_leavers.",
-        """
-papl_plan_id VARCHAR pk | Row id
-papl_person_id VARCHAR req | Young person
-papl_plan_date DATE req | Plan written (the first) or reviewed
-papl_plan_type VARCHAR | PLAN (the first, with the needs assessment) or REVIEW
-""",
-        {"papl_person_id": P},
         ext=True,
     ),
     _table(
