@@ -417,8 +417,11 @@ def test_three_or_more_foster_placements_over_all_children_looked_after():
 
 
 def test_responsibility_starting_and_ending(service):
-    # Started in the year: a1 and a2 (June 2023); ended in March: a2 (on the 31st).
-    assert service.figure("perm_service_responsibility_started", END, basis="ytd") == (2, None, 2)
+    # Matched in the year with the service responsible that day: a1 (1 June 2023, the day its responsibility began);
+    # a2's ADM decided not to match, a3's match was before the year. Ended in March: a2 (on the 31st).
+    assert service.figure("perm_service_responsibility_started", END, basis="ytd") == (1, None, 1)
+    assert service.figure("perm_service_responsibility_started", "2023-06-30") == (1, None, 1)
+    assert service.figure("perm_service_responsibility_started", "2023-05-31") == (0, None, 0)
     assert service.figure("perm_service_responsibility_ended", END) == (1, None, 1)
 
 

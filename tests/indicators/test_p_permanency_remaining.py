@@ -523,3 +523,53 @@ def test_key_stage_2_and_4_results_of_children_in_care():
         care(w, pid, [(start, "S", "C2", f"{pid}a", "U4")])
         w.add("ext_cla_attainment", clat_person_id=pid, clat_key_stage="KS4", clat_result_date="2023-08-22", clat_progress8=p8)
     assert w.figure("perm_ks4_progress8", END, basis="year") == (-1.0, 2, -0.5)  # (-1.5 + 0.5) / 2
+
+
+def test_standard_t14_health_dental_and_sdq_outstanding():
+    w = Built()
+    kids = {  # child: (dob, the service's, left care, health assessments, dental checks, SDQs)
+        "k1": ("2018-01-01", True, None, ["2023-03-31"], ["2023-04-01"], ["2023-04-01"]),  # RHA 12 months to the day
+        "k2": ("2018-01-01", True, None, ["2023-04-01"], ["2023-04-01"], ["2023-04-01"]),  # all due on the period end
+        "k3": ("2020-01-01", True, None, ["2023-06-01", "2024-01-15"], ["2023-06-01"], ["2023-06-01"]),  # 4: 7 months apart
+        "k4": ("2021-06-01", True, None, ["2023-10-01", "2024-03-01"], [], []),  # 2: no dental or SDQ age yet
+        "k5": ("2020-03-31", True, None, ["2023-06-01", "2023-11-01"], ["2023-06-01"], []),  # 4 on the period end
+        "k6": ("2020-03-30", True, None, ["2023-06-01", "2023-11-01"], ["2023-06-01"], []),  # 4 the day before
+        "k7": ("2018-01-01", True, "2024-03-15", [], [], []),  # left care in March
+        "k8": ("2018-01-01", False, None, [], [], []),  # not the service's
+        "k9": ("2018-01-01", True, None, ["2023-10-01"], ["2023-03-31"], ["2022-12-01"]),  # dental and SDQ late
+    }
+    for pid, (dob, ours, left, health, dental, sdqs) in kids.items():
+        care(w, pid, [("2022-03-01", "S", "C2", f"{pid}a", "U4")], end=left, rec="E13" if left else None)
+        _dob(w, pid, dob)
+        if ours:
+            _service(w, pid, "2022-03-01")
+        for when in health:
+            w.add("ssd_cla_health", clah_person_id=pid, clah_health_check_type="RHA", clah_health_check_date=when)
+        for when in dental:
+            w.add("ssd_cla_health", clah_person_id=pid, clah_health_check_type="DENTAL", clah_health_check_date=when)
+        for when in sdqs:
+            w.add("ssd_sdq_scores", csdq_person_id=pid, csdq_sdq_completed_date=when, csdq_sdq_score="10")
+    # P6 (health assessment): k1 (last 12 months and a day before), k3 (under 5: two needed, six months apart).
+    # P7 (dental, 3-17): k9. P10 (SDQ, 4-16): k5, k6, k9. T14: the children of any of them, once each.
+    assert w.figure("perm_service_no_health_assessment", END) == (2, None, 2)
+    assert w.figure("perm_service_no_dental_check", END) == (1, None, 1)
+    assert w.figure("perm_service_no_sdq", END) == (3, None, 3)
+    assert w.figure("perm_service_health_checks_outstanding", END) == (5, None, 5)
+    rows = w.exceptions("perm_service_health_checks_outstanding", END)
+    listed = {(r.person_id, r.event_id, str(r.last_event_date), str(r.due_date), r.status, r.days_overdue) for r in rows.itertuples()}
+    assert listed == {
+        ("k1", "health assessment", "2023-03-31", "2024-03-30", "overdue", 1),  # due the day before the anniversary
+        ("k3", "health assessment", "2024-01-15", "2024-07-14", "approaching", 0),  # the next within 6 months of the last
+        ("k5", "SDQ", "NaT", "2024-03-31", "approaching", 0),  # none: due from the 4th birthday, today
+        ("k6", "SDQ", "NaT", "2024-03-30", "overdue", 1),
+        ("k9", "dental check", "2023-03-31", "2024-03-30", "overdue", 1),
+        ("k9", "SDQ", "2022-12-01", "2023-11-30", "overdue", 122),
+    }
+    assert set(rows.reason[rows.person_id == "k9"]) == {"dental check, last 2023-03-31", "SDQ, last 2022-12-01"}
+    # At the end of February k7 was still in care, with nothing recorded: each check due from the start of its care.
+    feb = w.exceptions("perm_service_health_checks_outstanding", "2024-02-29")
+    k7 = {(r.event_id, str(r.start_date), str(r.due_date), r.status, r.reason) for r in feb[feb.person_id == "k7"].itertuples()}
+    assert k7 == {
+        (check, "2022-03-01", "2022-03-01", "overdue", f"{check}, none recorded") for check in ("health assessment", "dental check", "SDQ")
+    }
+    assert "k8" not in set(feb.person_id) | set(rows.person_id)

@@ -9,7 +9,9 @@ import datetime as dt
 import duckdb
 import pytest
 
+from cscperf.indicators import compute
 from cscperf.synth.generator import build_warehouse
+from cscperf.warehouse import connect
 
 END = dt.date(2025, 3, 31)
 YEAR_ENDS = [dt.date(y, 3, 31) for y in range(2021, 2026)]
@@ -88,16 +90,93 @@ def test_special_guardianship_orders_of_looked_after_children_are_those_ending_c
     assert (missing, orphans) == (0, 0)
 
 
-def test_service_responsibility_covers_children_in_long_term_in_house_foster_care(tiny):
+def test_service_responsibility_starts_with_a_placement_with_in_house_carers(tiny):
+    """The service is responsible from the start of a placement with its general in-house carers; permanent matches
+    are agreed while it is responsible, for long-term (U4) placements."""
     rows = one(tiny, "SELECT count(*) FROM ext_service_responsibility")
-    not_matched = one(
+    no_placement = one(
         tiny,
         """SELECT count(*) FROM ext_service_responsibility r WHERE NOT EXISTS (
              SELECT 1 FROM ssd_cla_placement p JOIN ext_cla_placement_carer c ON c.plca_placement_id = p.clap_cla_placement_id
-             WHERE p.clap_person_id = r.serv_person_id AND p.clap_cla_placement_type = 'U4')""",
+             WHERE p.clap_person_id = r.serv_person_id AND p.clap_cla_placement_start_date = r.serv_responsibility_start_date
+               AND p.clap_cla_placement_type NOT IN ('U1', 'U3'))""",
     )
-    assert rows > 0 and not_matched == 0
+    matches_outside = one(
+        tiny,
+        """SELECT count(*) FROM ext_fostering_panel f WHERE f.fopa_item_type = 'PERMANENT_MATCH' AND NOT EXISTS (
+             SELECT 1 FROM ext_service_responsibility r WHERE r.serv_person_id = f.fopa_person_id
+               AND r.serv_responsibility_start_date <= f.fopa_adm_decision_date
+               AND coalesce(r.serv_responsibility_end_date, DATE '9999-12-31') > f.fopa_adm_decision_date)""",
+    )
+    from_entry = one(
+        tiny,
+        """SELECT count(*) FROM ext_service_responsibility r JOIN ssd_cla_episodes e ON e.clae_person_id = r.serv_person_id
+           AND e.clae_cla_episode_start_date = r.serv_responsibility_start_date AND e.clae_cla_episode_start_reason = 'S'""",
+    )
+    assert rows > 0 and (no_placement, matches_outside) == (0, 0) and from_entry > 0
 
+
+def test_pathway_plans_are_of_young_people_still_looked_after_and_under_18(tiny):
+    """Each plan is dated while its young person is looked after (not on short breaks) and under 18; the first of
+    each is the PLAN, reviews follow; some were written by the 15th birthday and most later."""
+    plans = one(tiny, "SELECT count(*) FROM ext_pathway_plan")
+    outside = one(
+        tiny,
+        """SELECT count(*) FROM ext_pathway_plan p JOIN ssd_person s ON s.pers_person_id = p.papl_person_id
+           WHERE p.papl_plan_date >= s.pers_dob + INTERVAL 18 YEAR OR NOT EXISTS (SELECT 1 FROM ssd_cla_episodes e
+             WHERE e.clae_person_id = p.papl_person_id AND e.clae_cla_episode_start_date <= p.papl_plan_date
+               AND coalesce(e.clae_cla_episode_ceased_date, DATE '9999-12-31') > p.papl_plan_date
+               AND e.clae_ext_legal_status NOT IN ('V3', 'V4'))""",
+    )
+    first_not_plan = one(
+        tiny,
+        """SELECT count(*) FROM (SELECT papl_plan_type, row_number() OVER (PARTITION BY papl_person_id ORDER BY papl_plan_date) AS n
+           FROM ext_pathway_plan) WHERE n = 1 AND papl_plan_type <> 'PLAN'""",
+    )
+    by_15 = one(
+        tiny,
+        """SELECT avg(CASE WHEN p.papl_plan_date <= s.pers_dob + INTERVAL 15 YEAR THEN 1.0 ELSE 0 END)
+           FROM ext_pathway_plan p JOIN ssd_person s ON s.pers_person_id = p.papl_person_id WHERE p.papl_plan_type = 'PLAN'""",
+    )
+    assert plans > 0 and (outside, first_not_plan) == (0, 0) and 0.05 < by_15 < 0.6
+
+
+def test_households_are_supervised_by_the_service_social_workers_in_post(tiny):
+    """Every household has a supervising social worker of the service, in post at the end of the data (or when the
+    household was de-registered), and that worker's team, which ssd_department holds; each supervisory visit is by the
+    supervisor then and after the approval; supervisors change as they leave."""
+    households = one(tiny, "SELECT count(*) FROM ext_fostering_household WHERE fohh_worker_id IS NOT NULL")
+    # None recorded only for households de-registered before the data window (before any supervisory visit recorded).
+    unsupervised = one(
+        tiny,
+        """SELECT count(*) FROM ext_fostering_household WHERE fohh_worker_id IS NULL
+           AND coalesce(fohh_deregistration_date, $d) >= (SELECT min(fovi_visit_date) FROM ext_fostering_visit)""",
+        d=END,
+    )
+    not_in_post = one(
+        tiny,
+        """SELECT count(*) FROM ext_fostering_household h
+           LEFT JOIN ext_service_staff s ON s.sstf_staff_id = h.fohh_worker_id AND s.sstf_role = 'SOCIAL_WORKER'
+             AND s.sstf_team = h.fohh_team AND s.sstf_staff_start_date <= coalesce(h.fohh_deregistration_date, $d)
+             AND coalesce(s.sstf_staff_end_date, DATE '9999-12-31') >= coalesce(h.fohh_deregistration_date, $d)
+           WHERE s.sstf_staff_id IS NULL AND h.fohh_worker_id IS NOT NULL""",
+        d=END,
+    )
+    teams = one(tiny, "SELECT count(*) FROM ext_fostering_household WHERE fohh_team NOT IN (SELECT dept_team_id FROM ssd_department)")
+    visits_off = one(
+        tiny,
+        """SELECT count(*) FROM ext_fostering_visit v
+           JOIN ext_fostering_household h ON h.fohh_household_id = v.fovi_household_id
+           LEFT JOIN ext_service_staff s ON s.sstf_staff_id = v.fovi_worker_id AND s.sstf_staff_start_date <= v.fovi_visit_date
+             AND coalesce(s.sstf_staff_end_date, DATE '9999-12-31') > v.fovi_visit_date
+           WHERE s.sstf_staff_id IS NULL OR v.fovi_visit_date < h.fohh_approval_date""",
+    )
+    changed = one(
+        tiny,
+        "SELECT count(*) FROM (SELECT fovi_household_id FROM ext_fostering_visit GROUP BY 1 HAVING count(DISTINCT fovi_worker_id) > 1)",
+    )
+    assert households > 0 and (unsupervised, not_in_post, teams, visits_off) == (0, 0, 0, 0)
+    assert changed > 0
 
 
 def test_staying_put_is_with_the_former_carers_from_18_to_before_21(tiny):
@@ -167,12 +246,32 @@ def test_key_stage_results_are_of_children_in_care_in_year_6_and_year_11(tiny):
     assert (wrong, stages) == (0, 2)
 
 @pytest.fixture(scope="module")
-def pb(tmp_path_factory):
+def pb_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("pb") / "peterborough.duckdb"
     build_warehouse(path, profile="peterborough", years=5, seed=1, end_date=END, progress=False)
-    con = duckdb.connect(str(path), read_only=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def pb(pb_path):
+    con = duckdb.connect(str(pb_path), read_only=True)
     yield con
     con.close()
+
+
+@pytest.mark.slow
+def test_default_authority_service_measures_are_not_empty(pb_path):
+    """T1 (initial health assessments), T13 (pathway plan by 15) and D-L6 (pathway plans of 16-17s) read real shares:
+    the service responsible from placement with its carers, and pathway plans written while looked after."""
+    con = connect(pb_path)
+    ids = ["perm_service_iha_20wd_pct", "perm_service_pathway_plan_by_15_pct", "perm_service_pathway_plans_under_18_pct"]
+    f = compute(con, [END], bases=("ytd", "month"), breakdowns=("la",), ids=ids).set_index(["indicator_id", "basis"])
+    con.close()
+    iha, by15, l6 = f.loc[(ids[0], "ytd")], f.loc[(ids[1], "ytd")], f.loc[(ids[2], "month")]
+    print({k: (r.numerator, r.denominator) for k, r in (("T1", iha), ("T13", by15), ("L6", l6))})
+    assert iha.denominator >= 20 and 20 <= iha.value <= 80
+    assert by15.denominator >= 5 and 15 <= by15.value <= 85
+    assert l6.denominator >= 10 and 60 <= l6.value <= 100
 
 
 @pytest.mark.slow

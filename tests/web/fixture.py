@@ -229,6 +229,8 @@ def prepare_returns(path: Path, issues: list[dict] = RETURN_ISSUES) -> str:
 #   overdue 17 days. So the review list holds H1; the visit list H1 and H2.
 # A1 (the authority's own): approved 2022-12-01, no child placed: a year passed on 2023-12-01, overdue 121 days.
 # A2 (own): approved 2023-06-01, C4 placed with them 2023-11-01: on no list.
+# C2 (team A), 11, looked after since 2022-01-10 with the service responsible, has no health assessment, dental check
+#   or SDQ recorded: on standard T14's list three times, each due from the start of its care (811 days overdue).
 # Figures: the two carers' lists (1 and 2), the adopters' (1), children looked after 370 and 368 at the last two
 # month ends, so the volume trigger (365, two month ends) is met: 2.
 PERM_PERIOD_END = PERIOD_END
@@ -328,6 +330,35 @@ def build_permanency(path: Path) -> Path:
                 "adma_placed_date": D(2023, 11, 1),
             }
         ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ssd_cla_episodes",
+        [
+            {
+                "clae_cla_episode_id": "E2",
+                "clae_person_id": "C2",
+                "clae_cla_id": "POC2",
+                "clae_cla_episode_start_date": D(2022, 1, 10),
+                "clae_cla_episode_start_reason": "S",
+                "clae_ext_legal_status": "C2",
+                "clae_cla_placement_id": "PL2",
+            }
+        ],
+        load_id,
+    )
+    _insert(
+        con,
+        "ssd_cla_placement",
+        [{"clap_cla_placement_id": "PL2", "clap_person_id": "C2", "clap_cla_id": "POC2", "clap_cla_placement_type": "U4",
+          "clap_cla_placement_provider": "PR1", "clap_cla_placement_start_date": D(2022, 1, 10)}],
+        load_id,
+    )  # fmt: skip
+    _insert(
+        con,
+        "ext_service_responsibility",
+        [{"serv_table_id": "S2", "serv_person_id": "C2", "serv_service": "PERMANENCY", "serv_responsibility_start_date": D(2022, 1, 10)}],
         load_id,
     )
     finish_load(con, load_id, "{}")

@@ -114,6 +114,21 @@ def test_the_service_page_counts_each_list_and_shows_the_trigger(client_for):
     )
 
 
+def test_standard_t14_lists_the_service_childrens_health_checks_with_drill_down(client_for):
+    """C2 (team A) has no health assessment, dental check or SDQ: three rows, each linking to the child's page."""
+    path = "/indicators/perm_service_health_checks_outstanding/exceptions"
+    perf = client_for("perf1")
+    assert listed(perf.get(path).text, "children") == [("C2", "811")] * 3  # 2022-01-10 to 2024-03-31
+    text = perf.get(path).text
+    assert all(check in text for check in ("health assessment, none recorded", "dental check, none recorded", "SDQ, none recorded"))
+    page = perf.get("/permanency").text
+    counts = dict(re.findall(r'href="/indicators/(\w+)/exceptions">[^<]*</a></td><td>\w+</td><td class="num">(\d+)</td>', page))
+    assert counts["perm_service_health_checks_outstanding"] == "3"
+    assert perf.get("/children/C2").status_code == 200
+    assert listed(client_for("mgr_a").get(path).text, "children") == [("C2", "811")] * 3
+    assert listed(client_for("mgr_b").get(path).text, "children") == []
+
+
 def test_every_area_p_list_holds_what_the_dashboard_links_it_to(tmp_path):
     """Each practice indicator of area P, on the fixture: its rows' ids are households, adopters or children as
     `list_unit` says, so every link leads to the right page."""
@@ -133,7 +148,7 @@ def test_every_area_p_list_holds_what_the_dashboard_links_it_to(tmp_path):
         assert ids <= known, ind.id
         seen |= {list_unit(ind.id)} if ids else set()
     con.close()
-    assert seen == {"household", "adopter"}
+    assert seen == {"household", "adopter", "child"}
 
 
 def test_a_household_whose_id_is_also_a_childs_takes_its_own_team(tmp_path):
@@ -156,3 +171,19 @@ def test_a_household_whose_id_is_also_a_childs_takes_its_own_team(tmp_path):
     con.close()
     assert rows.loc[rows.person_id == "C3", ["team_id", "worker_id", "days_overdue"]].values.tolist() == [["T1", "W1", 39]]
     assert rows.loc[rows.person_id == "H2", ["team_id", "worker_id"]].values.tolist() == [["T2", "W2"]]
+
+
+def test_an_adopters_days_approved_follow_the_stages_names_not_their_order(warehouse, monkeypatch):
+    """The approval and end dates are found by column, so reordering (or adding) journey stages cannot swap them."""
+    import duckdb
+
+    from cscperf.web import data
+
+    monkeypatch.setattr(data, "ADOPTER_STAGES", tuple(reversed(data.ADOPTER_STAGES)))
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        record = data.adopter(con.cursor(), "A1", fixture.PERM_PERIOD_END)
+    finally:
+        con.close()
+    assert dict(record.facts)["Days approved at 31 Mar 2024"] == 486  # 2022-12-01 to 2024-03-31
+    assert record.sections[0][2][-1] == ("Registration of interest", fixture.D(2022, 3, 1))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from cscperf.synth._util import DAY, NAT, add_months, add_wd, birthday, codes, days, flag, group_offsets, pick
 from cscperf.synth.context import Ctx
+from cscperf.synth.workforce import POSTS_PER_TEAM, add_departments, team_rows
 
 HOUSEHOLD_ETHNICITY = {"WBRI": 0.90, "WOTH": 0.03, "MWBC": 0.02, "APKN": 0.02, "BAFR": 0.015, "BCRB": 0.01, "AIND": 0.005}
 CAPACITY = (0.1, 0.3, 0.4, 0.2)  # general households approved for 1, 2, 3, 4 places
@@ -46,6 +47,14 @@ VISIT_LAG = {0: 0.45, 1: 0.25, 2: 0.12, 3: 0.08, 5: 0.06, 10: 0.04}
 PLACEMENT_LAG = {0: 0.6, 1: 0.25, 2: 0.06, 3: 0.04, 6: 0.05}
 INTERVENTION_RATE = 0.15  # physical interventions a year per child the service is responsible for (T7)
 NOTICE_28_DAYS = 0.8  # in-house placement moves with 28 days' notice or more (T8); 0.12 shorter, 0.08 exempt
+# Pathway plans of eligible children still looked after (Care Leavers (England) Regulations 2010: a needs assessment and
+# plan for children looked after 13 weeks from 14 and still looked after at 16): most written around the 16th birthday;
+# the spec's T13 asks for one by 15, which about a third of those looked after at 15 have. Reviewed about every 6
+# months, a few late.
+PATHWAY_BY_15 = 0.35
+PATHWAY_REVIEW_DAYS = (150, 183)
+PATHWAY_LATE = (0.25, 190, 330)  # share of reviews late, and their gap in days
+PATHWAY_MAX_PLANS = 8  # the plan and its reviews before 18: 2 years of 6-monthly reviews, with room
 
 
 def generate(main: Ctx) -> None:
@@ -54,12 +63,13 @@ def generate(main: Ctx) -> None:
     placements = _in_house_foster(ctx)
     for la in range(len(ctx.auths)):
         mine = placements[placements["la"] == la]
+        staff = _staff(ctx, la)
         households = _households(ctx, la, mine)
         enquiry = _recruitment(ctx, la, households)
-        _household_records(ctx, la, households, enquiry)
+        supervisors = _supervisors(ctx, households, staff)
+        _household_records(ctx, la, households, enquiry, supervisors)
         _responsibility(ctx, la, mine)
         _adopters(ctx, la)
-        _staff(ctx, la)
     _special_guardianship(ctx)
     _family_group_conferences(ctx)
     _private_fostering(ctx)
@@ -73,6 +83,7 @@ def generate(main: Ctx) -> None:
     _physical_interventions(ctx)
     _placement_notices(ctx)
     _adopter_assessments(ctx)
+    _pathway_plans(ctx)
 
 
 def sid(prefix: str, n: np.ndarray) -> np.ndarray:
@@ -217,7 +228,68 @@ def _place_with_carers(
     return home, approve[:n], dereg, capacity[:n]
 
 
-def _household_records(ctx: Ctx, la: int, h: pd.DataFrame, enquiry: pd.Series) -> None:
+@dataclasses.dataclass
+class Supervision:
+    """Households' supervising social workers over time: one row per spell (household index, worker, from), in
+    household then date order; `worker`/`team` are the staff's ids and teams."""
+
+    household: np.ndarray
+    worker: np.ndarray
+    since: np.ndarray
+    ids: np.ndarray
+    teams: np.ndarray
+
+    def at(self, household: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The index of the worker supervising each household on each day (on or after its first spell)."""
+        offset = np.datetime64("1800-01-01")
+        key = self.household * 100_000 + (self.since - offset).astype(int)
+        spell = np.searchsorted(key, household * 100_000 + (day - offset).astype(int), side="right") - 1
+        return self.worker[spell]
+
+    def last(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each household's latest supervising social worker and team (none for a household de-registered before the
+        data window)."""
+        latest = np.r_[self.household[1:] != self.household[:-1], True]
+        worker, team = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+        worker[self.household[latest]] = self.ids[self.worker[latest]]
+        team[self.household[latest]] = self.teams[self.worker[latest]]
+        return worker, team
+
+
+def _supervisors(ctx: Ctx, h: pd.DataFrame, staff: pd.DataFrame) -> Supervision:
+    """Each household's supervising social worker from approval (or the data window's start): one of the service's
+    social workers in post, drawn at random, and another in post when they leave."""
+    rng, end = ctx.rng, ctx.end
+    sw = staff[staff["sstf_role"] == "SOCIAL_WORKER"]
+    s_start = sw["sstf_staff_start_date"].to_numpy("datetime64[D]")
+    far = np.datetime64("9999-12-31")
+    s_end = sw["sstf_staff_end_date"].to_numpy("datetime64[D]")
+    s_end = np.where(np.isnat(s_end), far, s_end)
+    start = np.maximum(h["approve"].to_numpy("datetime64[D]"), ctx.data_start)
+    dereg = h["dereg"].to_numpy("datetime64[D]")
+    stop = np.where(np.isnat(dereg), end, np.minimum(dereg, end))
+    household, worker, since = [], [], []
+    for i in np.flatnonzero(start <= stop):  # households de-registered before the data window have none recorded
+        t = start[i]
+        while True:
+            in_post = np.flatnonzero((s_start <= t) & (s_end > t))
+            j = in_post[rng.integers(0, in_post.size)] if in_post.size else int(np.argmin(np.where(s_start > t, s_start, far)))
+            household.append(i)
+            worker.append(j)
+            since.append(t)
+            t = s_end[j]
+            if t >= stop[i]:
+                break
+    return Supervision(
+        np.asarray(household, "int64"),
+        np.asarray(worker, "int64"),
+        np.asarray(since, "datetime64[D]"),
+        sw["sstf_staff_id"].to_numpy(),
+        sw["sstf_team"].to_numpy(),
+    )
+
+
+def _household_records(ctx: Ctx, la: int, h: pd.DataFrame, enquiry: pd.Series, sup: Supervision) -> None:
     rng, end, start_data = ctx.rng, ctx.end, ctx.data_start
     n = len(h)
     conn = h["connected"].to_numpy()
@@ -237,6 +309,8 @@ def _household_records(ctx: Ctx, la: int, h: pd.DataFrame, enquiry: pd.Series) -
             "fohh_deregistration_date": dereg,
             "fohh_deregistration_reason": codes(["RESIGNED", "TERMINATED", "TRANSFERRED"], reason),
             "fohh_payment_level": pick(rng, {"L1": 0.4, "L2": 0.4, "L3": 0.2}, n),
+            "fohh_worker_id": sup.last(n)[0],
+            "fohh_team": sup.last(n)[1],
         },
     )
     couple = rng.random(n) < 0.6
@@ -271,7 +345,7 @@ def _household_records(ctx: Ctx, la: int, h: pd.DataFrame, enquiry: pd.Series) -
             "fopl_places_end_date": np.r_[dereg, dereg[extra]],
         },
     )
-    _reviews_and_visits(ctx, la, h)
+    _reviews_and_visits(ctx, la, h, sup)
     # Allegations and complaints: about 0.08 and 0.05 per household-year in the data window.
     live_from = np.maximum(approve, start_data)
     live_to = np.where(np.isnat(dereg), end, dereg)
@@ -335,7 +409,7 @@ def _approvals(ctx: Ctx, la: int, h: pd.DataFrame, conn: np.ndarray) -> None:
     )
 
 
-def _reviews_and_visits(ctx: Ctx, la: int, h: pd.DataFrame) -> None:
+def _reviews_and_visits(ctx: Ctx, la: int, h: pd.DataFrame, sup: Supervision) -> None:
     """Annual reviews (a few late) and supervisory visits about every 6 weeks (a few gaps longer), in the data window;
     the first review after approval and a tenth of the others are heard at panel."""
     rng, end = ctx.rng, ctx.end
@@ -375,7 +449,7 @@ def _reviews_and_visits(ctx: Ctx, la: int, h: pd.DataFrame) -> None:
     own, k = group_offsets(n_vis)
     gaps = np.where(rng.random(own.size) < 0.95, rng.integers(21, 43, own.size), rng.integers(43, 80, own.size))
     cum = pd.Series(gaps).groupby(own).cumsum().to_numpy()
-    vdate = first[own] + days(cum - gaps * (k == 0) - rng.integers(0, 20, own.size) * (k == 0))
+    vdate = first[own] + days(cum - gaps * (k == 0) + rng.integers(0, 20, own.size) * (k == 0))  # the first after approval
     keep = vdate <= stop[own]
     own, vdate = own[keep], vdate[keep]
     ctx.frames.add(
@@ -385,6 +459,7 @@ def _reviews_and_visits(ctx: Ctx, la: int, h: pd.DataFrame) -> None:
             "fovi_household_id": h["id"].to_numpy()[own],
             "fovi_visit_date": vdate,
             "fovi_unannounced": flag(rng.random(own.size) < 0.1),
+            "fovi_worker_id": sup.ids[sup.at(own, vdate)],
         },
     )
 
@@ -451,15 +526,20 @@ def _recruitment(ctx: Ctx, la: int, h: pd.DataFrame) -> pd.Series:
 
 
 def _responsibility(ctx: Ctx, la: int, pl: pd.DataFrame) -> None:
-    """The permanency service is responsible for children matched to long-term general in-house carers (903 U4 with
-    PR1), from the ADM's agreement to the end of that carer spell, and for those who turn 18 there until they are 21."""
+    """The permanency service is responsible for children placed with its general in-house carers (903 U4-U6 with PR1,
+    not connected persons), from the carer spell's first placement (the service found and supports the carers) to its
+    end, and for those who turn 18 there until they are 21. Where the carers become the child's long-term carers (a U4
+    placement in the spell) the ADM agrees the permanent match (ext_fostering_panel) soon after that placement."""
     rng, end = ctx.rng, ctx.end
-    lt = pl[(pl["clap_cla_placement_type"].astype(str) == "U4").to_numpy()]
-    g = lt.groupby("spell")
+    general = pl[~pl["connected"].to_numpy()]
+    g = general.groupby("spell")
     person = g["clap_person_id"].first()
-    start = g["clap_cla_placement_start_date"].min().to_numpy("datetime64[D]") + days(rng.integers(0, 30, len(person)))
-    spell_end = pl.groupby("spell")["clap_cla_placement_end_date"].max().reindex(person.index).to_numpy("datetime64[D]")
-    still_open = pl.groupby("spell")["clap_cla_placement_end_date"].apply(lambda s: s.isna().any()).reindex(person.index).to_numpy()
+    long_term = general[(general["clap_cla_placement_type"].astype(str) == "U4").to_numpy()].groupby("spell")
+    lt_start = long_term["clap_cla_placement_start_date"].min().reindex(person.index).to_numpy("datetime64[D]")
+    matched = lt_start + days(rng.integers(0, 30, len(person)))
+    start = g["clap_cla_placement_start_date"].min().to_numpy("datetime64[D]")
+    spell_end = g["clap_cla_placement_end_date"].max().to_numpy("datetime64[D]")
+    still_open = g["clap_cla_placement_end_date"].apply(lambda s: s.isna().any()).to_numpy()
     spell_end = np.where(still_open, NAT, spell_end)
     dob = _dobs(ctx, person.to_numpy())
     eighteen = birthday(dob, 18)
@@ -481,7 +561,8 @@ def _responsibility(ctx: Ctx, la: int, pl: pd.DataFrame) -> None:
             }
         )[keep],
     )
-    matched = start[keep]
+    keep &= ~np.isnat(matched) & (matched <= end) & (np.isnat(stop) | (matched < stop))
+    matched = matched[keep]
     ctx.frames.add(
         "ext_fostering_panel",
         {
@@ -620,8 +701,9 @@ def _adopter_assessments(ctx: Ctx) -> None:
     ctx.frames.parts["ext_adopter"] = [frame]
 
 
-def _staff(ctx: Ctx, la: int) -> None:
-    """Posts of the service filled in turn: tenures about STAFF_YEARS long, three in four leavers voluntary."""
+def _staff(ctx: Ctx, la: int) -> pd.DataFrame:
+    """Posts of the service filled in turn: tenures about STAFF_YEARS long, three in four leavers voluntary; the posts
+    shared among the service's teams (ssd_department), one team for every POSTS_PER_TEAM social workers."""
     rng, end, start_data = ctx.rng, ctx.end, ctx.data_start
     scale = ctx.auths[la].population / 57_600
     role = np.concatenate([np.full(max(int(round(k * scale)), 1), ri) for ri, k in enumerate(STAFF.values())])
@@ -635,6 +717,9 @@ def _staff(ctx: Ctx, la: int) -> None:
     keep = (s <= end) & (e >= start_data)
     own, s, e = own[keep], s[keep], e[keep]
     e = np.where(e <= end, e, NAT)
+    code = ctx.auths[la].la_code
+    teams = pd.DataFrame(team_rows(code, "FO", max(1, int(np.ceil((role == 0).sum() / POSTS_PER_TEAM)))))
+    add_departments(ctx, teams, [code] * len(teams))
     ctx.frames.add(
         "ext_service_staff",
         {
@@ -647,10 +732,12 @@ def _staff(ctx: Ctx, la: int) -> None:
             "sstf_leaving_reason": codes(
                 ["VOLUNTARY", "NON_VOLUNTARY"], np.where(np.isnat(e), -1, (rng.random(own.size) < 0.25).astype("int64"))
             ),
+            "sstf_team": teams["team_id"].to_numpy()[own % len(teams)],
         },
     )
     staff = ctx.frames.parts["ext_service_staff"][-1]
     _supervision_and_absence(ctx, la, staff)
+    return staff
 
 
 def _supervision_and_absence(ctx: Ctx, la: int, staff: pd.DataFrame) -> None:
@@ -1139,3 +1226,39 @@ def _looked_after_on(ep: pd.DataFrame, person: np.ndarray, day: np.ndarray) -> n
     out = np.zeros(person.size, dtype=bool)
     out[j["i"].to_numpy()[covered]] = True
     return out
+
+
+def _pathway_plans(ctx: Ctx) -> None:
+    """Pathway plans of young people still looked after (PATHWAY_*): the first for a period of care open on the 15th
+    birthday by then (PATHWAY_BY_15) or else about the 16th, 13 weeks or more into care for those who came in later;
+    reviews about every 6 months while still looked after and under 18. On a stream of its own."""
+    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    ep = ctx.frames.get("ssd_cla_episodes")
+    ep = ep[~ep["clae_ext_legal_status"].astype(str).isin(["V3", "V4"])]
+    g = ep.groupby("clae_cla_id")
+    person = g["clae_person_id"].first().to_numpy()
+    start = g["clae_cla_episode_start_date"].min().to_numpy("datetime64[D]")
+    stop = g["clae_cla_episode_ceased_date"].max().to_numpy("datetime64[D]")
+    stop = np.where(g["clae_cla_episode_ceased_date"].apply(lambda c: c.isna().any()).to_numpy(), NAT, stop)
+    dob = _dobs(ctx, person)
+    b15, b16, b18 = birthday(dob, 15), birthday(dob, 16), birthday(dob, 18)
+    by15 = (start <= b15) & (rng.random(person.size) < PATHWAY_BY_15)
+    later = np.maximum(b16 + days(rng.integers(-60, 61, person.size)), start + days(rng.integers(91, 150, person.size)))
+    first = np.where(by15, np.maximum(b15 - days(rng.integers(0, 90, person.size)), start + DAY), later)
+    last = np.minimum(np.where(np.isnat(stop), ctx.end + DAY, stop), np.minimum(b18, ctx.end + DAY))
+    own, k = group_offsets(np.full(person.size, PATHWAY_MAX_PLANS))
+    late = rng.random(own.size) < PATHWAY_LATE[0]
+    gap = np.where(late, rng.integers(PATHWAY_LATE[1], PATHWAY_LATE[2], own.size), rng.integers(*PATHWAY_REVIEW_DAYS, own.size))
+    gap = np.where(k == 0, 0, gap)
+    when = first[own] + days(pd.Series(gap).groupby(own).cumsum().to_numpy())
+    keep = (when > start[own]) & (when < last[own])
+    own, k, when = own[keep], k[keep], when[keep]
+    ctx.frames.add(
+        "ext_pathway_plan",
+        {
+            "papl_plan_id": sid("PP", ctx.ids("pathway_plan", ctx.la_of(person[own]))),
+            "papl_person_id": person[own],
+            "papl_plan_date": when,
+            "papl_plan_type": np.where(k == 0, "PLAN", "REVIEW"),
+        },
+    )

@@ -24,6 +24,7 @@ TEAM_NAMES = {
     "LC": ("Leaving Care", "CO", "Corporate Parenting"),
     "DC": ("Disability", "DS", "Children with Disabilities"),
     "AD": ("Adoption", "CO", "Corporate Parenting"),
+    "FO": ("Fostering and Permanency", "CO", "Corporate Parenting"),  # the permanency service's (synth/permanency.py)
 }
 CASELOAD = {"FR": 0, "AS": 19.0, "FS": 20.0, "CP": 18.0, "CC": 18.0, "LC": 22.0, "DC": 18.0, "AD": 14.0}
 POSTS_PER_TEAM = 8
@@ -90,33 +91,12 @@ def _teams(ctx: Ctx, phases: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for li, a in enumerate(ctx.auths):
         for ki, kind in enumerate(TEAM_KINDS):
-            name, parent_code, parent = TEAM_NAMES[kind]
             target = CASELOAD[kind]
             posts = max(2, int(np.ceil(load[li * n_kind + ki] / target * 1.08))) if target else max(3, int(a.population / 9000))
             n_teams = max(1, int(np.ceil(posts / POSTS_PER_TEAM)))
-            for t in range(n_teams):
-                rows.append(
-                    {
-                        "li": li,
-                        "kind": ki,
-                        "team_id": f"{a.la_code}-{kind}{t + 1}",
-                        "name": f"{name} Team {t + 1}" if n_teams > 1 else f"{name} Team",
-                        "parent_id": f"{a.la_code}-{parent_code}",
-                        "parent": parent,
-                        "posts": int(np.ceil(posts / n_teams)),
-                    }
-                )
+            rows += [{"li": li, "kind": ki, **team, "posts": int(np.ceil(posts / n_teams))} for team in team_rows(a.la_code, kind, n_teams)]
     teams = pd.DataFrame(rows)
-    ctx.frames.add(
-        "ssd_department",
-        {
-            "dept_team_id": teams["team_id"],
-            "dept_team_name": teams["name"],
-            "dept_team_parent_id": teams["parent_id"],
-            "dept_team_parent_name": teams["parent"],
-            "dept_ext_la_code": [ctx.auths[i].la_code for i in teams["li"]],
-        },
-    )
+    add_departments(ctx, teams, [ctx.auths[i].la_code for i in teams["li"]])
     # Establishment: budgeted posts, revised once during the window.
     mid = ctx.first_year_start + days(365 * (ctx.years // 2))
     extra = ctx.rng.integers(-1, 2, len(teams))
@@ -133,6 +113,34 @@ def _teams(ctx: Ctx, phases: pd.DataFrame) -> pd.DataFrame:
         },
     )
     return teams
+
+
+def team_rows(la_code: str, kind: str, n_teams: int) -> list[dict[str, str]]:
+    """An authority's teams of one kind (TEAM_NAMES): id, name and parent."""
+    name, parent_code, parent = TEAM_NAMES[kind]
+    return [
+        {
+            "team_id": f"{la_code}-{kind}{t + 1}",
+            "name": f"{name} Team {t + 1}" if n_teams > 1 else f"{name} Team",
+            "parent_id": f"{la_code}-{parent_code}",
+            "parent": parent,
+        }
+        for t in range(n_teams)
+    ]
+
+
+def add_departments(ctx: Ctx, teams: pd.DataFrame, la_codes: list[str]) -> None:
+    """Teams (team_rows' columns) into ssd_department."""
+    ctx.frames.add(
+        "ssd_department",
+        {
+            "dept_team_id": teams["team_id"],
+            "dept_team_name": teams["name"],
+            "dept_team_parent_id": teams["parent_id"],
+            "dept_team_parent_name": teams["parent"],
+            "dept_ext_la_code": la_codes,
+        },
+    )
 
 
 def _posts(ctx: Ctx, teams: pd.DataFrame) -> pd.DataFrame:

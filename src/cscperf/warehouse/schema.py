@@ -574,6 +574,19 @@ clea_ext_record_date DATE ext | Date this status refers to (the birthday for OC3
         {"clea_person_id": P},
     ),
     _table(
+        "ext_pathway_plan",
+        "Pathway plans of young people still looked after (eligible children, from about 16; standard T13 asks for one by "
+        "15): the first plan and each review. A care leaver's latest review is in ssd_care_leavers.",
+        """
+papl_plan_id VARCHAR pk | Row id
+papl_person_id VARCHAR req | Young person
+papl_plan_date DATE req | Plan written (the first) or reviewed
+papl_plan_type VARCHAR | PLAN (the first, with the needs assessment) or REVIEW
+""",
+        {"papl_person_id": P},
+        ext=True,
+    ),
+    _table(
         "ssd_permanence",
         "Adoption and permanence milestones per period of care.",
         """
@@ -687,10 +700,10 @@ fohh_approval_date DATE | First approved as foster carers
 fohh_deregistration_date DATE | De-registered (empty while approved)
 fohh_deregistration_reason VARCHAR | RESIGNED, TERMINATED or TRANSFERRED
 fohh_payment_level VARCHAR | Fee/payment level as the authority names it
-fohh_worker_id VARCHAR | Supervising social worker
+fohh_worker_id VARCHAR | Supervising social worker now (or when de-registered), one of the service's staff
 fohh_team VARCHAR | Team of the supervising social worker
 """,
-        {"fohh_worker_id": WORKER, "fohh_team": TEAM},
+        {"fohh_worker_id": "ext_service_staff.sstf_staff_id", "fohh_team": TEAM},
         ext=True,
     ),
     _table(
@@ -765,7 +778,7 @@ fore_review_date DATE | Review completed
 fovi_visit_id VARCHAR pk | Visit id
 fovi_household_id VARCHAR req | Household id
 fovi_visit_date DATE | Visit date
-fovi_worker_id VARCHAR | Worker
+fovi_worker_id VARCHAR | Worker who visited (the supervising social worker then; ext_service_staff)
 fovi_unannounced VARCHAR | Y if unannounced
 """,
         {"fovi_household_id": HOUSEHOLD},
@@ -1088,7 +1101,9 @@ sstf_fte DOUBLE | FTE
 sstf_staff_start_date DATE | Started in the service
 sstf_staff_end_date DATE | Left the service
 sstf_leaving_reason VARCHAR | VOLUNTARY or NON_VOLUNTARY
+sstf_team VARCHAR | Team (ssd_department.dept_team_id)
 """,
+        {"sstf_team": TEAM},
         ext=True,
     ),
     _table(

@@ -148,22 +148,24 @@ DEMO_ROLES = (("demo-admin", "admin"), ("demo-performance", "performance"), ("de
 def create_demo_users(warehouse: Path, hasher: Any = None) -> list[tuple[str, str, str]]:
     """Demo mode only: one login per role with a random password, returned (name, role, password) to print once.
 
-    The manager manages the first team in the warehouse. Existing demo logins are replaced.
+    The manager manages the first team in the warehouse and the first team supervising fostering households (so the
+    permanency service's household lists have rows for them). Existing demo logins are replaced.
     """
     import duckdb
 
     store = _store(warehouse, hasher)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        row = con.execute("SELECT min(dept_team_id) FROM ssd_department").fetchone()
+        first = con.execute("SELECT min(dept_team_id) FROM ssd_department").fetchone()
+        fostering = con.execute("SELECT min(fohh_team) FROM ext_fostering_household").fetchone()
     finally:
         con.close()
-    first_team = row[0] if row and row[0] else "T1"
+    teams = list(dict.fromkeys(row[0] for row in (first, fostering) if row and row[0])) or ["T1"]
     made = []
     for name, role in DEMO_ROLES:
         if store.get_user(name):
             store.remove_user(name)
         password = secrets.token_urlsafe(12)
-        store.add_user(name, role, password, [first_team] if role == "manager" else [])
+        store.add_user(name, role, password, teams if role == "manager" else [])
         made.append((name, role, password))
     return made

@@ -124,13 +124,22 @@ def _eet(m: Model, periods: ir.Table) -> ir.Table:
     return rows.mutate(met=rows.activity.isin(EET).fill_null(False))
 
 
+def pathway_plan_reviews(m: Model) -> ir.Table:
+    """Pathway plans written or reviewed (_rp person, _review date): care leavers' latest reviews (ssd_care_leavers)
+    and the plans of young people still looked after (ext_pathway_plan)."""
+    c = m.table("ssd_care_leavers")
+    c = c.filter(c.clea_pathway_plan_review_date.notnull()).select(_rp=c.clea_person_id, _review=c.clea_pathway_plan_review_date)
+    p = m.table("ext_pathway_plan")
+    p = p.filter(p.papl_plan_date.notnull()).select(_rp=p.papl_person_id, _review=p.papl_plan_date)
+    return c.union(p)
+
+
 def with_latest_review(m: Model, rows: ir.Table) -> ir.Table:
     """Add `last_review`: the latest pathway plan review date on or before the period end, from any record.
 
     Keyed by (basis, period end, young person), never by row numbers: an unordered row number can differ between
     two reads of the same rows, which made the figure depend on the order rows were stored in."""
-    c = m.table("ssd_care_leavers")
-    c = c.filter(c.clea_pathway_plan_review_date.notnull()).select(_rp=c.clea_person_id, _review=c.clea_pathway_plan_review_date)
+    c = pathway_plan_reviews(m)
     rows = rows.view()
     keys = rows.select(_k_basis=rows.basis, _k_pe=rows.period_end, _k_pid=rows.person_id).distinct()
     j = keys.left_join(c, (c._rp == keys._k_pid) & (c._review <= keys._k_pe))
@@ -237,7 +246,8 @@ INDICATORS = [
         rag_basis="rolling12",
         numerator="Care leavers whose latest pathway plan review is within the 6 months to the period end",
         denominator="Care leavers aged 17-21 with a birthday in the period (OC3 cohort)",
-        rule="From the latest pathway plan review date on or before the period end (any record): on or after the period "
+        rule="From the latest pathway plan review date on or before the period end (any record, ext_pathway_plan's of the "
+        "time in care too): on or after the period "
         "end minus 6 calendar months (to the day, clamped to month end).",
         source=SOURCE,
         notes=_COHORT + "The review is judged at the period end (setting pathway_plan_months). Exceptions: the cohort of "

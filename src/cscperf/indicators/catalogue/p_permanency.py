@@ -34,7 +34,16 @@ from cscperf.indicators.catalogue.e_looked_after import (
     three_plus_placements,
 )
 from cscperf.indicators.catalogue.f_adoption import adoptions_in_period, ceased_periods, placement_order_not_placed, placement_order_spells
-from cscperf.indicators.catalogue.g_care_leavers import EET, _birthday, _eet, _in_touch, _suitable, eligible, with_latest_review
+from cscperf.indicators.catalogue.g_care_leavers import (
+    EET,
+    _birthday,
+    _eet,
+    _in_touch,
+    _suitable,
+    eligible,
+    pathway_plan_reviews,
+    with_latest_review,
+)
 from cscperf.indicators.catalogue.h_workforce import _live_allocations, _sole_la
 from cscperf.indicators.exceptions import exception_rows
 from cscperf.indicators.model import (
@@ -350,15 +359,21 @@ def _service_care_leavers(m: Model, periods: ir.Table) -> ir.Table:
     return rows.select("basis", "period_start", "period_end", "ref_date", person_id=rows._rpid)
 
 
+def permanent_matches(m: Model) -> ir.Table:
+    """Children's permanent matches to their carers agreed by the ADM (fostering panel item PERMANENT_MATCH, ADM
+    decision MATCH): _fpid, _adm (the decision's date)."""
+    f = m.table("ext_fostering_panel")
+    f = f.filter((f.fopa_item_type.upper() == "PERMANENT_MATCH") & (f.fopa_adm_decision.upper() == "MATCH"))
+    return f.select(_fpid=f.fopa_person_id, _adm=f.fopa_adm_decision_date)
+
+
 def _permanently_matched(m: Model, periods: ir.Table) -> ir.Table:
     """Children looked after at the period end with a permanent match to their carers agreed by the ADM (fostering panel
     item PERMANENT_MATCH, ADM decision MATCH) within their current period of care."""
     rows = m.cla_open_at(periods)
     pocs = m.periods_of_care.select(_poc="poc_id", entered="poc_start")
     rows = rows.join(pocs, rows.poc_id == pocs._poc).drop("_poc")
-    f = m.table("ext_fostering_panel")
-    f = f.filter((f.fopa_item_type.upper() == "PERMANENT_MATCH") & (f.fopa_adm_decision.upper() == "MATCH"))
-    f = f.select(_fpid=f.fopa_person_id, _adm=f.fopa_adm_decision_date)
+    f = permanent_matches(m)
     held = (f._fpid == rows.person_id) & (f._adm >= rows.entered) & (f._adm <= rows.period_end)
     return rows.join(f, held, how="semi")
 
@@ -848,6 +863,14 @@ def _responsibility_flow(col: str):  # noqa: ANN202
     return cohort
 
 
+def _newly_matched(m: Model, periods: ir.Table) -> ir.Table:
+    """D-P3: the ADM's permanent matches (PERMANENT_MATCH, MATCH) dated in the period of children the service is
+    responsible for on that day."""
+    f = permanent_matches(m)
+    rows = events_in_period(f.filter(f._adm.notnull()).select(person_id="_fpid", matched="_adm"), periods, "matched")
+    return _held_by_service(m, rows, "matched")
+
+
 def _held_by_service(m: Model, rows: ir.Table, on: str = "period_end") -> ir.Table:
     """The rows whose child the permanency service is responsible for on the row's `on` date (responsibility ends
     are exclusive: the service is no longer responsible on its end date)."""
@@ -1255,15 +1278,14 @@ def _results(stage: str):  # noqa: ANN202 - a cohort
 
 def _service_pathway_plan_by_15(m: Model, periods: ir.Table) -> ir.Table:
     """T13: the service's children looked after on their 15th birthday, the birthday in the period; met when a pathway
-    plan is recorded (ssd_care_leavers pathway plan date) on or before it."""
+    plan is recorded (pathway_plan_reviews: ext_pathway_plan or ssd_care_leavers) on or before it."""
     p = m.person.filter(lambda t: t.dob.notnull())
     p = p.select("person_id", birthday=_birthday(p.dob, 15))
     rows = events_in_period(p, periods, "birthday")
     e = m.episodes.filter(not_short_break(m.episodes.legal_status))
     rows = rows.join(e, (e.person_id == rows.person_id) & (e.ep_start <= rows.birthday) & (open_end(e.ep_end) > rows.birthday), how="semi")
     rows = _held_by_service(m, rows, "birthday")
-    c = m.table("ssd_care_leavers")
-    c = c.filter(c.clea_pathway_plan_review_date.notnull()).select(_cpid=c.clea_person_id, _plan=c.clea_pathway_plan_review_date)
+    c = pathway_plan_reviews(m).select(_cpid="_rp", _plan="_review")
     j = rows.left_join(c, (c._cpid == rows.person_id) & (c._plan <= rows.birthday))
     return j.group_by(["basis", "period_start", "period_end", "person_id", "ref_date"]).aggregate(met=j._plan.notnull().any())
 
@@ -1292,6 +1314,71 @@ def _not_seen_alone_list(m: Model, period_end: dt.date) -> ir.Table:
     reason = ibis.literal("seen at the visit, but not alone")
     status = ibis.literal("overdue")
     return r.select(**exception_rows(r.person_id, r.visit_id, r.visited, r.visited, r.visited, status, reason))
+
+
+# --- standard T14: health assessments, dental checks and SDQs (D-P6, D-P7, D-P10) --------------------------------
+
+SDQ_FROM_AGE = 4  # D-P10's ages begin at 4 (the national SDQ ages, 4-16)
+
+
+def _care_start(m: Model, rows: ir.Table) -> ir.Table:
+    """Add `care_start`: the start of the period of care open at each row's period end."""
+    p = m.periods_of_care
+    p = p.filter(~p.short_breaks_only).select(_cpid="person_id", care_start="poc_start", _cend="poc_end")
+    open_then = (p._cpid == rows.person_id) & (p.care_start <= rows.period_end) & (open_end(p._cend) > rows.period_end)
+    return rows.join(p, open_then).drop("_cpid", "_cend")
+
+
+def _check_rows(rows: ir.Table, check: str, done: ir.Table, six_monthly: ir.BooleanValue, eligible: ir.DateValue) -> ir.Table:
+    """One row per child outstanding for a check: `last` (the latest done, `done`'s _pid and _date, by the period end,
+    at any time), `due` (the last day the next one was in time: the day before 12 months, or 6 when `six_monthly`,
+    after the last; with none recorded, the day the child became `eligible`) and `care_start`."""
+    keys = ["basis", "period_start", "period_end", "person_id", "ref_date", "dob", "care_start"]
+    rows = _last_before(done, "_pid", "_date", rows.select(*keys, _six=six_monthly, _eligible=eligible), "person_id")
+    next_one = ibis.cases((rows._six, months_after(rows.last, 6)), else_=months_after(rows.last, 12))
+    due = ibis.coalesce(as_date(next_one - ibis.interval(days=1)), rows._eligible)
+    return rows.mutate(check=ibis.literal(check), due=due).drop("_six", "_eligible")
+
+
+def _health_checks_outstanding(m: Model, periods: ir.Table) -> ir.Table:
+    """T14: the rows of D-P6, D-P7 and D-P10 (the service's children without a health assessment, dental check or SDQ
+    in the 12 months to the period end, by those measures' own rules), one per child and check."""
+    checks = health_checks(m)
+    health = _care_start(m, _for_service(health_assessment, missing=True)(m, periods).filter(lambda t: t.met))
+    under5 = age_at(health.dob, health.period_end) < 5
+    health = _check_rows(
+        health,
+        "health assessment",
+        checks.filter(checks.check_type.isin(["IHA", "RHA"])).select(_pid="h_person", _date="check_date"),
+        under5,  # two a year, six months apart (D-P6's rule for children under 5)
+        health.care_start,
+    )
+    dental = _care_start(m, _no_dental_3_to_17(m, periods).filter(lambda t: t.met))
+    dental = _check_rows(
+        dental,
+        "dental check",
+        checks.filter(checks.check_type == "DENTAL").select(_pid="h_person", _date="check_date"),
+        ibis.literal(False),
+        dental.care_start,
+    )
+    sdq = _care_start(m, _service_no_sdq(m, periods))
+    sdq = _check_rows(
+        sdq,
+        "SDQ",
+        completed_sdqs(m).select(_pid="_spid", _date="sdq_date"),
+        ibis.literal(False),
+        ibis.greatest(sdq.care_start, _birthday(sdq.dob, SDQ_FROM_AGE)),
+    )
+    return health.union(dental).union(sdq)
+
+
+def _health_checks_list(m: Model, period_end: dt.date) -> ir.Table:
+    """T14: the service's children outstanding for a health assessment, dental check or SDQ at the period end, one row
+    per child and check: which, the last one done, and the day it fell due."""
+    r = _health_checks_outstanding(m, one_period(period_end, period_end))
+    last = ibis.coalesce(ibis.literal(", last ") + r.last.cast("string"), ibis.literal(", none recorded"))
+    reason = r.check + last
+    return r.select(**exception_rows(r.person_id, r.check, r.care_start, r.last, r.due, _due_status(r.due, period_end), reason))
 
 
 def _entry(**kw: object) -> Indicator:
@@ -1557,7 +1644,7 @@ PRACTICE = [
         polarity="high",
         measure=share(_service_pathway_plan_by_15),
         exceptions=_no_pathway_plan_by_15_list,
-        numerator="Of them, those with a pathway plan recorded (ssd_care_leavers pathway plan date) on or before the birthday",
+        numerator="Of them, those with a pathway plan recorded (ext_pathway_plan, or ssd_care_leavers) on or before the birthday",
         denominator="Children looked after on their 15th birthday, in the period, whom the permanency service was responsible for on it",
         rule="Children whose 15th birthday (28 February for those born on 29 February, in other years) falls in the "
         "period, looked after then (short breaks aside) with a PERMANENCY responsibility open; met when a pathway plan is "
@@ -1580,6 +1667,22 @@ PRACTICE = [
         "responsibility open on the visit day, those at which the child was seen alone.",
         notes="T15's other half, visits in timescale, is perm_service_visits_overdue_pct (D-P4). Exceptions: visits of "
         "the last 12 months at which the child was seen, but not alone.",
+    ),
+    _stock_entry(
+        "standard T14 (D-P6, D-P7, D-P10)",
+        id="perm_service_health_checks_outstanding",
+        name="The service's children without a health assessment, dental check or SDQ in timescale",
+        unit="count",
+        polarity="low",
+        measure=count(_health_checks_outstanding, distinct_children=True),
+        exceptions=_health_checks_list,
+        rule="Children counted at the month end by any of perm_service_no_health_assessment, "
+        "perm_service_no_dental_check and perm_service_no_sdq (each by its own rule), once each.",
+        notes="T14 asks for health assessments, dental checks and SDQs 'at least in line with statutory requirements': "
+        "its measures are D-P6, D-P7 and D-P10, and this is the child count behind its exception list. Exceptions: a "
+        "row per child and check outstanding, with the last one done and the day the next was due (the day before 12 "
+        "months after it, 6 for health assessments under 5; with none recorded, the start of the period of care, or "
+        "the 4th birthday if later for an SDQ): overdue once that day has passed, approaching until then.",
     ),
 ]
 
@@ -2120,8 +2223,11 @@ DETAILED = [
         name="Children matched for permanency and newly the permanency service's responsibility",
         unit="count",
         polarity="high",
-        measure=count(_responsibility_flow("r_start"), distinct_children=True),
-        rule="Children whose PERMANENCY responsibility started in the period.",
+        measure=count(_newly_matched, distinct_children=True),
+        rule="Children matched permanently to their carers in the period (fostering panel item PERMANENT_MATCH, the "
+        "ADM's decision MATCH dated in it) whom the permanency service is responsible for on the decision's day.",
+        notes="The service may be responsible from the child's placement with its carers, before the match: the match "
+        "is the event counted.",
     ),
     _flow_entry(
         "D-F21",
@@ -2352,7 +2458,8 @@ DETAILED = [
         unit="percent",
         polarity="high",
         measure=share(_service_pathway_plans_under_18),
-        numerator="Of them, those with a pathway plan review (ssd_care_leavers) in the 6 months to the period end",
+        numerator="Of them, those with a pathway plan written or reviewed (ext_pathway_plan, or ssd_care_leavers) in the 6 "
+        "months to the period end",
         denominator="Eligible young people aged 16 or 17 at the period end whom the permanency service is responsible for then",
         rule="Young people aged 16 or 17 at the period end, eligible as care leavers (looked after 13 weeks from their "
         "14th birthday, some of it at 16 or over), with a PERMANENCY responsibility open then; met when their latest "
@@ -2800,6 +2907,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "perm_service_iha_20wd_pct",
             "perm_service_pathway_plan_by_15_pct",
             "perm_service_visits_seen_alone_pct",
+            "perm_service_health_checks_outstanding",
             "perm_service_visits_recorded_72h_pct",
             "perm_placement_changes_recorded_24h_pct",
             "perm_placement_changes_recorded_72h_pct",
