@@ -526,20 +526,15 @@ def _recruitment(ctx: Ctx, la: int, h: pd.DataFrame) -> pd.Series:
 
 
 def _responsibility(ctx: Ctx, la: int, pl: pd.DataFrame) -> None:
-    """The permanency service is responsible for children placed with its general in-house carers (903 U4-U6 with PR1,
-    not connected persons), from the carer spell's first placement (the service found and supports the carers) to its
-    end, and for those who turn 18 there until they are 21. Where the carers become the child's long-term carers (a U4
-    placement in the spell) the ADM agrees the permanent match (ext_fostering_panel) soon after that placement."""
+    """The permanency service is responsible for children matched to long-term general in-house carers (903 U4 with
+    PR1), from the ADM's agreement to the end of that carer spell, and for those who turn 18 there until they are 21."""
     rng, end = ctx.rng, ctx.end
-    general = pl[~pl["connected"].to_numpy()]
-    g = general.groupby("spell")
+    lt = pl[(pl["clap_cla_placement_type"].astype(str) == "U4").to_numpy()]
+    g = lt.groupby("spell")
     person = g["clap_person_id"].first()
-    long_term = general[(general["clap_cla_placement_type"].astype(str) == "U4").to_numpy()].groupby("spell")
-    lt_start = long_term["clap_cla_placement_start_date"].min().reindex(person.index).to_numpy("datetime64[D]")
-    matched = lt_start + days(rng.integers(0, 30, len(person)))
-    start = g["clap_cla_placement_start_date"].min().to_numpy("datetime64[D]")
-    spell_end = g["clap_cla_placement_end_date"].max().to_numpy("datetime64[D]")
-    still_open = g["clap_cla_placement_end_date"].apply(lambda s: s.isna().any()).to_numpy()
+    start = g["clap_cla_placement_start_date"].min().to_numpy("datetime64[D]") + days(rng.integers(0, 30, len(person)))
+    spell_end = pl.groupby("spell")["clap_cla_placement_end_date"].max().reindex(person.index).to_numpy("datetime64[D]")
+    still_open = pl.groupby("spell")["clap_cla_placement_end_date"].apply(lambda s: s.isna().any()).reindex(person.index).to_numpy()
     spell_end = np.where(still_open, NAT, spell_end)
     dob = _dobs(ctx, person.to_numpy())
     eighteen = birthday(dob, 18)
@@ -561,8 +556,7 @@ def _responsibility(ctx: Ctx, la: int, pl: pd.DataFrame) -> None:
             }
         )[keep],
     )
-    keep &= ~np.isnat(matched) & (matched <= end) & (np.isnat(stop) | (matched < stop))
-    matched = matched[keep]
+    matched = start[keep]
     ctx.frames.add(
         "ext_fostering_panel",
         {

@@ -2226,8 +2226,8 @@ DETAILED = [
         measure=count(_newly_matched, distinct_children=True),
         rule="Children matched permanently to their carers in the period (fostering panel item PERMANENT_MATCH, the "
         "ADM's decision MATCH dated in it) whom the permanency service is responsible for on the decision's day.",
-        notes="The service may be responsible from the child's placement with its carers, before the match: the match "
-        "is the event counted.",
+        notes="The match is the event counted: where an authority records the service's responsibility from before the "
+        "match (a service that takes children on from placement), a new responsibility without a match is not counted.",
     ),
     _flow_entry(
         "D-F21",
