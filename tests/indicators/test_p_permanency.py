@@ -444,3 +444,22 @@ def test_names_are_unique_across_the_catalogue():
 
     names = Counter(ind.name for ind in REGISTRY.values())
     assert [n for n, k in names.items() if k > 1] == []
+
+
+def test_every_measure_and_standard_of_the_specification_has_an_entry():
+    """The spec's scorecard (S1-S20), its 88 detailed measures (D-*) and the standards the issue asks for as practice
+    indicators (T1-T15, T19) are each named by an area P entry's name, rule or notes ("D-F21", or "F21" in a group)."""
+    import re
+    from pathlib import Path
+
+    from cscperf.indicators.registry import REGISTRY
+
+    path = Path(__file__).resolve().parents[3] / "shared" / "spec" / "permanency.md"
+    if not path.exists():
+        pytest.skip("../shared/spec is not beside this checkout")
+    spec = path.read_text()
+    wanted = set(re.findall(r"^\| (S\d+|D-[A-Z]+\d+|T\d+) \|", spec, re.M)) - {"T20", "T21", "T22", "T23", "T24", "T25"}
+    fields = ("name", "rule", "notes", "numerator", "denominator")
+    text = " ".join(str(getattr(i, f) or "") for i in REGISTRY.values() if i.area == "P" for f in fields)
+    named = {s for s in wanted if re.search(rf"(?<![\w-])({re.escape(s)}|{re.escape(s.removeprefix('D-'))})(?!\d)", text)}
+    assert len(wanted) >= 20 + 88 and wanted - named == set()
