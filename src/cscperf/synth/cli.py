@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from functools import partial
 from pathlib import Path
 
 import click
@@ -29,6 +31,13 @@ def _default_end_date() -> dt.date:
 @warehouse_option("DuckDB warehouse file (replaced).")
 @click.option("--pool", type=click.Path(path_type=Path, file_okay=False), default=None, help="Write to this pool instead of a warehouse.")
 @click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), default=None, help="The pool's key (with --pool).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, None),
+    default=os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    help="With --pool: chunks of authorities generated at once, each in its own process (same pool whatever the number).",
+)
 def synth(
     profile: str,
     years: int,
@@ -38,9 +47,10 @@ def synth(
     warehouse: Path,
     pool: Path | None,
     key_file: Path | None,
+    jobs: int,
 ) -> None:
     """Build a synthetic local authority: journeys from contact to care leaver (or, with --pool, a pool of them)."""
-    from cscperf.synth.generator import PROFILES, build_warehouse
+    from cscperf.synth.generator import PROFILES, build_chunks, build_warehouse
 
     if profile not in PROFILES:
         raise UserError(f"unknown profile '{profile}': choose one of {', '.join(PROFILES)}")
@@ -48,18 +58,21 @@ def synth(
     if (pool is None) != (key_file is None):
         raise UserError("--pool and --key-file go together")
     if pool is not None and key_file is not None:
-        from cscperf.pool.export import export_connection
+        from cscperf.pool.export import open_pool, record_exports, write_partitions
         from cscperf.pool.pseudonym import read_key
 
         key = read_key(key_file)
-        summary = build_warehouse(
-            ":memory:",
+        root = open_pool(pool, key)
+        # Workers write their own authorities' partitions; only this process writes the manifest.
+        summary = build_chunks(
             profile=profile,
             years=years,
             seed=seed,
             end_date=end,
             faults=faults,
-            chunk_done=lambda con: export_connection(con, key, pool),
+            jobs=jobs,
+            chunk_done=partial(write_partitions, key=key, root=root),
+            collect=partial(record_exports, root, key),
         )
     else:
         summary = build_warehouse(warehouse, profile=profile, years=years, seed=seed, end_date=end, faults=faults)
