@@ -71,6 +71,7 @@ def synth(
             end_date=end,
             faults=faults,
             jobs=jobs,
+            with_permanency=False,  # the permanency service's own tables stay out of the pool (pool.layout.POOLED)
             chunk_done=partial(write_partitions, key=key, root=root),
             collect=partial(record_exports, root, key),
         )

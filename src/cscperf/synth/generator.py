@@ -189,6 +189,7 @@ class ChunkJob:
     faults: float
     load_id: str
     source: str
+    with_permanency: bool
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ def _run_chunk(job: ChunkJob, chunk_done: Callable[[duckdb.DuckDBPyConnection], 
     con = _connect(":memory:")
     try:
         ctx = _ctx(job.chunk, job.index, job.seed, job.end_date, job.years, job.burn_in)
-        children = _generate(ctx, lambda m: None)
+        children = _generate(ctx, lambda m: None, job.with_permanency)
         rows = _insert_all(con, ctx, job.faults, job.load_id, job.source, job.index)
         result = chunk_done(con)
     finally:
@@ -225,12 +226,14 @@ def build_chunks(
     collect: Callable[[R], None],
     faults: float = 0.0,
     jobs: int = 1,
+    with_permanency: bool = True,
     progress: bool = True,
 ) -> SynthSummary:
     """Generate a profile's chunks of authorities, each in its own in-memory warehouse handed to `chunk_done` (which
     writes it elsewhere, e.g. to a pool), in `jobs` worker processes at once. `collect` gets each chunk's result in
     this process as it finishes. Each chunk's data depends only on (seed, chunk), so any `jobs` gives the same data.
-    `chunk_done` runs in the workers (spawned, not forked): it and its result must pickle. No calibration."""
+    `chunk_done` runs in the workers (spawned, not forked): it and its result must pickle. No calibration. Without
+    `with_permanency`, the permanency service's own tables are not generated (nor their time spent)."""
     prof = _check(profile, years, faults)
     if jobs < 1:
         raise UserError(f"jobs must be at least 1 (got {jobs})")
@@ -238,7 +241,7 @@ def build_chunks(
     say = _say(progress)
     load_id, source = f"synth-{profile}-{seed}", f"synth:{profile}"
     todo = [
-        ChunkJob(chunk, ci, seed, end_date, years, prof.burn_in_years, faults, load_id, source)
+        ChunkJob(chunk, ci, seed, end_date, years, prof.burn_in_years, faults, load_id, source, with_permanency)
         for ci, chunk in enumerate(_chunks(prof))
     ]
     # Largest first, so the last chunks to finish are small ones and the workers end together.
@@ -273,7 +276,9 @@ def _as_date(d: np.datetime64) -> dt.date:
     return d.astype("datetime64[D]").astype(dt.date)
 
 
-def _generate(ctx: Ctx, say: Callable[[str], None]) -> int:
+def _generate(ctx: Ctx, say: Callable[[str], None], with_permanency: bool = True) -> int:
+    """Every table's rows for the chunk; without `permanency`, none of the permanency service's own tables (drawn from a
+    random stream of their own, so every other table is the same either way)."""
     last_mid_year = ctx.end_date.year - 1 if ctx.end_date.month < 7 else ctx.end_date.year
     ctx.frames.add("ext_population", population_frame(ctx.rng, ctx.auths, _as_date(ctx.data_start).year - 1, last_mid_year))
     ctx.frames.add("ext_authority", authority_frame(ctx.auths))
@@ -283,8 +288,9 @@ def _generate(ctx: Ctx, say: Callable[[str], None]) -> int:
     cla.generate(ctx)
     say("workforce and allocations")
     workforce.generate(ctx)
-    say("permanency service")
-    permanency.generate(ctx)
+    if with_permanency:
+        say("permanency service")
+        permanency.generate(ctx)
     return people.write(ctx)
 
 
