@@ -24,6 +24,7 @@ def _default_end_date() -> dt.date:
 
 @click.command()
 @click.option("--profile", default="peterborough", show_default=True, help="peterborough (default), large, england, tiny or rutland.")
+@click.option("--region", default=None, help="Only the profile's authorities in this region (ONS code or name, e.g. 'North East').")
 @click.option("--years", default=5, show_default=True, type=click.IntRange(1, 20), help="Years of history.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed (same seed, same warehouse).")
 @click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day of data [default: last 31 March].")
@@ -40,6 +41,7 @@ def _default_end_date() -> dt.date:
 )
 def synth(
     profile: str,
+    region: str | None,
     years: int,
     seed: int,
     end_date: dt.datetime | None,
@@ -50,10 +52,9 @@ def synth(
     jobs: int,
 ) -> None:
     """Build a synthetic local authority: journeys from contact to care leaver (or, with --pool, a pool of them)."""
-    from cscperf.synth.generator import PROFILES, build_chunks, build_warehouse
+    from cscperf.synth.generator import build_chunks, build_warehouse, chosen_profile
 
-    if profile not in PROFILES:
-        raise UserError(f"unknown profile '{profile}': choose one of {', '.join(PROFILES)}")
+    chosen_profile(profile, years, faults, region)  # every argument checked before a pool folder is made
     end = end_date.date() if end_date else _default_end_date()
     if (pool is None) != (key_file is None):
         raise UserError("--pool and --key-file go together")
@@ -71,10 +72,11 @@ def synth(
             end_date=end,
             faults=faults,
             jobs=jobs,
+            region=region,
             with_permanency=False,  # the permanency service's own tables stay out of the pool (pool.layout.POOLED)
             chunk_done=partial(write_partitions, key=key, root=root),
             collect=partial(record_exports, root, key),
         )
     else:
-        summary = build_warehouse(warehouse, profile=profile, years=years, seed=seed, end_date=end, faults=faults)
+        summary = build_warehouse(warehouse, profile=profile, years=years, seed=seed, end_date=end, faults=faults, region=region)
     click.echo(summary.describe())

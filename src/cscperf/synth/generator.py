@@ -27,10 +27,10 @@ from cscperf.synth import cin, cla, faults, people, permanency, workforce
 from cscperf.synth._util import id_prefix
 from cscperf.synth.context import Ctx
 from cscperf.synth.population import authority_frame, population_frame
-from cscperf.synth.profiles import PROFILES, Authority, Profile
+from cscperf.synth.profiles import PROFILES, Authority, Profile, in_region, regions
 from cscperf.warehouse import BY_NAME, TABLES, Table, connect, finish_load
 
-__all__ = ["PROFILES", "SynthSummary", "build_chunks", "build_warehouse"]
+__all__ = ["PROFILES", "SynthSummary", "build_chunks", "build_warehouse", "chosen_profile"]
 
 R = TypeVar("R")
 
@@ -105,9 +105,11 @@ def build_warehouse(
     end_date: dt.date,
     faults: float = 0.0,
     progress: bool = True,
+    region: str | None = None,
 ) -> SynthSummary:
-    """Replace the warehouse at `path` with a synthetic authority (or authorities) for `years` collection years."""
-    prof = _check(profile, years, faults)
+    """Replace the warehouse at `path` with a synthetic authority (or authorities) for `years` collection years
+    (with `region`, only the profile's authorities in that region)."""
+    prof = chosen_profile(profile, years, faults, region)
     t0 = time.perf_counter()
     say = _say(progress)
     path = Path(path)
@@ -139,7 +141,7 @@ def build_warehouse(
             say(f"authorities {done}/{len(prof.authorities)} ({took})")
     assert ctx is not None
     say("summarising")
-    summary = SynthSummary(profile, seed, _as_date(ctx.data_start), end_date, len(prof.authorities), children, rows)
+    summary = SynthSummary(prof.name, seed, _as_date(ctx.data_start), end_date, len(prof.authorities), children, rows)
     summary.calibration = calibration(con, end_date, years)
     summary.seconds = time.perf_counter() - t0
     finish_load(con, load_id, json.dumps({"rows": rows, "profile": profile, "seed": seed, "years": years, "faults": faults}))
@@ -147,14 +149,20 @@ def build_warehouse(
     return summary
 
 
-def _check(profile: str, years: int, faults: float) -> Profile:
+def chosen_profile(profile: str, years: int, faults: float, region: str | None = None) -> Profile:
+    """The profile (only its authorities in `region`, if given), once the arguments are checked."""
     if profile not in PROFILES:
         raise UserError(f"unknown profile '{profile}': choose one of {', '.join(PROFILES)}")
     if years < 1:
         raise UserError(f"years must be at least 1 (got {years})")
     if not 0 <= faults <= 0.5:
         raise UserError(f"faults must be between 0 and 0.5 (got {faults})")
-    return PROFILES[profile]
+    if region is None:
+        return PROFILES[profile]
+    chosen = in_region(PROFILES[profile], region)
+    if chosen is None:
+        raise UserError(f"profile '{profile}' has no authority in region '{region}': choose one of {'; '.join(regions(PROFILES[profile]))}")
+    return chosen
 
 
 def _connect(path: str | Path) -> duckdb.DuckDBPyConnection:
@@ -163,6 +171,7 @@ def _connect(path: str | Path) -> duckdb.DuckDBPyConnection:
     # on a busy two-core machine (measured: about twice as fast), and generation is single-threaded anyway.
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET threads = 1")
+    con.execute("SET enable_progress_bar = false")  # workers' bars would interleave with the progress lines
     return con
 
 
@@ -228,13 +237,15 @@ def build_chunks(
     jobs: int = 1,
     with_permanency: bool = True,
     progress: bool = True,
+    region: str | None = None,
 ) -> SynthSummary:
     """Generate a profile's chunks of authorities, each in its own in-memory warehouse handed to `chunk_done` (which
     writes it elsewhere, e.g. to a pool), in `jobs` worker processes at once. `collect` gets each chunk's result in
     this process as it finishes. Each chunk's data depends only on (seed, chunk), so any `jobs` gives the same data.
     `chunk_done` runs in the workers (spawned, not forked): it and its result must pickle. No calibration. Without
-    `with_permanency`, the permanency service's own tables are not generated (nor their time spent)."""
-    prof = _check(profile, years, faults)
+    `with_permanency`, the permanency service's own tables are not generated (nor their time spent). With `region`,
+    only the profile's authorities in that region."""
+    prof = chosen_profile(profile, years, faults, region)
     if jobs < 1:
         raise UserError(f"jobs must be at least 1 (got {jobs})")
     t0 = time.perf_counter()
@@ -267,7 +278,7 @@ def build_chunks(
             for future in as_completed([workers.submit(_run_chunk, job, chunk_done) for job in todo]):
                 finished(future.result())
     start = _ctx(todo[0].chunk, 0, seed, end_date, years, prof.burn_in_years).data_start
-    summary = SynthSummary(profile, seed, _as_date(start), end_date, len(prof.authorities), children, rows)
+    summary = SynthSummary(prof.name, seed, _as_date(start), end_date, len(prof.authorities), children, rows)
     summary.seconds = time.perf_counter() - t0
     return summary
 
