@@ -1,7 +1,7 @@
 """Benchmark: a pool written by synth, then its catalogue (24 month ends, `la` only) on DuckDB and on Spark local mode.
 
 Run: .venv/bin/python -m benchmarks.bench_pool [--profile england] [--years 5] [--months 24] [--engines duckdb,spark]
-     [--baseline peterborough:1] [--keep DIR] [--jobs N]
+     [--baseline peterborough:1] [--keep DIR] [--jobs N] [--region NAME]
 Each step runs in its own child process so its peak resident memory is its own (for Spark, the JVM's peak too), and
 its CPU time (user + system, its worker processes included) is printed beside the wall time: on a machine shared with
 others the wall time moves with the load, the CPU time much less. `synth --pool` generates chunks of authorities in
@@ -34,9 +34,9 @@ SYNTH = """
 import json, resource, sys
 from click.testing import CliRunner
 from cscperf.cli import main
-pool, key, profile, years, jobs = sys.argv[1:6]
+pool, key, profile, years, jobs, region = sys.argv[1:7]
 args = ["synth", "--profile", profile, "--years", years, "--seed", "1", "--end-date", "2026-03-31", "--pool", pool, "--key-file", key]
-done = CliRunner().invoke(main, [*args, "--jobs", jobs])
+done = CliRunner().invoke(main, [*args, "--jobs", jobs, *(["--region", region] if region else [])])
 assert done.exit_code == 0, done.output
 peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 print(json.dumps({"peak_gb": peak / 1024**2}))
@@ -137,7 +137,15 @@ def _size_gb(folder: Path) -> float:
 
 
 def run(
-    label: str, folder: Path, profile: str, years: str, months: str, engines: list[str], base: dict[str, Step], jobs: int
+    label: str,
+    folder: Path,
+    profile: str,
+    years: str,
+    months: str,
+    engines: list[str],
+    base: dict[str, Step],
+    jobs: int,
+    region: str = "",
 ) -> dict[str, Step]:
     """The steps on one profile: synth to a pool (unless `folder` holds one), then each engine. Returns the steps."""
     pool, key = folder / "pool", folder / "pool.key"
@@ -146,9 +154,10 @@ def run(
         folder.mkdir(parents=True, exist_ok=True)
         key.write_text(secrets.token_hex(32))
         before = _load()
-        steps["synth"] = r = _child(SYNTH, str(pool), str(key), profile, years, str(jobs))
+        steps["synth"] = r = _child(SYNTH, str(pool), str(key), profile, years, str(jobs), region)
+        which = f"{profile} ({region})" if region else profile
         print(
-            f"{label}: synth {profile} {years} years to the pool, {jobs} jobs: {r.wall:.1f} s (CPU {r.cpu:.1f} s), peak "
+            f"{label}: synth {which} {years} years to the pool, {jobs} jobs: {r.wall:.1f} s (CPU {r.cpu:.1f} s), peak "
             f"{r.out['peak_gb']:.2f} GB in one process, {r.tree_gb:.2f} GB in all, {_size_gb(pool):.2f} GB of Parquet"
             f"{r.ratio(base.get('synth'))}; {before} before, {_load()} after",
             flush=True,
@@ -175,6 +184,7 @@ def main() -> None:
     parser.add_argument("--baseline", default="peterborough:1", help="PROFILE:YEARS run first, for ratios; 'none' to skip.")
     parser.add_argument("--keep", type=Path, default=None, help="Keep the pool in this folder (and reuse it if there).")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="synth's worker processes [default: every CPU].")
+    parser.add_argument("--region", default="", help="Only the measured profile's authorities in this region (e.g. 'North East').")
     args = parser.parse_args()
     engines = [e for e in args.engines.split(",") if e]
     print(f"{dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f}", flush=True)
@@ -183,7 +193,8 @@ def main() -> None:
         if args.baseline != "none":
             profile, years = args.baseline.split(":")
             base = run("baseline", Path(tmp) / "baseline", profile, years, args.months, engines, {}, args.jobs)
-        run("measured", args.keep or Path(tmp) / "measured", args.profile, args.years, args.months, engines, base, args.jobs)
+        measured = args.keep or Path(tmp) / "measured"
+        run("measured", measured, args.profile, args.years, args.months, engines, base, args.jobs, args.region)
     print(f"finished {dt.datetime.now():%Y-%m-%d %H:%M}, {_load()}")
 
 

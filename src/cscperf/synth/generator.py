@@ -77,7 +77,8 @@ class SynthSummary:
         ]
         items = [f"{t} {n:,}" for t, n in self.rows.items()]
         lines += ["  " + ", ".join(items[i : i + 6]) for i in range(0, len(items), 6)]
-        lines.append("Year to   population  referrals  re-ref%  CIN 31/3  CLA 31/3  CP 31/3  CLA started  CLA ceased")
+        if self.calibration:  # none for a pool, written a chunk at a time
+            lines.append("Year to   population  referrals  re-ref%  CIN 31/3  CLA 31/3  CP 31/3  CLA started  CLA ceased")
         for c in self.calibration:
             lines.append(
                 f"{c['year_end']}  {c['population']:>10,.0f}  {c['referrals']:>9,.0f}  {c['rereferral_pct']:>7.1f}  "
