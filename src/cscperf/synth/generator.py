@@ -276,8 +276,14 @@ def build_chunks(
     else:
         spawn = multiprocessing.get_context("spawn")  # a fork would copy this process's threads and DuckDB state
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=spawn) as workers:
-            for future in as_completed([workers.submit(_run_chunk, job, chunk_done) for job in todo]):
-                finished(future.result())
+            futures = [workers.submit(_run_chunk, job, chunk_done) for job in todo]
+            try:
+                for future in as_completed(futures):
+                    finished(future.result())
+            except BaseException:  # a chunk failed (or Ctrl-C): start no more, then let the error through
+                for future in futures:
+                    future.cancel()
+                raise
     start = _ctx(todo[0].chunk, 0, seed, end_date, years, prof.burn_in_years).data_start
     summary = SynthSummary(prof.name, seed, _as_date(start), end_date, len(prof.authorities), children, rows)
     summary.seconds = time.perf_counter() - t0
