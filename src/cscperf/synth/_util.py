@@ -146,8 +146,8 @@ def make_ids(la: np.ndarray, n: int | None = None) -> np.ndarray:
 def _as_column(values: object) -> object:
     """Text stays a NumPy object column: DuckDB reads those as they are, where pandas' Arrow-backed text (what it
     would infer) is converted to objects again on insert (two conversions of every id, code and postcode)."""
-    if isinstance(values, np.ndarray) and values.dtype == object:
-        return pd.Series(values, dtype=object, copy=False)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "OU":  # objects, or NumPy's fixed-width text
+        return pd.Series(values.astype(object, copy=False), dtype=object, copy=False)
     return values
 
 
