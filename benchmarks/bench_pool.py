@@ -1,10 +1,12 @@
 """Benchmark: a pool written by synth, then its catalogue (24 month ends, `la` only) on DuckDB and on Spark local mode.
 
 Run: .venv/bin/python -m benchmarks.bench_pool [--profile england] [--years 5] [--months 24] [--engines duckdb,spark]
-     [--baseline peterborough:1] [--keep DIR]
+     [--baseline peterborough:1] [--keep DIR] [--jobs N] [--region NAME]
 Each step runs in its own child process so its peak resident memory is its own (for Spark, the JVM's peak too), and
-its CPU time (user + system) is printed beside the wall time: on a machine shared with others the wall time moves
-with the load, the CPU time much less. The same steps first run on a small baseline profile in the same run, and
+its CPU time (user + system, its worker processes included) is printed beside the wall time: on a machine shared with
+others the wall time moves with the load, the CPU time much less. `synth --pool` generates chunks of authorities in
+`--jobs` worker processes (default: every CPU); its peak is the largest process's and, sampled each second, the sum
+over the step's whole process tree (what the machine must hold). The same steps first run on a small baseline profile in the same run, and
 every step prints its ratio to the baseline's (wall and CPU), so runs at different loads can be compared. The baseline
 runs first, so it also compiles the catalogue's SQL into the cache the measured run then reads (seconds, not minutes).
 Targets (issue 15): england 5 years generated in under 5 minutes; its 24-month `la` catalogue on DuckDB under
@@ -22,6 +24,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +34,12 @@ SYNTH = """
 import json, resource, sys
 from click.testing import CliRunner
 from cscperf.cli import main
-pool, key, profile, years = sys.argv[1:5]
+pool, key, profile, years, jobs, region = sys.argv[1:7]
 args = ["synth", "--profile", profile, "--years", years, "--seed", "1", "--end-date", "2026-03-31", "--pool", pool, "--key-file", key]
-done = CliRunner().invoke(main, args)
+done = CliRunner().invoke(main, [*args, "--jobs", jobs, *(["--region", region] if region else [])])
 assert done.exit_code == 0, done.output
-print(json.dumps({"peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}))
+peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+print(json.dumps({"peak_gb": peak / 1024**2}))
 """
 COMPUTE = """
 import datetime as dt, json, os, resource, sys
@@ -66,8 +70,9 @@ print(json.dumps({"figures": len(frame), "indicators": int(frame.indicator_id.nu
 @dataclass
 class Step:
     wall: float
-    cpu: float  # user + system seconds of the step's process (a Spark JVM's is printed on its own)
+    cpu: float  # user + system seconds of the step's process and its workers (a Spark JVM's is printed on its own)
     out: dict
+    tree_gb: float  # the peak of the summed resident memory of the step's process tree, sampled each second
 
     def ratio(self, base: Step | None) -> str:
         if base is None:
@@ -80,39 +85,91 @@ def _cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
+def _tree_rss_kb(root: int) -> int:
+    """Summed resident memory (kB) of a process and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:  # the process ended while being read
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        children.setdefault(int(fields["PPid"]), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
 def _child(code: str, *args: str) -> Step:
     t0, c0 = time.perf_counter(), _cpu()
-    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
-    return Step(time.perf_counter() - t0, _cpu() - c0, json.loads(out.stdout.strip().splitlines()[-1]))
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak, stop = [0], threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(1.0):
+            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    stop.set()
+    sampler.join()
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args, out, err)
+    return Step(time.perf_counter() - t0, _cpu() - c0, json.loads(out.strip().splitlines()[-1]), peak[0] / 1024**2)
 
 
 def _load() -> str:
-    return f"load {os.getloadavg()[0]:.1f}"
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f}, {five:.1f}, {fifteen:.1f}"
 
 
 def _size_gb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*.parquet")) / 1024**3
 
 
-def run(label: str, folder: Path, profile: str, years: str, months: str, engines: list[str], base: dict[str, Step]) -> dict[str, Step]:
+def run(
+    label: str,
+    folder: Path,
+    profile: str,
+    years: str,
+    months: str,
+    engines: list[str],
+    base: dict[str, Step],
+    jobs: int,
+    region: str = "",
+) -> dict[str, Step]:
     """The steps on one profile: synth to a pool (unless `folder` holds one), then each engine. Returns the steps."""
     pool, key = folder / "pool", folder / "pool.key"
     steps: dict[str, Step] = {}
     if not (pool / "pool.json").exists():
         folder.mkdir(parents=True, exist_ok=True)
         key.write_text(secrets.token_hex(32))
-        steps["synth"] = r = _child(SYNTH, str(pool), str(key), profile, years)
+        before = _load()
+        steps["synth"] = r = _child(SYNTH, str(pool), str(key), profile, years, str(jobs), region)
+        which = f"{profile} ({region})" if region else profile
         print(
-            f"{label}: synth {profile} {years} years to the pool: {r.wall:.1f} s (CPU {r.cpu:.1f} s), peak {r.out['peak_gb']:.2f} GB, "
-            f"{_size_gb(pool):.2f} GB of Parquet{r.ratio(base.get('synth'))}; {_load()}",
+            f"{label}: synth {which} {years} years to the pool, {jobs} jobs: {r.wall:.1f} s (CPU {r.cpu:.1f} s), peak "
+            f"{r.out['peak_gb']:.2f} GB in one process, {r.tree_gb:.2f} GB in all, {_size_gb(pool):.2f} GB of Parquet"
+            f"{r.ratio(base.get('synth'))}; {before} before, {_load()} after",
             flush=True,
         )
     for engine in engines:
+        before = _load()
         steps[engine] = r = _child(COMPUTE, str(pool), engine, months)
         jvm = f", JVM peak {r.out['jvm_peak_gb']:.2f} GB and CPU {r.out['jvm_cpu_s']:.1f} s" if r.out["jvm_peak_gb"] else ""
         print(
             f"{label}: {engine}: {months} month ends, la only: {r.wall:.1f} s (CPU {r.cpu:.1f} s), {r.out['figures']:,} figures of "
-            f"{r.out['indicators']} indicators, peak {r.out['peak_gb']:.2f} GB{jvm}{r.ratio(base.get(engine))}; {_load()}",
+            f"{r.out['indicators']} indicators, peak {r.out['peak_gb']:.2f} GB ({r.tree_gb:.2f} GB in all){jvm}"
+            f"{r.ratio(base.get(engine))}; {before} before, {_load()} after",
             flush=True,
         )
     return steps
@@ -126,6 +183,8 @@ def main() -> None:
     parser.add_argument("--engines", default="duckdb,spark", help="Comma-separated; empty for the synth step only.")
     parser.add_argument("--baseline", default="peterborough:1", help="PROFILE:YEARS run first, for ratios; 'none' to skip.")
     parser.add_argument("--keep", type=Path, default=None, help="Keep the pool in this folder (and reuse it if there).")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="synth's worker processes [default: every CPU].")
+    parser.add_argument("--region", default="", help="Only the measured profile's authorities in this region (e.g. 'North East').")
     args = parser.parse_args()
     engines = [e for e in args.engines.split(",") if e]
     print(f"{dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f}", flush=True)
@@ -133,8 +192,9 @@ def main() -> None:
         base: dict[str, Step] = {}
         if args.baseline != "none":
             profile, years = args.baseline.split(":")
-            base = run("baseline", Path(tmp) / "baseline", profile, years, args.months, engines, {})
-        run("measured", args.keep or Path(tmp) / "measured", args.profile, args.years, args.months, engines, base)
+            base = run("baseline", Path(tmp) / "baseline", profile, years, args.months, engines, {}, args.jobs)
+        measured = args.keep or Path(tmp) / "measured"
+        run("measured", measured, args.profile, args.years, args.months, engines, base, args.jobs, args.region)
     print(f"finished {dt.datetime.now():%Y-%m-%d %H:%M}, {_load()}")
 
 

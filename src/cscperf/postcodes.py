@@ -129,19 +129,30 @@ def neighbours(authority: str, within_km: float) -> list[str]:
 
 def lookup(postcodes: pd.Series) -> pd.DataFrame:
     """For each postcode: `authority` (upper-tier ONS code), `e`, `n`; all missing when unknown or blank."""
-    pc = postcodes.astype("string").str.upper().str.replace(" ", "", regex=False)
-    letters = sorted(set(pc.dropna().str[0]) & set(LETTERS))
-    table = pd.concat([_letter(x) for x in letters]) if letters else _letter("0")
-    table = table.assign(key=table["pcd"].str.replace(" ", "", regex=False)).drop_duplicates("key").set_index("key")
-    found = table.reindex(pc.to_numpy())
+    pc = postcodes.astype("string").str.upper().str.replace(" ", "", regex=False).to_numpy(object, na_value=None)
+    n = pc.size
+    first = np.array([p[:1] if p else "" for p in pc], dtype=object)
+    laua, e, north = np.full(n, None, dtype=object), np.full(n, np.nan), np.full(n, np.nan)
+    for letter in sorted(set(first) & set(LETTERS)):
+        rows = np.flatnonzero(first == letter)
+        table = _keyed(letter)
+        at = table.index.get_indexer(pc[rows])
+        rows, at = rows[at >= 0], at[at >= 0]
+        laua[rows] = table["laua"].to_numpy(object)[at]
+        e[rows] = table["oseast1m"].to_numpy(float)[at]
+        north[rows] = table["osnrth1m"].to_numpy(float)[at]
     return pd.DataFrame(
-        {
-            "authority": _authority(found["laua"].astype("string")).to_numpy(),
-            "e": found["oseast1m"].to_numpy(dtype=float),
-            "n": found["osnrth1m"].to_numpy(dtype=float),
-        },
+        {"authority": _authority(pd.Series(laua, dtype="string")).to_numpy(), "e": e, "n": north},
         index=postcodes.index,
     )
+
+
+@lru_cache(maxsize=32)
+def _keyed(letter: str) -> pd.DataFrame:
+    """The letter's postcodes indexed by the postcode without spaces (the first of any repeated one). Kept, with
+    its index's hash table, so a process looking up many batches (the synthetic generator) builds it once."""
+    table = _letter(letter)
+    return table.assign(key=table["pcd"].str.replace(" ", "", regex=False)).drop_duplicates("key").set_index("key")
 
 
 def _authority(districts: pd.Series) -> pd.Series:

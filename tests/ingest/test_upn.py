@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from cscperf.ingest.upn import check_letter, make_upn, problem
+from cscperf.ingest.upn import check_letter, make_upn, make_upns, problem
 
 
 def test_check_letter_of_a_permanent_upn():
@@ -21,6 +22,13 @@ def test_a_letter_in_position_13_counts_as_its_place_in_the_alphabet_used():
 
 def test_make_upn_puts_la_school_year_and_serial_in_place():
     assert make_upn("874", 2041, 2015, 2) == "A874204115002"
+
+
+def test_make_upns_is_the_same_rule_on_whole_columns():
+    # The first as above; 000 0000 00 001 is check_letter's second example (P); 857 3001 2020 999 against make_upn.
+    upns = make_upns(np.array(["874", "000", "857"]), np.array([2041, 0, 3001]), np.array([2015, 2000, 2020]), np.array([2, 1, 999]))
+    assert upns.tolist() == ["A874204115002", "P000000000001", make_upn("857", 3001, 2020, 999)]
+    assert all(isinstance(u, str) for u in upns)
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,19 @@ def test_profiles_include_the_required_ones():
     assert 11_000_000 < sum(a.population for a in england) < 13_000_000
 
 
+def test_a_region_of_a_profile():
+    from cscperf.errors import UserError
+    from cscperf.synth.generator import chosen_profile
+
+    north_east = chosen_profile("england", 5, 0.0, "north east")
+    assert north_east.name == "england (North East)"
+    assert {a.region_code for a in north_east.authorities} == {"E12000001"}
+    assert {a.la_code for a in north_east.authorities} >= {"805", "841"}  # Hartlepool, Darlington
+    assert chosen_profile("england", 5, 0.0, "E12000001").authorities == north_east.authorities
+    with pytest.raises(UserError, match="no authority in region 'Wales'.*North East"):
+        chosen_profile("england", 5, 0.0, "Wales")
+
+
 def test_every_canonical_table_has_rows(tiny):
     tables = [t.name for t in TABLES if t.name != "ext_synth_faults"]  # holds rows only when faults are asked for
     empty = [t for t in tables if tiny.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] == 0]

@@ -7,6 +7,7 @@ from dataclasses import replace
 import duckdb
 import pytest
 
+from cscperf.errors import UserError
 from cscperf.synth import generator
 from cscperf.synth.profiles import PROFILES, Profile
 from tests.synth.conftest import END
@@ -50,3 +51,24 @@ def test_people_and_teams_belong_to_their_authority(two):
     per_la = dict(two.execute("SELECT pers_ext_la_code, count(*) FROM ssd_person GROUP BY 1").fetchall())
     assert set(per_la) == {"998", "999"}
     assert per_la["999"] > per_la["998"]  # the larger authority knows more children
+
+
+def _refuse(con: duckdb.DuckDBPyConnection) -> None:
+    """A chunk_done that fails as writing a pool to a full disk would (module level: workers must import it)."""
+    raise UserError("pool: cannot write (No space left on device)")
+
+
+def test_a_chunk_failing_in_a_worker_stops_the_run_with_its_error():
+    base = PROFILES["tiny"].authorities[0]
+    auths = (replace(base, la_code="997", population=1000), replace(base, la_code="998", population=1000))
+    mp = pytest.MonkeyPatch()
+    mp.setitem(generator.PROFILES, "pair_of_chunks", Profile("pair_of_chunks", "two chunks", auths, chunk=1))
+    done: list[object] = []
+    try:
+        with pytest.raises(UserError, match="No space left"):
+            generator.build_chunks(
+                profile="pair_of_chunks", years=1, seed=2, end_date=END, chunk_done=_refuse, collect=done.append, jobs=2, progress=False
+            )
+    finally:
+        mp.undo()
+    assert done == []

@@ -119,10 +119,23 @@ def export_warehouse(warehouse: Path, key: bytes, root: Path) -> list[Exported]:
 
 def export_connection(con: duckdb.DuckDBPyConnection, key: bytes, root: Path) -> list[Exported]:
     """Add (or replace) every authority a warehouse connection holds in the pool at `root`."""
+    root = open_pool(root, key)
+    exported = write_partitions(con, key, root)
+    record_exports(root, key, exported)
+    return exported
+
+
+def open_pool(root: Path, key: bytes) -> Path:
+    """The pool folder at `root` (made if new), checked to be made with `key` (or none yet)."""
     root = output_folder(Path(root))
-    manifest = layout.read_manifest(root)
-    if manifest.get("key_id") not in (None, key_id(key)):
+    if layout.read_manifest(root).get("key_id") not in (None, key_id(key)):
         raise UserError(f"{root}: the pool was made with another key (its authorities' pseudonyms would not match)")
+    return root
+
+
+def write_partitions(con: duckdb.DuckDBPyConnection, key: bytes, root: Path) -> list[Exported]:
+    """Write (or replace) the partitions of every authority the connection holds, leaving the manifest to
+    `record_exports`. Writers of different authorities may run at once: each touches only its own partitions."""
     codes = authorities_of(con)
     token = uuid.uuid4().hex[:8]
     staged: list[tuple[Path, Path]] = []
@@ -135,10 +148,15 @@ def export_connection(con: duckdb.DuckDBPyConnection, key: bytes, root: Path) ->
             staged.append((stage, layout.partition_dir(root, table.name, la)))
             rows[la][table.name] = data.num_rows
     replaced = _swap_in(staged, token)
-    now = dt.datetime.now().isoformat(timespec="seconds")
-    authorities = manifest.get("authorities", {}) | {la: {"exported_at": now} for la in codes}
-    layout.write_manifest(root, {"key_id": key_id(key), "authorities": authorities})
     return [Exported(la, rows[la], la in replaced) for la in codes]
+
+
+def record_exports(root: Path, key: bytes, exported: list[Exported]) -> None:
+    """Add the exported authorities to the pool's manifest (one process at a time writes it)."""
+    manifest = layout.read_manifest(root)
+    now = dt.datetime.now().isoformat(timespec="seconds")
+    authorities = manifest.get("authorities", {}) | {e.la_code: {"exported_at": now} for e in exported}
+    layout.write_manifest(root, {"key_id": key_id(key), "authorities": authorities})
 
 
 def _swap_in(staged: list[tuple[Path, Path]], token: str) -> set[str]:

@@ -143,6 +143,14 @@ def make_ids(la: np.ndarray, n: int | None = None) -> np.ndarray:
     return la * ID_BASE + np.arange(la.size if n is None else n)
 
 
+def _as_column(values: object) -> object:
+    """Text stays a NumPy object column: DuckDB reads those as they are, where pandas' Arrow-backed text (what it
+    would infer) is converted to objects again on insert (two conversions of every id, code and postcode)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "OU":  # objects, or NumPy's fixed-width text
+        return pd.Series(values.astype(object, copy=False), dtype=object, copy=False)
+    return values
+
+
 @dataclass
 class Frames:
     """Rows generated for each table, appended in pieces and inserted together."""
@@ -150,7 +158,7 @@ class Frames:
     parts: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
 
     def add(self, table: str, frame: pd.DataFrame | dict) -> None:
-        frame = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+        frame = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame({k: _as_column(v) for k, v in frame.items()})
         if len(frame):
             self.parts.setdefault(table, []).append(frame)
 

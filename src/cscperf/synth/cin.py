@@ -382,7 +382,11 @@ def _factors(ctx: Ctx, assessment: np.ndarray, auth: np.ndarray, nfa: np.ndarray
     none = ~found.any(axis=1)
     found[none, names.index("20")] = True  # something was identified: "other"
     no_factors = nfa & (rng.random(n) < NO_FACTORS_SHARE)
-    text = np.array(['["' + '","'.join(c for c, f in zip(names, row, strict=True) if f) + '"]' for row in found], dtype=object)
+    # Each distinct set of factors written once (there are far fewer sets than assessments).
+    sets, which = np.unique(np.packbits(found, axis=1), axis=0, return_inverse=True)
+    unpacked = np.unpackbits(sets, axis=1, count=len(names)).astype(bool)
+    text = np.array(['["' + '","'.join(c for c, f in zip(names, row, strict=True) if f) + '"]' for row in unpacked], dtype=object)
+    text = text[which.ravel()] if n else np.array([], dtype=object)
     text[no_factors] = '["21"]'
     ctx.frames.add(
         "ssd_assessment_factors",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cscperf.ingest.upn import FORMER_UPN_TYPE, UPN_TYPE, make_upn
+from cscperf.ingest.upn import FORMER_UPN_TYPE, UPN_TYPE, make_upns
 from cscperf.synth import places
 from cscperf.synth._util import NAT, choice, codes, days, pick
 from cscperf.synth.context import Ctx
@@ -186,4 +186,4 @@ def _allocate(rng: np.random.Generator, la_codes: np.ndarray, entry: np.ndarray,
     serial[order] = np.arange(k.size) - first  # position within its school and year
     if serial.size and serial.max() >= 1000:
         raise ValueError("more than 1,000 UPNs for one school and year: raise SCHOOLS")
-    return np.array([make_upn(c, s, y, k) for c, s, y, k in zip(la_codes, school, year, serial, strict=True)], dtype=object)
+    return make_upns(la_codes, school, year, serial)

@@ -106,3 +106,17 @@ def _build() -> dict[str, Profile]:
 
 
 PROFILES: dict[str, Profile] = _build()
+
+
+def in_region(profile: Profile, region: str) -> Profile | None:
+    """The profile's authorities in one region, named by its ONS code or name (any case); None if it has none there."""
+    wanted = region.strip().casefold()
+    auths = tuple(a for a in profile.authorities if wanted in (a.region_code.casefold(), a.region_name.casefold()))
+    if not auths:
+        return None
+    return replace(profile, name=f"{profile.name} ({auths[0].region_name})", authorities=auths)
+
+
+def regions(profile: Profile) -> list[str]:
+    """The regions a profile's authorities are in, by name."""
+    return sorted({a.region_name for a in profile.authorities})
