@@ -390,3 +390,15 @@ def test_list_11_children_placed_and_leaving_reason_must_fit_their_dates(tmp_pat
     assert list(p.frames["ext_adoption_match"]["adma_match_id"]) == [key("ADMA", "F2", 1)]
     [assumed] = [w for w in p.warnings if w.table == "ext_adoption_match"]
     assert (assumed.location, assumed.rule) == ("sheet 'List 11' row 3", "no. of children placed is blank; one child assumed")
+
+
+def test_the_same_record_in_two_monthly_workbooks_is_one_record_not_a_repeat(tmp_path):
+    head = ["Child Unique ID", "Gender", "CIN Start Date", "Primary Need Code", "CIN Closure Date", "Reason for Closure"]
+    march = _workbook(tmp_path / "march.xlsx", {"List 6": [head, [7, "Male", dt.datetime(2023, 4, 3), "N1", None, None]]})
+    april = _workbook(
+        tmp_path / "april.xlsx", {"List 6": [head, [7, "Male", dt.datetime(2023, 4, 3), "N1", dt.datetime(2023, 8, 1), "RC7"]]}
+    )
+    p = parse_annex_a([march, april])
+    [episode] = _rows(p, "ssd_cin_episodes")
+    assert (episode["cine_close_date"], episode["cine_close_reason"]) == (dt.date(2023, 8, 1), "RC7")  # April fills the gap
+    assert p.rejected == []

@@ -647,7 +647,7 @@ def read_sheets(path: Path, ctx: Context, cap: Limits | None = None) -> list[She
 
 
 def parse_annex_a(paths: list[Path]) -> Parsed:
-    """Parse one or more Annex A workbooks; the same record in a later workbook fills gaps and wins."""
+    """Parse one or more Annex A workbooks; the same record in a later workbook fills the gaps the earlier left."""
     if not paths:
         raise UserError("no Annex A workbooks given")
     ctx = Context()
@@ -674,7 +674,8 @@ def _sheet(sheet: Sheet, ctx: Context) -> None:
         location = f"sheet '{sheet.name}' row {number}"
         try:
             clean = _clean(record, sheet.number)
-            MAPPERS[sheet.number][1](clean, ctx, f"{src}:{location}", f"List {sheet.number}")
+            # A repeat is one within this workbook's list: a later (monthly) workbook's same record fills gaps.
+            MAPPERS[sheet.number][1](clean, ctx, f"{src}:{location}", f"{src} List {sheet.number}")
         except BadRow as bad:
             raw = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in record.items() if k not in ("worker",)}
             ctx.rejected.append(Issue(src, location, table, bad.field, bad.value, bad.rule, raw))
