@@ -306,6 +306,7 @@ def _generate(ctx: Ctx, say: Callable[[str], None], with_permanency: bool = True
     cla.generate(ctx)
     say("workforce and allocations")
     workforce.generate(ctx)
+    permanency.pathway_plans(ctx)
     if with_permanency:
         say("permanency service")
         permanency.generate(ctx)

@@ -83,7 +83,6 @@ def generate(main: Ctx) -> None:
     _physical_interventions(ctx)
     _placement_notices(ctx)
     _adopter_assessments(ctx)
-    _pathway_plans(ctx)
 
 
 def sid(prefix: str, n: np.ndarray) -> np.ndarray:
@@ -1222,11 +1221,17 @@ def _looked_after_on(ep: pd.DataFrame, person: np.ndarray, day: np.ndarray) -> n
     return out
 
 
-def _pathway_plans(ctx: Ctx) -> None:
+# The pathway plans' random stream: a fixed child of the chunk's seed (not the next spawn), so they are the same whether
+# or not the permanency service is generated (a pool leaves the service out but keeps pathway plans, which G reads).
+PATHWAY_STREAM = 2**20 + 1
+
+
+def pathway_plans(ctx: Ctx) -> None:
     """Pathway plans of young people still looked after (PATHWAY_*): the first for a period of care open on the 15th
     birthday by then (PATHWAY_BY_15) or else about the 16th, 13 weeks or more into care for those who came in later;
-    reviews about every 6 months while still looked after and under 18. On a stream of its own."""
-    rng = np.random.default_rng(ctx.rng.bit_generator.seed_seq.spawn(1)[0])
+    reviews about every 6 months while still looked after and under 18. On a stream of its own (PATHWAY_STREAM)."""
+    seeds = ctx.rng.bit_generator.seed_seq
+    rng = np.random.default_rng(np.random.SeedSequence(seeds.entropy, spawn_key=(*seeds.spawn_key, PATHWAY_STREAM)))
     ep = ctx.frames.get("ssd_cla_episodes")
     ep = ep[~ep["clae_ext_legal_status"].astype(str).isin(["V3", "V4"])]
     g = ep.groupby("clae_cla_id")
