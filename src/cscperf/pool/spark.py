@@ -52,13 +52,14 @@ PERIOD_VIEWS = {PERIODS: "cscperf_periods", SNAPSHOT_PERIODS: "cscperf_snapshot_
 
 def spark_session(master: str | None = None):  # noqa: ANN201 - pyspark.sql.SparkSession (imported lazily)
     """A Spark session: local mode on every core unless a master URL is given. Driver memory from
-    CSCPERF_SPARK_DRIVER_MEMORY (default 2g)."""
+    CSCPERF_SPARK_DRIVER_MEMORY (default 4g: a batch of indicators builds its joins side by side, and 2g once ran
+    out on two tiny authorities)."""
     from pyspark.sql import SparkSession
 
     return (
         SparkSession.builder.master(master or "local[*]")
         .appName("cscperf")
-        .config("spark.driver.memory", os.environ.get("CSCPERF_SPARK_DRIVER_MEMORY", "2g"))
+        .config("spark.driver.memory", os.environ.get("CSCPERF_SPARK_DRIVER_MEMORY", "4g"))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.adaptive.enabled", "true")
