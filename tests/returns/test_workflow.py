@@ -146,6 +146,23 @@ def test_no_comparison_when_last_year_has_no_data_says_so(wh):
     assert (comparison["added"], comparison["dropped"]) == ([], [])
 
 
+def test_an_error_in_last_years_data_stops_the_preparation_rather_than_drop_the_comparison(wh):
+    path, con = wh
+    # A (2023-24 only) has an assessment whose factors are not a JSON list: 2024-25's return is fine on its own,
+    # but last year's cannot be re-written, and preparing this year says why instead of comparing with nothing
+    con.execute(
+        "INSERT INTO ssd_cin_assessments (cina_assessment_id, cina_person_id, cina_referral_id, cina_assessment_start_date, "
+        "cina_assessment_auth_date) VALUES ('AS-A', 'A', 'RA', '2023-06-05', '2023-07-01')"
+    )
+    con.execute(
+        "INSERT INTO ssd_assessment_factors (cinf_table_id, cinf_assessment_id, cinf_assessment_factors_json) "
+        "VALUES ('F-A', 'AS-A', '\"3B\"')"
+    )
+    with pytest.raises(UserError, match="ssd_assessment_factors: .*not a JSON list"):
+        prepare(wh)
+    assert nothing_written(path, con)
+
+
 def nothing_written(path: Path, con) -> bool:  # noqa: ANN001
     folder = path.with_name("w.returns")
     leftovers = list(folder.iterdir()) if folder.exists() else []

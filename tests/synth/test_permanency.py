@@ -101,7 +101,6 @@ def test_service_responsibility_covers_children_in_long_term_in_house_foster_car
     assert rows > 0 and not_matched == 0
 
 
-
 def test_pathway_plans_are_of_young_people_still_looked_after_and_under_18(tiny):
     """Each plan is dated while its young person is looked after (not on short breaks) and under 18; the first of
     each is the PLAN, reviews follow; some were written by the 15th birthday and most later."""
@@ -230,6 +229,7 @@ def test_key_stage_results_are_of_children_in_care_in_year_6_and_year_11(tiny):
     )
     stages = one(tiny, "SELECT count(DISTINCT clat_key_stage) FROM ext_cla_attainment")
     assert (wrong, stages) == (0, 2)
+
 
 @pytest.fixture(scope="module")
 def pb_path(tmp_path_factory):

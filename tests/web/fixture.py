@@ -394,6 +394,8 @@ def permanency_result_rows() -> list[dict]:
                 )
             )
     return rows
+
+
 # What `cscperf validate --year 2024` stored (DfE's rules on the returns written from the warehouse, no workflow):
 # SSDA903 error 103 for C1 (team A) and C3 (team B), and a return-level CIN query that names no child.
 VALIDATED_ISSUES = [

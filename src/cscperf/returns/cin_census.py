@@ -27,7 +27,7 @@ import pandas as pd
 from lxml import etree
 
 from cscperf import __version__
-from cscperf.errors import UserError
+from cscperf.errors import NoRecords, UserError
 from cscperf.files import cannot_write, make_folder, open_private, output_folder
 from cscperf.ingest.cin_xml import FIRST_YEAR, LAST_YEAR, load_schema, schema_path
 from cscperf.ingest.upn import FORMER_UPN_TYPE, UPN_TYPE
@@ -163,11 +163,12 @@ def _la_code(con: duckdb.DuckDBPyConnection, people: pd.DataFrame, la_code: str 
 
 def build(con: duckdb.DuckDBPyConnection, year: int, la_code: str | None = None, now: dt.datetime | None = None) -> etree._Element:
     """The census return for `year` as an lxml tree."""
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise UserError(f"--year {year}: the CIN census schemas cover collection years {FIRST_YEAR} to {LAST_YEAR}")
+    if not FIRST_YEAR <= year <= LAST_YEAR:  # before the first schema there is no census to write, so no records
+        error = NoRecords if year < FIRST_YEAR else UserError
+        raise error(f"--year {year}: the CIN census schemas cover collection years {FIRST_YEAR} to {LAST_YEAR}")
     data = collect(con, year)
     if data["episodes"].empty:  # the schema needs at least one Child
-        raise UserError(
+        raise NoRecords(
             f"no child in need episodes open in {year - 1}-{str(year)[2:]} in the warehouse: nothing to export for --year {year}"
         )
     msg = etree.Element("Message")

@@ -363,8 +363,9 @@ def _rewrite(con: duckdb.DuckDBPyConnection, writer: ModuleType, kind: str, year
     with tempfile.TemporaryDirectory(prefix="cscperf-previous-") as tmp:
         try:
             before = writer.write(con, year, Path(tmp))
-        except UserError as exc:  # shown as the comparison's basis, so the reader sees why there is none
+        except NoRecords as exc:  # shown as the comparison's basis, so the reader sees why there is none
             return {}, set(), f"no comparison: the {label} return could not be written from the warehouse ({exc})"
+        # any other error in last year's data stops the preparation: a comparison quietly dropped would hide it
     if not before.children:
         return {}, set(), f"no comparison: the warehouse holds no {label} records and no {label} return was prepared"
     return dict(before.counts), set(before.children), f"the {label} return re-written from the warehouse (none was prepared)"

@@ -827,8 +827,7 @@ foen_outcome VARCHAR | APPROVED, NOT_APPROVED, WITHDRAWN, STOPPED (empty while o
     ),
     _table(
         "ext_fostering_panel",
-        "Fostering panel recommendations and agency decision maker (ADM) decisions: approvals, reviews, permanent "
-        "matches, terminations.",
+        "Fostering panel recommendations and agency decision maker (ADM) decisions: approvals, reviews, permanent matches, terminations.",
         """
 fopa_item_id VARCHAR pk | Row id
 fopa_item_type VARCHAR req | APPROVAL, REVIEW, PERMANENT_MATCH, TERMINATION
