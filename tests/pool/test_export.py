@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import stat
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -14,7 +16,7 @@ import pytest
 
 from cscperf.errors import UserError
 from cscperf.pool import layout
-from cscperf.pool.export import export_warehouse
+from cscperf.pool.export import export_warehouse, write_partitions
 from cscperf.pool.pseudonym import Pseudonymiser, read_key, treatment, treatments
 from tests.pool.conftest import KEY_A, KEY_B, make_pool
 
@@ -107,6 +109,37 @@ def test_another_key_is_refused(warehouses: dict[str, Path], pool_a: Path, tmp_p
     root = make_pool({"999": warehouses["999"]}, KEY_A, tmp_path / "pool")
     with pytest.raises(UserError, match="another key"):
         export_warehouse(warehouses["998"], KEY_B, root)
+
+
+def test_exports_at_once_wait_for_the_pools_lock_and_both_are_kept(warehouses: dict[str, Path], tmp_path: Path) -> None:
+    root = tmp_path / "pool"
+    root.mkdir()
+    with ThreadPoolExecutor(2) as pool:
+        with layout.locked(root):  # held here, as by another export swapping its partitions in
+            running = [pool.submit(export_warehouse, path, KEY_A, root) for path in warehouses.values()]
+            time.sleep(1.0)
+            # both wait (after writing their staging folders): nothing swapped in, no manifest yet
+            assert not any(f.done() for f in running) and not (root / layout.MANIFEST).exists()
+            assert not list(root.glob("*/la_code=*"))
+        for f in running:
+            f.result()
+    assert set(layout.read_manifest(root)["authorities"]) == {"999", "998"}
+    assert sorted(p.name for p in (root / "ssd_person").iterdir()) == ["la_code=998", "la_code=999"]
+
+
+def test_a_pool_begun_with_another_key_meanwhile_is_refused_under_the_lock(warehouses: dict[str, Path], tmp_path: Path) -> None:
+    # a second export opened the pool before the first claimed it for its key: it is refused when it takes the
+    # lock, before any partition is swapped in, and leaves no staging folder behind
+    root = make_pool({"999": warehouses["999"]}, KEY_A, tmp_path / "pool")
+    before = _pooled(root, "ssd_person", "999")
+    con = duckdb.connect(str(warehouses["998"]), read_only=True)
+    try:
+        with pytest.raises(UserError, match="another key"):
+            write_partitions(con, KEY_B, root)
+    finally:
+        con.close()
+    assert _pooled(root, "ssd_person", "999") == before
+    assert sorted(p.name for p in (root / "ssd_person").iterdir()) == ["la_code=999"]
 
 
 def test_no_authority(tmp_path: Path) -> None:
@@ -217,7 +250,7 @@ def test_synth_in_parallel_writes_the_same_pool(tmp_path: Path) -> None:
     assert len(files) == 3 * len(layout.POOLED)  # every table, every authority
     for f in files:
         assert pq.read_table(one / f).equals(pq.read_table(two / f)), f
-    assert not [p for p in two.rglob(".*")]  # no staging or retired folders left behind
+    assert not [p for p in two.rglob(".*") if p.name != layout.LOCK]  # no staging or retired folders left behind
     # The chunks differ from one another (their own random streams), not copies of one chunk.
     people = {la: pq.read_table(layout.partition_dir(one, "ssd_person", la)).num_rows for la in ("997", "998", "999")}
     assert people["997"] < people["998"] < people["999"]

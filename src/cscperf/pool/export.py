@@ -128,9 +128,13 @@ def export_connection(con: duckdb.DuckDBPyConnection, key: bytes, root: Path) ->
 def open_pool(root: Path, key: bytes) -> Path:
     """The pool folder at `root` (made if new), checked to be made with `key` (or none yet)."""
     root = output_folder(Path(root))
-    if layout.read_manifest(root).get("key_id") not in (None, key_id(key)):
-        raise UserError(f"{root}: the pool was made with another key (its authorities' pseudonyms would not match)")
+    _check_key(root, layout.read_manifest(root), key)
     return root
+
+
+def _check_key(root: Path, manifest: dict, key: bytes) -> None:
+    if manifest.get("key_id") not in (None, key_id(key)):
+        raise UserError(f"{root}: the pool was made with another key (its authorities' pseudonyms would not match)")
 
 
 def write_partitions(con: duckdb.DuckDBPyConnection, key: bytes, root: Path) -> list[Exported]:
@@ -147,16 +151,28 @@ def write_partitions(con: duckdb.DuckDBPyConnection, key: bytes, root: Path) -> 
             _write(pseudonymise(table, data, pseudos[la]), stage / "part-0.parquet")
             staged.append((stage, layout.partition_dir(root, table.name, la)))
             rows[la][table.name] = data.num_rows
-    replaced = _swap_in(staged, token)
+    with layout.locked(root):
+        try:  # checked again under the lock: another export may have begun the pool with another key meanwhile
+            manifest = layout.read_manifest(root)
+            _check_key(root, manifest, key)
+        except UserError:
+            for stage, _ in staged:
+                shutil.rmtree(stage)
+            raise
+        if "key_id" not in manifest:  # the first export claims the pool for its key before its data goes in
+            layout.write_manifest(root, {"key_id": key_id(key), "authorities": {}})
+        replaced = _swap_in(staged, token)
     return [Exported(la, rows[la], la in replaced) for la in codes]
 
 
 def record_exports(root: Path, key: bytes, exported: list[Exported]) -> None:
-    """Add the exported authorities to the pool's manifest (one process at a time writes it)."""
-    manifest = layout.read_manifest(root)
-    now = dt.datetime.now().isoformat(timespec="seconds")
-    authorities = manifest.get("authorities", {}) | {e.la_code: {"exported_at": now} for e in exported}
-    layout.write_manifest(root, {"key_id": key_id(key), "authorities": authorities})
+    """Add the exported authorities to the pool's manifest, under the pool's lock."""
+    with layout.locked(root):
+        manifest = layout.read_manifest(root)
+        _check_key(root, manifest, key)
+        now = dt.datetime.now().isoformat(timespec="seconds")
+        authorities = manifest.get("authorities", {}) | {e.la_code: {"exported_at": now} for e in exported}
+        layout.write_manifest(root, {"key_id": key_id(key), "authorities": authorities})
 
 
 def _swap_in(staged: list[tuple[Path, Path]], token: str) -> set[str]:

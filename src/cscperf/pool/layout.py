@@ -2,6 +2,7 @@
 
     POOL/pool.json                              the key's fingerprint and the authorities in the pool
     POOL/<table>/la_code=<LA>/part-0.parquet    one authority's rows of one table
+    POOL/.pool.lock                             taken by an export while it swaps its partitions in and updates pool.json
 
 Readers take `<table>/la_code=*/*.parquet`; anything else (staging folders while an authority is replaced)
 starts with a dot and is never read.
@@ -9,7 +10,11 @@ starts with a dot and is never read.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cscperf.errors import UserError
@@ -17,6 +22,7 @@ from cscperf.files import open_private
 from cscperf.warehouse.schema import PERMANENCY_TABLES, TABLES, Table
 
 MANIFEST = "pool.json"
+LOCK = ".pool.lock"
 PARTITION = "la_code"
 # The children's social care model is pooled; the permanency service's own records (households, adopters, staff)
 # are a service's management data, often of a service shared by several authorities, and stay out of the pool.
@@ -48,6 +54,18 @@ def read_manifest(root: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UserError(f"{path}: not a readable pool manifest ({exc})") from None
+
+
+@contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """Hold the pool's lock: exports running at once (separate commands, or synth's chunk workers) take turns to
+    check the key, swap their partitions in and update the manifest, so none undoes another's."""
+    fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def write_manifest(root: Path, manifest: dict) -> None:
