@@ -98,7 +98,7 @@ def test_pushed_child_on_a_plan_raises_cp_plans_open(live):
     r = client.post(URL, json=record("N2", **plan), headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 202, r.text
     body = r.json()
-    assert body["records"] == 1 and body["rejected"] == [] and body["load_id"].startswith("api-json-")
+    assert body["records"] == 1 and body["rejected"] == [] and body["load_id"].startswith("api-json-") and body["status"] == "done"
     assert wait_for_tile(client, "cp_plans_open", "3") == "3"
     pushes = [row for row in client.app.state.cscperf.store.audit_rows(user="perf1") if row["action"] == "push"]
     assert pushes[0]["children"] == ["N2"]

@@ -216,36 +216,29 @@ def install(app: FastAPI) -> None:
             body = {"error": exc.error} | ({"problems": exc.problems} if exc.problems else {})
             return JSONResponse(body, status_code=exc.status)
 
-    @app.post("/api/v1/children")
-    async def push_children(request: Request) -> Response:
+    async def push(request: Request, parse: Callable[[bytes], Any], write: Callable, person_ids: Callable, counted: str) -> Response:
+        """A push's steps: accept the body, load it (one transaction, in the threadpool), audit who pushed which
+        children, queue the recompute. `counted` names the reply's count (records pushed, or rows)."""
         st = state(request)
-        accepted = await accept(request, _parse)
+        accepted = await accept(request, parse)
         if isinstance(accepted, Response):
             return accepted
-        user, records = accepted
+        user, payload = accepted
         try:
-            result = await run_in_threadpool(push_records, st.access, records, user.name)
+            result = await run_in_threadpool(write, st.access, payload, user.name)
         except UserError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        st.store.audit(user, "push", "/api/v1/children", _person_ids(records))
+        st.store.audit(user, "push", request.url.path, person_ids(payload))
+        if result.status == "noop":  # the same push again: nothing changed, nothing to recompute
+            return JSONResponse({"load_id": result.load_id, "status": "noop", counted: result.records}, status_code=200)
         st.recomputer.request(result.tables)
-        body = {"load_id": result.load_id, "records": result.records, "rejected": result.rejected, "recompute": "queued"}
+        body = {"load_id": result.load_id, "status": "done", counted: result.records, "rejected": result.rejected, "recompute": "queued"}
         return JSONResponse(body, status_code=202)
+
+    @app.post("/api/v1/children")
+    async def push_children(request: Request) -> Response:
+        return await push(request, _parse, push_records, _person_ids, "records")
 
     @app.post("/api/v1/permanency")
     async def push_permanency(request: Request) -> Response:
-        st = state(request)
-        accepted = await accept(request, _parse_tables)
-        if isinstance(accepted, Response):
-            return accepted
-        user, tables = accepted
-        try:
-            result = await run_in_threadpool(push_tables, st.access, tables, user.name)
-        except UserError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        st.store.audit(user, "push", "/api/v1/permanency", _table_person_ids(tables))
-        if result.status == "noop":
-            return JSONResponse({"load_id": result.load_id, "status": "noop", "rows": result.records}, status_code=200)
-        st.recomputer.request(result.tables)
-        body = {"load_id": result.load_id, "status": "done", "rows": result.records, "rejected": result.rejected, "recompute": "queued"}
-        return JSONResponse(body, status_code=202)
+        return await push(request, _parse_tables, push_tables, _table_person_ids, "rows")

@@ -6,13 +6,16 @@ import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from cscperf.warehouse import results
 from cscperf.warehouse.schema import PERMANENCY_TABLES
 from cscperf.web.db import Fingerprint, WarehouseAccess, fingerprint
+
+if TYPE_CHECKING:
+    from cscperf.ingest.core import LoadSummary
 
 log = logging.getLogger("cscperf.web")
 
@@ -35,11 +38,7 @@ def push_records(access: WarehouseAccess, records: list[dict[str, Any]], user_na
         load_id = start_load(cur, "api-json", [{"path": f"push:{user_name}", "records": len(records)}])
         total = load_api_records(cur, records, load_id, source="push")
         end_load(cur, total)
-    rejected = [
-        {"location": f"{x.source} {x.location}".strip(), "table": x.table, "field": x.field, "rule": x.rule} for x in total.rejected
-    ]
-    touched = {name for name, c in total.tables.items() if c.loaded or c.replaced or c.deleted}
-    return PushResult(load_id, len(records), touched, rejected)
+    return _pushed(total, load_id, len(records))
 
 
 def push_tables(access: WarehouseAccess, tables: dict[str, list[dict[str, Any]]], user_name: str) -> PushResult:
@@ -56,12 +55,16 @@ def push_tables(access: WarehouseAccess, tables: dict[str, list[dict[str, Any]]]
     sources = [{"path": f"push:{user_name}", "sha256": digest}]
     with access.writer() as cur:
         total = load_sources(cur, "ssd", sources, lambda: parse_tables(tables, "push"))
+    return _pushed(total, total.load_id or (total.same_as or ""), sum(len(r) for r in tables.values()))
+
+
+def _pushed(total: LoadSummary, load_id: str, count: int) -> PushResult:
+    """A push's result from its load: the tables it changed (to recompute) and where and why rows were rejected."""
     rejected = [
         {"location": f"{x.source} {x.location}".strip(), "table": x.table, "field": x.field, "rule": x.rule} for x in total.rejected
     ]
     touched = {name for name, c in total.tables.items() if c.loaded or c.replaced or c.deleted}
-    rows = sum(len(r) for r in tables.values())
-    return PushResult(total.load_id or (total.same_as or ""), rows, touched, rejected, total.status)
+    return PushResult(load_id, count, touched, rejected, total.status)
 
 
 class Recomputer:
