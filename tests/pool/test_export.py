@@ -41,6 +41,10 @@ def test_a_column_of_pseudonyms_by_hand() -> None:
     values = pa.chunked_array([["P1", None, "P2"], ["P1"]])
     assert pseudo.column("person", values).to_pylist() == [p1, None, p2, p1]
     assert pseudo.column("record", values).to_pylist() == [p1, None, p2, p1]  # one space for every kind of local id
+    # kept pseudonyms (children's and workers' ids) are reused, and a value not seen before is added to them
+    p3 = hmac.new(key, b"874\x1fP3", hashlib.sha256).hexdigest()[:32]
+    assert pseudo.column("worker", pa.array(["P3", "P1", "P3"])).to_pylist() == [p3, p1, p3]
+    assert pseudo.column("person", pa.array(["P2", "P3"])).to_pylist() == [p2, p3]
     upn = hmac.new(key, b"link\x1fP2", hashlib.sha256).hexdigest()[:32]
     assert pseudo.column("link", pa.array(["P2", None])).to_pylist() == [upn, None]
     assert pseudo.column("team", values).to_pylist() == ["874:P1", None, "874:P2", "874:P1"]

@@ -127,8 +127,7 @@ class Pseudonymiser:
         padded = (hashlib.sha256(key).digest() if len(key) > self.BLOCK else key).ljust(self.BLOCK, b"\0")
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
-        self._done: dict[str, pa.Array] = {}  # scope -> messages hashed so far (kept kinds), and their pseudonyms
-        self._done_as: dict[str, pa.Array] = {}
+        self._done: dict[str, tuple[pa.Array, pa.Array]] = {}  # scope -> values hashed so far (kept kinds), pseudonyms
 
     def _digests(self, messages: list[bytes]) -> bytes:
         """The HMACs of the messages, 32 bytes each, end to end."""
@@ -154,15 +153,15 @@ class Pseudonymiser:
         if not keep or scope not in self._done:
             pseudonyms = self._hash_new(scope, distinct)
             if keep:
-                self._done[scope], self._done_as[scope] = distinct, pseudonyms
+                self._done[scope] = distinct, pseudonyms
             return pseudonyms
-        known, known_as = self._done[scope], self._done_as[scope]
+        known, known_as = self._done[scope]
         at = pc.index_in(distinct, value_set=known)
         new = pc.filter(distinct, pc.is_null(at))
         if len(new):
             known = pa.concat_arrays([known, new])
             known_as = pa.concat_arrays([known_as, self._hash_new(scope, new)])
-            self._done[scope], self._done_as[scope] = known, known_as
+            self._done[scope] = known, known_as
             at = pc.index_in(distinct, value_set=known)
         return known_as.take(at)
 
