@@ -1,7 +1,7 @@
 """Benchmark: a pool written by synth, then its catalogue (24 month ends, `la` only) on DuckDB and on Spark local mode.
 
 Run: .venv/bin/python -m benchmarks.bench_pool [--profile england] [--years 5] [--months 24] [--engines duckdb,spark]
-     [--baseline peterborough:1] [--keep DIR] [--jobs N] [--region NAME]
+     [--baseline peterborough:1] [--keep DIR] [--jobs N] [--region NAME] [--figures DIR]
 Each step runs in its own child process so its peak resident memory is its own (for Spark, the JVM's peak too), and
 its CPU time (user + system, its worker processes included) is printed beside the wall time: on a machine shared with
 others the wall time moves with the load, the CPU time much less. `synth --pool` generates chunks of authorities in
@@ -10,7 +10,8 @@ over the step's whole process tree (what the machine must hold). The same steps 
 every step prints its ratio to the baseline's (wall and CPU), so runs at different loads can be compared. The baseline
 runs first, so it also compiles the catalogue's SQL into the cache the measured run then reads (seconds, not minutes).
 Targets (issue 15): england 5 years generated in under 5 minutes; its 24-month `la` catalogue on DuckDB under
-5 minutes and 16 GB; Spark local mode recorded beside it.
+5 minutes and 16 GB; Spark local mode recorded beside it. With `--figures DIR` each engine's figures are written
+there (`<run>-<engine>.parquet`, kept for the next run) and, once both engines' are there, compared figure for figure.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 END = dt.date(2026, 3, 31)
 SYNTH = """
 import json, resource, sys
@@ -45,7 +48,7 @@ COMPUTE = """
 import datetime as dt, json, os, resource, sys
 from cscperf.indicators import month_ends
 from cscperf.indicators.registry import BASES
-pool, engine, months = sys.argv[1], sys.argv[2], int(sys.argv[3])
+pool, engine, months, figures = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 ends = month_ends(dt.date(2026, 3, 31), months)
 jvm_gb = jvm_cpu = None
 if engine == "duckdb":
@@ -62,6 +65,8 @@ else:
     stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     jvm_cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
     session.stop()
+if figures:
+    frame.to_parquet(figures)
 print(json.dumps({"figures": len(frame), "indicators": int(frame.indicator_id.nunique()),
                   "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, "jvm_peak_gb": jvm_gb, "jvm_cpu_s": jvm_cpu}))
 """
@@ -146,6 +151,7 @@ def run(
     base: dict[str, Step],
     jobs: int,
     region: str = "",
+    figures: Path | None = None,
 ) -> dict[str, Step]:
     """The steps on one profile: synth to a pool (unless `folder` holds one), then each engine. Returns the steps."""
     pool, key = folder / "pool", folder / "pool.key"
@@ -164,7 +170,8 @@ def run(
         )
     for engine in engines:
         before = _load()
-        steps[engine] = r = _child(COMPUTE, str(pool), engine, months)
+        written = figures / f"{label}-{engine}.parquet" if figures else ""
+        steps[engine] = r = _child(COMPUTE, str(pool), engine, months, str(written))
         jvm = f", JVM peak {r.out['jvm_peak_gb']:.2f} GB and CPU {r.out['jvm_cpu_s']:.1f} s" if r.out["jvm_peak_gb"] else ""
         print(
             f"{label}: {engine}: {months} month ends, la only: {r.wall:.1f} s (CPU {r.cpu:.1f} s), {r.out['figures']:,} figures of "
@@ -172,7 +179,22 @@ def run(
             f"{r.ratio(base.get(engine))}; {before} before, {_load()} after",
             flush=True,
         )
+    if figures:
+        _compare(label, figures)
     return steps
+
+
+def _compare(label: str, figures: Path) -> None:
+    """DuckDB's and Spark's figures on the pool, figure for figure (when both engines' are in `figures`)."""
+    from cscperf.pool.compute import figure_differences
+
+    duck, spark = (figures / f"{label}-{engine}.parquet" for engine in ("duckdb", "spark"))
+    if duck.exists() and spark.exists():
+        expected, actual = pd.read_parquet(duck), pd.read_parquet(spark)
+        differ = figure_differences(expected, actual)
+        print(f"{label}: DuckDB {len(expected):,} figures, Spark {len(actual):,}: {len(differ):,} differ or are in one only", flush=True)
+        if len(differ):
+            print(differ.head(20).to_string(), flush=True)
 
 
 def main() -> None:
@@ -185,16 +207,19 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="Keep the pool in this folder (and reuse it if there).")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="synth's worker processes [default: every CPU].")
     parser.add_argument("--region", default="", help="Only the measured profile's authorities in this region (e.g. 'North East').")
+    parser.add_argument("--figures", type=Path, default=None, help="Write each engine's figures here and compare them.")
     args = parser.parse_args()
     engines = [e for e in args.engines.split(",") if e]
+    if args.figures:
+        args.figures.mkdir(parents=True, exist_ok=True)
     print(f"{dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         base: dict[str, Step] = {}
         if args.baseline != "none":
             profile, years = args.baseline.split(":")
-            base = run("baseline", Path(tmp) / "baseline", profile, years, args.months, engines, {}, args.jobs)
+            base = run("baseline", Path(tmp) / "baseline", profile, years, args.months, engines, {}, args.jobs, figures=args.figures)
         measured = args.keep or Path(tmp) / "measured"
-        run("measured", measured, args.profile, args.years, args.months, engines, base, args.jobs, args.region)
+        run("measured", measured, args.profile, args.years, args.months, engines, base, args.jobs, args.region, args.figures)
     print(f"finished {dt.datetime.now():%Y-%m-%d %H:%M}, {_load()}")
 
 

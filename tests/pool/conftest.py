@@ -11,6 +11,7 @@ import pytest
 
 from cscperf.indicators import compute, month_ends
 from cscperf.pool import layout
+from cscperf.pool.compute import figure_differences
 from cscperf.pool.export import export_warehouse
 from cscperf.pool.pseudonym import Pseudonymiser
 from cscperf.synth import generator
@@ -22,7 +23,6 @@ ENDS = month_ends(END, 2)
 BREAKDOWNS = ("la", "team", "worker")
 KEY_A = b"a" * 16 + b"pool key one, for tests only"
 KEY_B = b"b" * 16 + b"pool key two, for tests only"
-KEY_COLUMNS = ["indicator_id", "basis", "period_end", "breakdown", "breakdown_value"]
 AUTHORITIES = {"999": 3, "998": 4}  # LA code: seed
 
 
@@ -86,11 +86,6 @@ def assert_same_figures(expected: pd.DataFrame, actual: pd.DataFrame, unallocate
     if not unallocated:
         expected = expected[expected.breakdown_value != "unallocated"]
         actual = actual[actual.breakdown_value != "unallocated"]
-    merged = expected.merge(actual, on=KEY_COLUMNS, how="outer", suffixes=("_e", "_a"), indicator=True)
-    unmatched = merged[merged._merge != "both"]
-    assert unmatched.empty, unmatched[[*KEY_COLUMNS, "_merge"]].head(10).to_string()
-    assert len(merged) > 500
-    for col in ("numerator", "denominator", "value"):
-        e, a = merged[f"{col}_e"].astype(float), merged[f"{col}_a"].astype(float)
-        differ = ~(((e - a).abs() <= 1e-9 * (1 + e.abs())) | (e.isna() & a.isna()))
-        assert not differ.any(), merged[differ][[*KEY_COLUMNS, f"{col}_e", f"{col}_a"]].head(10).to_string()
+    differ = figure_differences(expected, actual)
+    assert differ.empty, differ.head(10).to_string()
+    assert len(expected) > 500

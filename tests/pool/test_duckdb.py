@@ -12,9 +12,25 @@ from click.testing import CliRunner
 from cscperf.cli import main
 from cscperf.errors import UserError
 from cscperf.pool import layout
-from cscperf.pool.compute import compute_pool
+from cscperf.pool.compute import compute_pool, figure_differences
 from cscperf.pool.pseudonym import HASHED, treatments
 from tests.pool.conftest import BREAKDOWNS, END, ENDS, KEY_A, KEY_B, as_pooled, assert_same_figures, make_pool
+
+
+def test_figure_differences_by_hand() -> None:
+    def rows(*figures: tuple) -> pd.DataFrame:
+        keys = {"basis": "month", "period_end": "2026-03-31", "breakdown": "la"}
+        return pd.DataFrame(
+            [{"indicator_id": i, **keys, "breakdown_value": la, "numerator": n, "denominator": d, "value": v} for i, la, n, d, v in figures]
+        )
+
+    expected = rows(("a", "999", 3, 4, 0.75), ("a", "998", 1, None, None), ("b", "999", 2, 3, 2 / 3), ("c", "999", 5, 5, 1.0))
+    # b's value differs only by rounding; a 998's missing denominator is missing on both; c is not in the other
+    actual = rows(("a", "999", 3, 4, 0.75), ("a", "998", 1, None, None), ("b", "999", 2, 3, 0.6666666666666667 + 1e-13))
+    assert figure_differences(expected, actual).indicator_id.tolist() == ["c"]
+    actual.loc[0, "numerator"] = 4  # one count differs: a 999 differs too
+    assert sorted(figure_differences(expected, actual).indicator_id) == ["a", "c"]
+    assert figure_differences(expected, expected).empty
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 ENGINES = ("duckdb", "spark")
+KEY_COLUMNS = ["indicator_id", "basis", "period_end", "breakdown", "breakdown_value"]
+COMPARED = ("numerator", "denominator", "value")
 
 
 def compute_pool(
@@ -38,3 +40,14 @@ def compute_pool(
 
         return compute_spark(source, period_ends, bases=bases, breakdowns=breakdowns, ids=ids, master=spark_master)
     raise ValueError(f"unknown engine {engine} (choose from {', '.join(ENGINES)})")
+
+
+def figure_differences(expected: pd.DataFrame, actual: pd.DataFrame) -> pd.DataFrame:
+    """The figures (by key) that are in one result and not the other, or whose numerator, denominator or value
+    differ (beyond floating-point rounding, 1e-9 relative): what must be empty for two engines to agree."""
+    merged = expected.merge(actual, on=KEY_COLUMNS, how="outer", suffixes=("_e", "_a"), indicator=True)
+    differ = merged._merge != "both"
+    for col in COMPARED:
+        e, a = merged[f"{col}_e"].astype(float), merged[f"{col}_a"].astype(float)
+        differ |= ~(((e - a).abs() <= 1e-9 * (1 + e.abs())) | (e.isna() & a.isna()))
+    return merged[differ][[*KEY_COLUMNS, "_merge", *(f"{c}_{s}" for c in COMPARED for s in ("e", "a"))]]
