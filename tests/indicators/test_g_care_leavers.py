@@ -121,6 +121,21 @@ def test_pathway_plan_within_6_months_to_the_day(leavers):
     assert (num, den) == (3, 7)
 
 
+def test_pathway_plan_written_while_still_looked_after_counts():
+    # The review may be in ext_pathway_plan (written before the young person left care), not in ssd_care_leavers.
+    # Period end Tue 30 Apr 2024; 6 months before is 30 Oct 2023. Each is 17 in April 2024, left care at 16.
+    w = Built()
+    for pid, dob, plan in (
+        ("e1", "2007-04-10", "2023-10-30"),  # the last plan on the boundary day: met
+        ("e2", "2007-04-11", "2023-10-29"),  # the day before it: not met
+        ("e3", "2007-04-12", "2024-05-01"),  # after the period end only: not met
+    ):
+        looked_after(w, pid, dob, "2021-01-01", "2023-12-01")
+        record(w, pid, "2024-04-20", "YES", "D1", "F2")  # in touch, no review recorded on the care leaver's record
+        w.add("ext_pathway_plan", papl_plan_id=f"{pid}-p", papl_person_id=pid, papl_plan_date=plan, papl_plan_type="REVIEW")
+    assert w.figure("care_leavers_pathway_plan_pct", "2024-04-30")[:2] == (1, 3)
+
+
 def test_pathway_plan_exceptions(leavers):
     rows = leavers.exceptions("care_leavers_pathway_plan_pct", "2024-04-30").set_index("person_id")
     # The cohort of the 12 months to 30 April: the April cohort and c29 (20 on 29 Feb 2024).

@@ -295,14 +295,26 @@ def test_the_service_care_leavers_under_18_with_a_pathway_plan_in_6_months():
         ("pp3", "2006-04-01", True, "2024-01-01"),  # 17 (18 the next day): met
         ("pp4", "2008-04-01", True, "2024-01-01"),  # 15: not a care leaver yet
         ("pp5", "2007-06-01", False, "2024-01-01"),  # not the service's
+        ("pp6", "2007-06-01", True, "2023-09-30"),  # 16; reviewed on the day 6 months before 31 Mar: met
     ):
         care(w, pid, [("2020-01-01", "S", "C2", f"{pid}a", "U4")])
         _dob(w, pid, dob)
         if ours:
             _service(w, pid, "2020-06-01")
         w.add("ssd_care_leavers", clea_person_id=pid, clea_pathway_plan_review_date=reviewed)
+    # still looked after, so the plans are in ext_pathway_plan (the other source of reviews): the same boundary
+    for pid, plans in (
+        ("pq1", [("2023-03-01", "PLAN"), ("2023-09-30", "REVIEW")]),  # reviewed on the boundary day: met
+        ("pq2", [("2023-03-01", "PLAN"), ("2023-09-29", "REVIEW")]),  # the day before it: not met
+        ("pq3", [("2023-09-29", "PLAN"), ("2024-04-01", "REVIEW")]),  # the review after the period end does not count
+    ):
+        care(w, pid, [("2020-01-01", "S", "C2", f"{pid}a", "U4")])
+        _dob(w, pid, "2007-06-01")
+        _service(w, pid, "2020-06-01")
+        for n, (day, kind) in enumerate(plans):
+            w.add("ext_pathway_plan", papl_plan_id=f"{pid}-{n}", papl_person_id=pid, papl_plan_date=day, papl_plan_type=kind)
     num, den, _ = w.figure("perm_service_pathway_plans_under_18_pct", END)
-    assert (num, den) == (2, 3)
+    assert (num, den) == (4, 7)  # pp1, pp3, pp6, pq1 of pp1-pp3, pp6, pq1-pq3
 
 
 def test_the_service_children_with_a_pathway_plan_by_15():
