@@ -85,6 +85,14 @@ def register_pool(session, root: Path) -> None:  # noqa: ANN001 - SparkSession
     cal = calendar_frame()
     rows = list(zip(cal.cal_date, cal.is_working_day.map(bool), cal.wd_ordinal.map(int), strict=True))
     session.createDataFrame(rows, "cal_date date, is_working_day boolean, wd_ordinal int").createOrReplaceTempView("cscperf_calendar")
+    _cache_small("cscperf_calendar", session)
+
+
+def _cache_small(view: str, session) -> None:  # noqa: ANN001 - SparkSession
+    """Cache a small table made from Python rows and read it once: Spark then knows its size, so it broadcasts it
+    into joins (not a cartesian product with every event), and the rows are not sent from Python again each time."""
+    session.catalog.cacheTable(view)
+    session.table(view).count()
 
 
 class SparkEngine(Engine):
@@ -111,6 +119,7 @@ class SparkEngine(Engine):
             rows = [(str(b), _day(s), _day(e)) for b, s, e in zip(frame.basis, frame.period_start, frame.period_end, strict=True)]
             view = PERIOD_VIEWS[name]
             self.spark.createDataFrame(rows, "basis string, period_start date, period_end date").createOrReplaceTempView(view)
+            _cache_small(view, self.spark)
             self._periods[name] = self.backend.table(view)
 
     def _view(self, name: str, expr: ir.Table, cache: bool) -> ir.Table:

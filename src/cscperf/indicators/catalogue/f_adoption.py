@@ -71,7 +71,10 @@ def permanence_by_period(m: Model) -> ir.Table:
     )
     pocs = m.periods_of_care.select("poc_id", "person_id", "poc_start", "poc_end")
     by_id = s.join(pocs, s.p_cla == pocs.poc_id)
-    unlinked = s.filter(s.p_cla.isnull() | ~s.p_cla.isin(pocs.poc_id))
+    # rows naming no period of care, or one not held: an anti join on the id (NOT IN inside an OR is null-aware, which
+    # Spark can only run as a nested-loop join of every row with every period of care)
+    held = pocs.select(_held="poc_id")
+    unlinked = s.anti_join(held, s.p_cla == held._held)
     by_date = unlinked.join(
         pocs,
         (unlinked.p_person == pocs.person_id) & (unlinked.p_anchor >= pocs.poc_start) & (unlinked.p_anchor <= open_end(pocs.poc_end)),
