@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -121,7 +123,7 @@ class Recomputer:
                 self.recompute_now(tables)
             except Exception as exc:  # keep serving; the error shows on the loads page
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("recompute failed: %s", type(exc).__name__)
+                log.warning("recompute failed: %s at %s", type(exc).__name__, where(exc))
                 self._remember_failure()
             finally:
                 self._running = False
@@ -159,7 +161,7 @@ class Recomputer:
                     with self.access.writer() as cur:  # storing figures queues with the pushes
                         stored += store_results(cur, frame)
             except Exception as exc:  # one failing definition must not stop the others; it is named on the loads page
-                log.warning("recompute of %s failed: %s", ind_id, type(exc).__name__)
+                log.warning("recompute of %s failed: %s at %s", ind_id, type(exc).__name__, where(exc))
                 failed.append(ind_id)
         self.runs += 1
         self.failed_ids = failed
@@ -209,6 +211,16 @@ def prioritised(tables: set[str]) -> list[str]:
         return (-score.get(ind.area, 0), 0 if ind.snapshot else 1, order[ind_id])
 
     return sorted(REGISTRY, key=rank)
+
+
+def where(exc: BaseException) -> str:
+    """Where an error was raised (file, line, function), for the log: an error's message can hold a child's data
+    (a value that failed to convert), so the log names the error's type and place, never its message."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "an unknown place"
+    last = frames[-1]
+    return f"{Path(last.filename).name}:{last.lineno} in {last.name}"
 
 
 def _engine() -> tuple[Any, Any]:
