@@ -170,6 +170,16 @@ class SparkEngine(Engine):
         finally:
             self._drop_views()
 
+    def plan(self, ind: Indicator, breakdowns: tuple[str, ...] = ("la",)) -> str:
+        """The physical plan Spark would run for one indicator's figures (nothing is computed): to check how its
+        joins are made, e.g. that none joins every row of one large table with every row of another."""
+        wanted = tuple(b for b in breakdowns if b in ind.breakdowns)
+        try:
+            figures = self._figures(ind, ind.bases, wanted)
+            return self.spark.sql(str(self.backend.compile(figures)))._jdf.queryExecution().executedPlan().toString()
+        finally:
+            self._drop_views()
+
     def _drop_views(self) -> None:
         for name in self._views:
             self.spark.catalog.uncacheTable(name)
