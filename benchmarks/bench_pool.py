@@ -82,7 +82,12 @@ class Step:
     def ratio(self, base: Step | None) -> str:
         if base is None:
             return ""
-        return f" [x{self.wall / base.wall:.1f} wall, x{self.cpu / base.cpu:.1f} CPU of the baseline]"
+        return f" [x{self.wall / base.wall:.1f} wall, x{self.all_cpu / base.all_cpu:.1f} CPU of the baseline]"
+
+    @property
+    def all_cpu(self) -> float:
+        """The step's CPU with a Spark JVM's (the JVM is not a child the step's process waits for)."""
+        return self.cpu + (self.out.get("jvm_cpu_s") or 0.0)
 
 
 def _cpu() -> float:
