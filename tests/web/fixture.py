@@ -209,7 +209,7 @@ def prepare_returns(path: Path, issues: list[dict] = RETURN_ISSUES) -> str:
     from cscperf.returns.dfe_rules import ISSUE_COLUMNS, DfeReport
 
     frame = pd.DataFrame([{"kind": "cin", "table": "CINdetails", "row_id": str(n), **i} for n, i in enumerate(issues)])
-    frame = frame.reindex(columns=ISSUE_COLUMNS).fillna("")
+    frame = frame.reindex(columns=ISSUE_COLUMNS).astype(object).fillna("")  # columns no issue names are empty text
 
     def check(kind, files, year, la_name, previous=(), compared_with="") -> DfeReport:
         return DfeReport("cin", year, "cin2023_24", frame, 105)
