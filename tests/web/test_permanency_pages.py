@@ -187,3 +187,29 @@ def test_an_adopters_days_approved_follow_the_stages_names_not_their_order(wareh
         con.close()
     assert dict(record.facts)["Days approved at 31 Mar 2024"] == 486  # 2022-12-01 to 2024-03-31
     assert record.sections[0][2][-1] == ("Registration of interest", fixture.D(2022, 3, 1))
+
+
+def test_the_services_own_staff_are_named_on_household_pages_and_as_workers(tmp_path):
+    """A supervising social worker held only in ext_service_staff (a commissioned service's staff) is shown by name;
+    one held in ssd_professionals too keeps the name there."""
+    import pandas as pd
+
+    from cscperf.warehouse import BY_NAME, begin_load, connect, finish_load, insert_frame
+    from cscperf.web import data
+
+    path = fixture.build_permanency(tmp_path / "w.duckdb")
+    con = connect(path)
+    load_id = begin_load(con, "ssd")
+    staff = [
+        {"sstf_staff_id": "PS7", "sstf_staff_name": "SSW-7", "sstf_service": "PERMANENCY", "sstf_team": "T1"},
+        {"sstf_staff_id": "W2", "sstf_staff_name": "another name", "sstf_service": "PERMANENCY", "sstf_team": "T2"},
+    ]
+    insert_frame(con, BY_NAME["ext_service_staff"], pd.DataFrame(staff), load_id, "test")
+    con.execute("UPDATE ext_fostering_household SET fohh_worker_id = 'PS7' WHERE fohh_household_id = 'H1'")
+    finish_load(con, load_id, "{}")
+    cur = con.cursor()
+    assert dict(data.household(cur, "H1").facts)["Supervising social worker"] == "SSW-7"
+    workers = data.workers(cur).set_index("worker_id")
+    con.close()
+    assert workers.loc["PS7", ["worker_name", "team_id"]].tolist() == ["SSW-7", "T1"]
+    assert workers.loc["W2", "worker_name"] == "SW-B1" and workers.index.is_unique  # ssd_professionals' name, once

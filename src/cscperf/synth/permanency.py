@@ -28,6 +28,7 @@ OTHER_SGO_RATE = 2.0  # SGO/CAO orders a year per 10,000 children for children n
 PRIVATE_FOSTERING_RATE = 1.0  # private fostering notifications a year per 10,000 children
 FGC_RATE = 10.0  # family group conferences a year per 10,000 children
 STAFF = {"SOCIAL_WORKER": 20, "SUPPORT_WORKER": 10, "OTHER": 5}  # posts of the service per 57,600 children
+STAFF_CODES = ("SSW", "FSW", "PST")  # names for the roles above: supervising social worker, support worker, other staff
 STAFF_YEARS = 5.0  # mean tenure
 SGO_ON_TIME = 0.8  # SGO/CAO assessments completed by their due date
 OTHER_AGENCIES = ("873", "935", "VAA1", "RAA1")  # adopters' agencies / other authorities (codes, not names)
@@ -713,10 +714,12 @@ def _staff(ctx: Ctx, la: int) -> pd.DataFrame:
     code = ctx.auths[la].la_code
     teams = pd.DataFrame(team_rows(code, "FO", max(1, int(np.ceil((role == 0).sum() / POSTS_PER_TEAM)))))
     add_departments(ctx, teams, [code] * len(teams))
+    staff_ids = ctx.ids("pstaff", np.full(own.size, la))
     ctx.frames.add(
         "ext_service_staff",
         {
-            "sstf_staff_id": sid("PS", ctx.ids("pstaff", np.full(own.size, la))),
+            "sstf_staff_id": sid("PS", staff_ids),
+            "sstf_staff_name": np.char.add(np.array(STAFF_CODES)[role[own]], np.char.add("-", staff_ids.astype(str))).astype(object),
             "sstf_service": "PERMANENCY",
             "sstf_role": codes(list(STAFF), role[own]),
             "sstf_fte": np.where(rng.random(own.size) < 0.8, 1.0, 0.6),

@@ -1094,6 +1094,7 @@ stpu_end_date DATE | End (the last day in the arrangement)
         "Staff of a service (the permanency service may be a commissioned provider's staff, not in ssd_professionals).",
         """
 sstf_staff_id VARCHAR pk | Staff id
+sstf_staff_name VARCHAR | Name shown on the dashboard (synthetic data uses role codes, never invented names)
 sstf_service VARCHAR req | PERMANENCY
 sstf_role VARCHAR | SOCIAL_WORKER, SUPPORT_WORKER, OTHER
 sstf_fte DOUBLE | FTE

@@ -33,10 +33,13 @@ def team_names(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def workers(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Workers with their team: worker_id, worker_name, team_id."""
+    """Workers with their team: worker_id, worker_name, team_id. The permanency service's staff (ext_service_staff,
+    e.g. supervising social workers of foster carers) are workers too, unless ssd_professionals holds them."""
     return cur.execute(
         "SELECT prof_professional_id AS worker_id, coalesce(prof_professional_name, prof_professional_id) AS worker_name, "
-        "prof_ext_team_id AS team_id FROM ssd_professionals ORDER BY 1"
+        "prof_ext_team_id AS team_id FROM ssd_professionals "
+        "UNION ALL SELECT sstf_staff_id, coalesce(sstf_staff_name, sstf_staff_id), sstf_team FROM ext_service_staff s "
+        "WHERE NOT EXISTS (SELECT 1 FROM ssd_professionals p WHERE p.prof_professional_id = s.sstf_staff_id) ORDER BY 1"
     ).df()
 
 
@@ -319,8 +322,10 @@ def _sections(cur: duckdb.DuckDBPyConnection, specs: tuple[tuple[str, str], ...]
 def household(cur: duckdb.DuckDBPyConnection, household_id: str) -> Record | None:
     row = cur.execute(
         "SELECT h.fohh_household_type, h.fohh_ethnicity, h.fohh_approval_date, h.fohh_deregistration_date, "
-        "h.fohh_deregistration_reason, h.fohh_payment_level, coalesce(p.prof_professional_name, h.fohh_worker_id), "
+        "h.fohh_deregistration_reason, h.fohh_payment_level, "
+        "coalesce(s.sstf_staff_name, p.prof_professional_name, h.fohh_worker_id), "
         "coalesce(d.dept_team_name, h.fohh_team), h.fohh_team FROM ext_fostering_household h "
+        "LEFT JOIN ext_service_staff s ON s.sstf_staff_id = h.fohh_worker_id "
         "LEFT JOIN ssd_professionals p ON p.prof_professional_id = h.fohh_worker_id "
         "LEFT JOIN ssd_department d ON d.dept_team_id = h.fohh_team WHERE h.fohh_household_id = ?",
         [household_id],
