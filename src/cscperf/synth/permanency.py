@@ -715,11 +715,12 @@ def _staff(ctx: Ctx, la: int) -> pd.DataFrame:
     teams = pd.DataFrame(team_rows(code, "FO", max(1, int(np.ceil((role == 0).sum() / POSTS_PER_TEAM)))))
     add_departments(ctx, teams, [code] * len(teams))
     staff_ids = ctx.ids("pstaff", np.full(own.size, la))
+    names = np.char.add(np.array(STAFF_CODES)[role[own]], np.char.add("-", (staff_ids % 10**6).astype(str)))  # e.g. SSW-24
     ctx.frames.add(
         "ext_service_staff",
         {
             "sstf_staff_id": sid("PS", staff_ids),
-            "sstf_staff_name": np.char.add(np.array(STAFF_CODES)[role[own]], np.char.add("-", staff_ids.astype(str))).astype(object),
+            "sstf_staff_name": names.astype(object),
             "sstf_service": "PERMANENCY",
             "sstf_role": codes(list(STAFF), role[own]),
             "sstf_fte": np.where(rng.random(own.size) < 0.8, 1.0, 0.6),
