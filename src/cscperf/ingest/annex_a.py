@@ -677,7 +677,7 @@ def _sheet(sheet: Sheet, ctx: Context) -> None:
             # A repeat is one within this workbook's list: a later (monthly) workbook's same record fills gaps.
             MAPPERS[sheet.number][1](clean, ctx, f"{src}:{location}", f"{src} List {sheet.number}")
         except BadRow as bad:
-            raw = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in record.items() if k not in ("worker",)}
+            raw = _raw({k: v for k, v in record.items() if k != "worker"})
             ctx.rejected.append(Issue(src, location, table, bad.field, bad.value, bad.rule, raw))
 
 
@@ -1162,8 +1162,10 @@ def _end_reason(r: dict) -> tuple[dt.date | None, str | None]:
     return None, None
 
 
-def _household(rows: list[tuple[int, dict, dict]], ctx: Context, src: str) -> None:
-    """One ext_adopter row for the family (the household), and one ext_adoption_match row per child placed."""
+def _household(rows: list[tuple[int, dict, dict]], ctx: Context, path: str, location: str) -> None:
+    """One ext_adopter row for the family (the household), and one ext_adoption_match row per child placed; `location`
+    is the family's first row."""
+    src = f"{path}:{location}"
     r = rows[0][2]
     family = r["family"]
     end, reason = _end_reason(r)
@@ -1187,7 +1189,7 @@ def _household(rows: list[tuple[int, dict, dict]], ctx: Context, src: str) -> No
     matched = r["children_placed"] or (1 if r["matched"] or r["placed"] or r["order"] else 0)
     if r["children_placed"] is None and r["placed"] is not None:
         ctx.warnings.append(
-            Issue(*src.rsplit(":", 1), "ext_adoption_match", "children_placed", "", "no. of children placed is blank; one child assumed")
+            Issue(path, location, "ext_adoption_match", "children_placed", "", "no. of children placed is blank; one child assumed")
         )
     for k in range(1, matched + 1):
         pk = key("ADMA", family, k)
@@ -1233,7 +1235,7 @@ def _list11(sheet: Sheet, ctx: Context) -> None:
                 location = f"sheet '{sheet.name}' row {number}"
                 ctx.rejected.append(Issue(src, location, "ext_adopter", bad.field, bad.value, bad.rule, _raw(record)))
             continue
-        _household(rows, ctx, f"{src}:sheet '{sheet.name}' row {rows[0][0]}")
+        _household(rows, ctx, src, f"sheet '{sheet.name}' row {rows[0][0]}")
     _not_held(sheet, [r for _, r in records], ctx)
 
 

@@ -297,6 +297,7 @@ def _household_records(ctx: Ctx, la: int, h: pd.DataFrame, enquiry: pd.Series, s
     kind = np.where(conn, 1, np.where(rng.random(n) < 0.06, 2, 0))
     eth = pick(rng, HOUSEHOLD_ETHNICITY, n)
     reason = np.where(np.isnat(dereg), -1, np.where(conn, 0, np.asarray(choice3(rng, n, [0.7, 0.2, 0.1]))))
+    supervisor, supervising_team = sup.last(n)
     ctx.frames.add(
         "ext_fostering_household",
         {
@@ -309,8 +310,8 @@ def _household_records(ctx: Ctx, la: int, h: pd.DataFrame, enquiry: pd.Series, s
             "fohh_deregistration_date": dereg,
             "fohh_deregistration_reason": codes(["RESIGNED", "TERMINATED", "TRANSFERRED"], reason),
             "fohh_payment_level": pick(rng, {"L1": 0.4, "L2": 0.4, "L3": 0.2}, n),
-            "fohh_worker_id": sup.last(n)[0],
-            "fohh_team": sup.last(n)[1],
+            "fohh_worker_id": supervisor,
+            "fohh_team": supervising_team,
         },
     )
     couple = rng.random(n) < 0.6
@@ -1242,7 +1243,8 @@ def pathway_plans(ctx: Ctx) -> None:
     person = g["clae_person_id"].first().to_numpy()
     start = g["clae_cla_episode_start_date"].min().to_numpy("datetime64[D]")
     stop = g["clae_cla_episode_ceased_date"].max().to_numpy("datetime64[D]")
-    stop = np.where(g["clae_cla_episode_ceased_date"].apply(lambda c: c.isna().any()).to_numpy(), NAT, stop)
+    still_open = ep["clae_cla_episode_ceased_date"].isna().groupby(ep["clae_cla_id"]).any().to_numpy()  # an episode not ended
+    stop = np.where(still_open, NAT, stop)
     dob = _dobs(ctx, person)
     b15, b16, b18 = birthday(dob, 15), birthday(dob, 16), birthday(dob, 18)
     by15 = (start <= b15) & (rng.random(person.size) < PATHWAY_BY_15)

@@ -32,15 +32,19 @@ def team_names(cur: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in rows}
 
 
+# Workers with their team: the permanency service's staff (ext_service_staff, e.g. supervising social workers of foster
+# carers) are workers too, unless ssd_professionals holds them (its name then wins).
+WORKERS_SQL = (
+    "SELECT prof_professional_id AS worker_id, coalesce(prof_professional_name, prof_professional_id) AS worker_name, "
+    "prof_ext_team_id AS team_id FROM ssd_professionals "
+    "UNION ALL SELECT sstf_staff_id, coalesce(sstf_staff_name, sstf_staff_id), sstf_team FROM ext_service_staff s "
+    "WHERE NOT EXISTS (SELECT 1 FROM ssd_professionals p WHERE p.prof_professional_id = s.sstf_staff_id)"
+)
+
+
 def workers(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Workers with their team: worker_id, worker_name, team_id. The permanency service's staff (ext_service_staff,
-    e.g. supervising social workers of foster carers) are workers too, unless ssd_professionals holds them."""
-    return cur.execute(
-        "SELECT prof_professional_id AS worker_id, coalesce(prof_professional_name, prof_professional_id) AS worker_name, "
-        "prof_ext_team_id AS team_id FROM ssd_professionals "
-        "UNION ALL SELECT sstf_staff_id, coalesce(sstf_staff_name, sstf_staff_id), sstf_team FROM ext_service_staff s "
-        "WHERE NOT EXISTS (SELECT 1 FROM ssd_professionals p WHERE p.prof_professional_id = s.sstf_staff_id) ORDER BY 1"
-    ).df()
+    """Workers with their team (WORKERS_SQL): worker_id, worker_name, team_id."""
+    return cur.execute(f"{WORKERS_SQL} ORDER BY 1").df()
 
 
 def last_load(cur: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
@@ -323,10 +327,9 @@ def household(cur: duckdb.DuckDBPyConnection, household_id: str) -> Record | Non
     row = cur.execute(
         "SELECT h.fohh_household_type, h.fohh_ethnicity, h.fohh_approval_date, h.fohh_deregistration_date, "
         "h.fohh_deregistration_reason, h.fohh_payment_level, "
-        "coalesce(s.sstf_staff_name, p.prof_professional_name, h.fohh_worker_id), "
+        "coalesce(w.worker_name, h.fohh_worker_id), "
         "coalesce(d.dept_team_name, h.fohh_team), h.fohh_team FROM ext_fostering_household h "
-        "LEFT JOIN ext_service_staff s ON s.sstf_staff_id = h.fohh_worker_id "
-        "LEFT JOIN ssd_professionals p ON p.prof_professional_id = h.fohh_worker_id "
+        f"LEFT JOIN ({WORKERS_SQL}) w ON w.worker_id = h.fohh_worker_id "
         "LEFT JOIN ssd_department d ON d.dept_team_id = h.fohh_team WHERE h.fohh_household_id = ?",
         [household_id],
     ).fetchone()
